@@ -1,0 +1,1 @@
+"""The shuangsui command."""

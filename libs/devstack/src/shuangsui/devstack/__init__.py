@@ -1,0 +1,1 @@
+"""Real PostgreSQL and NATS started from PyPI wheels, and a supervisor for the whole stack."""

@@ -1,0 +1,33 @@
+"""Settings of the local stack (`shuangsui dev up`), all overridable by environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES = ("registry", "planning", "sampling", "inspection", "disclosure")
+
+
+class StackSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHUANGSUI_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".data"), description="SHUANGSUI_DATA_DIR")
+    province: str = Field(default="33", description="SHUANGSUI_PROVINCE — 2-digit code")
+    pg_port: int = Field(default=55432, description="SHUANGSUI_PG_PORT")
+    nats_port: int = Field(default=4222, description="SHUANGSUI_NATS_PORT")
+    gateway_port: int = Field(default=8000, description="SHUANGSUI_GATEWAY_PORT")
+    registry_port: int = Field(default=8001, description="SHUANGSUI_REGISTRY_PORT")
+    planning_port: int = Field(default=8002, description="SHUANGSUI_PLANNING_PORT")
+    sampling_port: int = Field(default=8003, description="SHUANGSUI_SAMPLING_PORT")
+    inspection_port: int = Field(default=8004, description="SHUANGSUI_INSPECTION_PORT")
+    disclosure_port: int = Field(default=8005, description="SHUANGSUI_DISCLOSURE_PORT")
+    durable: bool = Field(default=True, description="SHUANGSUI_DURABLE — fsync the database")
+
+    def port_of(self, service: str) -> int:
+        port: int = getattr(self, f"{service}_port")
+        return port
+
+    def url_of(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.port_of(service)}"

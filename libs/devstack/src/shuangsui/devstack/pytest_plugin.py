@@ -1,0 +1,207 @@
+"""Pytest fixtures: real PostgreSQL and NATS, started once per test session on free ports.
+
+Loaded for the whole workspace through `-p shuangsui.devstack.pytest_plugin` (root pyproject).
+Fixtures:
+- `stack` — PostgreSQL + NATS + one migrated database per service (no service processes).
+- `issuer` — the development token issuer of that stack; `mint_token(roles=…, region=…)`.
+- `service_app(name)` — a service's ASGI app built in-process against the real stack.
+- `fresh_database()` — an empty database of its own for a test (library tests).
+- `platform` — the whole platform as real processes through `shuangsui dev up`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import psutil
+import pytest
+
+from shuangsui.devstack.config import SERVICES, StackSettings
+from shuangsui.devstack.issuer import DevIssuer, token_claims
+from shuangsui.devstack.ports import free_port
+from shuangsui.devstack.stack import Stack
+
+
+def _quiet(_message: str) -> None:
+    return None
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    settings = StackSettings(
+        data_dir=tmp_path_factory.mktemp("stack") / ".data",
+        pg_port=free_port(),
+        nats_port=free_port(),
+        durable=False,
+    )
+    stack = Stack(settings, say=_quiet)
+    stack.start_infrastructure()
+    stack.migrate()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="session")
+def issuer(stack: Stack) -> DevIssuer:
+    stack.issuer.ensure_keys()
+    return stack.issuer
+
+
+@pytest.fixture(scope="session")
+def mint_token(issuer: DevIssuer) -> Callable[..., str]:
+    """`mint_token(roles=["provincial_admin"], region="330000", scopes=[…], exp=…, iss=…)`."""
+
+    def mint(*, roles: list[str], region: str = "330000", **options: Any) -> str:
+        overrides = {k: options.pop(k) for k in ("exp", "iss", "aud") if k in options}
+        return issuer.mint(token_claims(roles=roles, region=region, **options), **overrides)
+
+    return mint
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+@pytest.fixture(scope="session")
+def service_env(stack: Stack) -> Callable[[str], dict[str, str]]:
+    return lambda service: (
+        stack.gateway_env() if service == "gateway" else stack.service_env(service)
+    )
+
+
+@pytest.fixture
+async def service_client(
+    service_env: Callable[[str], dict[str, str]],
+) -> AsyncIterator[Callable[[str], Any]]:
+    """`client = await service_client("registry")`: httpx against the app, lifespan running."""
+    import importlib
+
+    stack_exit = contextlib.AsyncExitStack()
+
+    async def open_client(service: str) -> httpx.AsyncClient:
+        with environment(service_env(service)):
+            app = importlib.import_module(f"shuangsui.{service}.main").create_app()
+        await stack_exit.enter_async_context(app.router.lifespan_context(app))
+        await _wait_components_ready(app)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=f"http://{service}"
+        )
+        await stack_exit.enter_async_context(client)
+        return client
+
+    async with stack_exit:
+        yield open_client
+
+
+async def _wait_components_ready(app: Any, timeout: float = 10.0) -> None:
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all([(await c.ready())[0] for c in app.state.components]):
+            return
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def fresh_database(stack: Stack) -> AsyncIterator[str]:
+    """A new empty database for one test; dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(stack.postgres.dsn())
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+        yield stack.postgres.dsn(database=name)
+    finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.close()
+
+
+class RunningPlatform:
+    def __init__(
+        self, settings: StackSettings, process: subprocess.Popen[bytes], log: Path
+    ) -> None:
+        self.settings = settings
+        self.process = process
+        self.log = log
+        self.issuer = DevIssuer(settings.data_dir.resolve() / "dev-issuer")
+
+    @property
+    def gateway(self) -> str:
+        return self.settings.url_of("gateway")
+
+    def token(self, *, roles: list[str], region: str = "330000", **options: Any) -> str:
+        overrides = {k: options.pop(k) for k in ("exp", "iss") if k in options}
+        return self.issuer.mint(token_claims(roles=roles, region=region, **options), **overrides)
+
+    def descendants(self) -> list[psutil.Process]:
+        try:
+            children: list[psutil.Process] = psutil.Process(self.process.pid).children(recursive=True)
+            return children
+        except psutil.NoSuchProcess:
+            return []
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+    """The whole platform through the real `shuangsui dev up`, on free ports."""
+    data = tmp_path_factory.mktemp("platform") / ".data"
+    ports = {
+        f"SHUANGSUI_{s.upper()}_PORT": str(free_port())
+        for s in (*SERVICES, "gateway", "pg", "nats")
+    }
+    env = {**os.environ, **ports, "SHUANGSUI_DATA_DIR": str(data), "SHUANGSUI_DURABLE": "false"}
+    settings = StackSettings.model_validate(
+        {"data_dir": data, **{k.removeprefix("SHUANGSUI_").lower(): int(v) for k, v in ports.items()}}
+    )
+    log = data.parent / "dev-up.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shuangsui.cli.main", "dev", "up"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    running = RunningPlatform(settings, process, log)
+    try:
+        _wait_for_gateway(running, timeout=180)
+        yield running
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_for_gateway(running: RunningPlatform, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if running.process.poll() is not None:
+            raise RuntimeError(f"shuangsui dev up exited early:\n{running.log.read_text()[-4000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{running.gateway}/readyz", timeout=2).status_code == 200:
+                return
+        time.sleep(0.5)
+    raise RuntimeError(f"platform not ready in {timeout}s:\n{running.log.read_text()[-4000:]}")

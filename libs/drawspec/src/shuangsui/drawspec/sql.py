@@ -1,0 +1,159 @@
+"""SQL text for computing IDS-1 keys inside PostgreSQL (DRAW_SPEC Appendix A, informative).
+
+Pure string building: no database driver is imported. Each function returns a `Statement`
+(SQL text plus parameters) in the placeholder style of the caller's driver:
+
+- ``"pyformat"``: ``%(seed)s`` with a dict (psycopg 3, the default),
+- ``"named"``: ``:seed`` with a dict (SQLAlchemy ``text()``),
+- ``"numeric"``: ``$1`` with a tuple (asyncpg).
+
+Requirements on the staging table (Appendix A): ``subject_id text NOT NULL``,
+``stratum text NOT NULL``, ``unit text NOT NULL DEFAULT ''``, ``weight int NOT NULL DEFAULT 1``,
+database encoding UTF8, a deterministic collation on ``stratum`` (equality is then byte
+equality). A NULL silently corrupts the manifest hash, hence the NOT NULL constraints.
+
+`stratum_selection` is one statement per stratum. It returns at most ``n_s + 1`` rows
+``(subject_id, key_hex, population, sample_size)`` in selection order: the first
+``sample_size`` rows are the selection, the last selected row's key is ``cutoff_key`` and an
+extra row, when present, gives ``next_key``. No rows means an empty stratum. `read_selection`
+turns those rows into the same `StratumSelection` as the Python phase A, so the operator can
+compare both; the published result must still come from an independent verifier.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from .model import Ratio, StratumRule
+from .phase_a import StratumSelection
+
+ParamStyle = Literal["pyformat", "named", "numeric"]
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+# UTF-8 bytes of a text column and its u32be length prefix (int4send is big-endian, and
+# every length here is far below 2^31). decode('00','hex') avoids relying on
+# standard_conforming_strings for a '\x00' literal.
+_LP = "int4send(octet_length(convert_to({col}, 'UTF8'))) || convert_to({col}, 'UTF8')"
+_PREFIX = "convert_to('IDS-1/{tag}', 'UTF8') || decode('00', 'hex')"
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """SQL text and its parameters (a dict, or a tuple for the numeric style)."""
+
+    text: str
+    params: dict[str, object] | tuple[object, ...]
+
+
+def quote_table(name: str) -> str:
+    """Quote `table` or `schema.table`; anything else is refused (the name enters the SQL)."""
+    parts = name.split(".")
+    if len(parts) > 2 or not all(_IDENTIFIER.fullmatch(p) for p in parts):
+        raise ValueError(f"not a plain table name: {name!r}")
+    return ".".join(f'"{p}"' for p in parts)
+
+
+def manifest_hash(*, table: str = "manifest", paramstyle: ParamStyle = "pyformat") -> Statement:
+    """One row, one column: `manifest_sha256` of the staged table, in hex (§3, §2.6)."""
+    entry = " || ".join(
+        [
+            _LP.format(col="subject_id"),
+            _LP.format(col="stratum"),
+            _LP.format(col="unit"),
+            _LP.format(col="CAST(weight AS text)"),
+        ]
+    )
+    text = (
+        f"SELECT encode(sha256({_PREFIX.format(tag='manifest')} || coalesce(string_agg(\n"
+        f"    {entry},\n"
+        "    decode('', 'hex') ORDER BY convert_to(subject_id, 'UTF8')),\n"
+        "  decode('', 'hex'))), 'hex')\n"
+        f"FROM {quote_table(table)}"
+    )
+    return _render(text, {}, paramstyle)
+
+
+def stratum_selection(
+    seed: bytes,
+    rule: StratumRule,
+    *,
+    table: str = "manifest",
+    paramstyle: ParamStyle = "pyformat",
+) -> Statement:
+    """Select one stratum in the database: ticket keys (§7.2), `n_s` (§7.1), order (§7.3).
+
+    `n_s` is computed in SQL from the stratum's row count: `LEAST(N, k)` for a count, and
+    `LEAST(N, div(N*a + b - 1, b))` in `numeric` for a ratio (exact for up to 131072 digits,
+    PostgreSQL's numeric limit; ratios are passed as text so no driver rounds them).
+    """
+    if len(seed) != 32:
+        raise ValueError("the seed is 32 raw bytes")
+    params: dict[str, object] = {"seed": seed, "stratum": rule.stratum}
+    if isinstance(rule.rule, Ratio):
+        params |= {"a": rule.rule.numerator, "b": rule.rule.denominator}
+        size = (
+            "LEAST(count(*), div(count(*) * CAST({a} AS numeric) + CAST({b} AS numeric) - 1, "
+            "CAST({b} AS numeric)))"
+        )
+    else:
+        params["k"] = rule.rule
+        size = "LEAST(count(*), CAST({k} AS bigint))"
+    ticket = (
+        f"sha256({_PREFIX.format(tag='ticket')}\n"
+        "                   || int4send(32) || CAST({seed} AS bytea)\n"
+        f"                   || {_LP.format(col='m.subject_id')}\n"
+        "                   || int4send(4) || int4send(j))"
+    )
+    # The only interpolated name is the validated, quoted table; values are bound parameters.
+    text = f"""WITH stratum AS (
+  SELECT m.subject_id, m.weight FROM {quote_table(table)} AS m WHERE m.stratum = {{stratum}}
+), size AS (
+  SELECT count(*) AS population, CAST({size} AS bigint) AS sample_size FROM stratum
+), keyed AS (
+  SELECT m.subject_id,
+         (SELECT h FROM (
+            SELECT {ticket} AS h
+            FROM generate_series(0, m.weight - 1) AS j) AS t
+          ORDER BY h LIMIT 1) AS key
+  FROM stratum AS m
+)
+SELECT k.subject_id, encode(k.key, 'hex') AS key_hex, z.population, z.sample_size
+FROM keyed AS k CROSS JOIN size AS z
+ORDER BY k.key, convert_to(k.subject_id, 'UTF8')
+LIMIT (SELECT sample_size + 1 FROM size)"""  # noqa: S608
+    return _render(text, params, paramstyle)
+
+
+def read_selection(stratum: str, rows: Sequence[tuple[str, str, int, int]]) -> StratumSelection:
+    """Interpret the rows of `stratum_selection` as phase A's outcome for that stratum."""
+    if not rows:
+        return StratumSelection(stratum, 0, 0, (), None, None)
+    population, n = int(rows[0][2]), int(rows[0][3])
+    if len(rows) != min(n + 1, population):
+        raise ValueError(f"expected {min(n + 1, population)} rows, got {len(rows)}")
+    return StratumSelection(
+        stratum=stratum,
+        population=population,
+        sample_size=n,
+        selected=tuple(row[0] for row in rows[:n]),
+        cutoff_key=rows[n - 1][1] if n > 0 else None,
+        next_key=rows[n][1] if n < population else None,
+    )
+
+
+def _render(template: str, params: dict[str, object], style: ParamStyle) -> Statement:
+    if style == "numeric":
+        order: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            if match[1] not in order:
+                order.append(match[1])
+            return f"${order.index(match[1]) + 1}"
+
+        return Statement(_PLACEHOLDER.sub(number, template), tuple(params[n] for n in order))
+    marker = "%({})s" if style == "pyformat" else ":{}"
+    return Statement(_PLACEHOLDER.sub(lambda m: marker.format(m[1]), template), dict(params))

@@ -1,0 +1,1 @@
+"""HTTP conventions, settings, database, auth, observability shared by every service."""

@@ -1,0 +1,184 @@
+"""`create_service_app`: the conventions every service starts from, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.responses import JSONResponse
+
+from shuangsui.kernel.auth import TokenVerifier
+from shuangsui.kernel.errors import install_error_handlers
+from shuangsui.kernel.observability import (
+    HttpMetrics,
+    configure_logging,
+    configure_tracing,
+    install_request_context,
+)
+from shuangsui.kernel.problems import CATALOGUE
+from shuangsui.kernel.settings import BaseServiceSettings
+
+
+class Component(Protocol):
+    """Something the app starts, stops, and reports in `/readyz` (database, broker link…)."""
+
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def ready(self) -> tuple[bool, str]: ...
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "description": "Problem details (RFC 9457) · 错误详情",
+    "content": {
+        "application/problem+json": {
+            "schema": {"$ref": "#/components/schemas/Problem"},
+        }
+    },
+}
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: PROBLEM_SCHEMA,
+    403: PROBLEM_SCHEMA,
+    422: PROBLEM_SCHEMA,
+}
+
+
+def create_service_app(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    settings: BaseServiceSettings,
+    routers: Sequence[APIRouter] = (),
+    components: Sequence[Component] = (),
+    version: str = "0.1.0",
+    serve_openapi: bool = True,
+) -> FastAPI:
+    """`serve_openapi=False` lets an app (the gateway) serve its own /openapi.json and /docs."""
+    configure_logging(settings.log_level, settings.log_format)
+    metrics = HttpMetrics(service)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for component in components:
+            await component.start()
+        try:
+            yield
+        finally:
+            for component in reversed(components):
+                await component.stop()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        openapi_url="/openapi.json" if serve_openapi else None,
+        docs_url="/docs" if serve_openapi else None,
+        redoc_url=None,
+    )
+    app.state.service = service
+    app.state.province = settings.province
+    app.state.settings = settings
+    app.state.token_verifier = TokenVerifier(
+        settings.auth_issuer,
+        settings.auth_audience,
+        jwks_path=settings.auth_jwks_path,
+        jwks_url=settings.auth_jwks_url,
+    )
+    app.state.components = list(components)
+    for component in components:
+        setattr(app.state, component.name, component)
+    install_error_handlers(app)
+    install_request_context(app, service, metrics)
+    configure_tracing(app, service, settings.otel_exporter_otlp_endpoint)
+    _add_operational_routes(app, service, metrics, components)
+    for router in routers:
+        app.include_router(router, responses=COMMON_RESPONSES)
+    _document_problems(app)
+    return app
+
+
+def _add_operational_routes(
+    app: FastAPI, service: str, metrics: HttpMetrics, components: Sequence[Component]
+) -> None:
+    ops = APIRouter(tags=["operations · 运维"])
+
+    @ops.get("/healthz", operation_id=f"{service}_health_get", summary="Alive · 存活检查")
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive", "service": service}
+
+    @ops.get(
+        "/readyz",
+        operation_id=f"{service}_readiness_get",
+        summary="Ready: database and broker reachable · 就绪检查",
+        responses={503: {"description": "A dependency is not reachable"}},
+    )
+    async def readyz() -> JSONResponse:
+        checks = {}
+        for component in components:
+            ok, detail = await component.ready()
+            checks[component.name] = {"ready": ok, "detail": detail}
+        ready = all(c["ready"] for c in checks.values())
+        body = {"service": service, "ready": ready, "checks": checks}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @ops.get("/metrics", operation_id=f"{service}_metrics_get", summary="Prometheus metrics · 指标")
+    async def prometheus() -> Response:
+        return metrics.render()
+
+    @ops.get(
+        "/problems",
+        operation_id=f"{service}_problems_list",
+        summary="Problem types this service answers with · 错误类型",
+    )
+    async def problems() -> list[dict[str, Any]]:
+        return problem_catalogue()
+
+    app.include_router(ops)
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Add the Problem schema to the OpenAPI components so every error response refers to it."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = {
+            "type": "object",
+            "title": "Problem",
+            "required": ["type", "title", "status"],
+            "properties": {
+                "type": {"type": "string", "example": "/problems/validation-error"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "instance": {"type": "string"},
+                "request_id": {"type": "string"},
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
+                    },
+                },
+            },
+        }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def problem_catalogue() -> list[dict[str, Any]]:
+    return [
+        {"type": t.uri, "status": t.status, "title": t.title, "description": t.description}
+        for t in sorted(CATALOGUE.values(), key=lambda t: t.name)
+    ]

@@ -1,0 +1,193 @@
+"""Access tokens: verify a JWT (issuer, audience, JWKS from settings) into a Principal.
+
+Claims follow ARCHITECTURE.md §5; role codes follow DOMAIN.md §7.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shuangsui.kernel.problems import FORBIDDEN, UNAUTHENTICATED, Problem
+
+ALGORITHMS = ["ES256", "RS256", "EdDSA"]
+
+
+class Role(StrEnum):
+    """Role codes carried in tokens (DOMAIN.md §7)."""
+
+    national_admin = "national_admin"
+    provincial_admin = "provincial_admin"
+    department_admin = "department_admin"
+    partner_admin = "partner_admin"
+    station_staff = "station_staff"
+    inspector = "inspector"
+    reviewer = "reviewer"
+    auditor = "auditor"
+    enterprise = "enterprise"
+    integrator = "integrator"
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    roles: frozenset[str]
+    region_code: str
+    org_id: str | None = None
+    org_code: str | None = None
+    department_type: str | None = None
+    station_code: str | None = None
+    uscc: str | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def province(self) -> str:
+        return self.region_code[:2]
+
+    @property
+    def is_national(self) -> bool:
+        return Role.national_admin in self.roles
+
+    def has_any_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @classmethod
+    def from_claims(cls, claims: dict[str, Any]) -> Principal:
+        region = claims.get("region_code")
+        if not isinstance(region, str) or len(region) != 6 or not region.isdigit():
+            raise Problem(UNAUTHENTICATED, "the token has no valid 6-digit region_code claim")
+        roles = claims.get("roles") or []
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise Problem(UNAUTHENTICATED, "the token's roles claim must be a list of role codes")
+        scopes = claims.get("scopes") or []
+        if isinstance(scopes, str):
+            scopes = scopes.split()
+        return cls(
+            sub=str(claims["sub"]),
+            roles=frozenset(roles),
+            region_code=region,
+            org_id=claims.get("org_id"),
+            org_code=claims.get("org_code"),
+            department_type=claims.get("department_type"),
+            station_code=claims.get("station_code"),
+            uscc=claims.get("uscc"),
+            scopes=frozenset(scopes),
+        )
+
+
+class TokenVerifier:
+    """Checks signature, expiry, issuer and audience; keys come from a JWKS file or URL."""
+
+    def __init__(
+        self,
+        issuer: str,
+        audience: str,
+        *,
+        jwks_path: str | None = None,
+        jwks_url: str | None = None,
+    ) -> None:
+        if not (jwks_path or jwks_url):
+            raise ValueError("set AUTH_JWKS_PATH or AUTH_JWKS_URL")
+        self.issuer = issuer
+        self.audience = audience
+        self._jwks_path = jwks_path
+        self._url_client = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
+        self._file_keys: dict[str, jwt.PyJWK] | None = None
+
+    def _key_for(self, token: str) -> Any:
+        if self._url_client is not None:
+            return self._url_client.get_signing_key_from_jwt(token).key
+        if self._file_keys is None:
+            assert self._jwks_path is not None
+            jwks = json.loads(Path(self._jwks_path).read_text())
+            self._file_keys = {k.key_id or "": k for k in jwt.PyJWKSet.from_dict(jwks).keys}
+        kid = jwt.get_unverified_header(token).get("kid") or ""
+        key = self._file_keys.get(kid)
+        if key is None:
+            raise jwt.InvalidTokenError(f"unknown signing key {kid!r}")
+        return key.key
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key_for(token),
+                algorithms=ALGORITHMS,
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Problem(UNAUTHENTICATED, "the access token has expired") from None
+        except jwt.InvalidIssuerError:
+            raise Problem(UNAUTHENTICATED, "the access token is from an unknown issuer") from None
+        except (jwt.InvalidTokenError, jwt.PyJWKClientError, ValueError) as exc:
+            raise Problem(UNAUTHENTICATED, f"the access token is not valid: {exc}") from None
+        return Principal.from_claims(claims)
+
+
+_bearer = HTTPBearer(auto_error=False, description="JWT access token · 访问令牌")
+
+
+def _challenge(detail: str) -> Problem:
+    return Problem(UNAUTHENTICATED, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def current_principal(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> Principal:
+    """The verified caller. The deployment serves one province: other provinces are refused."""
+    if credentials is None:
+        raise _challenge("this operation needs a Bearer access token")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        principal = verifier.verify(credentials.credentials)
+    except Problem as problem:
+        raise _challenge(problem.detail or "invalid token") from None
+    deployment_province: str = request.app.state.province
+    if (
+        deployment_province != "national"
+        and not principal.is_national
+        and principal.province != deployment_province
+    ):
+        raise Problem(
+            FORBIDDEN,
+            f"a token of province {principal.province} cannot use the platform of province "
+            f"{deployment_province}",
+        )
+    return principal
+
+
+PrincipalDependency = Callable[..., Coroutine[Any, Any, Principal]]
+
+
+def require(*roles: str) -> PrincipalDependency:
+    """Dependency: the caller holds at least one of `roles` (national_admin always passes)."""
+
+    async def check(principal: Principal = Depends(current_principal)) -> Principal:
+        if principal.is_national or principal.has_any_role(*roles):
+            return principal
+        raise Problem(FORBIDDEN, f"this operation needs one of the roles: {', '.join(roles)}")
+
+    return check
+
+
+def require_scope(scope: str, *roles: str) -> PrincipalDependency:
+    """Dependency: an `integrator` client granted `scope`, or a user holding one of `roles`."""
+
+    async def check(principal: Principal = Depends(current_principal)) -> Principal:
+        if Role.integrator in principal.roles and scope in principal.scopes:
+            return principal
+        if principal.is_national or principal.has_any_role(*roles):
+            return principal
+        raise Problem(FORBIDDEN, f"this operation needs the scope {scope!r}")
+
+    return check

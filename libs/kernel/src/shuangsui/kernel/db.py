@@ -1,0 +1,100 @@
+"""The database: an async SQLAlchemy engine and the unit of work that owns each transaction."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, Self
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from shuangsui.kernel.settings import DatabaseSettings
+
+CommitHook = Callable[[AsyncSession, list[Any]], Awaitable[None]]
+
+
+class Database:
+    """One engine per process; also a readiness component."""
+
+    name = "database"
+
+    def __init__(self, url: str, pool_size: int = 10) -> None:
+        self.engine: AsyncEngine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        )
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: DatabaseSettings) -> Database:
+        return cls(settings.async_database_url, settings.database_pool_size)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        await self.engine.dispose()
+
+    async def ready(self) -> tuple[bool, str]:
+        try:
+            async with asyncio.timeout(2):
+                async with self.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+        except Exception as exc:  # readiness reports any failure, it never raises
+            return False, f"unreachable: {type(exc).__name__}"
+        return True, "ok"
+
+
+class UnitOfWork:
+    """One transaction per use case. Leaving the block without `commit()` rolls back.
+
+    Events recorded with `record()` are handed to the commit hooks (the outbox writer) inside the
+    same transaction, so a state change and its events are stored together or not at all.
+    """
+
+    def __init__(self, database: Database, commit_hooks: list[CommitHook] | None = None) -> None:
+        self._database = database
+        self._commit_hooks = list(commit_hooks or [])
+        self._events: list[Any] = []
+        self._session: AsyncSession | None = None
+        self.committed = False
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("use the unit of work inside `async with uow:`")
+        return self._session
+
+    def add_commit_hook(self, hook: CommitHook) -> None:
+        self._commit_hooks.append(hook)
+
+    def record(self, event: Any) -> None:
+        self._events.append(event)
+
+    async def __aenter__(self) -> Self:
+        self._session = self._database.sessions()
+        self._events = []
+        self.committed = False
+        await self._session.begin()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._session is not None
+        try:
+            if not self.committed:
+                await self._session.rollback()
+        finally:
+            await self._session.close()
+            self._session = None
+
+    async def commit(self) -> None:
+        for hook in self._commit_hooks:
+            await hook(self.session, self._events)
+        await self.session.commit()
+        self._events = []
+        self.committed = True

@@ -1,0 +1,1 @@
+"""Event envelope, transactional outbox, relay, idempotent JetStream consumers."""

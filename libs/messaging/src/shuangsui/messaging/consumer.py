@@ -1,0 +1,245 @@
+"""Durable pull consumers: ack only after the handler's transaction committed.
+
+The inbox row (consumer, event id) is written in the handler's own transaction, so a redelivered
+event is recognised and skipped: JetStream's duplicate window is minutes, the inbox is forever.
+After `max_deliveries` failed attempts a message goes to the dead-letter table with its payload
+and last error, and the messages behind it keep flowing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+from pydantic import ValidationError
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shuangsui.kernel.db import Database, UnitOfWork
+from shuangsui.messaging.broker import consumer_config, ensure_consumer, ensure_stream
+from shuangsui.messaging.envelope import Envelope, consumer_name, nats_subject, stream_name
+from shuangsui.messaging.tables import dead_letters, inbox
+
+log = structlog.get_logger("consumer")
+
+Handler = Callable[[Envelope, UnitOfWork], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What one durable consumer listens to and who handles it."""
+
+    consumer_service: str
+    purpose: str
+    source_context: str
+    handlers: dict[str, Handler]
+
+    @property
+    def durable(self) -> str:
+        return consumer_name(self.consumer_service, self.purpose)
+
+
+@dataclass
+class ConsumerStats:
+    applied: int = 0
+    duplicates: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+    resubscribed: int = 0
+
+
+def retry_delay(deliveries: int) -> float:
+    """Exponential backoff between redeliveries: 0.5 s, 1 s, 2 s … capped at 30 s."""
+    return float(min(0.5 * 2 ** max(deliveries - 1, 0), 30.0))
+
+
+@dataclass
+class EventConsumer:
+    subscription: Subscription
+    nats: Client
+    database: Database
+    province_token: str
+    uow_factory: Callable[[], UnitOfWork]
+    max_deliveries: int = 5
+    batch: int = 256
+    fetch_timeout: float = 1.0
+    ack_wait: float = 30.0
+    stall_after: float = 10.0
+    retry_delay: Callable[[int], float] = retry_delay
+    stats: ConsumerStats = field(default_factory=ConsumerStats)
+    _sub: Any = field(default=None, init=False, repr=False)
+    _last_message: float = field(default_factory=time.monotonic, init=False)
+
+    @property
+    def stream(self) -> str:
+        return stream_name(self.subscription.source_context)
+
+    async def start(self) -> None:
+        js = self.nats.jetstream()
+        await ensure_stream(js, self.province_token, self.subscription.source_context)
+        subjects = [nats_subject(self.province_token, t) for t in self.subscription.handlers]
+        config = consumer_config(self.subscription.durable, subjects, self.ack_wait)
+        await ensure_consumer(js, self.stream, config)
+        self._sub = await js.pull_subscribe_bind(
+            durable=self.subscription.durable, stream=self.stream
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self._start_with_retry(stop)
+        watchdog = asyncio.create_task(self._watchdog(stop))
+        try:
+            while not stop.is_set():
+                try:
+                    messages = await self._sub.fetch(self.batch, timeout=self.fetch_timeout)
+                except NatsTimeout:
+                    continue
+                except Exception as exc:  # broker restarting: the watchdog and reconnect handle it
+                    log.warning("fetch failed", consumer=self.subscription.durable, error=repr(exc))
+                    await asyncio.sleep(0.5)
+                    continue
+                self._last_message = time.monotonic()
+                for message in messages:
+                    await self._process(message)
+        finally:
+            watchdog.cancel()
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+
+    async def _start_with_retry(self, stop: asyncio.Event) -> None:
+        delay = 0.5
+        while not stop.is_set():
+            try:
+                await self.start()
+                return
+            except Exception as exc:
+                log.warning(
+                    "consumer start failed", consumer=self.subscription.durable, error=repr(exc)
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _watchdog(self, stop: asyncio.Event) -> None:
+        """Re-create the consumer if it vanished, or if it has work but has stopped receiving."""
+        while not stop.is_set():
+            await asyncio.sleep(self.stall_after / 2)
+            js: JetStreamContext = self.nats.jetstream()
+            try:
+                info = await js.consumer_info(self.stream, self.subscription.durable)
+            except NotFoundError:
+                await self._resubscribe("consumer or stream missing")
+                continue
+            except Exception:  # broker unreachable right now; check again later
+                continue
+            stalled = time.monotonic() - self._last_message > self.stall_after
+            if stalled and (info.num_pending or 0) > 0 and (info.num_ack_pending or 0) == 0:
+                await self._resubscribe("messages pending but none received")
+
+    async def _resubscribe(self, reason: str) -> None:
+        log.warning("re-creating consumer", consumer=self.subscription.durable, reason=reason)
+        with contextlib.suppress(Exception):
+            await self._sub.unsubscribe()
+        try:
+            await self.start()
+            self.stats.resubscribed += 1
+            self._last_message = time.monotonic()
+        except Exception as exc:
+            log.warning("re-creating consumer failed", error=repr(exc))
+
+    async def _process(self, message: Msg) -> None:
+        deliveries = message.metadata.num_delivered
+        try:
+            envelope = Envelope.model_validate_json(message.data)
+        except ValidationError as exc:
+            # Malformed events can never succeed: straight to dead letters, no retries.
+            await self._dead_letter(message, None, deliveries, f"malformed envelope: {exc}")
+            return
+        handler = self.subscription.handlers.get(envelope.type)
+        if handler is None:
+            await message.ack()
+            return
+        try:
+            await self._apply(handler, envelope)
+        except IntegrityError as exc:
+            if "inbox" not in str(exc.orig):
+                await self._failed(message, envelope, deliveries, exc)
+                return
+            # Already applied (a redelivery, or a concurrent delivery that committed first): the
+            # handler's transaction rolled back whole, so nothing was applied twice.
+            self.stats.duplicates += 1
+        except Exception as exc:
+            await self._failed(message, envelope, deliveries, exc)
+            return
+        else:
+            self.stats.applied += 1
+        await message.ack()
+
+    async def _apply(self, handler: Handler, envelope: Envelope) -> None:
+        row = {
+            "consumer": self.subscription.durable,
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+        }
+
+        async def remember(session: AsyncSession, _events: list[Any]) -> None:
+            await session.execute(insert(inbox).values(**row))
+
+        uow = self.uow_factory()
+        uow.add_commit_hook(remember)
+        await handler(envelope, uow)
+        if not uow.committed:  # the handler had nothing to store; still remember the event
+            async with self.database.sessions.begin() as session:
+                await session.execute(insert(inbox).values(**row))
+
+    async def _failed(
+        self, message: Msg, envelope: Envelope, deliveries: int, exc: Exception
+    ) -> None:
+        if deliveries >= self.max_deliveries:
+            await self._dead_letter(message, envelope, deliveries, repr(exc))
+            return
+        self.stats.retried += 1
+        log.warning(
+            "handler failed; will retry",
+            consumer=self.subscription.durable,
+            event_id=str(envelope.id),
+            deliveries=deliveries,
+            error=repr(exc),
+        )
+        await message.nak(delay=self.retry_delay(deliveries))
+
+    async def _dead_letter(
+        self, message: Msg, envelope: Envelope | None, deliveries: int, error: str
+    ) -> None:
+        async with self.database.sessions.begin() as session:
+            await session.execute(
+                insert(dead_letters).values(
+                    consumer=self.subscription.durable,
+                    event_id=str(envelope.id) if envelope else None,
+                    event_type=envelope.type if envelope else None,
+                    nats_subject=message.subject,
+                    payload=message.data,
+                    deliveries=deliveries,
+                    last_error=error[:4000],
+                )
+            )
+        self.stats.dead_lettered += 1
+        # An alert, not a silent drop: operators watch this log event and the dead-letter table.
+        log.error(
+            "event moved to dead letters",
+            alert=True,
+            consumer=self.subscription.durable,
+            event_id=str(envelope.id) if envelope else None,
+            deliveries=deliveries,
+            error=error[:500],
+        )
+        await message.term()

@@ -1,0 +1,90 @@
+"""The event envelope: CloudEvents 1.0 attributes plus `province`, `actor`, `traceparent`.
+
+Subjects, streams and consumer names follow ARCHITECTURE.md §3.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shuangsui.contracts.events import EventPayload
+
+PayloadModel = type[EventPayload]
+_TYPE = re.compile(
+    r"^(?P<context>[a-z_]+)\.(?P<aggregate>[a-z_]+)\.(?P<event>[a-z_]+)\.v(?P<v>\d+)$"
+)
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    specversion: str = "1.0"
+    id: uuid.UUID = Field(description="Event id; also the JetStream Nats-Msg-Id")
+    type: str = Field(
+        description="<context>.<aggregate>.<event>.v<N>, e.g. sampling.draw.completed.v1"
+    )
+    source: str = Field(description="/<province>/<service>, e.g. /p33/sampling")
+    subject: str = Field(description="The aggregate's id (not the NATS subject)")
+    time: datetime
+    datacontenttype: str = "application/json"
+    province: str = Field(description="p + 2-digit province code, or national")
+    actor: str = Field(description="The principal's sub, or system:<service>")
+    traceparent: str | None = None
+    data: dict[str, Any]
+
+    @property
+    def context(self) -> str:
+        return self.type.split(".", 1)[0]
+
+    @property
+    def nats_subject(self) -> str:
+        return nats_subject(self.province, self.type)
+
+    def payload(self, model: PayloadModel) -> EventPayload:
+        return model.model_validate(self.data)
+
+
+def nats_subject(province_token: str, event_type: str) -> str:
+    if not _TYPE.match(event_type):
+        raise ValueError(f"not an event type: {event_type!r}")
+    return f"evt.{province_token}.{event_type}"
+
+
+def stream_name(context: str) -> str:
+    return f"EVT_{context.upper()}"
+
+
+def stream_subjects(province_token: str, context: str) -> list[str]:
+    return [f"evt.{province_token}.{context}.>"]
+
+
+def consumer_name(consumer_service: str, purpose: str) -> str:
+    return f"{consumer_service}-{purpose}"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An event a use case records in its unit of work; the outbox turns it into an envelope."""
+
+    payload: EventPayload
+    subject: str
+    actor: str
+
+    def envelope(self, province_token: str, service: str, traceparent: str | None) -> Envelope:
+        return Envelope(
+            id=uuid.uuid4(),
+            type=self.payload.event_type,
+            source=f"/{province_token}/{service}",
+            subject=self.subject,
+            time=datetime.now(UTC),
+            province=province_token,
+            actor=self.actor,
+            traceparent=traceparent,
+            data=self.payload.model_dump(mode="json"),
+        )

@@ -1,0 +1,107 @@
+"""The outbox relay: publishes unsent outbox rows to JetStream, in order, in batches.
+
+`FOR UPDATE SKIP LOCKED` lets several relays run at once without publishing a row twice, and a
+relay that dies mid-batch leaves its rows locked only until its connection drops, after which
+another (or the restarted one) takes them over. Rows are marked sent only after JetStream acked
+them; `Nats-Msg-Id` = event id lets JetStream drop a re-publish after a crash in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+import asyncpg
+import structlog
+from nats.aio.client import Client
+
+from shuangsui.messaging.outbox import NOTIFY_CHANNEL
+
+log = structlog.get_logger("relay")
+
+_CLAIM = """
+SELECT seq, id::text AS id, nats_subject, envelope::text AS body
+FROM outbox
+WHERE published_at IS NULL
+ORDER BY seq
+LIMIT $1
+FOR UPDATE SKIP LOCKED
+"""
+_MARK_SENT = "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])"
+
+
+@dataclass
+class RelayStats:
+    published: int = 0
+    duplicates: int = 0
+    batches: int = 0
+    failures: int = 0
+
+
+@dataclass
+class OutboxRelay:
+    database_url: str
+    nats: Client
+    batch_size: int = 1000
+    idle_poll: float = 0.5
+    ack_timeout: float = 10.0
+    stats: RelayStats = field(default_factory=RelayStats)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        pool = await asyncpg.create_pool(self.database_url, min_size=1, max_size=2)
+        wake = asyncio.Event()
+        listener = await asyncpg.connect(self.database_url)
+        await listener.add_listener(NOTIFY_CHANNEL, lambda *_: wake.set())
+        backoff = 0.1
+        try:
+            while not stop.is_set():
+                try:
+                    sent = await self.publish_batch(pool)
+                    backoff = 0.1
+                except Exception as exc:  # broker or database down: keep rows, retry later
+                    self.stats.failures += 1
+                    log.warning("relay batch failed; will retry", error=repr(exc), retry_in=backoff)
+                    await _sleep_or_stop(stop, backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+                if sent < self.batch_size:
+                    wake.clear()
+                    await _wait_any(stop, wake, self.idle_poll)
+        finally:
+            with contextlib.suppress(Exception):
+                await listener.close()
+            await pool.close()
+
+    async def publish_batch(self, pool: asyncpg.Pool) -> int:
+        js = self.nats.jetstream()
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(_CLAIM, self.batch_size)
+            if not rows:
+                return 0
+            pending = [
+                await js.publish_async(
+                    row["nats_subject"], row["body"].encode(), headers={"Nats-Msg-Id": row["id"]}
+                )
+                for row in rows
+            ]
+            acks = await asyncio.wait_for(asyncio.gather(*pending), self.ack_timeout)
+            await conn.execute(_MARK_SENT, [row["seq"] for row in rows])
+        self.stats.published += len(rows)
+        self.stats.duplicates += sum(1 for ack in acks if ack.duplicate)
+        self.stats.batches += 1
+        return len(rows)
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, timeout: float) -> None:
+    waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

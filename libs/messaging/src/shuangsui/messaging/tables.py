@@ -1,0 +1,70 @@
+"""The messaging tables every service database has: outbox, inbox, dead letters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from shuangsui.kernel.idempotency import idempotency_columns
+
+
+def _outbox_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("seq", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("id", UUID(as_uuid=True), nullable=False, unique=True),
+        sa.Column("nats_subject", sa.Text, nullable=False),
+        sa.Column("event_type", sa.Text, nullable=False),
+        sa.Column("envelope", JSONB, nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+        sa.Column("published_at", sa.DateTime(timezone=True)),
+    ]
+
+
+def _inbox_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("consumer", sa.Text, primary_key=True),
+        sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("event_type", sa.Text, nullable=False),
+        sa.Column(
+            "processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+    ]
+
+
+def _dead_letter_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("consumer", sa.Text, nullable=False),
+        sa.Column("event_id", sa.Text),
+        sa.Column("event_type", sa.Text),
+        sa.Column("nats_subject", sa.Text, nullable=False),
+        sa.Column("payload", sa.LargeBinary, nullable=False),
+        sa.Column("deliveries", sa.Integer, nullable=False),
+        sa.Column("last_error", sa.Text, nullable=False),
+        sa.Column(
+            "failed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+        sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    ]
+
+
+metadata = sa.MetaData()
+outbox = sa.Table("outbox", metadata, *_outbox_columns())
+inbox = sa.Table("inbox", metadata, *_inbox_columns())
+dead_letters = sa.Table("dead_letters", metadata, *_dead_letter_columns())
+
+
+def create_messaging_tables_v1(op: Any) -> None:
+    """Each service's first migration. When a table changes, freeze this body and add a v2."""
+    op.create_table("outbox", *_outbox_columns())
+    # The relay scans only unpublished rows; a partial index keeps that scan tiny.
+    op.create_index(
+        "outbox_unpublished", "outbox", ["seq"], postgresql_where=sa.text("published_at IS NULL")
+    )
+    op.create_table("inbox", *_inbox_columns())
+    op.create_table("dead_letters", *_dead_letter_columns())
+    op.create_table("idempotency_keys", *idempotency_columns())

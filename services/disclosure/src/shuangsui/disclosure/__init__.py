@@ -1,0 +1,1 @@
+"""Shuangsui disclosure service."""

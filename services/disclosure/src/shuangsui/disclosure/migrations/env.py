@@ -1,0 +1,3 @@
+from shuangsui.kernel.migrations import run_env
+
+run_env()

@@ -1,0 +1,9 @@
+"""Disclosure settings: all from the environment (the README's settings table)."""
+
+from shuangsui.kernel.settings import DatabaseSettings
+
+SERVICE = "disclosure"
+
+
+class Settings(DatabaseSettings):
+    """Nothing beyond the common settings yet."""

@@ -1,0 +1,1 @@
+"""Shuangsui gateway: routing, auth, merged OpenAPI."""

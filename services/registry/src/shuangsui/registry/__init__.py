@@ -1,0 +1,1 @@
+"""Shuangsui registry service."""

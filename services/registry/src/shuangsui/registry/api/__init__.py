@@ -1,0 +1,7 @@
+"""HTTP routers of this service, in the order they appear in the OpenAPI document."""
+
+from fastapi import APIRouter
+
+from shuangsui.registry.api import probes
+
+ROUTERS: list[APIRouter] = [probes.router]

@@ -1,0 +1,9 @@
+"""Registry settings: all from the environment (the README's settings table)."""
+
+from shuangsui.kernel.settings import DatabaseSettings
+
+SERVICE = "registry"
+
+
+class Settings(DatabaseSettings):
+    """Nothing beyond the common settings yet."""

@@ -1,0 +1,9 @@
+"""Sampling settings: all from the environment (the README's settings table)."""
+
+from shuangsui.kernel.settings import DatabaseSettings
+
+SERVICE = "sampling"
+
+
+class Settings(DatabaseSettings):
+    """Nothing beyond the common settings yet."""

@@ -1,0 +1,136 @@
+"""End to end through the gateway of a platform started with `shuangsui dev up`.
+
+Journey: an operator sends a pipeline probe to the registry and sees it arrive at planning,
+carried by the outbox, the relay, NATS JetStream and planning's consumer.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+ALL_SERVICES = {"registry", "planning", "sampling", "inspection", "disclosure"}
+
+
+@pytest.fixture(scope="module")
+def gateway(platform):
+    with httpx.Client(base_url=platform.gateway, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def admin(platform):
+    return {
+        "Authorization": "Bearer " + platform.token(roles=["provincial_admin"], region="330000")
+    }
+
+
+def wait_for(check, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = check()
+        if answer is not None:
+            return answer
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def test_gateway_readiness_names_every_service(gateway):
+    answer = gateway.get("/readyz")
+    assert answer.status_code == 200
+    checks = answer.json()["checks"]
+    assert set(checks) >= ALL_SERVICES
+    assert all(checks[s]["ready"] for s in ALL_SERVICES)
+
+
+def test_probe_sent_to_registry_arrives_at_planning_through_the_gateway(gateway, admin):
+    sent = gateway.post("/api/v1/registry/probes", json={"note": "e2e"}, headers=admin)
+    assert sent.status_code == 202, sent.text
+    probe_id = sent.json()["probe_id"]
+
+    def arrived():
+        answer = gateway.get(f"/api/v1/planning/probes/{probe_id}", headers=admin)
+        return answer if answer.status_code == 200 else None
+
+    received = wait_for(arrived).json()
+    assert received["probe_id"] == probe_id
+    assert received["note"] == "e2e"
+
+
+def test_gateway_forwards_the_callers_trace(gateway, admin):
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    answer = gateway.post(
+        "/api/v1/registry/probes",
+        json={},
+        headers={**admin, "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"},
+    )
+    assert answer.status_code == 202
+    assert answer.headers["traceparent"].split("-")[1] == trace_id
+
+
+def test_other_province_cannot_read_through_the_gateway(gateway, platform, admin):
+    sent = gateway.post("/api/v1/registry/probes", json={"note": "private"}, headers=admin).json()
+    guangdong = {
+        "Authorization": "Bearer " + platform.token(roles=["provincial_admin"], region="440000")
+    }
+    answer = gateway.get(f"/api/v1/planning/probes/{sent['probe_id']}", headers=guangdong)
+    assert answer.status_code == 403
+    assert "private" not in answer.text
+
+
+def test_gateway_rejects_a_bad_token_at_the_edge(gateway):
+    answer = gateway.get("/api/v1/planning/probes/x", headers={"Authorization": "Bearer not-a-jwt"})
+    assert answer.status_code == 401
+    assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+def test_unknown_service_is_a_404_problem(gateway, admin):
+    answer = gateway.get("/api/v1/nonexistent/things", headers=admin)
+    assert answer.status_code == 404
+    assert answer.json()["type"] == "/problems/not-found"
+
+
+def test_one_merged_openapi_document_with_unique_operation_ids(gateway):
+    doc = gateway.get("/openapi.json").json()
+    assert "/api/v1/registry/probes" in doc["paths"]
+    assert "/api/v1/planning/probes/{probe_id}" in doc["paths"]
+    operation_ids = [
+        op["operationId"]
+        for item in doc["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict) and "operationId" in op
+    ]
+    assert "registry_probes_send" in operation_ids
+    assert len(operation_ids) == len(set(operation_ids))
+
+
+def test_problem_types_are_documented_by_the_gateway(gateway):
+    page = gateway.get("/problems/idempotency-key-reused")
+    assert page.status_code == 200
+    assert "Idempotency-Key" in page.text
+
+
+def test_a_dead_service_process_is_restarted_by_the_supervisor(platform, gateway):
+    import psutil
+
+    def planning_api():
+        for child in platform.descendants():
+            cmdline = " ".join(child.cmdline())
+            if "shuangsui.planning.main:create_app" in cmdline:
+                return child
+        return None
+
+    victim = wait_for(planning_api)
+    victim.kill()
+    victim.wait(timeout=10)
+
+    def replaced():
+        fresh = planning_api()
+        if fresh is None or fresh.pid == victim.pid:
+            return None
+        return fresh if gateway.get("/readyz").status_code == 200 else None
+
+    assert wait_for(replaced, timeout=60).pid != victim.pid
+    assert "planning exited" in platform.log.read_text() or psutil.pid_exists(victim.pid) is False
