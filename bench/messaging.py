@@ -52,8 +52,14 @@ async def run(quick: bool) -> list[Figure]:
             nats.stop()
             postgres.stop()
     return [
-        Figure("messaging: outbox→relay→JetStream", relayed, "events/s",
-               "raw publish_async", raw, higher_is_better=True),  # fmt: skip
+        Figure(
+            "messaging: outbox→relay→JetStream",
+            relayed,
+            "events/s",
+            "raw publish_async",
+            raw,
+            higher_is_better=True,
+        ),
         Figure("messaging: end-to-end latency p50", p50, "ms", None, None, higher_is_better=False),
         Figure("messaging: end-to-end latency p99", p99, "ms", None, None, higher_is_better=False),
     ]
@@ -76,7 +82,9 @@ def _sample_messages(count: int) -> list[tuple[str, bytes, str]]:
     messages = []
     for i in range(count):
         envelope = probe(f"bench-{i}").envelope(PROVINCE, "registry", None)
-        messages.append((envelope.nats_subject, envelope.model_dump_json().encode(), str(envelope.id)))
+        messages.append(
+            (envelope.nats_subject, envelope.model_dump_json().encode(), str(envelope.id))
+        )
     return messages
 
 
@@ -85,7 +93,9 @@ async def _raw_publish_rate(url: str, count: int) -> float:
     nc = await connect(url, "bench-raw")
     js = nc.jetstream()
     await ensure_stream(js, "praw", "registry")
-    messages = [(s.replace(f"evt.{PROVINCE}.", "evt.praw."), b, i) for s, b, i in _sample_messages(count)]
+    messages = [
+        (s.replace(f"evt.{PROVINCE}.", "evt.praw."), b, i) for s, b, i in _sample_messages(count)
+    ]
     console.print(f"raw publish_async of {count:,} messages ({len(messages[0][1])} bytes each) …")
     started = time.perf_counter()
     pending = [await js.publish_async(s, b, headers={"Nats-Msg-Id": i}) for s, b, i in messages]
@@ -140,7 +150,8 @@ async def _latency(dsn: str, url: str, rate: int, seconds: int) -> tuple[float, 
     async def mark_applied(event: Envelope, uow: UnitOfWork) -> None:
         async with uow:
             await uow.session.execute(
-                sa.text("INSERT INTO applied_events VALUES (:i, :n)"), {"i": str(event.id), "n": "x"}
+                sa.text("INSERT INTO applied_events VALUES (:i, :n)"),
+                {"i": str(event.id), "n": "x"},
             )
             await uow.commit()
         applied[event.data["probe_id"]] = time.perf_counter()

@@ -27,6 +27,18 @@ class HookFailed(Exception):
     pass
 
 
+class UseCaseFailed(Exception):
+    pass
+
+
+async def push_subject(uow: UnitOfWork, uscc: str) -> None:
+    """A use case: store the subject and record its event, in one transaction."""
+    async with uow:
+        await uow.session.execute(insert(subjects).values(uscc=uscc))
+        uow.record(SubjectUpserted(uscc))
+        await uow.commit()
+
+
 @pytest.fixture
 async def db(database):
     async with database.engine.begin() as conn:
@@ -64,10 +76,13 @@ async def test_committed_change_is_kept(db):
 
 
 async def test_error_inside_the_block_rolls_back(db):
-    with pytest.raises(ZeroDivisionError):
+    async def push_then_fail() -> None:
         async with UnitOfWork(db) as uow:
             await uow.session.execute(insert(subjects).values(uscc="A"))
-            _ = 1 / 0
+            raise UseCaseFailed("the batch is invalid")
+
+    with pytest.raises(UseCaseFailed):
+        await push_then_fail()
 
     assert await count(db, subjects) == 0
 
@@ -76,7 +91,9 @@ async def test_commit_hook_sees_the_uncommitted_change_of_its_transaction(db):
     seen: list[int] = []
 
     async def look(session, _events) -> None:
-        seen.append(int((await session.execute(select(func.count()).select_from(subjects))).scalar_one()))
+        seen.append(
+            int((await session.execute(select(func.count()).select_from(subjects))).scalar_one())
+        )
 
     async with UnitOfWork(db, [look]) as uow:
         await uow.session.execute(insert(subjects).values(uscc="A"))
@@ -86,20 +103,14 @@ async def test_commit_hook_sees_the_uncommitted_change_of_its_transaction(db):
 
 
 async def test_state_change_and_its_events_are_stored_together(db):
-    async with UnitOfWork(db, [write_outbox]) as uow:
-        await uow.session.execute(insert(subjects).values(uscc="A"))
-        uow.record(SubjectUpserted("A"))
-        await uow.commit()
+    await push_subject(UnitOfWork(db, [write_outbox]), "A")
 
     assert (await count(db, subjects), await count(db, outbox)) == (1, 1)
 
 
 async def test_failing_commit_hook_rolls_back_the_state_change_too(db):
     with pytest.raises(HookFailed):
-        async with UnitOfWork(db, [write_outbox, failing_hook]) as uow:
-            await uow.session.execute(insert(subjects).values(uscc="A"))
-            uow.record(SubjectUpserted("A"))
-            await uow.commit()
+        await push_subject(UnitOfWork(db, [write_outbox, failing_hook]), "A")
 
     assert (await count(db, subjects), await count(db, outbox)) == (0, 0)
 

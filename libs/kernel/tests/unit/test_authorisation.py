@@ -93,7 +93,9 @@ async def test_national_admin_passes_every_role_check(provincial_platform, token
 async def test_integrator_granted_the_scope_may_push(provincial_platform, token):
     client = token(roles=["integrator"], scopes=["registry:subjects:push"])
 
-    answer = await provincial_platform.post("/api/v1/kerneltest/subjects:bulk", headers=bearer(client))
+    answer = await provincial_platform.post(
+        "/api/v1/kerneltest/subjects:bulk", headers=bearer(client)
+    )
 
     assert answer.status_code == 200
 
@@ -101,7 +103,9 @@ async def test_integrator_granted_the_scope_may_push(provincial_platform, token)
 async def test_integrator_without_the_scope_is_403_naming_it(provincial_platform, token):
     client = token(roles=["integrator"], scopes=["registry:items:push"])
 
-    answer = await provincial_platform.post("/api/v1/kerneltest/subjects:bulk", headers=bearer(client))
+    answer = await provincial_platform.post(
+        "/api/v1/kerneltest/subjects:bulk", headers=bearer(client)
+    )
 
     assert answer.status_code == 403
     assert "registry:subjects:push" in answer.json()["detail"]
@@ -110,12 +114,16 @@ async def test_integrator_without_the_scope_is_403_naming_it(provincial_platform
 async def test_scope_without_the_integrator_role_grants_nothing(provincial_platform, token):
     user = token(roles=["inspector"], scopes=["registry:subjects:push"])
 
-    answer = await provincial_platform.post("/api/v1/kerneltest/subjects:bulk", headers=bearer(user))
+    answer = await provincial_platform.post(
+        "/api/v1/kerneltest/subjects:bulk", headers=bearer(user)
+    )
 
     assert answer.status_code == 403
 
 
-async def test_user_holding_an_alternative_role_may_push_without_a_scope(provincial_platform, token):
+async def test_user_holding_an_alternative_role_may_push_without_a_scope(
+    provincial_platform, token
+):
     answer = await provincial_platform.post(
         "/api/v1/kerneltest/subjects:bulk", headers=bearer(token(roles=["provincial_admin"]))
     )

@@ -29,9 +29,7 @@ def test_unquoted_version_is_not_an_etag():
     assert refusal("3", 3).kind == PRECONDITION_FAILED
 
 
-@pytest.mark.parametrize(
-    "if_match", ['"3"', 'W/"3"', "*", '"1", "3"', ' "2" , W/"3" '], ids=str
-)
+@pytest.mark.parametrize("if_match", ['"3"', 'W/"3"', "*", '"1", "3"', ' "2" , W/"3" '], ids=str)
 def test_current_etag_passes(if_match):
     check_if_match(if_match, 3)
 

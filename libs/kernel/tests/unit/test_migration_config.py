@@ -26,7 +26,9 @@ def test_database_url_from_the_environment_is_used_through_asyncpg(monkeypatch):
 
 
 def test_percent_encoded_password_reaches_the_driver_unchanged():
-    config = alembic_config("shuangsui.registry", "postgresql://registry:p%40ss%25@db:5432/registry")
+    config = alembic_config(
+        "shuangsui.registry", "postgresql://registry:p%40ss%25@db:5432/registry"
+    )
 
     assert config.get_main_option("sqlalchemy.url") == (
         "postgresql+asyncpg://registry:p%40ss%25@db:5432/registry"

@@ -20,7 +20,10 @@ def test_same_body_with_keys_in_another_order_has_the_same_fingerprint():
 
 def test_nested_key_order_does_not_matter_either():
     first = {"items": [{"uscc": "A", "tags": {"risk": "high", "kind": "food"}}], "mode": "atomic"}
-    reordered = {"mode": "atomic", "items": [{"tags": {"kind": "food", "risk": "high"}, "uscc": "A"}]}
+    reordered = {
+        "mode": "atomic",
+        "items": [{"tags": {"kind": "food", "risk": "high"}, "uscc": "A"}],
+    }
 
     assert request_fingerprint(first) == request_fingerprint(reordered)
 

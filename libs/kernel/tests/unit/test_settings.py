@@ -149,5 +149,6 @@ def test_database_url_is_used_through_asyncpg(environment, url):
     settings = load_settings(DatabaseSettings, "registry")
 
     assert (
-        settings.async_database_url == "postgresql+asyncpg://registry:secret@127.0.0.1:5432/registry"
+        settings.async_database_url
+        == "postgresql+asyncpg://registry:secret@127.0.0.1:5432/registry"
     )

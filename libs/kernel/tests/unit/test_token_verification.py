@@ -14,7 +14,9 @@ USCC = "91330106MA2KXXXX0X"
 
 @pytest.fixture(scope="module")
 def verifier(dev_issuer: DevIssuer) -> TokenVerifier:
-    return TokenVerifier(dev_issuer.issuer, dev_issuer.audience, jwks_path=str(dev_issuer.jwks_path))
+    return TokenVerifier(
+        dev_issuer.issuer, dev_issuer.audience, jwks_path=str(dev_issuer.jwks_path)
+    )
 
 
 def refusal(verifier: TokenVerifier, token: str) -> Problem:
@@ -84,7 +86,9 @@ def test_token_for_another_audience_is_refused(verifier, token):
 def test_token_signed_by_another_key_is_refused(verifier, tmp_path):
     impostor = DevIssuer(tmp_path / "impostor")  # same issuer name and key id, different key
 
-    problem = refusal(verifier, impostor.mint(token_claims(roles=["national_admin"], region="330000")))
+    problem = refusal(
+        verifier, impostor.mint(token_claims(roles=["national_admin"], region="330000"))
+    )
 
     assert problem.kind == UNAUTHENTICATED
 

@@ -1,25 +1,21 @@
-"""`shuangsui draw …`: the IDS-1 verifier and tools, unchanged from `python -m shuangsui.drawspec`."""
+"""`shuangsui draw …` is `python -m shuangsui.drawspec …`: same arguments, output and exit codes."""
 
 from __future__ import annotations
 
 import typer
 
-app = typer.Typer(
-    help="Compute and verify IDS-1 draws (the same as `python -m shuangsui.drawspec`).",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-)
+PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
 
-@app.callback(
-    invoke_without_command=True,
-    context_settings={
-        "allow_extra_args": True,
-        "ignore_unknown_options": True,
-        "help_option_names": [],
-    },
-)
-def draw(ctx: typer.Context) -> None:
-    """compute FILE | verify BUNDLE RESULT | commitment … (run with --help for details)."""
-    from shuangsui.drawspec.cli import main
+def register(app: typer.Typer) -> None:
+    @app.command(
+        "draw",
+        context_settings=PASS_THROUGH,
+        add_help_option=False,
+        help="Compute, verify and prepare IDS-1 draws: compute FILE | verify BUNDLE RESULT | "
+        "commitment … (`shuangsui draw --help` for details).",
+    )
+    def draw(ctx: typer.Context) -> None:
+        from shuangsui.drawspec.cli import main
 
-    raise typer.Exit(main(list(ctx.args)))
+        raise typer.Exit(main(list(ctx.args)))

