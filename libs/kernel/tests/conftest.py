@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any
 
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 
-from shuangsui.devstack.issuer import DevIssuer, token_claims
+from shuangsui.devstack.issuer import DevIssuer
 from shuangsui.kernel.app import Component, create_service_app
 from shuangsui.kernel.db import Database
 from shuangsui.kernel.settings import BaseServiceSettings
@@ -44,11 +43,7 @@ def settings_for(dev_issuer: DevIssuer) -> Callable[..., BaseServiceSettings]:
 def token(dev_issuer: DevIssuer) -> Callable[..., str]:
     """`token(roles=[...], region="330000", scopes=[...], exp=..., iss=..., aud=...)`."""
 
-    def mint(*, roles: list[str], region: str = "330000", **options: Any) -> str:
-        overrides = {k: options.pop(k) for k in ("exp", "iss", "aud") if k in options}
-        return dev_issuer.mint(token_claims(roles=roles, region=region, **options), **overrides)
-
-    return mint
+    return dev_issuer.token_for
 
 
 @pytest.fixture

@@ -70,6 +70,11 @@ class DevIssuer:
         key = self.private_key_path.read_bytes()
         return jwt.encode(body, key, algorithm="ES256", headers={"kid": KEY_ID})
 
+    def token_for(self, *, roles: list[str], region: str = "330000", **options: Any) -> str:
+        """Tests' shorthand: claims as keywords; `exp`, `iss`, `aud` override the standard ones."""
+        overrides = {k: options.pop(k) for k in ("exp", "iss", "aud") if k in options}
+        return self.mint(token_claims(roles=roles, region=region, **options), **overrides)
+
 
 def token_claims(
     *,

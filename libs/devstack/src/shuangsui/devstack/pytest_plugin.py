@@ -28,7 +28,7 @@ import psutil
 import pytest
 
 from shuangsui.devstack.config import SERVICES, StackSettings
-from shuangsui.devstack.issuer import DevIssuer, token_claims
+from shuangsui.devstack.issuer import DevIssuer
 from shuangsui.devstack.ports import free_port
 from shuangsui.devstack.stack import Stack
 
@@ -62,11 +62,7 @@ def issuer(stack: Stack) -> DevIssuer:
 def mint_token(issuer: DevIssuer) -> Callable[..., str]:
     """`mint_token(roles=["provincial_admin"], region="330000", scopes=[…], exp=…, iss=…)`."""
 
-    def mint(*, roles: list[str], region: str = "330000", **options: Any) -> str:
-        overrides = {k: options.pop(k) for k in ("exp", "iss", "aud") if k in options}
-        return issuer.mint(token_claims(roles=roles, region=region, **options), **overrides)
-
-    return mint
+    return issuer.token_for
 
 
 @contextlib.contextmanager
@@ -151,8 +147,7 @@ class RunningPlatform:
         return self.settings.url_of("gateway")
 
     def token(self, *, roles: list[str], region: str = "330000", **options: Any) -> str:
-        overrides = {k: options.pop(k) for k in ("exp", "iss") if k in options}
-        return self.issuer.mint(token_claims(roles=roles, region=region, **options), **overrides)
+        return self.issuer.token_for(roles=roles, region=region, **options)
 
     def descendants(self) -> list[psutil.Process]:
         try:
@@ -193,11 +188,17 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
         _wait_for_gateway(running, timeout=180)
         yield running
     finally:
+        children = running.descendants()
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
+        _, alive = psutil.wait_procs(children, timeout=10)
+        if alive:
+            for orphan in alive:
+                orphan.kill()
+            pytest.fail(f"`shuangsui dev up` left processes behind: {[p.pid for p in alive]}")
 
 
 def _wait_for_gateway(running: RunningPlatform, timeout: float) -> None:
