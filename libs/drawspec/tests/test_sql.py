@@ -33,7 +33,7 @@ def test_numeric_statement_numbers_parameters_in_order_of_use() -> None:
     st = stratum_selection(SEED, RATIO, table="staging.manifest", paramstyle="numeric")
     numbers = [int(n) for n in re.findall(r"\$(\d+)", st.text)]
     assert sorted(set(numbers)) == list(range(1, len(st.params) + 1))
-    assert st.params == ("高风险", "3", "100", SEED)
+    assert st.params == ("3", "100", "高风险", SEED)
     assert 'FROM "staging"."manifest" AS m' in st.text
 
 
@@ -45,6 +45,12 @@ def test_statement_follows_the_ticket_layout_and_order_of_section_7() -> None:
     assert "generate_series(0, m.weight - 1)" in text
     assert "ORDER BY k.key, convert_to(k.subject_id, 'UTF8')" in text
     assert "LIMIT (SELECT sample_size + 1 FROM size)" in text
+
+
+def test_weight_one_keys_are_the_single_ticket_j_0() -> None:
+    text = stratum_selection(SEED, COUNT).text
+    assert "CASE WHEN m.weight = 1 THEN sha256(" in text
+    assert "int4send(4) || int4send(0))" in text
 
 
 def test_ratio_size_uses_exact_numeric_ceiling() -> None:

@@ -102,29 +102,43 @@ def stratum_selection(
     else:
         params["k"] = rule.rule
         size = "LEAST(count(*), CAST({k} AS bigint))"
-    ticket = (
-        f"sha256({_PREFIX.format(tag='ticket')}\n"
-        "                   || int4send(32) || CAST({seed} AS bytea)\n"
-        f"                   || {_LP.format(col='m.subject_id')}\n"
-        "                   || int4send(4) || int4send(j))"
+    # The constant part of every ticket (tag, seed) is computed once, as an InitPlan.
+    prefix = (
+        f"(SELECT {_PREFIX.format(tag='ticket')}\n"
+        "                    || int4send(32) || CAST({seed} AS bytea))"
     )
+
+    def ticket(index: str) -> str:
+        return (
+            f"sha256({prefix}\n"
+            f"                 || {_LP.format(col='m.subject_id')}\n"
+            f"                 || int4send(4) || int4send({index}))"
+        )
+
     # The only interpolated name is the validated, quoted table; values are bound parameters.
-    text = f"""WITH stratum AS (
-  SELECT m.subject_id, m.weight FROM {quote_table(table)} AS m WHERE m.stratum = {{stratum}}
-), size AS (
-  SELECT count(*) AS population, CAST({size} AS bigint) AS sample_size FROM stratum
-), keyed AS (
-  SELECT m.subject_id,
-         (SELECT h FROM (
-            SELECT {ticket} AS h
-            FROM generate_series(0, m.weight - 1) AS j) AS t
-          ORDER BY h LIMIT 1) AS key
-  FROM stratum AS m
+    # Keys are computed straight from the table scan (no materialised CTE), so the planner
+    # may use parallel workers; a weight-1 entry has exactly one ticket (j = 0), so its key
+    # needs no per-row subquery. `size` is one row, computed by its own aggregate scan.
+    table_sql = quote_table(table)
+    text = f"""WITH size AS (
+  SELECT count(*) AS population, CAST({size} AS bigint) AS sample_size
+  FROM {table_sql} WHERE stratum = {{stratum}}
 )
 SELECT k.subject_id, encode(k.key, 'hex') AS key_hex, z.population, z.sample_size
-FROM keyed AS k CROSS JOIN size AS z
-ORDER BY k.key, convert_to(k.subject_id, 'UTF8')
-LIMIT (SELECT sample_size + 1 FROM size)"""  # noqa: S608
+FROM (
+  SELECT m.subject_id,
+         CASE WHEN m.weight = 1 THEN {ticket("0")}
+         ELSE (SELECT h FROM (
+                 SELECT {ticket("j")} AS h
+                 FROM generate_series(0, m.weight - 1) AS j) AS t
+               ORDER BY h LIMIT 1)
+         END AS key
+  FROM {table_sql} AS m
+  WHERE m.stratum = {{stratum}}
+  ORDER BY 2, convert_to(m.subject_id, 'UTF8')
+  LIMIT (SELECT sample_size + 1 FROM size)
+) AS k CROSS JOIN size AS z
+ORDER BY k.key, convert_to(k.subject_id, 'UTF8')"""  # noqa: S608
     return _render(text, params, paramstyle)
 
 

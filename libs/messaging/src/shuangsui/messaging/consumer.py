@@ -34,6 +34,7 @@ from shuangsui.messaging.tables import dead_letters, inbox
 log = structlog.get_logger("consumer")
 
 Handler = Callable[[Envelope, UnitOfWork], Awaitable[None]]
+BUSY_FETCH_WAIT = 0.05
 
 
 @dataclass(frozen=True)
@@ -98,17 +99,24 @@ class EventConsumer:
     async def run(self, stop: asyncio.Event) -> None:
         await self._start_with_retry(stop)
         watchdog = asyncio.create_task(self._watchdog(stop))
+        idle = True
         try:
             while not stop.is_set():
+                # Idle: a long poll for ONE message, answered the moment it arrives (a batch
+                # fetch would linger until the batch fills or the timeout ends: seconds of
+                # latency at low rates). Busy: take whatever is waiting, up to a batch.
+                size, wait = (1, self.fetch_timeout) if idle else (self.batch, BUSY_FETCH_WAIT)
                 try:
-                    messages = await self._sub.fetch(self.batch, timeout=self.fetch_timeout)
+                    messages = await self._sub.fetch(size, timeout=wait)
                 except NatsTimeout:
+                    idle = True
                     continue
                 except Exception as exc:  # broker restarting: the watchdog and reconnect handle it
                     log.warning("fetch failed", consumer=self.subscription.durable, error=repr(exc))
                     await asyncio.sleep(0.5)
                     continue
                 self._last_message = time.monotonic()
+                idle = False
                 for message in messages:
                     await self._process(message)
         finally:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 import structlog
@@ -41,23 +44,32 @@ class RelayStats:
 
 @dataclass
 class OutboxRelay:
+    """Publishes the outbox in order, with up to `depth` batches in flight.
+
+    While JetStream acknowledges batch N, batch N+1 is already claimed and published on the same
+    connection, so the broker still receives the rows in outbox order; a batch is marked sent
+    only once all its acks are in. A failed batch rolls back and is retried later.
+    """
+
     database_url: str
     nats: Client
     batch_size: int = 1000
     idle_poll: float = 0.5
     ack_timeout: float = 10.0
+    depth: int = 2
     stats: RelayStats = field(default_factory=RelayStats)
 
     async def run(self, stop: asyncio.Event) -> None:
-        pool = await asyncpg.create_pool(self.database_url, min_size=1, max_size=2)
+        pool = await asyncpg.create_pool(self.database_url, min_size=1, max_size=self.depth + 1)
         wake = asyncio.Event()
         listener = await asyncpg.connect(self.database_url)
         await listener.add_listener(NOTIFY_CHANNEL, lambda *_: wake.set())
         backoff = 0.1
         try:
             while not stop.is_set():
+                wake.clear()
                 try:
-                    sent = await self.publish_batch(pool)
+                    await self.publish_available(pool)
                     backoff = 0.1
                 except Exception as exc:  # broker or database down: keep rows, retry later
                     self.stats.failures += 1
@@ -65,28 +77,77 @@ class OutboxRelay:
                     await _sleep_or_stop(stop, backoff)
                     backoff = min(backoff * 2, 5.0)
                     continue
-                if sent < self.batch_size:
-                    wake.clear()
-                    await _wait_any(stop, wake, self.idle_poll)
+                await _wait_any(stop, wake, self.idle_poll)
         finally:
             with contextlib.suppress(Exception):
                 await listener.close()
             await pool.close()
 
+    async def publish_available(self, pool: asyncpg.Pool) -> int:
+        """Publish until the outbox has no unclaimed rows left; the number of rows sent."""
+        in_flight: deque[asyncio.Task[int]] = deque()
+        sent = 0
+        try:
+            while True:
+                claimed = await self._claim_and_publish(pool)
+                if claimed is None:
+                    break
+                in_flight.append(asyncio.create_task(claimed))
+                if len(in_flight) >= self.depth:
+                    sent += await in_flight.popleft()
+            while in_flight:
+                sent += await in_flight.popleft()
+        finally:
+            for task in in_flight:  # after a failure: let the others finish or roll back
+                with contextlib.suppress(Exception):
+                    await task
+        return sent
+
     async def publish_batch(self, pool: asyncpg.Pool) -> int:
-        js = self.nats.jetstream()
-        async with pool.acquire() as conn, conn.transaction():
+        """One batch, start to finish (tests and tools)."""
+        claimed = await self._claim_and_publish(pool)
+        return 0 if claimed is None else await claimed
+
+    async def _claim_and_publish(self, pool: asyncpg.Pool) -> Coroutine[Any, Any, int] | None:
+        conn = await pool.acquire()
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
             rows = await conn.fetch(_CLAIM, self.batch_size)
             if not rows:
-                return 0
+                await transaction.rollback()
+                await pool.release(conn)
+                return None
+            js = self.nats.jetstream()
             pending = [
                 await js.publish_async(
                     row["nats_subject"], row["body"].encode(), headers={"Nats-Msg-Id": row["id"]}
                 )
                 for row in rows
             ]
+        except BaseException:
+            await transaction.rollback()
+            await pool.release(conn)
+            raise
+        return self._finish(pool, conn, transaction, rows, pending)
+
+    async def _finish(
+        self,
+        pool: asyncpg.Pool,
+        conn: asyncpg.Connection,
+        transaction: Any,
+        rows: list[asyncpg.Record],
+        pending: list[asyncio.Future[Any]],
+    ) -> int:
+        try:
             acks = await asyncio.wait_for(asyncio.gather(*pending), self.ack_timeout)
             await conn.execute(_MARK_SENT, [row["seq"] for row in rows])
+            await transaction.commit()
+        except BaseException:
+            await transaction.rollback()
+            raise
+        finally:
+            await pool.release(conn)
         self.stats.published += len(rows)
         self.stats.duplicates += sum(1 for ack in acks if ack.duplicate)
         self.stats.batches += 1
