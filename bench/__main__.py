@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import messaging
+from bench import draw, messaging
 from bench.results import report
 
 
@@ -14,6 +14,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     args = parser.parse_args()
     figures = asyncio.run(messaging.run(quick=args.quick))
+    figures += draw.run(quick=args.quick)
     report(figures)
 
 

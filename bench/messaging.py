@@ -47,7 +47,7 @@ async def run(quick: bool) -> list[Figure]:
             dsn = await _messaging_database(postgres)
             raw = await _raw_publish_rate(nats.url, events)
             relayed = await _relay_rate(dsn, nats.url, events)
-            p50, p99 = await _latency(dsn, nats.url, rate=100, seconds=3 if quick else 10)
+            p50, p99 = await _latency(dsn, nats.url, rate=50, seconds=4 if quick else 20)
         finally:
             nats.stop()
             postgres.stop()

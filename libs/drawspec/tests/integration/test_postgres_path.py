@@ -92,7 +92,10 @@ def sql_manifest_hash(conn: psycopg.Connection[Any]) -> str:
 
 
 def assert_same_path(
-    conn: psycopg.Connection[Any], seed: bytes, strata: Sequence[StratumRule], manifest: list[Subject]
+    conn: psycopg.Connection[Any],
+    seed: bytes,
+    strata: Sequence[StratumRule],
+    manifest: list[Subject],
 ) -> tuple[StratumSelection, ...]:
     """SQL and Python agree on the manifest hash, every key, and each stratum's selection."""
     assert sql_manifest_hash(conn) == lists.manifest_hash(manifest)

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
+    AsyncSessionTransaction,
     async_sessionmaker,
     create_async_engine,
 )
@@ -58,14 +59,29 @@ class UnitOfWork:
 
     Events recorded with `record()` are handed to the commit hooks (the outbox writer) inside the
     same transaction, so a state change and its events are stored together or not at all.
+
+    `nested_in(session)` gives the same unit of work as a savepoint of a larger transaction: an
+    event consumer applies a whole fetched batch in one transaction, one savepoint per event, so
+    one failing event rolls back alone and the batch pays for one commit instead of many.
     """
 
-    def __init__(self, database: Database, commit_hooks: list[CommitHook] | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        commit_hooks: list[CommitHook] | None = None,
+        *,
+        within: AsyncSession | None = None,
+    ) -> None:
         self._database = database
         self._commit_hooks = list(commit_hooks or [])
+        self._within = within
+        self._savepoint: AsyncSessionTransaction | None = None
         self._events: list[Any] = []
         self._session: AsyncSession | None = None
         self.committed = False
+
+    def nested_in(self, session: AsyncSession) -> UnitOfWork:
+        return UnitOfWork(self._database, self._commit_hooks, within=session)
 
     @property
     def session(self) -> AsyncSession:
@@ -80,14 +96,24 @@ class UnitOfWork:
         self._events.append(event)
 
     async def __aenter__(self) -> Self:
-        self._session = self._database.sessions()
         self._events = []
         self.committed = False
+        if self._within is not None:
+            self._session = self._within
+            self._savepoint = await self._within.begin_nested()
+            return self
+        self._session = self._database.sessions()
         await self._session.begin()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         assert self._session is not None
+        if self._savepoint is not None:
+            if not self.committed and self._savepoint.is_active:
+                await self._savepoint.rollback()
+            self._savepoint = None
+            self._session = None
+            return
         try:
             if not self.committed:
                 await self._session.rollback()
@@ -98,6 +124,9 @@ class UnitOfWork:
     async def commit(self) -> None:
         for hook in self._commit_hooks:
             await hook(self.session, self._events)
-        await self.session.commit()
+        if self._savepoint is not None:
+            await self._savepoint.commit()  # released; the enclosing transaction commits it
+        else:
+            await self.session.commit()
         self._events = []
         self.committed = True

@@ -1,7 +1,8 @@
 """Durable pull consumers: ack only after the handler's transaction committed.
 
-The inbox row (consumer, event id) is written in the handler's own transaction, so a redelivered
-event is recognised and skipped: JetStream's duplicate window is minutes, the inbox is forever.
+A fetched batch is applied in one transaction with a savepoint per event, then acked. The inbox
+row (consumer, event id) is written in each event's savepoint, so a redelivered event is
+recognised and skipped: JetStream's duplicate window is minutes, the inbox is forever.
 After `max_deliveries` failed attempts a message goes to the dead-letter table with its payload
 and last error, and the messages behind it keep flowing.
 """
@@ -117,8 +118,7 @@ class EventConsumer:
                     continue
                 self._last_message = time.monotonic()
                 idle = False
-                for message in messages:
-                    await self._process(message)
+                await self._process_batch(messages)
         finally:
             watchdog.cancel()
             with contextlib.suppress(Exception):
@@ -164,35 +164,64 @@ class EventConsumer:
         except Exception as exc:
             log.warning("re-creating consumer failed", error=repr(exc))
 
-    async def _process(self, message: Msg) -> None:
+    async def _process_batch(self, messages: list[Msg]) -> None:
+        """Apply a fetched batch in one transaction, one savepoint per event; ack after commit."""
+        outcomes: list[tuple[Msg, Envelope | None, int, Exception | None]] = []
+        try:
+            async with self.database.sessions() as session, session.begin():
+                for message in messages:
+                    outcomes.append(await self._process_one(session, message))
+        except Exception as exc:  # the batch did not commit: nothing of it was applied
+            log.warning("batch commit failed; will retry", error=repr(exc), size=len(messages))
+            for message in messages:
+                await message.nak(delay=self.retry_delay(message.metadata.num_delivered))
+            return
+        for message, envelope, deliveries, error in outcomes:
+            if error is None:
+                await message.ack()
+            elif envelope is None or deliveries >= self.max_deliveries:
+                self._alert_dead_letter(envelope, deliveries, error)
+                await message.term()
+            else:
+                self.stats.retried += 1
+                log.warning(
+                    "handler failed; will retry",
+                    consumer=self.subscription.durable,
+                    event_id=str(envelope.id),
+                    deliveries=deliveries,
+                    error=repr(error),
+                )
+                await message.nak(delay=self.retry_delay(deliveries))
+
+    async def _process_one(
+        self, session: AsyncSession, message: Msg
+    ) -> tuple[Msg, Envelope | None, int, Exception | None]:
         deliveries = message.metadata.num_delivered
         try:
             envelope = Envelope.model_validate_json(message.data)
         except ValidationError as exc:
-            # Malformed events can never succeed: straight to dead letters, no retries.
-            await self._dead_letter(message, None, deliveries, f"malformed envelope: {exc}")
-            return
+            # A malformed event can never succeed: straight to dead letters, no retries.
+            error = ValueError(f"malformed envelope: {exc}")
+            await self._store_dead_letter(session, message, None, deliveries, error)
+            return message, None, deliveries, error
         handler = self.subscription.handlers.get(envelope.type)
         if handler is None:
-            await message.ack()
-            return
+            return message, envelope, deliveries, None
         try:
-            await self._apply(handler, envelope)
+            await self._apply(session, handler, envelope)
         except IntegrityError as exc:
-            if "inbox" not in str(exc.orig):
-                await self._failed(message, envelope, deliveries, exc)
-                return
-            # Already applied (a redelivery, or a concurrent delivery that committed first): the
-            # handler's transaction rolled back whole, so nothing was applied twice.
-            self.stats.duplicates += 1
+            if "inbox" in str(exc.orig):
+                # Already applied (a redelivery, or a concurrent delivery that committed first):
+                # this event's savepoint rolled back whole, so nothing was applied twice.
+                self.stats.duplicates += 1
+                return message, envelope, deliveries, None
+            return await self._failed(session, message, envelope, deliveries, exc)
         except Exception as exc:
-            await self._failed(message, envelope, deliveries, exc)
-            return
-        else:
-            self.stats.applied += 1
-        await message.ack()
+            return await self._failed(session, message, envelope, deliveries, exc)
+        self.stats.applied += 1
+        return message, envelope, deliveries, None
 
-    async def _apply(self, handler: Handler, envelope: Envelope) -> None:
+    async def _apply(self, session: AsyncSession, handler: Handler, envelope: Envelope) -> None:
         row = {
             "consumer": self.subscription.durable,
             "event_id": envelope.id,
@@ -202,33 +231,35 @@ class EventConsumer:
         async def remember(session: AsyncSession, _events: list[Any]) -> None:
             await session.execute(insert(inbox).values(**row))
 
-        uow = self.uow_factory()
+        uow = self.uow_factory().nested_in(session)
         uow.add_commit_hook(remember)
         await handler(envelope, uow)
         if not uow.committed:  # the handler had nothing to store; still remember the event
-            async with self.database.sessions.begin() as session:
+            async with session.begin_nested():
                 await session.execute(insert(inbox).values(**row))
 
     async def _failed(
-        self, message: Msg, envelope: Envelope, deliveries: int, exc: Exception
-    ) -> None:
+        self,
+        session: AsyncSession,
+        message: Msg,
+        envelope: Envelope,
+        deliveries: int,
+        exc: Exception,
+    ) -> tuple[Msg, Envelope | None, int, Exception | None]:
         if deliveries >= self.max_deliveries:
-            await self._dead_letter(message, envelope, deliveries, repr(exc))
-            return
-        self.stats.retried += 1
-        log.warning(
-            "handler failed; will retry",
-            consumer=self.subscription.durable,
-            event_id=str(envelope.id),
-            deliveries=deliveries,
-            error=repr(exc),
-        )
-        await message.nak(delay=self.retry_delay(deliveries))
+            await self._store_dead_letter(session, message, envelope, deliveries, exc)
+        return message, envelope, deliveries, exc
 
-    async def _dead_letter(
-        self, message: Msg, envelope: Envelope | None, deliveries: int, error: str
+    async def _store_dead_letter(
+        self,
+        session: AsyncSession,
+        message: Msg,
+        envelope: Envelope | None,
+        deliveries: int,
+        error: Exception,
     ) -> None:
-        async with self.database.sessions.begin() as session:
+        """Stored in the batch's transaction: if the batch fails, the message is redelivered."""
+        async with session.begin_nested():
             await session.execute(
                 insert(dead_letters).values(
                     consumer=self.subscription.durable,
@@ -237,9 +268,13 @@ class EventConsumer:
                     nats_subject=message.subject,
                     payload=message.data,
                     deliveries=deliveries,
-                    last_error=error[:4000],
+                    last_error=repr(error)[:4000],
                 )
             )
+
+    def _alert_dead_letter(
+        self, envelope: Envelope | None, deliveries: int, error: Exception
+    ) -> None:
         self.stats.dead_lettered += 1
         # An alert, not a silent drop: operators watch this log event and the dead-letter table.
         log.error(
@@ -248,6 +283,5 @@ class EventConsumer:
             consumer=self.subscription.durable,
             event_id=str(envelope.id) if envelope else None,
             deliveries=deliveries,
-            error=error[:500],
+            error=repr(error)[:500],
         )
-        await message.term()
