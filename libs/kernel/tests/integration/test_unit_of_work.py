@@ -155,3 +155,32 @@ async def test_hook_added_for_one_use_case_runs_at_its_commit(db):
         await uow.commit()
 
     assert await count(db, subjects) == 1
+
+
+async def test_nested_units_roll_back_alone_and_commit_with_the_enclosing_transaction(db):
+    """An event consumer's batch: one savepoint per event, one commit for the batch."""
+    template = UnitOfWork(db, [write_outbox])
+    async with db.sessions() as session, session.begin():
+        await push_subject(template.nested_in(session), "A")
+        with pytest.raises(HookFailed):
+            async with UnitOfWork(db, [write_outbox, failing_hook]).nested_in(session) as uow:
+                await uow.session.execute(insert(subjects).values(uscc="B"))
+                uow.record(SubjectUpserted("B"))
+                await uow.commit()
+        await push_subject(template.nested_in(session), "C")
+        assert await count(db, subjects) == 0, "nothing is visible before the batch commits"
+
+    async with db.engine.connect() as conn:
+        stored = sorted((await conn.execute(select(subjects.c.uscc))).scalars())
+    assert stored == ["A", "C"]
+    assert await count(db, outbox) == 2
+
+
+async def test_a_nested_unit_left_without_commit_leaves_nothing_behind(db):
+    async with db.sessions() as session, session.begin():
+        async with UnitOfWork(db).nested_in(session) as uow:
+            await uow.session.execute(insert(subjects).values(uscc="D"))
+        await push_subject(UnitOfWork(db).nested_in(session), "E")
+    async with db.engine.connect() as conn:
+        stored = sorted((await conn.execute(select(subjects.c.uscc))).scalars())
+    assert stored == ["E"]

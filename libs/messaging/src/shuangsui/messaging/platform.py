@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from fastapi import APIRouter, FastAPI, Request
 
 from shuangsui.kernel.app import create_service_app
+from shuangsui.kernel.calendar_check import CalendarCoverage
 from shuangsui.kernel.db import Database, UnitOfWork
 from shuangsui.kernel.settings import DatabaseSettings, load_settings
 from shuangsui.messaging.broker import NatsLink
@@ -33,7 +34,7 @@ def create_platform_app(
         description=description,
         settings=settings,
         routers=routers,
-        components=[database, broker],
+        components=[database, broker, CalendarCoverage()],
     )
 
 
