@@ -162,11 +162,9 @@ async def test_nested_units_roll_back_alone_and_commit_with_the_enclosing_transa
     template = UnitOfWork(db, [write_outbox])
     async with db.sessions() as session, session.begin():
         await push_subject(template.nested_in(session), "A")
+        failing = UnitOfWork(db, [write_outbox, failing_hook]).nested_in(session)
         with pytest.raises(HookFailed):
-            async with UnitOfWork(db, [write_outbox, failing_hook]).nested_in(session) as uow:
-                await uow.session.execute(insert(subjects).values(uscc="B"))
-                uow.record(SubjectUpserted("B"))
-                await uow.commit()
+            await push_subject(failing, "B")
         await push_subject(template.nested_in(session), "C")
         assert await count(db, subjects) == 0, "nothing is visible before the batch commits"
 
