@@ -30,7 +30,7 @@ def alembic_config(package: str, database_url: str | None = None) -> Config:
     return config
 
 
-def upgrade(package: str, database_url: str | None = None, revision: str = "head") -> None:
+def upgrade(package: str, database_url: str | None = None, revision: str = "heads") -> None:
     command.upgrade(alembic_config(package, database_url), revision)
 
 
