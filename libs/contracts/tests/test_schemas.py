@@ -41,7 +41,8 @@ class Draft(EventPayload):
 def test_committed_schema_matches_model(model: type[EventPayload]) -> None:
     path = schema_path(COMMITTED, model.event_type)
     assert path.exists(), f"{path.name} is not committed; run the schema writer"
-    problems = check_schemas(COMMITTED, [model])
+    # Orphans are the job of the test below; with one model, every other schema would look orphaned.
+    problems = [p for p in check_schemas(COMMITTED, [model]) if p.kind != "orphan"]
     assert not problems, problems[0].message
 
 

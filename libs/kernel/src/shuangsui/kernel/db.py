@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 from shuangsui.kernel.settings import DatabaseSettings
 
 CommitHook = Callable[[AsyncSession, list[Any]], Awaitable[None]]
+EventWriter = CommitHook
 
 
 class Database:
@@ -60,6 +61,9 @@ class UnitOfWork:
     Events recorded with `record()` are handed to the commit hooks (the outbox writer) inside the
     same transaction, so a state change and its events are stored together or not at all.
 
+    A bulk use case calls `flush_events()` every few thousand rows, so a million events never
+    sit in memory; they are still written inside the one transaction.
+
     `nested_in(session)` gives the same unit of work as a savepoint of a larger transaction: an
     event consumer applies a whole fetched batch in one transaction, one savepoint per event, so
     one failing event rolls back alone and the batch pays for one commit instead of many.
@@ -70,10 +74,12 @@ class UnitOfWork:
         database: Database,
         commit_hooks: list[CommitHook] | None = None,
         *,
+        event_writer: EventWriter | None = None,
         within: AsyncSession | None = None,
     ) -> None:
         self._database = database
         self._commit_hooks = list(commit_hooks or [])
+        self._event_writer = event_writer
         self._within = within
         self._savepoint: AsyncSessionTransaction | None = None
         self._events: list[Any] = []
@@ -81,7 +87,9 @@ class UnitOfWork:
         self.committed = False
 
     def nested_in(self, session: AsyncSession) -> UnitOfWork:
-        return UnitOfWork(self._database, self._commit_hooks, within=session)
+        return UnitOfWork(
+            self._database, self._commit_hooks, event_writer=self._event_writer, within=session
+        )
 
     @property
     def session(self) -> AsyncSession:
@@ -121,7 +129,14 @@ class UnitOfWork:
             await self._session.close()
             self._session = None
 
+    async def flush_events(self) -> None:
+        """Write the events recorded so far, inside the current transaction."""
+        if self._event_writer is not None and self._events:
+            await self._event_writer(self.session, self._events)
+            self._events = []
+
     async def commit(self) -> None:
+        await self.flush_events()
         for hook in self._commit_hooks:
             await hook(self.session, self._events)
         if self._savepoint is not None:

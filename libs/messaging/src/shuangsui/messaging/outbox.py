@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import insert, text
@@ -13,6 +14,7 @@ from shuangsui.messaging.envelope import Envelope, Outgoing
 from shuangsui.messaging.tables import outbox
 
 NOTIFY_CHANNEL = "outbox"
+COPY_THRESHOLD = 200  # below this, one multi-row INSERT is as fast and simpler
 
 
 def outbox_rows(events: list[Any], province_token: str, service: str) -> list[dict[str, Any]]:
@@ -35,6 +37,27 @@ def outbox_rows(events: list[Any], province_token: str, service: str) -> list[di
     return rows
 
 
+async def copy_outbox_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Bulk path: binary COPY on the session's own connection, inside its transaction."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    await driver.copy_records_to_table(
+        "outbox",
+        records=[
+            (
+                r["id"],
+                r["nats_subject"],
+                r["event_type"],
+                json.dumps(r["envelope"], ensure_ascii=False),
+            )
+            for r in rows
+        ],
+        columns=["id", "nats_subject", "event_type", "envelope"],
+    )
+
+
 def outbox_writer(province_token: str, service: str) -> CommitHook:
     """A unit-of-work commit hook that writes every recorded event to the outbox."""
 
@@ -44,7 +67,11 @@ def outbox_writer(province_token: str, service: str) -> CommitHook:
         for event in events:
             if not isinstance(event, Outgoing | Envelope):
                 raise TypeError(f"record() takes Outgoing events, not {type(event).__name__}")
-        await session.execute(insert(outbox), outbox_rows(events, province_token, service))
+        rows = outbox_rows(events, province_token, service)
+        if len(rows) >= COPY_THRESHOLD:
+            await copy_outbox_rows(session, rows)
+        else:
+            await session.execute(insert(outbox), rows)
         # Delivered only at commit: wakes the relay at once instead of at its next poll.
         await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 

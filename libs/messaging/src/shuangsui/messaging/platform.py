@@ -15,7 +15,7 @@ from shuangsui.messaging.outbox import outbox_writer
 
 
 def new_unit_of_work(database: Database, province_token: str, service: str) -> UnitOfWork:
-    return UnitOfWork(database, commit_hooks=[outbox_writer(province_token, service)])
+    return UnitOfWork(database, event_writer=outbox_writer(province_token, service))
 
 
 def create_platform_app(

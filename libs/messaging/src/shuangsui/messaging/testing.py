@@ -66,7 +66,7 @@ async def record_application(event: Envelope, uow: UnitOfWork) -> None:
 
 
 def unit_of_work_factory(database: Database) -> Callable[[], UnitOfWork]:
-    return lambda: UnitOfWork(database, commit_hooks=[outbox_writer(PROVINCE, "planning")])
+    return lambda: UnitOfWork(database, event_writer=outbox_writer(PROVINCE, "planning"))
 
 
 async def wait_until(

@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from shuangsui.registry.api import probes
+from shuangsui.registry.api import probes, subjects
 
-ROUTERS: list[APIRouter] = [probes.router]
+ROUTERS: list[APIRouter] = [probes.router, subjects.router]

@@ -1,0 +1,47 @@
+"""Events of the subject directory (检查对象名录库): what sampling and inspection build on."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from shuangsui.contracts.events.base import EventPayload
+
+__all__ = ["SubjectUpserted"]
+
+
+class SubjectUpserted(EventPayload):
+    """A subject was created or its registered content changed (DOMAIN.md §3.1).
+
+    Carries what other contexts select and visit by; personal data (the legal representative)
+    stays in the registry. Tags and applicable items are filled once the tagging rules and the
+    item index exist; until then they are empty.
+    """
+
+    event_type: ClassVar[str] = "registry.subject.upserted.v1"
+    # Shaped in the registry's first slice; released with the item index (issue 4).
+    released: ClassVar[bool] = False
+
+    subject_id: UUID = Field(description="Stable id of the subject (检查对象编号)")
+    uscc: str = Field(description="Unified social credit code (统一社会信用代码)")
+    name: str = Field(description="Registered name (名称)")
+    subject_type: str = Field(
+        description="enterprise 企业 / individual 个体工商户 / cooperative 农民专业合作社 / other"
+    )
+    status: str = Field(description="active 存续 / cancelled 注销 / revoked 吊销 / suspended 停业")
+    region_code: str = Field(description="GB/T 2260 code of its region (行政区划代码)")
+    unit_code: str | None = Field(description="The station (所) that supervises it (监管单位)")
+    industry_code: str | None = Field(description="GB/T 4754 industry (行业代码)")
+    registered_address: str | None = Field(description="住所")
+    business_address: str | None = Field(description="经营场所")
+    registered_on: date | None = Field(description="成立日期")
+    tags: dict[str, list[str]] = Field(description="业态/品类/载体/规模 tags by dimension (标签)")
+    applicable_item_ids: list[UUID] = Field(
+        description="Items whose scope it falls in (适用抽查事项)"
+    )
+    version: int = Field(ge=1, description="Directory version of this subject (版本)")
+    source: str = Field(description="The system that pushed the change (数据来源)")
+    source_updated_at: AwareDatetime = Field(description="The change's time at its source")

@@ -1,0 +1,195 @@
+"""The subject directory's tables and set-based reads and writes (COPY + one merge per chunk)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shuangsui.contracts.regions import scope_prefix
+from shuangsui.kernel.scope import RegionScope
+from shuangsui.registry.domain.subjects import Change, Stored, Subject
+
+
+def subject_columns() -> list[sa.Column[Any]]:
+    """Also used by migration 0002; freeze a copy there before changing these."""
+    return [
+        sa.Column("uscc", sa.String(18), primary_key=True),
+        sa.Column("subject_id", UUID(as_uuid=True), nullable=False, unique=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("subject_type", sa.Text, nullable=False),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("region_code", sa.String(6), nullable=False),
+        sa.Column("registered_address", sa.Text),
+        sa.Column("business_address", sa.Text),
+        sa.Column("legal_representative", sa.Text),
+        sa.Column("industry_code", sa.Text),
+        sa.Column("business_scope", sa.Text),
+        sa.Column("licences", JSONB, nullable=False),
+        sa.Column("online_shops", JSONB, nullable=False),
+        sa.Column("registered_capital_wan", sa.Numeric),
+        sa.Column("employee_band", sa.Text),
+        sa.Column("unit_code", sa.Text),
+        sa.Column("registered_on", sa.Date),
+        sa.Column("registration_no", sa.Text),
+        sa.Column("extra", JSONB, nullable=False),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("source_updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("content_hash", sa.String(64), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    ]
+
+
+def history_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("uscc", sa.String(18), primary_key=True),
+        sa.Column("version", sa.Integer, primary_key=True),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("source_updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.Text, nullable=False),
+        sa.Column("content", JSONB, nullable=False),
+    ]
+
+
+metadata = sa.MetaData()
+subjects = sa.Table("subjects", metadata, *subject_columns())
+subject_history = sa.Table("subject_history", metadata, *history_columns())
+
+_STAGE_COLUMNS = [c.name for c in subjects.columns]
+_UPDATE_COLUMNS = [c for c in _STAGE_COLUMNS if c not in ("uscc", "subject_id")]
+_MERGE = f"""
+INSERT INTO subjects ({", ".join(_STAGE_COLUMNS)})
+SELECT {", ".join(_STAGE_COLUMNS)} FROM subject_stage
+ON CONFLICT (uscc) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in _UPDATE_COLUMNS)}
+RETURNING uscc, subject_id
+"""  # noqa: S608 - column names are ours, never input
+
+
+async def stored_versions(session: AsyncSession, usccs: Sequence[str]) -> dict[str, Stored]:
+    rows = await session.execute(
+        sa.select(
+            subjects.c.uscc,
+            subjects.c.source_updated_at,
+            subjects.c.content_hash,
+            subjects.c.version,
+        )
+        .where(subjects.c.uscc.in_(usccs))
+        # Locked until commit: a concurrent push of the same subject waits, then sees our version.
+        .with_for_update()
+    )
+    return {r.uscc: Stored(r.source_updated_at, r.content_hash, r.version) for r in rows}
+
+
+async def apply_changes(
+    session: AsyncSession, changes: Sequence[Change], actor: str, now: datetime
+) -> dict[str, uuid.UUID]:
+    """Write created/updated subjects and their history; returns each one's subject_id."""
+    if not changes:
+        return {}
+    driver = await _driver(session)
+    await driver.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS subject_stage (LIKE subjects) ON COMMIT DELETE ROWS"
+    )
+    await driver.execute("TRUNCATE subject_stage")
+    await driver.copy_records_to_table(
+        "subject_stage",
+        records=[_stage_record(c, now) for c in changes],
+        columns=_STAGE_COLUMNS,
+    )
+    ids = {r["uscc"]: r["subject_id"] for r in await driver.fetch(_MERGE)}
+    await driver.copy_records_to_table(
+        "subject_history",
+        records=[
+            (
+                c.subject.uscc,
+                c.version,
+                now,
+                c.subject.source,
+                c.subject.source_updated_at,
+                actor,
+                json.dumps(c.subject.content(), ensure_ascii=False, default=str),
+            )
+            for c in changes
+        ],
+        columns=[c.name for c in subject_history.columns],
+    )
+    return ids
+
+
+def _stage_record(change: Change, now: datetime) -> tuple[Any, ...]:
+    s: Subject = change.subject
+    values: dict[str, Any] = {
+        **{name: getattr(s, name) for name in _STAGE_COLUMNS if hasattr(s, name)},
+        "subject_id": uuid.uuid4(),  # kept by the merge for existing subjects
+        "subject_type": s.subject_type.value,
+        "status": s.status.value,
+        "licences": json.dumps(list(s.licences), ensure_ascii=False),
+        "online_shops": json.dumps(list(s.online_shops), ensure_ascii=False),
+        "extra": json.dumps(s.extra, ensure_ascii=False, default=str),
+        "content_hash": s.content_hash,
+        "version": change.version,
+        "updated_at": now,
+    }
+    return tuple(values[name] for name in _STAGE_COLUMNS)
+
+
+async def _driver(session: AsyncSession) -> Any:
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
+
+
+@dataclass(frozen=True)
+class SubjectFilters:
+    region_code: str | None = None
+    subject_type: str | None = None
+    status: str | None = None
+    industry_code: str | None = None
+    unit_code: str | None = None
+
+
+async def read_subject(session: AsyncSession, uscc: str) -> dict[str, Any] | None:
+    row = (await session.execute(sa.select(subjects).where(subjects.c.uscc == uscc))).one_or_none()
+    return dict(row._mapping) if row is not None else None
+
+
+async def find_subjects(
+    session: AsyncSession,
+    scope: RegionScope,
+    filters: SubjectFilters,
+    after: str | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    query = sa.select(subjects).where(scope.filter(subjects.c.region_code))
+    if filters.region_code:
+        query = query.where(subjects.c.region_code.startswith(scope_prefix(filters.region_code)))
+    for name in ("subject_type", "status", "unit_code"):
+        value = getattr(filters, name)
+        if value:
+            query = query.where(subjects.c[name] == value)
+    if filters.industry_code:
+        query = query.where(
+            subjects.c.industry_code.startswith(filters.industry_code, autoescape=True)
+        )
+    if after is not None:
+        query = query.where(subjects.c.uscc > after)
+    rows = await session.execute(query.order_by(subjects.c.uscc).limit(limit))
+    return [dict(row._mapping) for row in rows]
+
+
+async def read_history(session: AsyncSession, uscc: str) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        sa.select(subject_history)
+        .where(subject_history.c.uscc == uscc)
+        .order_by(subject_history.c.version.desc())
+    )
+    return [dict(row._mapping) for row in rows]

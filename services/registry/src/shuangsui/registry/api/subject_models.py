@@ -1,0 +1,184 @@
+"""Request and response shapes of the subject directory API, with the terms offices use."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shuangsui.registry.service.subjects import PushReport
+
+EXAMPLE_SUBJECT: dict[str, Any] = {
+    "uscc": "91330106MA2GXXXX0D",
+    "name": "杭州西溪食品有限公司",
+    "subject_type": "enterprise",
+    "status": "active",
+    "region_code": "330106",
+    "registered_address": "浙江省杭州市西湖区文三路 100 号",
+    "legal_representative": "张三",
+    "industry_code": "C1419",
+    "licences": [
+        {"type": "food_production", "number": "SC10633010600123", "valid_until": "2028-05-31"}
+    ],
+    "online_shops": ["https://shop.example.cn/xixi"],
+    "registered_capital_wan": "500",
+    "unit_code": "330106-XH",
+    "registered_on": "2019-04-12",
+    "source": "zj-aic",
+    "source_updated_at": "2025-03-01T08:00:00+08:00",
+}
+BULK_EXAMPLES = {
+    "application/x-ndjson": {
+        "two subjects": {
+            "value": '{"uscc":"91330106MA2GXXXX0D","name":"杭州西溪食品有限公司","region_code":"330106",'
+            '"source":"zj-aic","source_updated_at":"2025-03-01T08:00:00+08:00"}\n'
+            '{"uscc":"92330106MA2HYYYY1M","name":"西湖区小王面馆","subject_type":"individual",'
+            '"region_code":"330106","source":"zj-aic","source_updated_at":"2025-03-01T08:00:00+08:00"}\n'
+        }
+    },
+    "text/csv": {
+        "two subjects": {
+            "value": "uscc,name,subject_type,region_code,online_shops,source,source_updated_at\n"
+            "91330106MA2GXXXX0D,杭州西溪食品有限公司,enterprise,330106,"
+            '"[""https://shop.example.cn/xixi""]",zj-aic,2025-03-01T08:00:00+08:00\n'
+        }
+    },
+}
+
+
+class SubjectIn(BaseModel):
+    """One subject as a registration or permit system pushes it (the USCC is in the path)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [EXAMPLE_SUBJECT]})
+
+    name: str = Field(description="名称")
+    subject_type: str | None = Field(
+        None,
+        description="enterprise 企业 / individual 个体工商户 / cooperative 农民专业合作社 / other 其他",
+    )
+    status: str | None = Field(
+        None, description="active 存续 / cancelled 注销 / revoked 吊销 / suspended 停业"
+    )
+    region_code: str = Field(description="GB/T 2260 行政区划代码, 6 digits")
+    registered_address: str | None = Field(None, description="住所")
+    business_address: str | None = Field(None, description="经营场所")
+    legal_representative: str | None = Field(None, description="法定代表人 (personal data)")
+    industry_code: str | None = Field(None, description="GB/T 4754 行业代码, e.g. C1419")
+    business_scope: str | None = Field(None, description="经营范围")
+    licences: list[dict[str, Any]] | None = Field(
+        None, description="许可证: [{type, number, valid_until}]"
+    )
+    online_shops: list[str] | None = Field(None, description="网店 URLs")
+    registered_capital_wan: str | None = Field(None, description="注册资本 (万元), decimal string")
+    employee_band: str | None = Field(None, description="从业人数区间")
+    unit_code: str | None = Field(None, description="监管所 code")
+    registered_on: str | None = Field(None, description="成立日期 YYYY-MM-DD")
+    registration_no: str | None = Field(None, description="Legacy 15-digit 注册号")
+    source: str = Field(description="The pushing system (数据来源)")
+    source_updated_at: str = Field(description="RFC 3339 time of the change at its source")
+
+
+class RowErrorOut(BaseModel):
+    line: int = Field(description="Line (NDJSON) or CSV line number · 行号")
+    uscc: str | None = Field(description="The row's USCC, if readable")
+    field: str = Field(description="The field at fault · 字段")
+    reason: str = Field(description="Why · 原因")
+
+
+class StaleRowOut(BaseModel):
+    line: int
+    uscc: str
+    reason: str
+
+
+class PushReportOut(BaseModel):
+    """处理报告 · What a push did."""
+
+    mode: str = Field(description="atomic / per_row")
+    applied: bool = Field(description="False when an atomic batch was refused whole · 是否生效")
+    received: int = Field(description="Rows read · 收到")
+    created: int = Field(description="New subjects · 新增")
+    updated: int = Field(description="Changed subjects · 更新")
+    unchanged: int = Field(description="Same content as stored · 未变")
+    stale: int = Field(description="Older than stored, ignored · 过期")
+    rejected: int = Field(description="Refused rows · 拒收")
+    errors: list[RowErrorOut] = Field(description="One entry per refused field (first 1,000)")
+    errors_truncated: bool
+    stale_rows: list[StaleRowOut]
+
+    @classmethod
+    def of(cls, report: PushReport) -> PushReportOut:
+        return cls(
+            mode=report.mode.value,
+            applied=report.applied,
+            received=report.received,
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            stale=report.stale,
+            rejected=report.rejected,
+            errors=[
+                RowErrorOut(line=e.line, uscc=e.uscc, field=e.field, reason=e.reason)
+                for e in report.errors
+            ],
+            errors_truncated=report.errors_truncated,
+            stale_rows=[StaleRowOut(**row) for row in report.stale_rows],
+        )
+
+
+class SubjectSummaryOut(BaseModel):
+    uscc: str = Field(description="统一社会信用代码")
+    subject_id: UUID
+    name: str = Field(description="名称")
+    subject_type: str
+    status: str
+    region_code: str = Field(description="行政区划代码")
+    unit_code: str | None = Field(description="监管所")
+    industry_code: str | None = Field(description="行业代码")
+    version: int
+
+
+class SubjectOut(SubjectSummaryOut):
+    registered_address: str | None
+    business_address: str | None
+    legal_representative: str | None = Field(
+        description="法定代表人; null unless your role needs it"
+    )
+    business_scope: str | None
+    licences: list[dict[str, Any]]
+    online_shops: list[str]
+    registered_capital_wan: str | None
+    employee_band: str | None
+    registered_on: date | None
+    registration_no: str | None
+    extra: dict[str, Any] = Field(description="Keys the pushing system sent beyond ours")
+    source: str
+    source_updated_at: datetime
+    updated_at: datetime
+
+
+class HistoryEntryOut(BaseModel):
+    version: int
+    changed_at: datetime
+    source: str
+    source_updated_at: datetime
+    actor: str = Field(description="Who pushed it (token subject)")
+    content: dict[str, Any]
+
+    @classmethod
+    def of(cls, entry: dict[str, Any], personal_data: bool) -> HistoryEntryOut:
+        content = dict(entry["content"])
+        if not personal_data:
+            content["legal_representative"] = None
+        return cls(**{**entry, "content": content})
+
+
+def subject_out(row: dict[str, Any], personal_data: bool) -> SubjectOut:
+    values = dict(row)
+    if values.get("registered_capital_wan") is not None:
+        values["registered_capital_wan"] = str(values["registered_capital_wan"])
+    if not personal_data:
+        values["legal_representative"] = None
+    return SubjectOut.model_validate(values)

@@ -1,0 +1,231 @@
+"""HTTP: the subject directory (检查对象名录库) — pushes from provincial systems, and reads."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import AsyncIterator
+from typing import IO, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from shuangsui.kernel.auth import Principal, Role, require, require_scope
+from shuangsui.kernel.concurrency import etag_of
+from shuangsui.kernel.db import UnitOfWork
+from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
+from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.problems import (
+    PAYLOAD_TOO_LARGE,
+    UNSUPPORTED_MEDIA_TYPE,
+    VALIDATION,
+    FieldError,
+    Problem,
+)
+from shuangsui.kernel.scope import RegionScope, region_scope
+from shuangsui.messaging.platform import unit_of_work
+from shuangsui.registry.adapters.push_formats import CSV, NDJSON, NotThatFormat, read_rows
+from shuangsui.registry.adapters.subjects import SubjectFilters
+from shuangsui.registry.api.subject_models import (
+    BULK_EXAMPLES,
+    HistoryEntryOut,
+    PushReportOut,
+    SubjectIn,
+    SubjectOut,
+    SubjectSummaryOut,
+    subject_out,
+)
+from shuangsui.registry.domain.subjects import PushMode
+from shuangsui.registry.service.subjects import (
+    Row,
+    get_subject,
+    list_subjects,
+    push_subjects,
+    rows_of,
+    subject_history,
+)
+
+router = APIRouter(prefix="/api/v1/registry", tags=["subjects · 检查对象名录库"])
+
+PUSH_SCOPE = "registry:subjects:push"
+READERS = (
+    Role.provincial_admin, Role.department_admin, Role.station_staff, Role.inspector,
+    Role.reviewer, Role.auditor, Role.partner_admin,
+)  # fmt: skip
+# Personal data of legal representatives: only for those who act on the subject.
+SEES_PERSONAL_DATA = {
+    Role.national_admin, Role.provincial_admin, Role.department_admin, Role.station_staff,
+    Role.inspector,
+}  # fmt: skip
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+
+@router.post(
+    "/subjects:bulk",
+    operation_id="registry_subjects_bulk_upsert",
+    response_model=PushReportOut,
+    summary="批量推送检查对象 · Bulk push subjects",
+    description=(
+        "For registration and permit systems. The body is NDJSON (`application/x-ndjson`, one "
+        "subject per line) or CSV (`text/csv`, same columns; list cells hold JSON arrays). "
+        "`mode=atomic` (default) applies all rows or none; `mode=per_row` applies every valid "
+        "row. A change older than what is stored (by `source_updated_at`) is reported as stale "
+        "and not applied; an unchanged row is counted, not rewritten. Unknown keys are kept in "
+        "`extra`. Needs an `integrator` token with scope `registry:subjects:push` (or a "
+        "provincial admin); rows must lie within the token's region. Send `Idempotency-Key` to "
+        "make a retry harmless."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                NDJSON: {"schema": {"type": "string"}, "examples": BULK_EXAMPLES[NDJSON]},
+                CSV: {"schema": {"type": "string"}, "examples": BULK_EXAMPLES[CSV]},
+            },
+        }
+    },
+    responses={
+        413: {"description": "Body over MAX_PUSH_BYTES"},
+        415: {"description": "Not NDJSON or CSV"},
+    },
+)
+async def bulk_upsert(
+    request: Request,
+    mode: PushMode = Query(PushMode.atomic, description="atomic 整批生效 / per_row 逐行生效"),
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(require_scope(PUSH_SCOPE, Role.provincial_admin)),
+    idempotency: IdempotencyKey = Depends(idempotency_key("registry_subjects_bulk_upsert")),
+) -> JSONResponse:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in (NDJSON, CSV):
+        raise Problem(
+            UNSUPPORTED_MEDIA_TYPE, f"send {NDJSON} or {CSV}, not {media_type or 'nothing'}"
+        )
+    body, digest = await _spool(request, request.app.state.settings.max_push_bytes)
+    try:
+        rows = read_rows(media_type, body)
+
+        async def run() -> PushReportOut:
+            return PushReportOut.of(await push_subjects(uow, _rows(rows), mode, by))
+
+        fingerprint = {"sha256": digest, "mode": mode.value, "media_type": media_type}
+        return await idempotency.run(uow, by, fingerprint, run)
+    finally:
+        body.close()
+
+
+@router.put(
+    "/subjects/{uscc}",
+    operation_id="registry_subjects_upsert",
+    response_model=PushReportOut,
+    summary="推送单个检查对象 · Upsert one subject",
+    description="The same rules as the bulk push, for one subject; errors are 422 with the field.",
+)
+async def upsert(
+    uscc: str,
+    body: SubjectIn,
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(require_scope(PUSH_SCOPE, Role.provincial_admin)),
+    idempotency: IdempotencyKey = Depends(idempotency_key("registry_subjects_upsert")),
+) -> JSONResponse:
+    row = {**body.model_dump(exclude_unset=True, mode="json"), "uscc": uscc}
+
+    async def run() -> PushReportOut:
+        report = await push_subjects(uow, rows_of(iter([(1, row)])), PushMode.atomic, by)
+        if report.errors:
+            raise Problem(
+                VALIDATION, "the subject is not valid",
+                errors=[FieldError(e.field, e.reason) for e in report.errors],
+            )  # fmt: skip
+        return PushReportOut.of(report)
+
+    return await idempotency.run(uow, by, row, run)
+
+
+@router.get(
+    "/subjects/{uscc}",
+    operation_id="registry_subjects_get",
+    response_model=SubjectOut,
+    summary="查询检查对象 · Get a subject",
+    responses={404: {"description": "No such subject in your region"}},
+)
+async def get(
+    uscc: str,
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(require(*READERS)),
+    scope: RegionScope = Depends(region_scope),
+) -> Response:
+    subject = await get_subject(uow, uscc.upper(), scope)
+    out = subject_out(subject, personal_data=by.has_any_role(*SEES_PERSONAL_DATA))
+    return JSONResponse(out.model_dump(mode="json"), headers={"ETag": etag_of(subject["version"])})
+
+
+@router.get(
+    "/subjects",
+    operation_id="registry_subjects_list",
+    response_model=Page[SubjectSummaryOut],
+    summary="检查对象列表 · List subjects",
+    description="Subjects within the caller's region, by USCC; filters narrow it further.",
+)
+async def list_(
+    region_code: str | None = Query(
+        None, description="A region within yours (行政区划), e.g. 330106"
+    ),
+    subject_type: str | None = Query(
+        None, description="enterprise / individual / cooperative / other"
+    ),
+    status: str | None = Query(None, description="active / cancelled / revoked / suspended"),
+    industry_code: str | None = Query(None, description="GB/T 4754 prefix, e.g. C13"),
+    unit_code: str | None = Query(None, description="Supervising station (所)"),
+    page: PageRequest = Depends(page_request),
+    uow: UnitOfWork = Depends(unit_of_work),
+    _by: Principal = Depends(require(*READERS)),
+    scope: RegionScope = Depends(region_scope),
+) -> Page[SubjectSummaryOut]:
+    filters = SubjectFilters(region_code, subject_type, status, industry_code, unit_code)
+    rows, cursor = await list_subjects(uow, scope, filters, page)
+    return Page(items=[SubjectSummaryOut.model_validate(r) for r in rows], next_cursor=cursor)
+
+
+@router.get(
+    "/subjects/{uscc}/history",
+    operation_id="registry_subject_history_list",
+    response_model=list[HistoryEntryOut],
+    summary="检查对象变更历史 · A subject's change history",
+)
+async def history(
+    uscc: str,
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(require(*READERS)),
+    scope: RegionScope = Depends(region_scope),
+) -> list[HistoryEntryOut]:
+    entries = await subject_history(uow, uscc.upper(), scope)
+    personal = by.has_any_role(*SEES_PERSONAL_DATA)
+    return [HistoryEntryOut.of(entry, personal_data=personal) for entry in entries]
+
+
+async def _spool(request: Request, limit: int) -> tuple[IO[bytes], str]:
+    """Copy the body to a temporary file (memory up to 8 MiB), hashing it on the way."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise Problem(PAYLOAD_TOO_LARGE, f"the body is over {limit} bytes (MAX_PUSH_BYTES)")
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - closed by caller
+    digest = hashlib.sha256()
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            spool.close()
+            raise Problem(PAYLOAD_TOO_LARGE, f"the body is over {limit} bytes (MAX_PUSH_BYTES)")
+        digest.update(chunk)
+        spool.write(chunk)
+    spool.seek(0)
+    return spool, digest.hexdigest()
+
+
+async def _rows(rows: Any) -> AsyncIterator[Row]:
+    try:
+        for row in rows:
+            yield row
+    except NotThatFormat as exc:
+        raise Problem(UNSUPPORTED_MEDIA_TYPE, str(exc)) from None

@@ -1,0 +1,348 @@
+"""Subjects of inspection (检查对象) as registration and permit systems push them.
+
+Pure rules: reading one pushed row into a subject, and deciding what a batch changes. No I/O.
+The push contract is in docs/registry-push.md; DOMAIN.md §3.1 (Subject) and R2, R44.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from shuangsui.contracts.regions import InvalidRegionCode, validate_region_code
+from shuangsui.contracts.uscc import InvalidUscc, validate_uscc
+
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_TEXT = 2000
+
+
+class SubjectType(StrEnum):
+    enterprise = "enterprise"  # 企业
+    individual = "individual"  # 个体工商户
+    cooperative = "cooperative"  # 农民专业合作社
+    other = "other"
+
+
+class SubjectStatus(StrEnum):
+    active = "active"  # 存续
+    cancelled = "cancelled"  # 注销
+    revoked = "revoked"  # 吊销
+    suspended = "suspended"  # 停业
+
+
+class PushMode(StrEnum):
+    atomic = "atomic"
+    per_row = "per_row"
+
+
+# The business content of a subject; `source` and `source_updated_at` say where and when from.
+CONTENT_FIELDS = (
+    "name", "subject_type", "status", "region_code", "registered_address", "business_address",
+    "legal_representative", "industry_code", "business_scope", "licences", "online_shops",
+    "registered_capital_wan", "employee_band", "unit_code", "registered_on", "registration_no",
+    "extra",
+)  # fmt: skip
+KNOWN_KEYS = {*CONTENT_FIELDS, "uscc", "source", "source_updated_at"} - {"extra"}
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    field: str
+    reason: str
+    uscc: str | None = None
+
+
+@dataclass(frozen=True)
+class Subject:
+    uscc: str
+    name: str
+    subject_type: SubjectType
+    status: SubjectStatus
+    region_code: str
+    source: str
+    source_updated_at: datetime
+    registered_address: str | None = None
+    business_address: str | None = None
+    legal_representative: str | None = None
+    industry_code: str | None = None
+    business_scope: str | None = None
+    licences: tuple[dict[str, Any], ...] = ()
+    online_shops: tuple[str, ...] = ()
+    registered_capital_wan: Decimal | None = None
+    employee_band: str | None = None
+    unit_code: str | None = None
+    registered_on: date | None = None
+    registration_no: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def content(self) -> dict[str, Any]:
+        """The business fields as JSON-ready values (what history and events carry)."""
+        values = {name: getattr(self, name) for name in CONTENT_FIELDS}
+        values["licences"] = list(self.licences)
+        values["online_shops"] = list(self.online_shops)
+        if self.registered_capital_wan is not None:
+            values["registered_capital_wan"] = str(self.registered_capital_wan)
+        if self.registered_on is not None:
+            values["registered_on"] = self.registered_on.isoformat()
+        return values
+
+    @property
+    def content_hash(self) -> str:
+        canonical = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the directory holds for a subject, as far as planning a change needs."""
+
+    source_updated_at: datetime
+    content_hash: str
+    version: int
+
+
+class ChangeKind(StrEnum):
+    created = "created"
+    updated = "updated"
+    unchanged = "unchanged"
+    stale = "stale"
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: ChangeKind
+    subject: Subject
+    line: int
+    version: int  # the version after the change (the stored one if nothing changes)
+
+    @property
+    def applies(self) -> bool:
+        return self.kind in (ChangeKind.created, ChangeKind.updated)
+
+
+def read_row(
+    raw: Mapping[str, Any], line: int, now: datetime, scope_prefix: str
+) -> Subject | list[RowError]:
+    """One pushed row → a subject within the caller's region, or every reason it is refused.
+
+    `scope_prefix` is the caller's region prefix (`33` for a province's systems)."""
+    reader = _RowReader(raw, line)
+    uscc = reader.uscc()
+    subject = Subject(
+        uscc=uscc or "",
+        name=reader.text("name", required=True) or "",
+        subject_type=reader.choice("subject_type", SubjectType, SubjectType.enterprise),
+        status=reader.choice("status", SubjectStatus, SubjectStatus.active),
+        region_code=reader.region("region_code", scope_prefix),
+        source=reader.text("source", required=True) or "",
+        source_updated_at=reader.instant("source_updated_at", now),
+        registered_address=reader.text("registered_address"),
+        business_address=reader.text("business_address"),
+        legal_representative=reader.text("legal_representative"),
+        industry_code=reader.industry_code(),
+        business_scope=reader.text("business_scope"),
+        licences=reader.licences(),
+        online_shops=reader.urls("online_shops"),
+        registered_capital_wan=reader.decimal("registered_capital_wan"),
+        employee_band=reader.text("employee_band"),
+        unit_code=reader.text("unit_code"),
+        registered_on=reader.day("registered_on", now),
+        registration_no=reader.text("registration_no"),
+        extra=_extra(raw),
+    )
+    return reader.errors if reader.errors else subject
+
+
+def _extra(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Keys we do not know are kept, not refused: a province may send more than we model."""
+    given = raw.get("extra")
+    extra: dict[str, Any] = dict(given) if isinstance(given, dict) else {}
+    extra.update({k: v for k, v in raw.items() if k not in KNOWN_KEYS and k != "extra"})
+    return extra
+
+
+def plan_changes(
+    subjects: Iterable[tuple[int, Subject]], stored: Mapping[str, Stored]
+) -> list[Change]:
+    """Decide, per subject, what the push does. A change older than what is stored (by the
+    source's own timestamp) is stale: reported, never applied (issue 4, push contract)."""
+    changes = []
+    for line, subject in subjects:
+        current = stored.get(subject.uscc)
+        if current is None:
+            changes.append(Change(ChangeKind.created, subject, line, 1))
+        elif subject.source_updated_at < current.source_updated_at:
+            changes.append(Change(ChangeKind.stale, subject, line, current.version))
+        elif subject.content_hash == current.content_hash:
+            changes.append(Change(ChangeKind.unchanged, subject, line, current.version))
+        else:
+            changes.append(Change(ChangeKind.updated, subject, line, current.version + 1))
+    return changes
+
+
+class DuplicateGuard:
+    """A USCC twice in one batch is ambiguous: every later occurrence is refused."""
+
+    def __init__(self) -> None:
+        self._first_line: dict[str, int] = {}
+
+    def check(self, line: int, subject: Subject) -> RowError | None:
+        first = self._first_line.setdefault(subject.uscc, line)
+        if first == line:
+            return None
+        return RowError(line, "uscc", f"duplicate of line {first}", subject.uscc)
+
+
+class _RowReader:
+    """Reads fields of one row, collecting an error per bad field instead of stopping."""
+
+    def __init__(self, raw: Mapping[str, Any], line: int) -> None:
+        self.raw = raw
+        self.line = line
+        self.errors: list[RowError] = []
+        self._uscc: str | None = None
+
+    def fail(self, name: str, reason: str) -> None:
+        self.errors.append(RowError(self.line, name, reason, self._uscc))
+
+    def uscc(self) -> str | None:
+        value = self.raw.get("uscc")
+        if not isinstance(value, str) or not value.strip():
+            self.fail("uscc", "required: the 18-character unified social credit code")
+            return None
+        try:
+            self._uscc = validate_uscc(value)
+        except InvalidUscc as exc:
+            self._uscc = value.strip()
+            self.fail("uscc", str(exc))
+        return self._uscc
+
+    def text(self, name: str, required: bool = False) -> str | None:
+        value = self.raw.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.fail(name, "required")
+            return None
+        if not isinstance(value, str):
+            self.fail(name, "must be text")
+            return None
+        if len(value) > MAX_TEXT:
+            self.fail(name, f"longer than {MAX_TEXT} characters")
+            return None
+        return value.strip()
+
+    def choice(self, name: str, kind: type[StrEnum], default: Any) -> Any:
+        value = self.raw.get(name)
+        if value is None or value == "":
+            return default
+        try:
+            return kind(value)
+        except ValueError:
+            allowed = ", ".join(member.value for member in kind)
+            self.fail(name, f"unknown value {value!r}; one of: {allowed}")
+            return default
+
+    def region(self, name: str, scope_prefix: str) -> str:
+        value = self.text(name, required=True)
+        if value is None:
+            return ""
+        try:
+            code = validate_region_code(value)
+        except InvalidRegionCode as exc:
+            self.fail(name, str(exc))
+            return value
+        if not code.startswith(scope_prefix):
+            self.fail(
+                name, f"{code} is outside your region ({scope_prefix or 'all'}*): push it there"
+            )
+        return code
+
+    def instant(self, name: str, now: datetime) -> datetime:
+        value = self.text(name, required=True)
+        if value is None:
+            return now
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(name, "not an RFC 3339 date-time")
+            return now
+        if moment.tzinfo is None:
+            self.fail(name, "needs a UTC offset, e.g. 2025-03-01T08:00:00+08:00")
+            return now
+        if moment > now + CLOCK_SKEW:
+            self.fail(name, "in the future")
+        return moment
+
+    def day(self, name: str, now: datetime) -> date | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            self.fail(name, "not a date (YYYY-MM-DD)")
+            return None
+        if day > (now + CLOCK_SKEW).date():
+            self.fail(name, "in the future")
+        return day
+
+    def decimal(self, name: str) -> Decimal | None:
+        value = self.raw.get(name)
+        if value is None or value == "":
+            return None
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            self.fail(name, "not a decimal number (万元)")
+            return None
+        if not number.is_finite() or number < 0:
+            self.fail(name, "must be a non-negative number")
+            return None
+        return number
+
+    def industry_code(self) -> str | None:
+        value = self.text("industry_code")
+        # GB/T 4754: a section letter, or a letter followed by 2-4 digits (A, A01, A011, A0111).
+        if value is not None and not (
+            value[:1].isalpha() and value[:1].isupper() and value[1:].isdigit() and len(value) <= 5
+        ):
+            self.fail("industry_code", "not a GB/T 4754 code such as C1311")
+            return None
+        return value
+
+    def licences(self) -> tuple[dict[str, Any], ...]:
+        value = self.raw.get("licences")
+        if value in (None, ""):
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.fail("licences", "must be a list of {type, number, valid_until}")
+            return ()
+        for index, licence in enumerate(value):
+            if not isinstance(licence.get("type"), str) or not licence.get("type"):
+                self.fail(f"licences[{index}].type", "required")
+            valid_until = licence.get("valid_until")
+            if valid_until is not None:
+                try:
+                    date.fromisoformat(str(valid_until))
+                except ValueError:
+                    self.fail(f"licences[{index}].valid_until", "not a date (YYYY-MM-DD)")
+        return tuple(value)
+
+    def urls(self, name: str) -> tuple[str, ...]:
+        value = self.raw.get(name)
+        if value in (None, ""):
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(name, "must be a list of URLs")
+            return ()
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                self.fail(name, f"not an http(s) URL: {url[:80]}")
+        return tuple(value)

@@ -1,0 +1,37 @@
+"""Registry test helpers: valid USCCs on demand, pushed rows, an integrator token."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from stdnum.cn import uscc as stdnum_uscc
+
+
+def make_uscc(number: int, region: str = "330106") -> str:
+    """A valid USCC whose body encodes `number` (the check character is the standard's)."""
+    body = f"91{region}{number:09d}"
+    return body + stdnum_uscc.calc_check_digit(body)
+
+
+@pytest.fixture
+def uscc() -> Callable[..., str]:
+    return make_uscc
+
+
+@pytest.fixture
+def subject_row() -> Callable[..., dict[str, Any]]:
+    def row(number: int, **fields: Any) -> dict[str, Any]:
+        base = {
+            "uscc": make_uscc(number),
+            "name": f"杭州测试企业{number}有限公司",
+            "subject_type": "enterprise",
+            "status": "active",
+            "region_code": "330106",
+            "legal_representative": "张三",
+            "industry_code": "C1419",
+            "source": "zj-aic",
+            "source_updated_at": "2025-03-01T08:00:00+08:00",
+        }
+        return {**base, **fields}
+
+    return row

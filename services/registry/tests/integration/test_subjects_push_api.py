@@ -1,0 +1,278 @@
+"""Provincial systems push subjects; offices read them. Real PostgreSQL, through HTTP."""
+
+import csv
+import io
+import json
+
+import asyncpg
+import pytest
+
+PUSH = "/api/v1/registry/subjects:bulk"
+NDJSON = {"content-type": "application/x-ndjson"}
+
+
+@pytest.fixture
+async def registry(service_client):
+    return await service_client("registry")
+
+
+@pytest.fixture
+def pusher(mint_token):
+    token = mint_token(
+        roles=["integrator"], region="330000", scopes=["registry:subjects:push"], sub="zj-aic"
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def admin(mint_token):
+    return {"Authorization": f"Bearer {mint_token(roles=['provincial_admin'], region='330000')}"}
+
+
+def ndjson(*rows) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+
+
+async def outbox_events(stack, uscc: str) -> list[dict]:
+    conn = await asyncpg.connect(stack.database_url("registry"))
+    try:
+        rows = await conn.fetch(
+            "SELECT envelope FROM outbox WHERE event_type = 'registry.subject.upserted.v1' "
+            "AND envelope->'data'->>'uscc' = $1 ORDER BY seq",
+            uscc,
+        )
+    finally:
+        await conn.close()
+    return [json.loads(r["envelope"]) for r in rows]
+
+
+async def test_pushed_subjects_are_created_readable_and_announced(
+    registry, pusher, admin, subject_row, stack
+):
+    rows = [subject_row(101), subject_row(102, subject_type="individual")]
+    answer = await registry.post(PUSH, content=ndjson(*rows), headers={**pusher, **NDJSON})
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert (report["received"], report["created"], report["rejected"], report["applied"]) == (
+        2,
+        2,
+        0,
+        True,
+    )
+
+    got = await registry.get(f"/api/v1/registry/subjects/{rows[0]['uscc']}", headers=admin)
+    assert got.status_code == 200
+    assert got.json()["name"] == rows[0]["name"]
+    assert got.json()["legal_representative"] == "张三"
+    assert got.headers["etag"] == '"1"'
+
+    [event] = await outbox_events(stack, rows[0]["uscc"])
+    assert event["type"] == "registry.subject.upserted.v1"
+    assert event["data"]["version"] == 1
+    assert "legal_representative" not in event["data"], "personal data stays in the registry"
+
+
+async def test_csv_push_with_list_cells_as_json_arrays(registry, pusher, admin, subject_row):
+    row = subject_row(111, online_shops=json.dumps(["https://shop.example.cn/a"]))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(row))
+    writer.writeheader()
+    writer.writerow(row)
+    answer = await registry.post(
+        PUSH, content=buffer.getvalue().encode(), headers={**pusher, "content-type": "text/csv"}
+    )
+    assert answer.json()["created"] == 1, answer.text
+    got = await registry.get(f"/api/v1/registry/subjects/{row['uscc']}", headers=admin)
+    assert got.json()["online_shops"] == ["https://shop.example.cn/a"]
+
+
+async def test_an_atomic_batch_with_one_bad_row_changes_nothing(
+    registry, pusher, admin, subject_row, stack
+):
+    good, bad = subject_row(121), subject_row(122, status="dormant")
+    answer = await registry.post(PUSH, content=ndjson(good, bad), headers={**pusher, **NDJSON})
+    report = answer.json()
+    assert report["applied"] is False
+    assert report["created"] == 0
+    assert report["errors"] == [
+        {"line": 2, "uscc": bad["uscc"], "field": "status", "reason": report["errors"][0]["reason"]}
+    ]
+    missing = await registry.get(f"/api/v1/registry/subjects/{good['uscc']}", headers=admin)
+    assert missing.status_code == 404
+    assert await outbox_events(stack, good["uscc"]) == []
+
+
+async def test_per_row_mode_applies_the_good_rows(registry, pusher, admin, subject_row):
+    good, bad = subject_row(131), subject_row(132, region_code="12345")
+    answer = await registry.post(
+        f"{PUSH}?mode=per_row", content=ndjson(good, bad), headers={**pusher, **NDJSON}
+    )
+    report = answer.json()
+    assert (report["created"], report["rejected"], report["applied"]) == (1, 1, True)
+    assert report["errors"][0]["field"] == "region_code"
+    assert (
+        await registry.get(f"/api/v1/registry/subjects/{good['uscc']}", headers=admin)
+    ).status_code == 200
+
+
+async def test_an_older_change_is_reported_stale_and_not_applied(
+    registry, pusher, admin, subject_row
+):
+    newer = subject_row(141, name="新名称", source_updated_at="2025-05-01T00:00:00Z")
+    older = subject_row(141, name="旧名称", source_updated_at="2025-04-01T00:00:00Z")
+    await registry.post(PUSH, content=ndjson(newer), headers={**pusher, **NDJSON})
+    report = (await registry.post(PUSH, content=ndjson(older), headers={**pusher, **NDJSON})).json()
+    assert (report["stale"], report["updated"]) == (1, 0)
+    assert report["stale_rows"][0]["uscc"] == newer["uscc"]
+    got = await registry.get(f"/api/v1/registry/subjects/{newer['uscc']}", headers=admin)
+    assert got.json()["name"] == "新名称"
+
+
+async def test_a_change_makes_a_new_version_with_history(
+    registry, pusher, admin, subject_row, stack
+):
+    first = subject_row(151)
+    second = subject_row(151, name="改名后", source_updated_at="2025-06-01T00:00:00Z")
+    again = subject_row(151, name="改名后", source_updated_at="2025-06-02T00:00:00Z")
+    for row in (first, second, again):
+        await registry.post(PUSH, content=ndjson(row), headers={**pusher, **NDJSON})
+    history = await registry.get(
+        f"/api/v1/registry/subjects/{first['uscc']}/history", headers=admin
+    )
+    assert [(h["version"], h["content"]["name"]) for h in history.json()] == [
+        (2, "改名后"),
+        (1, first["name"]),
+    ], "an unchanged push adds no version"
+    assert [e["data"]["version"] for e in await outbox_events(stack, first["uscc"])] == [1, 2]
+
+
+async def test_duplicates_inside_one_batch_are_refused(registry, pusher, subject_row):
+    row = subject_row(161)
+    report = (
+        await registry.post(
+            f"{PUSH}?mode=per_row", content=ndjson(row, row), headers={**pusher, **NDJSON}
+        )
+    ).json()
+    assert (report["created"], report["rejected"]) == (1, 1)
+    assert report["errors"][0]["reason"] == "duplicate of line 1"
+
+
+async def test_a_subject_of_another_province_is_refused(registry, pusher, subject_row):
+    row = subject_row(171, region_code="440106")
+    report = (await registry.post(PUSH, content=ndjson(row), headers={**pusher, **NDJSON})).json()
+    assert report["applied"] is False
+    assert report["errors"][0]["field"] == "region_code"
+
+
+async def test_a_pusher_of_another_province_is_refused(registry, mint_token, subject_row):
+    token = mint_token(roles=["integrator"], region="440000", scopes=["registry:subjects:push"])
+    answer = await registry.post(
+        PUSH,
+        content=ndjson(subject_row(172)),
+        headers={"Authorization": f"Bearer {token}", **NDJSON},
+    )
+    assert answer.status_code == 403
+
+
+async def test_an_integrator_without_the_push_scope_is_refused(registry, mint_token, subject_row):
+    token = mint_token(roles=["integrator"], region="330000", scopes=["registry:inspectors:sync"])
+    answer = await registry.post(
+        PUSH,
+        content=ndjson(subject_row(173)),
+        headers={"Authorization": f"Bearer {token}", **NDJSON},
+    )
+    assert answer.status_code == 403
+
+
+async def test_a_body_that_is_not_the_declared_format_is_415(registry, pusher):
+    answer = await registry.post(
+        PUSH, content=b"\x00\x01 binary", headers={**pusher, "content-type": "text/csv"}
+    )
+    assert answer.status_code == 415
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    json_body = await registry.post(
+        PUSH, content=b"{}", headers={**pusher, "content-type": "application/json"}
+    )
+    assert json_body.status_code == 415
+
+
+async def test_garbage_lines_are_per_row_errors(registry, pusher, subject_row):
+    body = ndjson(subject_row(181)) + b"not json\n[1, 2]\n"
+    report = (
+        await registry.post(f"{PUSH}?mode=per_row", content=body, headers={**pusher, **NDJSON})
+    ).json()
+    assert (report["created"], report["rejected"]) == (1, 2)
+    assert [e["line"] for e in report["errors"]] == [2, 3]
+
+
+async def test_a_body_over_the_limit_is_413(registry, pusher, subject_row):
+    limit = registry._transport.app.state.settings.max_push_bytes
+    answer = await registry.post(
+        PUSH, content=b" " * 16, headers={**pusher, **NDJSON, "content-length": str(limit + 1)}
+    )
+    assert answer.status_code == 413
+
+
+async def test_a_retried_push_with_the_same_key_is_applied_once(
+    registry, pusher, subject_row, stack
+):
+    row = subject_row(191)
+    headers = {**pusher, **NDJSON, "Idempotency-Key": "push-191"}
+    first = await registry.post(PUSH, content=ndjson(row), headers=headers)
+    second = await registry.post(PUSH, content=ndjson(row), headers=headers)
+    assert second.json() == first.json()
+    assert second.headers["idempotent-replayed"] == "true"
+    assert len(await outbox_events(stack, row["uscc"])) == 1
+
+
+async def test_one_subject_upsert_answers_422_naming_the_field(registry, pusher, subject_row):
+    row = subject_row(201, registered_on="someday")
+    uscc = row.pop("uscc")
+    answer = await registry.put(f"/api/v1/registry/subjects/{uscc}", json=row, headers=pusher)
+    assert answer.status_code == 422
+    assert [e["field"] for e in answer.json()["errors"]] == ["registered_on"]
+
+
+async def test_personal_data_is_hidden_from_roles_that_do_not_need_it(
+    registry, pusher, mint_token, subject_row
+):
+    row = subject_row(211)
+    await registry.post(PUSH, content=ndjson(row), headers={**pusher, **NDJSON})
+    auditor = {"Authorization": f"Bearer {mint_token(roles=['auditor'], region='330000')}"}
+    got = await registry.get(f"/api/v1/registry/subjects/{row['uscc']}", headers=auditor)
+    assert got.status_code == 200
+    assert got.json()["legal_representative"] is None
+    history = await registry.get(
+        f"/api/v1/registry/subjects/{row['uscc']}/history", headers=auditor
+    )
+    assert history.json()[0]["content"]["legal_representative"] is None
+
+
+async def test_a_county_sees_only_its_own_subjects(registry, pusher, mint_token, subject_row):
+    xihu, binjiang = subject_row(221), subject_row(222, region_code="330108")
+    await registry.post(PUSH, content=ndjson(xihu, binjiang), headers={**pusher, **NDJSON})
+    county = {"Authorization": f"Bearer {mint_token(roles=['department_admin'], region='330108')}"}
+    assert (
+        await registry.get(f"/api/v1/registry/subjects/{xihu['uscc']}", headers=county)
+    ).status_code == 404
+    assert (
+        await registry.get(f"/api/v1/registry/subjects/{binjiang['uscc']}", headers=county)
+    ).status_code == 200
+    listed = await registry.get("/api/v1/registry/subjects?limit=500", headers=county)
+    assert {s["region_code"] for s in listed.json()["items"]} == {"330108"}
+
+
+async def test_the_list_pages_with_a_cursor(registry, pusher, admin, subject_row):
+    rows = [subject_row(300 + i, unit_code="PAGE-TEST") for i in range(5)]
+    await registry.post(PUSH, content=ndjson(*rows), headers={**pusher, **NDJSON})
+    seen, cursor = [], None
+    while True:
+        url = "/api/v1/registry/subjects?unit_code=PAGE-TEST&limit=2" + (
+            f"&cursor={cursor}" if cursor else ""
+        )
+        page = (await registry.get(url, headers=admin)).json()
+        seen += [s["uscc"] for s in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(r["uscc"] for r in rows)
