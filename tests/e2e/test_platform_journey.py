@@ -134,3 +134,17 @@ def test_a_dead_service_process_is_restarted_by_the_supervisor(platform, gateway
 
     assert wait_for(replaced, timeout=60).pid != victim.pid
     assert "planning exited" in platform.log.read_text() or psutil.pid_exists(victim.pid) is False
+
+
+def test_the_demo_province_is_loaded_and_readable_through_the_gateway(gateway, admin):
+    from shuangsui.devstack.pytest_plugin import E2E_DEMO_SUBJECTS
+
+    seen, cursor = 0, None
+    while True:
+        url = "/api/v1/registry/subjects?limit=500" + (f"&cursor={cursor}" if cursor else "")
+        page = gateway.get(url, headers=admin).json()
+        seen += len(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == E2E_DEMO_SUBJECTS

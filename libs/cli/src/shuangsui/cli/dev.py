@@ -45,6 +45,7 @@ def up(
         stack.start_processes()
         _say("waiting for every service to be ready …")
         stack.wait_ready(ready_timeout)
+        _load_demo(settings, stack)
         _print_urls(settings, stack)
         while not stopping:
             stack.supervisor.tend()
@@ -56,6 +57,21 @@ def up(
     _say("stopping …")
     stack.stop()
     _say("stopped.")
+
+
+def _load_demo(settings: StackSettings, stack: Stack) -> None:
+    if settings.demo_subjects == 0:
+        return
+    from shuangsui.devstack.demo import DemoProvince, push_demo
+
+    _say(f"loading the demo province ({settings.demo_subjects:,} subjects) …")
+    token = stack.issuer.token_for(
+        roles=["integrator"], region=f"{settings.province}0000", scopes=["registry:subjects:push"],
+        sub="demo-loader",
+    )  # fmt: skip
+    demo = DemoProvince(province=settings.province, subjects=settings.demo_subjects)
+    totals = push_demo(settings.url_of("gateway"), token, demo)
+    _say("demo loaded: " + ", ".join(f"{k} {v:,}" for k, v in totals.items()))
 
 
 def _print_urls(settings: StackSettings, stack: Stack) -> None:

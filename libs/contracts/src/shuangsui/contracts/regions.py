@@ -47,6 +47,7 @@ __all__ = [
     "region_data_provenance",
     "region_info",
     "region_name",
+    "regions_within",
     "scope_prefix",
     "validate_region_code",
 ]
@@ -93,6 +94,17 @@ def validate_region_code(code: str, *, in_force: bool = False) -> str:
             "use the code of the division that replaced it",
         )
     return info.code
+
+
+def regions_within(scope_code: str, level: RegionLevel = "county") -> list[RegionInfo]:
+    """The codes in force at `level` inside `scope_code`, in code order (e.g. a province's
+    counties, for demo data and pickers)."""
+    prefix = scope_prefix(scope_code)
+    return sorted(
+        (info for code, info in region_index().items()
+         if code.startswith(prefix) and info.level == level and info.in_force),
+        key=lambda info: info.code,
+    )  # fmt: skip
 
 
 def is_in_force(code: str) -> bool:

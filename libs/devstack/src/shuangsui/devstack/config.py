@@ -24,6 +24,9 @@ class StackSettings(BaseSettings):
     inspection_port: int = Field(default=8004, description="SHUANGSUI_INSPECTION_PORT")
     disclosure_port: int = Field(default=8005, description="SHUANGSUI_DISCLOSURE_PORT")
     durable: bool = Field(default=True, description="SHUANGSUI_DURABLE — fsync the database")
+    demo_subjects: int = Field(
+        default=20_000, ge=0, description="SHUANGSUI_DEMO_SUBJECTS — demo province size (0: none)"
+    )
 
     def port_of(self, service: str) -> int:
         port: int = getattr(self, f"{service}_port")

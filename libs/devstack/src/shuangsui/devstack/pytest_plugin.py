@@ -32,6 +32,8 @@ from shuangsui.devstack.issuer import DevIssuer
 from shuangsui.devstack.ports import free_port
 from shuangsui.devstack.stack import Stack
 
+E2E_DEMO_SUBJECTS = 300
+
 
 def _quiet(_message: str) -> None:
     return None
@@ -167,7 +169,13 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
         f"SHUANGSUI_{s.upper()}_PORT": str(free_port())
         for s in (*SERVICES, "gateway", "pg", "nats")
     }
-    env = {**os.environ, **ports, "SHUANGSUI_DATA_DIR": str(data), "SHUANGSUI_DURABLE": "false"}
+    env = {
+        **os.environ,
+        **ports,
+        "SHUANGSUI_DATA_DIR": str(data),
+        "SHUANGSUI_DURABLE": "false",
+        "SHUANGSUI_DEMO_SUBJECTS": str(E2E_DEMO_SUBJECTS),
+    }
     settings = StackSettings.model_validate(
         {
             "data_dir": data,
