@@ -167,9 +167,10 @@ def test_a_change_older_than_stored_is_stale_and_not_applied():
 def test_a_uscc_twice_in_one_batch_refuses_the_later_rows():
     first, again = subject(), subject(name="other")
     guard = DuplicateGuard()
+    second = subject(uscc=valid_uscc(2))
     verdicts = [
-        guard.check(1, first),
-        guard.check(2, subject(uscc=valid_uscc(2))),
-        guard.check(5, again),
+        guard.check(1, first.uscc, first.uscc),
+        guard.check(2, second.uscc, second.uscc),
+        guard.check(5, again.uscc, again.uscc),
     ]
     assert verdicts == [None, None, RowError(5, "uscc", "duplicate of line 1", first.uscc)]

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shuangsui.registry.service.subjects import PushReport
+from shuangsui.registry.service.push import PushReport
 
 EXAMPLE_SUBJECT: dict[str, Any] = {
     "uscc": "91330106MA2GXXXX0D",

@@ -36,12 +36,11 @@ from shuangsui.registry.api.subject_models import (
     subject_out,
 )
 from shuangsui.registry.domain.subjects import PushMode
+from shuangsui.registry.service.push import Row, rows_of
 from shuangsui.registry.service.subjects import (
-    Row,
     get_subject,
     list_subjects,
     push_subjects,
-    rows_of,
     subject_history,
 )
 

@@ -188,16 +188,16 @@ def plan_changes(
 
 
 class DuplicateGuard:
-    """A USCC twice in one batch is ambiguous: every later occurrence is refused."""
+    """The same record twice in one batch is ambiguous: every later occurrence is refused."""
 
     def __init__(self) -> None:
         self._first_line: dict[str, int] = {}
 
-    def check(self, line: int, subject: Subject) -> RowError | None:
-        first = self._first_line.setdefault(subject.uscc, line)
+    def check(self, line: int, key: str, uscc: str) -> RowError | None:
+        first = self._first_line.setdefault(key, line)
         if first == line:
             return None
-        return RowError(line, "uscc", f"duplicate of line {first}", subject.uscc)
+        return RowError(line, "uscc", f"duplicate of line {first}", uscc)
 
 
 class _RowReader:

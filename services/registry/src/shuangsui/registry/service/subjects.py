@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
-
-from sqlalchemy.exc import IntegrityError
 
 from shuangsui.contracts.events.registry_subjects import SubjectUpserted
 from shuangsui.kernel.auth import Principal
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.pagination import PageRequest
-from shuangsui.kernel.problems import NOT_FOUND, Problem, problem_type
+from shuangsui.kernel.problems import NOT_FOUND, Problem
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.envelope import Outgoing
 from shuangsui.registry.adapters.subjects import (
@@ -26,7 +23,6 @@ from shuangsui.registry.adapters.subjects import (
 )
 from shuangsui.registry.domain.subjects import (
     Change,
-    ChangeKind,
     DuplicateGuard,
     PushMode,
     RowError,
@@ -34,86 +30,23 @@ from shuangsui.registry.domain.subjects import (
     plan_changes,
     read_row,
 )
-
-CHUNK = 5000
-MAX_LISTED_ERRORS = 1000
-
-CONCURRENT_CHANGE = problem_type(
-    "concurrent-change", 409, "Changed by another push meanwhile · 并发修改",
-    "Another push changed the same subjects at the same moment; nothing of this batch was "
-    "applied. Send it again.",
-)  # fmt: skip
-
-Row = tuple[int, dict[str, Any] | RowError]
-
-
-@dataclass
-class PushReport:
-    """The answer to a push: counts, and one entry per refused or stale row."""
-
-    mode: PushMode
-    received: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    stale: int = 0
-    rejected: int = 0
-    applied: bool = True
-    errors: list[RowError] = field(default_factory=list)
-    stale_rows: list[dict[str, Any]] = field(default_factory=list)
-
-    def reject(self, errors: list[RowError]) -> None:
-        self.rejected += 1
-        room = MAX_LISTED_ERRORS - len(self.errors)
-        self.errors.extend(errors[: max(room, 0)])
-
-    def count(self, changes: list[Change]) -> None:
-        for change in changes:
-            setattr(self, change.kind.value, getattr(self, change.kind.value) + 1)
-            if change.kind is ChangeKind.stale and len(self.stale_rows) < MAX_LISTED_ERRORS:
-                self.stale_rows.append(
-                    {
-                        "line": change.line,
-                        "uscc": change.subject.uscc,
-                        "reason": "older than stored",
-                    }
-                )
-
-    @property
-    def errors_truncated(self) -> bool:
-        return self.rejected > 0 and len(self.errors) >= MAX_LISTED_ERRORS
-
-    def nothing_applied(self) -> None:
-        self.applied = False
-        self.created = self.updated = self.unchanged = self.stale = 0
-        self.stale_rows = []
+from shuangsui.registry.service.push import PushReport, Row, run_push
 
 
 async def push_subjects(
     uow: UnitOfWork, rows: AsyncIterator[Row], mode: PushMode, by: Principal
 ) -> PushReport:
-    """Apply a pushed batch: validate every row, skip stale and unchanged ones, record events.
-
-    Atomic mode applies all rows or none; per-row mode applies every valid row. Rows are
-    handled in chunks, so a million-row push never sits in memory."""
+    """Apply pushed subjects: validate every row, skip stale and unchanged ones, record events."""
     now = datetime.now(UTC)
     scope = RegionScope.of(by)
-    report = PushReport(mode)
     duplicates = DuplicateGuard()
-    try:
-        async with uow:
-            async for chunk in _chunks(rows):
-                valid = _validate(chunk, now, scope, duplicates, report)
-                if mode is PushMode.atomic and report.rejected:
-                    continue  # keep validating to report every error; write nothing more
-                await _apply(uow, valid, by, now, report)
-            if mode is PushMode.atomic and report.rejected:
-                report.nothing_applied()
-                return report  # leaving the block without commit rolls everything back
-            await uow.commit()
-    except IntegrityError as exc:
-        raise Problem(CONCURRENT_CHANGE, str(exc.orig)[:200]) from None
-    return report
+    return await run_push(
+        uow,
+        rows,
+        mode,
+        validate=lambda chunk, report: _validate(chunk, now, scope, duplicates, report),
+        apply=lambda valid, report: _apply(uow, valid, by, now, report),
+    )
 
 
 def _validate(
@@ -133,7 +66,7 @@ def _validate(
         if isinstance(result, list):
             report.reject(result)
             continue
-        duplicate = duplicates.check(line, result)
+        duplicate = duplicates.check(line, result.uscc, result.uscc)
         if duplicate is not None:
             report.reject([duplicate])
             continue
@@ -150,13 +83,13 @@ async def _apply(
 ) -> None:
     stored = await stored_versions(uow.session, [subject.uscc for _, subject in valid])
     changes = plan_changes(valid, stored)
-    report.count(changes)
+    for change in changes:
+        report.count(change.kind, change.line, change.subject.uscc)
     applying = [change for change in changes if change.applies]
     ids = await apply_changes(uow.session, applying, by.sub, now)
     for change in applying:
         event = upserted_event(change, ids[change.subject.uscc])
         uow.record(Outgoing(event, subject=str(event.subject_id), actor=by.sub))
-    await uow.flush_events()
 
 
 def upserted_event(change: Change, subject_id: Any) -> SubjectUpserted:
@@ -179,22 +112,6 @@ def upserted_event(change: Change, subject_id: Any) -> SubjectUpserted:
         source=s.source,
         source_updated_at=s.source_updated_at,
     )
-
-
-async def _chunks(rows: AsyncIterator[Row]) -> AsyncIterator[list[Row]]:
-    chunk: list[Row] = []
-    async for row in rows:
-        chunk.append(row)
-        if len(chunk) >= CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-async def rows_of(items: Iterator[Row]) -> AsyncIterator[Row]:
-    for item in items:
-        yield item
 
 
 async def get_subject(uow: UnitOfWork, uscc: str, scope: RegionScope) -> dict[str, Any]:

@@ -1,0 +1,106 @@
+"""The shape every push from a provincial system shares: rows in chunks, a report, all or none.
+
+Atomic mode applies all rows or none; per-row mode applies every valid row. Rows are handled in
+chunks, so a million-row push never sits in memory; the report lists at most 1,000 errors but
+always counts everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+
+from shuangsui.kernel.db import UnitOfWork
+from shuangsui.kernel.problems import Problem, problem_type
+from shuangsui.registry.domain.subjects import ChangeKind, PushMode, RowError
+
+CHUNK = 5000
+MAX_LISTED = 1000
+
+CONCURRENT_CHANGE = problem_type(
+    "concurrent-change", 409, "Changed by another push meanwhile · 并发修改",
+    "Another push changed the same records at the same moment; nothing of this batch was "
+    "applied. Send it again.",
+)  # fmt: skip
+
+Row = tuple[int, dict[str, Any] | RowError]
+Valid = TypeVar("Valid")
+
+
+@dataclass
+class PushReport:
+    """The answer to a push: counts, and one entry per refused or stale row."""
+
+    mode: PushMode
+    received: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    rejected: int = 0
+    applied: bool = True
+    errors: list[RowError] = field(default_factory=list)
+    stale_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def reject(self, errors: list[RowError]) -> None:
+        self.rejected += 1
+        room = MAX_LISTED - len(self.errors)
+        self.errors.extend(errors[: max(room, 0)])
+
+    def count(self, kind: ChangeKind, line: int, uscc: str) -> None:
+        setattr(self, kind.value, getattr(self, kind.value) + 1)
+        if kind is ChangeKind.stale and len(self.stale_rows) < MAX_LISTED:
+            self.stale_rows.append({"line": line, "uscc": uscc, "reason": "older than stored"})
+
+    @property
+    def errors_truncated(self) -> bool:
+        return self.rejected > 0 and len(self.errors) >= MAX_LISTED
+
+    def nothing_applied(self) -> None:
+        self.applied = False
+        self.created = self.updated = self.unchanged = self.stale = 0
+        self.stale_rows = []
+
+
+async def run_push(
+    uow: UnitOfWork,
+    rows: AsyncIterator[Row],
+    mode: PushMode,
+    validate: Callable[[list[Row], PushReport], list[Valid]],
+    apply: Callable[[list[Valid], PushReport], Awaitable[None]],
+) -> PushReport:
+    report = PushReport(mode)
+    try:
+        async with uow:
+            async for chunk in _chunks(rows):
+                valid = validate(chunk, report)
+                if mode is PushMode.atomic and report.rejected:
+                    continue  # keep validating to report every error; write nothing more
+                await apply(valid, report)
+                await uow.flush_events()
+            if mode is PushMode.atomic and report.rejected:
+                report.nothing_applied()
+                return report  # leaving the block without commit rolls everything back
+            await uow.commit()
+    except IntegrityError as exc:
+        raise Problem(CONCURRENT_CHANGE, str(exc.orig)[:200]) from None
+    return report
+
+
+async def _chunks(rows: AsyncIterator[Row]) -> AsyncIterator[list[Row]]:
+    chunk: list[Row] = []
+    async for row in rows:
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+async def rows_of(items: Iterator[Row]) -> AsyncIterator[Row]:
+    for item in items:
+        yield item
