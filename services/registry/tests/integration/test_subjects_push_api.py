@@ -91,9 +91,10 @@ async def test_an_atomic_batch_with_one_bad_row_changes_nothing(
 ):
     good, bad = subject_row(121), subject_row(122, status="dormant")
     answer = await registry.post(PUSH, content=ndjson(good, bad), headers={**pusher, **NDJSON})
+    assert answer.status_code == 422
     report = answer.json()
-    assert report["applied"] is False
-    assert report["created"] == 0
+    assert report["type"] == "/problems/batch-rejected"
+    assert (report["applied"], report["created"], report["rejected"]) == (False, 0, 1)
     assert report["errors"] == [
         {"line": 2, "uscc": bad["uscc"], "field": "status", "reason": report["errors"][0]["reason"]}
     ]
@@ -159,7 +160,9 @@ async def test_duplicates_inside_one_batch_are_refused(registry, pusher, subject
 
 async def test_a_subject_of_another_province_is_refused(registry, pusher, subject_row):
     row = subject_row(171, region_code="440106")
-    report = (await registry.post(PUSH, content=ndjson(row), headers={**pusher, **NDJSON})).json()
+    answer = await registry.post(PUSH, content=ndjson(row), headers={**pusher, **NDJSON})
+    assert answer.status_code == 422
+    report = answer.json()
     assert report["applied"] is False
     assert report["errors"][0]["field"] == "region_code"
 
@@ -276,3 +279,92 @@ async def test_the_list_pages_with_a_cursor(registry, pusher, admin, subject_row
         if cursor is None:
             break
     assert seen == sorted(r["uscc"] for r in rows)
+
+
+RISK = "/api/v1/registry/risk-classes:bulk"
+
+
+@pytest.fixture
+def classifier(mint_token):
+    token = mint_token(roles=["integrator"], region="330000", scopes=["registry:risk-classes:push"])
+    return {"Authorization": f"Bearer {token}"}
+
+
+def risk(uscc: str, risk_class: str, as_of: str, domain: str = "general") -> dict:
+    return {
+        "uscc": uscc,
+        "risk_class": risk_class,
+        "domain": domain,
+        "source": "zj-credit",
+        "as_of": as_of,
+    }
+
+
+async def risk_events(stack, uscc: str) -> list[dict]:
+    conn = await asyncpg.connect(stack.database_url("registry"))
+    try:
+        rows = await conn.fetch(
+            "SELECT envelope FROM outbox WHERE event_type = 'registry.subject.risk_class_changed.v1' "
+            "AND envelope->'data'->>'uscc' = $1 ORDER BY seq",
+            uscc,
+        )
+    finally:
+        await conn.close()
+    return [json.loads(r["envelope"])["data"] for r in rows]
+
+
+async def test_risk_classes_are_kept_per_domain_with_history_and_events(
+    registry, pusher, classifier, admin, subject_row, stack
+):
+    row = subject_row(401)
+    await registry.post(PUSH, content=ndjson(row), headers={**pusher, **NDJSON})
+    pushes = [
+        [
+            risk(row["uscc"], "B", "2025-01-01T00:00:00Z"),
+            risk(row["uscc"], "A", "2025-01-01T00:00:00Z", "food"),
+        ],
+        [risk(row["uscc"], "D", "2025-02-01T00:00:00Z")],
+        [risk(row["uscc"], "C", "2024-12-01T00:00:00Z")],  # older than stored: stale
+    ]
+    reports = [
+        (await registry.post(RISK, content=ndjson(*p), headers={**classifier, **NDJSON})).json()
+        for p in pushes
+    ]
+    assert [(r["created"], r["updated"], r["stale"]) for r in reports] == [
+        (2, 0, 0),
+        (0, 1, 0),
+        (0, 0, 1),
+    ]
+    got = (await registry.get(f"/api/v1/registry/subjects/{row['uscc']}", headers=admin)).json()
+    assert {d: c["risk_class"] for d, c in got["risk_classes"].items()} == {
+        "general": "D",
+        "food": "A",
+    }
+    changes = [
+        (e["domain"], e["old_class"], e["new_class"]) for e in await risk_events(stack, row["uscc"])
+    ]
+    assert changes == [("general", None, "B"), ("food", None, "A"), ("general", "B", "D")]
+
+
+async def test_a_risk_class_for_an_unknown_subject_or_bad_class_is_refused(
+    registry, classifier, uscc
+):
+    answer = await registry.post(
+        f"{RISK}?mode=per_row",
+        content=ndjson(
+            risk(uscc(402), "B", "2025-01-01T00:00:00Z"), {"uscc": uscc(403), "risk_class": "E"}
+        ),
+        headers={**classifier, **NDJSON},
+    )
+    report = answer.json()
+    assert report["rejected"] == 2
+    assert {e["field"] for e in report["errors"]} >= {"uscc", "risk_class"}
+
+
+async def test_the_subject_pusher_cannot_push_risk_classes(registry, pusher, uscc):
+    answer = await registry.post(
+        RISK,
+        content=ndjson(risk(uscc(404), "B", "2025-01-01T00:00:00Z")),
+        headers={**pusher, **NDJSON},
+    )
+    assert answer.status_code == 403

@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from stdnum.cn import uscc as stdnum_uscc
 
+from shuangsui.registry.domain.rows import RowError
 from shuangsui.registry.domain.subjects import (
     ChangeKind,
     DuplicateGuard,
-    RowError,
     Stored,
     Subject,
     SubjectType,

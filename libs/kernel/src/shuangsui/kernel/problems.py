@@ -69,6 +69,11 @@ IDEMPOTENCY_OUTCOME_UNKNOWN = problem_type(
     "A request with this Idempotency-Key was applied, but its answer was lost in a crash. "
     "Nothing was applied twice; read the resource to see its state.",
 )  # fmt: skip
+BATCH_REJECTED = problem_type(
+    "batch-rejected", 422, "Batch rejected, nothing applied · 批次被拒绝，未作任何变更",
+    "An all-or-nothing batch had invalid rows; `errors` lists each row's line, field and "
+    "reason. Fix them and send the batch again, or send mode=per_row to apply the valid rows.",
+)  # fmt: skip
 PRECONDITION_FAILED = problem_type(
     "precondition-failed", 412, "Resource changed meanwhile · 资源已被修改",
     "The If-Match ETag does not match the current version; read it again and retry.",

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, Field
 
 from shuangsui.contracts.events.base import EventPayload
 
-__all__ = ["SubjectUpserted"]
+__all__ = ["RiskClassChanged", "SubjectUpserted"]
 
 
 class SubjectUpserted(EventPayload):
@@ -45,3 +45,18 @@ class SubjectUpserted(EventPayload):
     version: int = Field(ge=1, description="Directory version of this subject (版本)")
     source: str = Field(description="The system that pushed the change (数据来源)")
     source_updated_at: AwareDatetime = Field(description="The change's time at its source")
+
+
+class RiskClassChanged(EventPayload):
+    """The classification system changed a subject's credit risk class (信用风险分类变更)."""
+
+    event_type: ClassVar[str] = "registry.subject.risk_class_changed.v1"
+    released: ClassVar[bool] = False
+
+    subject_id: UUID = Field(description="检查对象编号")
+    uscc: str = Field(description="统一社会信用代码")
+    domain: str = Field(description="`general` or a field such as `food` (领域)")
+    old_class: str | None = Field(description="A–D before the change; null for the first (原分类)")
+    new_class: str = Field(description="A–D (新分类)")
+    source: str = Field(description="The classification system (来源)")
+    as_of: AwareDatetime = Field(description="When the classifier decided it")

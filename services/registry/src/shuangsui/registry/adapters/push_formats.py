@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterator
 from typing import IO, Any
 
-from shuangsui.registry.domain.subjects import RowError
+from shuangsui.registry.domain.rows import RowError
 
 # CSV cells that hold lists (or objects) hold them as JSON (ARCHITECTURE.md §5).
 JSON_CELLS = {"licences", "online_shops", "extra"}

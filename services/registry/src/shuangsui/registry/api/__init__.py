@@ -2,6 +2,12 @@
 
 from fastapi import APIRouter
 
-from shuangsui.registry.api import probes, subjects
+from shuangsui.registry.api import inspectors, institutions, items, probes, subjects
 
-ROUTERS: list[APIRouter] = [probes.router, subjects.router]
+ROUTERS: list[APIRouter] = [
+    probes.router,
+    subjects.router,
+    inspectors.router,
+    institutions.router,
+    items.router,
+]

@@ -47,6 +47,23 @@ BULK_EXAMPLES = {
     },
 }
 
+RISK_EXAMPLES = {
+    "application/x-ndjson": {
+        "two classes": {
+            "value": '{"uscc":"91330106MA2GXXXX0D","risk_class":"C","domain":"general",'
+            '"source":"zj-credit","as_of":"2025-02-01T00:00:00+08:00"}\n'
+            '{"uscc":"91330106MA2GXXXX0D","risk_class":"B","domain":"food",'
+            '"source":"zj-credit","as_of":"2025-02-01T00:00:00+08:00"}\n'
+        }
+    },
+    "text/csv": {
+        "one class": {
+            "value": "uscc,risk_class,domain,source,as_of\n"
+            "91330106MA2GXXXX0D,C,general,zj-credit,2025-02-01T00:00:00+08:00\n"
+        }
+    },
+}
+
 
 class SubjectIn(BaseModel):
     """One subject as a registration or permit system pushes it (the USCC is in the path)."""
@@ -140,6 +157,12 @@ class SubjectSummaryOut(BaseModel):
     version: int
 
 
+class RiskClassOut(BaseModel):
+    risk_class: str = Field(description="A–D (信用风险分类)")
+    source: str = Field(description="The classification system")
+    as_of: datetime = Field(description="When it was decided")
+
+
 class SubjectOut(SubjectSummaryOut):
     registered_address: str | None
     business_address: str | None
@@ -154,6 +177,9 @@ class SubjectOut(SubjectSummaryOut):
     registered_on: date | None
     registration_no: str | None
     extra: dict[str, Any] = Field(description="Keys the pushing system sent beyond ours")
+    risk_classes: dict[str, RiskClassOut] = Field(
+        description="Credit risk class per domain (`general`, `food`, …) · 信用风险分类"
+    )
     source: str
     source_updated_at: datetime
     updated_at: datetime

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import IO, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,6 +16,7 @@ from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
 from shuangsui.kernel.problems import (
+    BATCH_REJECTED,
     PAYLOAD_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,
     VALIDATION,
@@ -28,6 +29,7 @@ from shuangsui.registry.adapters.push_formats import CSV, NDJSON, NotThatFormat,
 from shuangsui.registry.adapters.subjects import SubjectFilters
 from shuangsui.registry.api.subject_models import (
     BULK_EXAMPLES,
+    RISK_EXAMPLES,
     HistoryEntryOut,
     PushReportOut,
     SubjectIn,
@@ -36,7 +38,8 @@ from shuangsui.registry.api.subject_models import (
     subject_out,
 )
 from shuangsui.registry.domain.subjects import PushMode
-from shuangsui.registry.service.push import Row, rows_of
+from shuangsui.registry.service.push import PushReport, Row, rows_of
+from shuangsui.registry.service.risk_classes import push_risk_classes
 from shuangsui.registry.service.subjects import (
     get_subject,
     list_subjects,
@@ -47,6 +50,7 @@ from shuangsui.registry.service.subjects import (
 router = APIRouter(prefix="/api/v1/registry", tags=["subjects · 检查对象名录库"])
 
 PUSH_SCOPE = "registry:subjects:push"
+RISK_SCOPE = "registry:risk-classes:push"
 READERS = (
     Role.provincial_admin, Role.department_admin, Role.station_staff, Role.inspector,
     Role.reviewer, Role.auditor, Role.partner_admin,
@@ -67,7 +71,8 @@ SPOOL_IN_MEMORY = 8 * 1024 * 1024
     description=(
         "For registration and permit systems. The body is NDJSON (`application/x-ndjson`, one "
         "subject per line) or CSV (`text/csv`, same columns; list cells hold JSON arrays). "
-        "`mode=atomic` (default) applies all rows or none; `mode=per_row` applies every valid "
+        "`mode=atomic` (default) applies all rows or none (a refused batch is 422 "
+        "`/problems/batch-rejected` listing every row error); `mode=per_row` applies every valid "
         "row. A change older than what is stored (by `source_updated_at`) is reported as stale "
         "and not applied; an unchanged row is counted, not rewritten. Unknown keys are kept in "
         "`extra`. Needs an `integrator` token with scope `registry:subjects:push` (or a "
@@ -95,22 +100,43 @@ async def bulk_upsert(
     by: Principal = Depends(require_scope(PUSH_SCOPE, Role.provincial_admin)),
     idempotency: IdempotencyKey = Depends(idempotency_key("registry_subjects_bulk_upsert")),
 ) -> JSONResponse:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in (NDJSON, CSV):
-        raise Problem(
-            UNSUPPORTED_MEDIA_TYPE, f"send {NDJSON} or {CSV}, not {media_type or 'nothing'}"
-        )
-    body, digest = await _spool(request, request.app.state.settings.max_push_bytes)
-    try:
-        rows = read_rows(media_type, body)
+    return await _bulk(
+        request, mode, by, idempotency, lambda rows: push_subjects(uow, rows, mode, by), uow
+    )
 
-        async def run() -> PushReportOut:
-            return PushReportOut.of(await push_subjects(uow, _rows(rows), mode, by))
 
-        fingerprint = {"sha256": digest, "mode": mode.value, "media_type": media_type}
-        return await idempotency.run(uow, by, fingerprint, run)
-    finally:
-        body.close()
+@router.post(
+    "/risk-classes:bulk",
+    operation_id="registry_risk_classes_bulk_upsert",
+    response_model=PushReportOut,
+    summary="推送信用风险分类 · Push credit risk classes",
+    description=(
+        "For the credit risk classification system: one `{uscc, risk_class, domain, source, "
+        "as_of}` per row (NDJSON or CSV). `risk_class` is A–D; `domain` is `general` (default) "
+        "or a field such as `food`. A classification older than the stored one (by `as_of`) is "
+        "stale; the same class again is unchanged. The subject must already be in the directory, "
+        "within the token's region. Scope `registry:risk-classes:push`."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                NDJSON: {"schema": {"type": "string"}, "examples": RISK_EXAMPLES[NDJSON]},
+                CSV: {"schema": {"type": "string"}, "examples": RISK_EXAMPLES[CSV]},
+            },
+        }
+    },
+)
+async def risk_classes_bulk(
+    request: Request,
+    mode: PushMode = Query(PushMode.atomic, description="atomic 整批生效 / per_row 逐行生效"),
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(require_scope(RISK_SCOPE, Role.provincial_admin)),
+    idempotency: IdempotencyKey = Depends(idempotency_key("registry_risk_classes_bulk_upsert")),
+) -> JSONResponse:
+    return await _bulk(
+        request, mode, by, idempotency, lambda rows: push_risk_classes(uow, rows, mode, by), uow
+    )
 
 
 @router.put(
@@ -130,12 +156,13 @@ async def upsert(
     row = {**body.model_dump(exclude_unset=True, mode="json"), "uscc": uscc}
 
     async def run() -> PushReportOut:
-        report = await push_subjects(uow, rows_of(iter([(1, row)])), PushMode.atomic, by)
-        if report.errors:
-            raise Problem(
-                VALIDATION, "the subject is not valid",
-                errors=[FieldError(e.field, e.reason) for e in report.errors],
-            )  # fmt: skip
+        try:
+            report = await push_subjects(uow, rows_of(iter([(1, row)])), PushMode.atomic, by)
+        except Problem as refused:
+            if refused.kind is not BATCH_REJECTED:
+                raise
+            errors = [FieldError(e["field"], e["reason"]) for e in refused.extensions["errors"]]
+            raise Problem(VALIDATION, "the subject is not valid", errors=errors) from None
         return PushReportOut.of(report)
 
     return await idempotency.run(uow, by, row, run)
@@ -201,6 +228,33 @@ async def history(
     entries = await subject_history(uow, uscc.upper(), scope)
     personal = by.has_any_role(*SEES_PERSONAL_DATA)
     return [HistoryEntryOut.of(entry, personal_data=personal) for entry in entries]
+
+
+async def _bulk(
+    request: Request,
+    mode: PushMode,
+    by: Principal,
+    idempotency: IdempotencyKey,
+    push: Callable[[AsyncIterator[Row]], Awaitable[PushReport]],
+    uow: UnitOfWork,
+) -> JSONResponse:
+    """Shared by every bulk push: media type, spooling with a size limit, idempotency."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in (NDJSON, CSV):
+        raise Problem(
+            UNSUPPORTED_MEDIA_TYPE, f"send {NDJSON} or {CSV}, not {media_type or 'nothing'}"
+        )
+    body, digest = await _spool(request, request.app.state.settings.max_push_bytes)
+    try:
+        rows = read_rows(media_type, body)
+
+        async def run() -> PushReportOut:
+            return PushReportOut.of(await push(_rows(rows)))
+
+        fingerprint = {"sha256": digest, "mode": mode.value, "media_type": media_type}
+        return await idempotency.run(uow, by, fingerprint, run)
+    finally:
+        body.close()
 
 
 async def _spool(request: Request, limit: int) -> tuple[IO[bytes], str]:

@@ -10,16 +10,12 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from shuangsui.contracts.regions import InvalidRegionCode, validate_region_code
-from shuangsui.contracts.uscc import InvalidUscc, validate_uscc
-
-CLOCK_SKEW = timedelta(minutes=5)
-MAX_TEXT = 2000
+from shuangsui.registry.domain.rows import RowError, RowReader
 
 
 class SubjectType(StrEnum):
@@ -49,14 +45,6 @@ CONTENT_FIELDS = (
     "extra",
 )  # fmt: skip
 KNOWN_KEYS = {*CONTENT_FIELDS, "uscc", "source", "source_updated_at"} - {"extra"}
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    field: str
-    reason: str
-    uscc: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,7 +121,7 @@ def read_row(
     """One pushed row → a subject within the caller's region, or every reason it is refused.
 
     `scope_prefix` is the caller's region prefix (`33` for a province's systems)."""
-    reader = _RowReader(raw, line)
+    reader = RowReader(raw, line)
     uscc = reader.uscc()
     subject = Subject(
         uscc=uscc or "",
@@ -198,151 +186,3 @@ class DuplicateGuard:
         if first == line:
             return None
         return RowError(line, "uscc", f"duplicate of line {first}", uscc)
-
-
-class _RowReader:
-    """Reads fields of one row, collecting an error per bad field instead of stopping."""
-
-    def __init__(self, raw: Mapping[str, Any], line: int) -> None:
-        self.raw = raw
-        self.line = line
-        self.errors: list[RowError] = []
-        self._uscc: str | None = None
-
-    def fail(self, name: str, reason: str) -> None:
-        self.errors.append(RowError(self.line, name, reason, self._uscc))
-
-    def uscc(self) -> str | None:
-        value = self.raw.get("uscc")
-        if not isinstance(value, str) or not value.strip():
-            self.fail("uscc", "required: the 18-character unified social credit code")
-            return None
-        try:
-            self._uscc = validate_uscc(value)
-        except InvalidUscc as exc:
-            self._uscc = value.strip()
-            self.fail("uscc", str(exc))
-        return self._uscc
-
-    def text(self, name: str, required: bool = False) -> str | None:
-        value = self.raw.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                self.fail(name, "required")
-            return None
-        if not isinstance(value, str):
-            self.fail(name, "must be text")
-            return None
-        if len(value) > MAX_TEXT:
-            self.fail(name, f"longer than {MAX_TEXT} characters")
-            return None
-        return value.strip()
-
-    def choice(self, name: str, kind: type[StrEnum], default: Any) -> Any:
-        value = self.raw.get(name)
-        if value is None or value == "":
-            return default
-        try:
-            return kind(value)
-        except ValueError:
-            allowed = ", ".join(member.value for member in kind)
-            self.fail(name, f"unknown value {value!r}; one of: {allowed}")
-            return default
-
-    def region(self, name: str, scope_prefix: str) -> str:
-        value = self.text(name, required=True)
-        if value is None:
-            return ""
-        try:
-            code = validate_region_code(value)
-        except InvalidRegionCode as exc:
-            self.fail(name, str(exc))
-            return value
-        if not code.startswith(scope_prefix):
-            self.fail(
-                name, f"{code} is outside your region ({scope_prefix or 'all'}*): push it there"
-            )
-        return code
-
-    def instant(self, name: str, now: datetime) -> datetime:
-        value = self.text(name, required=True)
-        if value is None:
-            return now
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            self.fail(name, "not an RFC 3339 date-time")
-            return now
-        if moment.tzinfo is None:
-            self.fail(name, "needs a UTC offset, e.g. 2025-03-01T08:00:00+08:00")
-            return now
-        if moment > now + CLOCK_SKEW:
-            self.fail(name, "in the future")
-        return moment
-
-    def day(self, name: str, now: datetime) -> date | None:
-        value = self.text(name)
-        if value is None:
-            return None
-        try:
-            day = date.fromisoformat(value)
-        except ValueError:
-            self.fail(name, "not a date (YYYY-MM-DD)")
-            return None
-        if day > (now + CLOCK_SKEW).date():
-            self.fail(name, "in the future")
-        return day
-
-    def decimal(self, name: str) -> Decimal | None:
-        value = self.raw.get(name)
-        if value is None or value == "":
-            return None
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            self.fail(name, "not a decimal number (万元)")
-            return None
-        if not number.is_finite() or number < 0:
-            self.fail(name, "must be a non-negative number")
-            return None
-        return number
-
-    def industry_code(self) -> str | None:
-        value = self.text("industry_code")
-        # GB/T 4754: a section letter, or a letter followed by 2-4 digits (A, A01, A011, A0111).
-        if value is not None and not (
-            value[:1].isalpha() and value[:1].isupper() and value[1:].isdigit() and len(value) <= 5
-        ):
-            self.fail("industry_code", "not a GB/T 4754 code such as C1311")
-            return None
-        return value
-
-    def licences(self) -> tuple[dict[str, Any], ...]:
-        value = self.raw.get("licences")
-        if value in (None, ""):
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            self.fail("licences", "must be a list of {type, number, valid_until}")
-            return ()
-        for index, licence in enumerate(value):
-            if not isinstance(licence.get("type"), str) or not licence.get("type"):
-                self.fail(f"licences[{index}].type", "required")
-            valid_until = licence.get("valid_until")
-            if valid_until is not None:
-                try:
-                    date.fromisoformat(str(valid_until))
-                except ValueError:
-                    self.fail(f"licences[{index}].valid_until", "not a date (YYYY-MM-DD)")
-        return tuple(value)
-
-    def urls(self, name: str) -> tuple[str, ...]:
-        value = self.raw.get(name)
-        if value in (None, ""):
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.fail(name, "must be a list of URLs")
-            return ()
-        for url in value:
-            if not url.startswith(("http://", "https://")):
-                self.fail(name, f"not an http(s) URL: {url[:80]}")
-        return tuple(value)

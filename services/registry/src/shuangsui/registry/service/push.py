@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 
 from shuangsui.kernel.db import UnitOfWork
-from shuangsui.kernel.problems import Problem, problem_type
-from shuangsui.registry.domain.subjects import ChangeKind, PushMode, RowError
+from shuangsui.kernel.problems import BATCH_REJECTED, Problem, problem_type
+from shuangsui.registry.domain.rows import RowError
+from shuangsui.registry.domain.subjects import ChangeKind, PushMode
 
 CHUNK = 5000
 MAX_LISTED = 1000
@@ -59,6 +60,18 @@ class PushReport:
     def errors_truncated(self) -> bool:
         return self.rejected > 0 and len(self.errors) >= MAX_LISTED
 
+    def problem(self) -> Problem:
+        """The atomic refusal, shaped like every batch refusal of the platform."""
+        problem = Problem(
+            BATCH_REJECTED,
+            f"{self.rejected} of {self.received} rows are invalid; nothing was applied",
+            received=self.received, created=0, updated=0, unchanged=0, stale=0,
+            rejected=self.rejected, applied=False, errors_truncated=self.errors_truncated,
+        )  # fmt: skip
+        # Row errors carry their line beside the field (a plain problem error has no line).
+        problem.extensions["errors"] = [vars(e) for e in self.errors]
+        return problem
+
     def nothing_applied(self) -> None:
         self.applied = False
         self.created = self.updated = self.unchanged = self.stale = 0
@@ -83,7 +96,7 @@ async def run_push(
                 await uow.flush_events()
             if mode is PushMode.atomic and report.rejected:
                 report.nothing_applied()
-                return report  # leaving the block without commit rolls everything back
+                raise report.problem()  # leaving the block without commit rolls everything back
             await uow.commit()
     except IntegrityError as exc:
         raise Problem(CONCURRENT_CHANGE, str(exc.orig)[:200]) from None

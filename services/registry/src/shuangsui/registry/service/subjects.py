@@ -13,6 +13,7 @@ from shuangsui.kernel.pagination import PageRequest
 from shuangsui.kernel.problems import NOT_FOUND, Problem
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.envelope import Outgoing
+from shuangsui.registry.adapters.risk_classes import classes_of
 from shuangsui.registry.adapters.subjects import (
     SubjectFilters,
     apply_changes,
@@ -21,11 +22,11 @@ from shuangsui.registry.adapters.subjects import (
     read_subject,
     stored_versions,
 )
+from shuangsui.registry.domain.rows import RowError
 from shuangsui.registry.domain.subjects import (
     Change,
     DuplicateGuard,
     PushMode,
-    RowError,
     Subject,
     plan_changes,
     read_row,
@@ -117,8 +118,9 @@ def upserted_event(change: Change, subject_id: Any) -> SubjectUpserted:
 async def get_subject(uow: UnitOfWork, uscc: str, scope: RegionScope) -> dict[str, Any]:
     async with uow:
         found = await read_subject(uow.session, uscc)
-    if found is None or not scope.allows(found["region_code"]):
-        raise Problem(NOT_FOUND, f"no subject {uscc} in your region")
+        if found is None or not scope.allows(found["region_code"]):
+            raise Problem(NOT_FOUND, f"no subject {uscc} in your region")
+        found["risk_classes"] = await classes_of(uow.session, uscc)
     return found
 
 

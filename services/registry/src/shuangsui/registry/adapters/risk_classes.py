@@ -1,0 +1,114 @@
+"""Risk classes per subject and domain, with their history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shuangsui.registry.adapters.subjects import subjects
+from shuangsui.registry.domain.risk_classes import ClassChange, RiskClass, StoredClass
+
+
+def risk_class_columns() -> list[sa.Column[Any]]:
+    """Also used by migration 0005; freeze a copy there before changing these."""
+    return [
+        sa.Column("uscc", sa.String(18), primary_key=True),
+        sa.Column("domain", sa.String(40), primary_key=True),
+        sa.Column("risk_class", sa.String(1), nullable=False),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    ]
+
+
+def risk_class_history_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("uscc", sa.String(18), nullable=False, index=True),
+        sa.Column("domain", sa.String(40), nullable=False),
+        sa.Column("old_class", sa.String(1)),
+        sa.Column("new_class", sa.String(1), nullable=False),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.Text, nullable=False),
+    ]
+
+
+metadata = sa.MetaData()
+risk_classes = sa.Table("subject_risk_classes", metadata, *risk_class_columns())
+risk_class_history = sa.Table("risk_class_history", metadata, *risk_class_history_columns())
+
+
+async def subjects_by_uscc(
+    session: AsyncSession, usccs: Sequence[str]
+) -> dict[str, tuple[Any, str]]:
+    """subject_id and region_code of the subjects that exist."""
+    rows = await session.execute(
+        sa.select(subjects.c.uscc, subjects.c.subject_id, subjects.c.region_code).where(
+            subjects.c.uscc.in_(usccs)
+        )
+    )
+    return {r.uscc: (r.subject_id, r.region_code) for r in rows}
+
+
+async def stored_classes(session: AsyncSession, usccs: Sequence[str]) -> dict[str, StoredClass]:
+    rows = await session.execute(
+        sa.select(risk_classes).where(risk_classes.c.uscc.in_(usccs)).with_for_update()
+    )
+    return {f"{r.uscc}/{r.domain}": StoredClass(RiskClass(r.risk_class), r.as_of) for r in rows}
+
+
+async def apply_classes(
+    session: AsyncSession, changes: Sequence[ClassChange], actor: str, now: datetime
+) -> None:
+    if not changes:
+        return
+    values = [
+        {
+            "uscc": c.classification.uscc,
+            "domain": c.classification.domain,
+            "risk_class": c.classification.risk_class.value,
+            "source": c.classification.source,
+            "as_of": c.classification.as_of,
+            "updated_at": now,
+        }
+        for c in changes
+    ]
+    statement = insert(risk_classes).values(values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["uscc", "domain"],
+            set_={
+                k: statement.excluded[k] for k in ("risk_class", "source", "as_of", "updated_at")
+            },
+        )
+    )
+    await session.execute(
+        sa.insert(risk_class_history),
+        [
+            {
+                "uscc": c.classification.uscc,
+                "domain": c.classification.domain,
+                "old_class": c.previous.value if c.previous else None,
+                "new_class": c.classification.risk_class.value,
+                "source": c.classification.source,
+                "as_of": c.classification.as_of,
+                "changed_at": now,
+                "actor": actor,
+            }
+            for c in changes
+        ],
+    )
+
+
+async def classes_of(session: AsyncSession, uscc: str) -> dict[str, dict[str, Any]]:
+    rows = await session.execute(sa.select(risk_classes).where(risk_classes.c.uscc == uscc))
+    return {
+        r.domain: {"risk_class": r.risk_class, "source": r.source, "as_of": r.as_of} for r in rows
+    }

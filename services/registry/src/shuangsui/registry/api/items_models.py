@@ -1,0 +1,279 @@
+"""Request and response schemas of the item-list API (抽查事项清单)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shuangsui.registry.domain.guides import GuideStep, WorkGuide
+from shuangsui.registry.domain.items import (
+    CheckItem,
+    ItemCategory,
+    ItemContent,
+    ItemList,
+    ItemOrigin,
+    ItemStatus,
+    ListLevel,
+    ListStatus,
+    Method,
+    SubjectType,
+)
+from shuangsui.registry.service.items import ImportReport
+
+IPLUS_PATTERN = r"^[0-9]{14}$"
+PROVINCE_PATTERN = r"^[0-9]{2}0000$"
+
+ITEM_EXAMPLE: dict[str, Any] = {
+    "code": "SC-001",
+    "name": "食品生产者生产行为的检查",
+    "business_line": "食品安全",
+    "item_category": "key",
+    "responsible_department": "市场监管部门",
+    "legal_basis": ["《中华人民共和国食品安全法》第一百一十条"],
+    "content": "生产环境条件、进货查验、生产过程控制、出厂检验",
+    "subject_types": ["enterprise"],
+    "allowed_methods": ["on_site", "documentary"],
+    "iplus_item_code": "11330000000001",
+    "implementation_codes": ["11330000002482150A1"],
+    "power_list_code": "330217001000",
+    "min_ratio": 0.05,
+    "status": "active",
+}
+
+
+class ItemIn(BaseModel):
+    """One check item (抽查事项) as an office writes it."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ITEM_EXAMPLE]})
+
+    code: str = Field(min_length=1, max_length=40, description="事项编码, unique in the version")
+    name: str = Field(min_length=1, max_length=500, description="抽查事项")
+    business_line: str = Field(min_length=1, max_length=100, description="抽查类别")
+    item_category: ItemCategory = Field(description="事项类别: general 一般 / key 重点")
+    responsible_department: str = Field(min_length=1, max_length=200, description="检查主体")
+    legal_basis: list[str] = Field(min_length=1, description="检查依据")
+    content: str = Field(default="", max_length=5000, description="检查内容")
+    subject_types: list[SubjectType] = Field(min_length=1, description="检查对象")
+    allowed_methods: list[Method] = Field(min_length=1, description="检查方式")
+    iplus_item_code: str = Field(
+        pattern=IPLUS_PATTERN, description="监管事项目录编码 (互联网+监管, 14 digits)"
+    )
+    implementation_codes: list[str] = Field(
+        default_factory=list, description="检查实施清单编码: agency USCC (18) + a digit 1–5"
+    )
+    power_list_code: str | None = Field(default=None, max_length=64, description="权责清单编码")
+    min_ratio: Decimal | None = Field(
+        default=None, gt=0, le=1, description="最低抽查比例 as a fraction, e.g. 0.05"
+    )
+    status: ItemStatus = Field(default=ItemStatus.active, description="active / withdrawn 已撤销")
+
+    def content_of(self) -> ItemContent:
+        return ItemContent(
+            code=self.code.strip(),
+            name=self.name.strip(),
+            business_line=self.business_line.strip(),
+            item_category=self.item_category,
+            responsible_department=self.responsible_department.strip(),
+            legal_basis=tuple(b.strip() for b in self.legal_basis),
+            content=self.content.strip(),
+            subject_types=tuple(dict.fromkeys(self.subject_types)),
+            allowed_methods=tuple(dict.fromkeys(self.allowed_methods)),
+            iplus_item_code=self.iplus_item_code,
+            implementation_codes=tuple(c.strip().upper() for c in self.implementation_codes),
+            power_list_code=(self.power_list_code or "").strip() or None,
+            min_ratio=self.min_ratio,
+            status=self.status,
+        )
+
+
+class ItemOut(BaseModel):
+    item_id: UUID = Field(description="Stable across versions of the list (事项标识)")
+    list_id: UUID = Field(description="The list version this row belongs to")
+    origin: ItemOrigin = Field(description="national = adopted unchanged from the national list")
+    version: int = Field(description="Content version; the item's ETag in a draft")
+    code: str
+    name: str
+    business_line: str
+    item_category: ItemCategory
+    responsible_department: str
+    legal_basis: list[str]
+    content: str
+    subject_types: list[SubjectType]
+    allowed_methods: list[Method]
+    iplus_item_code: str
+    implementation_codes: list[str]
+    power_list_code: str | None
+    min_ratio: float | None
+    status: ItemStatus
+
+    @classmethod
+    def of(cls, list_id: UUID, item: CheckItem) -> ItemOut:
+        c = item.content
+        return cls(
+            item_id=item.item_id,
+            list_id=list_id,
+            origin=item.origin,
+            version=item.version,
+            code=c.code,
+            name=c.name,
+            business_line=c.business_line,
+            item_category=c.item_category,
+            responsible_department=c.responsible_department,
+            legal_basis=list(c.legal_basis),
+            content=c.content,
+            subject_types=list(c.subject_types),
+            allowed_methods=list(c.allowed_methods),
+            iplus_item_code=c.iplus_item_code,
+            implementation_codes=list(c.implementation_codes),
+            power_list_code=c.power_list_code,
+            min_ratio=None if c.min_ratio is None else float(c.min_ratio),
+            status=c.status,
+        )
+
+
+class ItemListIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"level": "provincial", "effective_from": "2025-01-01"}]},
+    )
+
+    level: ListLevel = Field(description="national 总局清单 / provincial 省级清单")
+    province: str | None = Field(
+        default=None,
+        pattern=PROVINCE_PATTERN,
+        description="For a provincial list: the province's code (default: the caller's)",
+    )
+    effective_from: date = Field(description="生效日期: after the latest published version's")
+
+
+class ItemListOut(BaseModel):
+    list_id: UUID
+    level: ListLevel
+    province: str | None
+    version: int = Field(description="清单版本号")
+    status: ListStatus = Field(description="draft 草稿 / published 已发布")
+    effective_from: date = Field(description="生效日期")
+    published_at: datetime | None = Field(description="发布时间")
+    revision: int = Field(description="Bumped by each draft change; the list's ETag")
+    adopted_list_id: UUID | None = Field(description="Provincial: the national version adopted")
+    based_on_list_id: UUID | None = Field(description="The version this one adjusts")
+
+    @classmethod
+    def of(cls, lst: ItemList) -> ItemListOut:
+        return cls(
+            list_id=lst.list_id,
+            level=lst.level,
+            province=lst.province,
+            version=lst.version,
+            status=lst.status,
+            effective_from=lst.effective_from,
+            published_at=lst.published_at,
+            revision=lst.revision,
+            adopted_list_id=lst.adopted_list_id,
+            based_on_list_id=lst.based_on_list_id,
+        )
+
+
+class RowErrorOut(BaseModel):
+    row: int = Field(description="Row number as the spreadsheet shows it (header = 1)")
+    field: str = Field(description="Our field name, e.g. iplus_item_code")
+    column: str = Field(description="The column header, e.g. 监管事项目录编码")
+    reason: str
+
+
+class ImportReportOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "mode": "per_row", "rows": 3, "created": 2, "updated": 0, "unchanged": 0,
+                    "rejected": 1,
+                    "errors": [{"row": 4, "field": "iplus_item_code", "column": "监管事项目录编码",
+                                "reason": "must be exactly 14 digits (监管事项目录编码)"}],
+                }
+            ]
+        }
+    )  # fmt: skip
+
+    mode: Literal["atomic", "per_row"]
+    rows: int = Field(description="Data rows read")
+    created: int
+    updated: int
+    unchanged: int = Field(description="Rows equal to what the draft already holds")
+    rejected: int = Field(description="Rows with at least one error (not applied)")
+    errors: list[RowErrorOut]
+
+    @classmethod
+    def of(cls, report: ImportReport) -> ImportReportOut:
+        return cls(
+            mode=report.mode,
+            rows=report.rows,
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            rejected=report.rejected,
+            errors=[RowErrorOut(**vars(e)) for e in report.errors],
+        )
+
+
+class GuideStepIn(BaseModel):
+    title: str = Field(min_length=1, max_length=200, description="步骤, e.g. 核查许可证件")
+    checkpoints: list[str] = Field(min_length=1, description="检查要点")
+
+
+class GuideIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "steps": [
+                        {"title": "核查许可证件", "checkpoints": ["食品生产许可证在有效期内"]}
+                    ],
+                    "evidence_requirements": ["现场照片"],
+                    "record_form_schema": {"type": "object"},
+                }
+            ]
+        },
+    )
+
+    steps: list[GuideStepIn] = Field(min_length=1, description="检查步骤")
+    evidence_requirements: list[str] = Field(default_factory=list, description="取证要求")
+    record_form_schema: dict[str, Any] = Field(
+        default_factory=dict, description="检查记录表 as a JSON schema"
+    )
+
+    def steps_of(self) -> list[GuideStep]:
+        return [
+            GuideStep(s.title.strip(), tuple(c.strip() for c in s.checkpoints)) for s in self.steps
+        ]
+
+
+class GuideOut(BaseModel):
+    guide_id: UUID
+    item_id: UUID
+    version: int = Field(description="指引版本号")
+    status: Literal["draft", "published"]
+    steps: list[GuideStepIn]
+    evidence_requirements: list[str]
+    record_form_schema: dict[str, Any]
+    published_at: datetime | None
+
+    @classmethod
+    def of(cls, guide: WorkGuide) -> GuideOut:
+        return cls(
+            guide_id=guide.guide_id,
+            item_id=guide.item_id,
+            version=guide.version,
+            status=guide.status.value,
+            steps=[
+                GuideStepIn(title=s.title, checkpoints=list(s.checkpoints)) for s in guide.steps
+            ],
+            evidence_requirements=list(guide.evidence_requirements),
+            record_form_schema=dict(guide.record_form_schema),
+            published_at=guide.published_at,
+        )

@@ -1,0 +1,334 @@
+"""Inspector directory use cases (执法检查人员名录库): one function per command, one transaction each."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from uuid import UUID
+
+from sqlalchemy.exc import IntegrityError
+
+from shuangsui.contracts.events.registry_inspectors import (
+    InspectorConflictDeclared,
+    InspectorUpserted,
+)
+from shuangsui.contracts.regions import InvalidRegionCode, validate_region_code
+from shuangsui.kernel import problems as p
+from shuangsui.kernel.auth import Principal, Role
+from shuangsui.kernel.concurrency import check_if_match
+from shuangsui.kernel.db import UnitOfWork
+from shuangsui.kernel.scope import RegionScope
+from shuangsui.messaging.envelope import Outgoing
+from shuangsui.registry.adapters import inspectors as repo
+from shuangsui.registry.adapters.inspectors_sheets import TooManyRows, UnreadableSheet, read_sheet
+from shuangsui.registry.domain import inspectors as rules
+from shuangsui.registry.domain.inspectors import (
+    Change,
+    ChangeKind,
+    ConflictSource,
+    DeclaredConflict,
+    Inspector,
+    InspectorRecord,
+    InspectorStatus,
+    Jurisdiction,
+    RowError,
+)
+from shuangsui.registry.domain.inspectors_import import BadHeader, parse_sheet
+from shuangsui.registry.domain.inspectors_sync import FieldConflict, plan_justice_sync
+
+MAX_ROWS = 20_000
+
+CONFLICT_ALREADY_DECLARED = p.problem_type(
+    "conflict-already-declared", 409, "Conflict already declared · 回避事由已登记",
+    "The officer already has a live declaration for this subject.",
+)  # fmt: skip
+CONFLICT_ALREADY_WITHDRAWN = p.problem_type(
+    "conflict-already-withdrawn", 409, "Conflict already withdrawn · 回避事由已撤回",
+    "The declaration was withdrawn earlier; declare a new one if the relationship is back.",
+)  # fmt: skip
+CONCURRENT_CHANGE = p.problem_type(
+    "inspector-changed-concurrently", 409, "Officer changed by another request meanwhile · 人员并发修改",
+    "Another request created or changed the same officer at the same moment; retry.",
+)  # fmt: skip
+
+
+class Mode(StrEnum):
+    atomic = "atomic"
+    per_row = "per_row"
+
+
+@dataclass
+class BatchReport:
+    received: int
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    applied: bool = True
+    errors: list[RowError] = field(default_factory=list)
+    conflicts: list[tuple[int, UUID, FieldConflict]] = field(default_factory=list)
+
+    def count(self, change: Change) -> None:
+        setattr(self, change.kind.value, getattr(self, change.kind.value) + 1)
+
+    def problem(self) -> p.Problem:
+        """The atomic refusal: nothing counted as applied, every error kept."""
+        problem = p.Problem(
+            p.BATCH_REJECTED,
+            f"{self.rejected} of {self.received} rows are invalid; nothing was applied",
+            received=self.received, created=0, updated=0, unchanged=0, rejected=self.rejected,
+            applied=False,
+        )  # fmt: skip
+        # Row errors carry their line beside the field (a plain problem error has no line).
+        problem.extensions["errors"] = [vars(e) for e in self.errors]
+        return problem
+
+
+def jurisdiction_of(by: Principal) -> Jurisdiction:
+    prefix = RegionScope.of(by).prefix
+    full = by.is_national or by.has_any_role(Role.provincial_admin, Role.department_admin)
+    if full or Role.integrator in by.roles:
+        return Jurisdiction(prefix)
+    # A partner department's admin keeps only its own department's officers (DOMAIN §7).
+    return Jurisdiction(prefix, by.department_type or "")
+
+
+def may_see_personal_data(by: Principal, inspector: Inspector) -> bool:
+    """Certificate numbers, justice-database links and conflicts (with the subjects they name)
+    are shown to those who keep the directory or approve recusals (DOMAIN §7: admins), to a
+    partner admin for its own department's officers, and to an officer for their own record.
+    Station staff, reviewers, auditors and other inspectors see the eligibility facts only."""
+    if by.is_national or by.has_any_role(Role.provincial_admin, Role.department_admin):
+        return True
+    if Role.partner_admin in by.roles and inspector.record.department_type == by.department_type:
+        return True
+    return by.sub == str(inspector.inspector_id)
+
+
+def known_region(code: str) -> bool:
+    try:
+        validate_region_code(code, in_force=True)
+    except InvalidRegionCode:
+        return False
+    return True
+
+
+def _upserted(inspector: Inspector, by: Principal, now: datetime) -> Outgoing:
+    r = inspector.record
+    payload = InspectorUpserted(
+        inspector_id=inspector.inspector_id, name=r.name, org_code=r.unit_code,
+        region_code=r.region_code, station_code=r.station_code, department_type=r.department_type,
+        qualifications=list(r.qualifications), specialties=list(r.specialties),
+        cert_valid_until=r.cert_valid_until, status=r.status.value, version=inspector.version,
+        changed_at=now,
+    )  # fmt: skip
+    return Outgoing(payload, subject=str(inspector.inspector_id), actor=by.sub)
+
+
+async def _apply(uow: UnitOfWork, changes: Sequence[Change], by: Principal) -> None:
+    applied = [c.inspector for c in changes if c.applies]
+    try:
+        await repo.save_all(uow.session, applied)
+    except IntegrityError as exc:
+        if "idempotency_keys" in str(exc.orig):
+            raise
+        raise p.Problem(CONCURRENT_CHANGE) from None
+    now = datetime.now(UTC)
+    for inspector in applied:
+        uow.record(_upserted(inspector, by, now))
+
+
+async def import_inspectors(
+    uow: UnitOfWork, media_type: str, body: bytes, mode: Mode, by: Principal
+) -> BatchReport:
+    """Import a CSV/XLSX sheet keyed by certificate number; atomic unless `per_row`."""
+    try:
+        sheet = read_sheet(media_type, body, MAX_ROWS)
+    except UnreadableSheet as exc:
+        raise p.Problem(p.UNSUPPORTED_MEDIA_TYPE, str(exc)) from None
+    except TooManyRows as exc:
+        raise p.Problem(p.PAYLOAD_TOO_LARGE, f"at most {MAX_ROWS} rows per import: {exc}") from None
+    try:
+        rows, errors = parse_sheet(sheet, known_region)
+    except BadHeader as bad:
+        header_errors = [p.FieldError(f, r) for f, r in bad.errors]
+        raise p.Problem(
+            p.VALIDATION, "the header row is not usable", errors=header_errors
+        ) from None
+    if not sheet.rows:
+        raise p.Problem(p.VALIDATION, errors=[p.FieldError("body", "the sheet has no data rows")])
+    report = BatchReport(received=len(sheet.rows))
+    async with uow:
+        stored = await repo.by_key(uow.session, "cert_no", (r.cert_no for _, r in rows))
+        changes, refused = rules.plan_import(rows, stored, jurisdiction_of(by))
+        return await _finish(uow, report, changes, errors + refused, mode, by)
+
+
+async def _finish(
+    uow: UnitOfWork,
+    report: BatchReport,
+    changes: Sequence[Change],
+    errors: list[RowError],
+    mode: Mode,
+    by: Principal,
+) -> BatchReport:
+    report.errors = sorted(errors, key=lambda e: (e.line, e.field))
+    report.rejected = len({e.line for e in errors})
+    if report.rejected and mode is Mode.atomic:
+        raise report.problem()  # leaving the unit of work without commit rolls back
+    for change in changes:
+        report.count(change)
+    await _apply(uow, changes, by)
+    await uow.commit()
+    return report
+
+
+async def sync_justice(
+    uow: UnitOfWork,
+    records: Sequence[tuple[int, InspectorRecord]],
+    invalid: list[RowError],
+    mode: Mode,
+    by: Principal,
+) -> BatchReport:
+    """Merge the justice database's officers without overwriting (see `inspectors_sync`)."""
+    dupes = rules.duplicate_errors(records, "justice_db_ref", "justice-database reference")
+    dupes += rules.duplicate_errors(records, "cert_no", "certificate number")
+    bad_lines = {e.line for e in dupes}
+    records = [(n, r) for n, r in records if n not in bad_lines]
+    report = BatchReport(received=len(records) + len({e.line for e in invalid + dupes}))
+    async with uow:
+        refs = [r.justice_db_ref for _, r in records if r.justice_db_ref]
+        by_ref = await repo.by_key(uow.session, "justice_db_ref", refs)
+        by_cert = await repo.by_key(uow.session, "cert_no", (r.cert_no for _, r in records))
+        outcomes, refused = plan_justice_sync(records, by_ref, by_cert, jurisdiction_of(by))
+        report.conflicts = [
+            (o.change.line, o.change.inspector.inspector_id, c)
+            for o in outcomes
+            for c in o.conflicts
+        ]
+        changes = [o.change for o in outcomes]
+        return await _finish(uow, report, changes, invalid + dupes + refused, mode, by)
+
+
+async def get_inspector(uow: UnitOfWork, inspector_id: UUID, scope: RegionScope) -> Inspector:
+    async with uow:
+        found = await repo.get(uow.session, inspector_id)
+    if found is None:
+        raise p.Problem(p.NOT_FOUND, "no such inspector")
+    scope.ensure_visible(found.record.region_code, "inspector")
+    return found
+
+
+async def list_inspectors(
+    uow: UnitOfWork, where: repo.InspectorFilter, after: UUID | None, limit: int
+) -> list[Inspector]:
+    async with uow:
+        return await repo.search(uow.session, where, after, limit)
+
+
+async def _load_for_change(
+    uow: UnitOfWork, inspector_id: UUID, if_match: str | None, by: Principal
+) -> Inspector:
+    found = await repo.get(uow.session, inspector_id, lock=True)
+    if found is None or not RegionScope.of(by).allows(found.record.region_code):
+        raise p.Problem(p.NOT_FOUND, "no such inspector")
+    refused = jurisdiction_of(by).refusal(found.record)
+    if refused is not None:
+        raise p.Problem(p.FORBIDDEN, refused[1])
+    check_if_match(if_match, found.version)
+    return found
+
+
+@dataclass(frozen=True)
+class InspectorChanges:
+    """A PATCH: only the fields sent change; the directory fields an office edits by hand."""
+
+    status: InspectorStatus | None = None
+    position: str | None = None
+    station_code: str | None = None
+    cert_valid_until: date | None = None
+    qualifications: tuple[str, ...] | None = None
+    specialties: tuple[str, ...] | None = None
+
+
+async def update_inspector(
+    uow: UnitOfWork, inspector_id: UUID, changes: InspectorChanges, if_match: str | None,
+    by: Principal,
+) -> Inspector:  # fmt: skip
+    """Change status (and other hand-kept fields) under If-Match; a no-op records nothing."""
+    async with uow:
+        current = await _load_for_change(uow, inspector_id, if_match, by)
+        sent = {k: v for k, v in vars(changes).items() if v is not None}
+        record = replace(current.record, **sent)
+        if record == current.record:
+            return current
+        updated = replace(current, record=record, version=current.version + 1)
+        await _apply(uow, [Change(0, ChangeKind.updated, updated)], by)
+        await uow.commit()
+        return updated
+
+
+async def declare_conflict(
+    uow: UnitOfWork, inspector_id: UUID, subject_uscc: str, since: date, reason: str,
+    by: Principal,
+) -> tuple[Inspector, DeclaredConflict]:  # fmt: skip
+    """R19: the officer (for themselves) or an admin (for the directory) declares a conflict."""
+    own = by.sub == str(inspector_id) and Role.inspector in by.roles
+    keeper = by.is_national or by.has_any_role(
+        Role.provincial_admin, Role.department_admin, Role.partner_admin
+    )
+    if not (own or keeper):
+        raise p.Problem(p.FORBIDDEN, "an inspector declares conflicts for their own record only")
+    source = ConflictSource.inspector if own else ConflictSource.directory
+    conflict = DeclaredConflict(uuid.uuid4(), subject_uscc, since, source, reason)
+    async with uow:
+        current = await repo.get(uow.session, inspector_id, lock=True)
+        if current is None or not RegionScope.of(by).allows(current.record.region_code):
+            raise p.Problem(p.NOT_FOUND, "no such inspector")
+        if not own and jurisdiction_of(by).refusal(current.record) is not None:
+            raise p.Problem(p.FORBIDDEN, "the officer is not one your organisation keeps")
+        try:
+            updated = rules.declare_conflict(current, conflict)
+        except rules.ConflictAlreadyDeclared:
+            raise p.Problem(CONFLICT_ALREADY_DECLARED) from None
+        await repo.add_conflict(uow.session, inspector_id, conflict, by.sub)
+        await repo.bump_version(uow.session, updated)
+        uow.record(_conflict_event(updated, conflict, by))
+        await uow.commit()
+    return updated, conflict
+
+
+async def withdraw_conflict(
+    uow: UnitOfWork, inspector_id: UUID, conflict_id: UUID, by: Principal
+) -> tuple[Inspector, DeclaredConflict]:
+    """Only an admin withdraws: an officer lifting their own recusal would choose their cases."""
+    async with uow:
+        current = await repo.get(uow.session, inspector_id, lock=True)
+        if current is None or not RegionScope.of(by).allows(current.record.region_code):
+            raise p.Problem(p.NOT_FOUND, "no such inspector")
+        if jurisdiction_of(by).refusal(current.record) is not None:
+            raise p.Problem(p.FORBIDDEN, "the officer is not one your organisation keeps")
+        try:
+            updated, withdrawn = rules.withdraw_conflict(current, conflict_id)
+        except rules.UnknownConflict:
+            raise p.Problem(p.NOT_FOUND, "no such conflict declaration") from None
+        except rules.ConflictAlreadyWithdrawn:
+            raise p.Problem(CONFLICT_ALREADY_WITHDRAWN) from None
+        await repo.mark_withdrawn(uow.session, conflict_id, by.sub)
+        await repo.bump_version(uow.session, updated)
+        uow.record(_conflict_event(updated, withdrawn, by))
+        await uow.commit()
+    return updated, withdrawn
+
+
+def _conflict_event(inspector: Inspector, conflict: DeclaredConflict, by: Principal) -> Outgoing:
+    payload = InspectorConflictDeclared(
+        conflict_id=conflict.conflict_id, inspector_id=inspector.inspector_id,
+        subject_uscc=conflict.subject_uscc, since=conflict.since, source=conflict.source.value,
+        withdrawn=conflict.withdrawn, inspector_version=inspector.version,
+        changed_at=datetime.now(UTC),
+    )  # fmt: skip
+    return Outgoing(payload, subject=str(inspector.inspector_id), actor=by.sub)

@@ -1,0 +1,406 @@
+"""Item lists through the registry API on real PostgreSQL: versions, adoption, imports, reads.
+
+The national list and Zhejiang's list are each one sequence of versions for the whole session,
+so tests share them: `open_draft` reuses or opens the family's draft, effective dates move on
+by a day per version, and each test uses item codes of its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+BASE = "/api/v1/registry"
+AGENCY_CODE = "11330000002482150A1"
+FIRST_DATE = {"national": date(2020, 1, 1), "provincial": date(2021, 1, 1)}
+HEADERS = ["事项编码", "抽查类别", "抽查事项", "事项类别", "检查对象", "检查方式", "检查主体",
+           "检查依据", "监管事项目录编码", "检查实施清单编码"]  # fmt: skip
+
+
+@pytest.fixture
+async def registry(service_client):
+    return await service_client("registry")
+
+
+@pytest.fixture
+def national(mint_token):
+    return {"Authorization": f"Bearer {mint_token(roles=['national_admin'], region='100000')}"}
+
+
+@pytest.fixture
+def zhejiang(mint_token):
+    return {"Authorization": f"Bearer {mint_token(roles=['provincial_admin'], region='330000')}"}
+
+
+def code() -> str:
+    return f"T-{uuid.uuid4().hex[:8]}"
+
+
+def item(item_code: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "code": item_code, "name": "食品生产者生产行为的检查", "business_line": "食品安全",
+        "item_category": "key", "responsible_department": "市场监管部门",
+        "legal_basis": ["《中华人民共和国食品安全法》第一百一十条"],
+        "subject_types": ["enterprise"], "allowed_methods": ["on_site", "documentary"],
+        "iplus_item_code": "11330000000001", "implementation_codes": [AGENCY_CODE], **changes,
+    }  # fmt: skip
+
+
+def sheet(*rows: list[str]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows([HEADERS, *rows])
+    return out.getvalue().encode()
+
+
+def row(item_code: str, **cells: str) -> list[str]:
+    values = {
+        "事项编码": item_code, "抽查类别": "特种设备", "抽查事项": "电梯使用单位检查",
+        "事项类别": "一般", "检查对象": "企业", "检查方式": "现场检查", "检查主体": "市场监管部门",
+        "检查依据": "《特种设备安全法》", "监管事项目录编码": "11330000000009",
+        "检查实施清单编码": AGENCY_CODE, **cells,
+    }  # fmt: skip
+    return [values[h] for h in HEADERS]
+
+
+async def versions(registry, auth, level: str) -> list[dict[str, Any]]:
+    answer = await registry.get(
+        f"{BASE}/item-lists", params={"level": level, "limit": 500}, headers=auth
+    )
+    return answer.json()["items"]
+
+
+async def open_draft(registry, auth, level: str) -> dict[str, Any]:
+    found = await versions(registry, auth, level)
+    draft = next((v for v in found if v["status"] == "draft"), None)
+    if draft is not None:
+        return draft
+    latest = max((date.fromisoformat(v["effective_from"]) for v in found), default=None)
+    effective = latest + timedelta(days=1) if latest else FIRST_DATE[level]
+    answer = await registry.post(
+        f"{BASE}/item-lists", json={"level": level, "effective_from": str(effective)}, headers=auth
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+async def publish(registry, auth, list_id: str) -> dict[str, Any]:
+    etag = (await registry.get(f"{BASE}/item-lists/{list_id}", headers=auth)).headers["etag"]
+    answer = await registry.post(
+        f"{BASE}/item-lists/{list_id}:publish", headers={**auth, "If-Match": etag}
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def published_national(registry, national) -> dict[str, Any]:
+    draft = await open_draft(registry, national, "national")
+    added = await registry.post(
+        f"{BASE}/item-lists/{draft['list_id']}/items", json=item(code()), headers=national
+    )
+    assert added.status_code == 201, added.text
+    return await publish(registry, national, draft["list_id"])
+
+
+async def items_of(registry, list_id: str, auth=None) -> list[dict[str, Any]]:
+    answer = await registry.get(
+        f"{BASE}/item-lists/{list_id}/items", params={"limit": 500}, headers=auth or {}
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["items"]
+
+
+async def import_csv(registry, auth, list_id, body: bytes, mode="atomic", **headers: str):
+    return await registry.post(
+        f"{BASE}/item-lists/{list_id}/items:import", params={"mode": mode}, content=body,
+        headers={**auth, "Content-Type": "text/csv", **headers},
+    )  # fmt: skip
+
+
+async def outbox(stack, subject: str) -> list[dict[str, Any]]:
+    conn = await asyncpg.connect(stack.database_url("registry"))
+    try:
+        rows = await conn.fetch(
+            "SELECT envelope FROM outbox WHERE envelope->>'subject' = $1 ORDER BY seq", subject
+        )
+    finally:
+        await conn.close()
+    return [json.loads(r["envelope"]) for r in rows]
+
+
+async def test_published_list_is_public_and_its_events_are_in_the_outbox(registry, national, stack):
+    draft = await open_draft(registry, national, "national")
+    mine = code()
+    added = await registry.post(
+        f"{BASE}/item-lists/{draft['list_id']}/items", json=item(mine), headers=national
+    )
+    assert (await registry.get(f"{BASE}/item-lists/{draft['list_id']}")).status_code == 404
+    listed = await registry.get(f"{BASE}/item-lists", params={"level": "national", "limit": 500})
+    assert draft["list_id"] not in {v["list_id"] for v in listed.json()["items"]}
+
+    done = await publish(registry, national, draft["list_id"])
+
+    assert done["status"] == "published"
+    assert done["published_at"]
+    public = await items_of(registry, draft["list_id"])
+    assert mine in {i["code"] for i in public}
+    [list_event] = await outbox(stack, draft["list_id"])
+    assert list_event["type"] == "registry.item_list.published.v1"
+    assert added.json()["item_id"] in list_event["data"]["item_ids"]
+    [item_event] = await outbox(stack, added.json()["item_id"])
+    assert item_event["type"] == "registry.item.upserted.v1"
+    assert item_event["data"]["iplus_item_code"] == "11330000000001"
+    assert item_event["data"]["list_id"] == draft["list_id"]
+
+
+async def test_adjustment_publishes_a_new_version_and_the_old_stays_readable(registry, national):
+    v1 = await published_national(registry, national)
+    v2 = await open_draft(registry, national, "national")
+    assert v2["version"] == v1["version"] + 1
+    assert v2["based_on_list_id"] == v1["list_id"]
+    target = (await items_of(registry, v2["list_id"], national))[0]
+    changed = await registry.put(
+        f"{BASE}/item-lists/{v2['list_id']}/items/{target['item_id']}",
+        json=item(target["code"], name="调整后的事项"),
+        headers={**national, "If-Match": f'"{target["version"]}"'},
+    )
+    assert changed.status_code == 200, changed.text
+    await publish(registry, national, v2["list_id"])
+
+    old = {i["item_id"]: i["name"] for i in await items_of(registry, v1["list_id"])}
+    assert old[target["item_id"]] == target["name"] != "调整后的事项"
+    in_force_then = await registry.get(
+        f"{BASE}/items", params={"on": v1["effective_from"], "limit": 500}
+    )
+    in_force_now = await registry.get(
+        f"{BASE}/items", params={"on": v2["effective_from"], "limit": 500}
+    )
+    assert {i["list_id"] for i in in_force_then.json()["items"]} == {v1["list_id"]}
+    now = {i["item_id"]: i["name"] for i in in_force_now.json()["items"]}
+    assert now[target["item_id"]] == "调整后的事项"
+
+
+async def test_provincial_list_adopts_the_national_items_and_adds_its_own(
+    registry, national, zhejiang
+):
+    await published_national(registry, national)
+    draft = await open_draft(registry, zhejiang, "provincial")
+    adopted = await items_of(registry, draft["list_id"], zhejiang)
+    national_items = await items_of(registry, draft["adopted_list_id"])
+    assert {(i["item_id"], i["code"]) for i in national_items} <= {
+        (i["item_id"], i["code"]) for i in adopted if i["origin"] == "national"
+    }
+
+    one_of_them = next(i for i in adopted if i["origin"] == "national")
+    refused = await registry.put(
+        f"{BASE}/item-lists/{draft['list_id']}/items/{one_of_them['item_id']}",
+        json=item(one_of_them["code"], name="省里改名"),
+        headers={**zhejiang, "If-Match": f'"{one_of_them["version"]}"'},
+    )
+    assert refused.status_code == 409
+    local = code()
+    body = item(local, item_category="general", allowed_methods=["online"])
+    assert (
+        await registry.post(
+            f"{BASE}/item-lists/{draft['list_id']}/items", json=body, headers=zhejiang
+        )
+    ).status_code == 201
+    published = await publish(registry, zhejiang, draft["list_id"])
+
+    on = {"region": "330106", "on": published["effective_from"], "limit": 500}
+    everything = await registry.get(f"{BASE}/items", params=on)
+    in_force = {i["code"] for i in everything.json()["items"]}
+    assert {i["code"] for i in national_items} | {local} <= in_force
+    online = await registry.get(
+        f"{BASE}/items", params={**on, "method": "online", "category": "general"}
+    )
+    assert local in {i["code"] for i in online.json()["items"]}
+    assert all("online" in i["allowed_methods"] for i in online.json()["items"])
+
+
+async def test_a_published_version_cannot_change(registry, national):
+    v = await published_national(registry, national)
+    added = await registry.post(
+        f"{BASE}/item-lists/{v['list_id']}/items", json=item(code()), headers=national
+    )
+    assert added.status_code == 409
+    assert added.json()["type"] == "/problems/item-list-published"
+    again = await registry.post(
+        f"{BASE}/item-lists/{v['list_id']}:publish", headers={**national, "If-Match": "*"}
+    )
+    assert again.status_code == 409
+
+
+async def test_item_update_needs_a_current_if_match(registry, zhejiang, national):
+    await published_national(registry, national)
+    draft = await open_draft(registry, zhejiang, "provincial")
+    added = await registry.post(
+        f"{BASE}/item-lists/{draft['list_id']}/items", json=item(code()), headers=zhejiang
+    )
+    url = f"{BASE}/item-lists/{draft['list_id']}/items/{added.json()['item_id']}"
+    body = item(added.json()["code"], name="新名称")
+    assert (await registry.put(url, json=body, headers=zhejiang)).status_code == 428
+    stale = await registry.put(url, json=body, headers={**zhejiang, "If-Match": '"99"'})
+    assert stale.status_code == 412
+    fresh = await registry.put(
+        url, json=body, headers={**zhejiang, "If-Match": added.headers["etag"]}
+    )
+    assert fresh.status_code == 200
+    assert fresh.headers["etag"] == '"2"'
+
+
+async def test_other_provinces_and_other_roles_cannot_touch_the_draft(
+    registry, national, zhejiang, mint_token
+):
+    await published_national(registry, national)
+    draft = await open_draft(registry, zhejiang, "provincial")
+    url = f"{BASE}/item-lists/{draft['list_id']}/items"
+    for roles, region in ((["provincial_admin"], "440000"), (["inspector"], "330000")):
+        other = {"Authorization": f"Bearer {mint_token(roles=roles, region=region)}"}
+        assert (await registry.post(url, json=item(code()), headers=other)).status_code == 403
+    assert (await registry.post(url, json=item(code()), headers=national)).status_code == 403
+    assert (await registry.get(url)).status_code == 404
+
+
+async def test_bad_item_fields_are_named(registry, national):
+    draft = await open_draft(registry, national, "national")
+    answer = await registry.post(
+        f"{BASE}/item-lists/{draft['list_id']}/items",
+        json=item(code(), iplus_item_code="123", allowed_methods=["flying"]),
+        headers=national,
+    )
+    assert answer.status_code == 422
+    assert {e["field"] for e in answer.json()["errors"]} >= {
+        "iplus_item_code",
+        "allowed_methods[0]",
+    }
+
+
+async def test_atomic_import_with_a_bad_row_applies_nothing(registry, national):
+    draft = await open_draft(registry, national, "national")
+    before = len(await items_of(registry, draft["list_id"], national))
+    dup = code()
+    body = sheet(
+        row(code()),
+        row(code(), 监管事项目录编码="1133000000000X"),
+        row(code(), 检查方式="飞行检查", 事项类别="特别"),
+        row(dup),
+        row(dup),
+    )
+    answer = await import_csv(registry, national, draft["list_id"], body)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["type"] == "/problems/batch-rejected"
+    assert {e["field"] for e in answer.json()["errors"]} == {
+        "rows[3].iplus_item_code", "rows[4].allowed_methods", "rows[4].item_category",
+        "rows[6].code",
+    }  # fmt: skip
+    assert len(await items_of(registry, draft["list_id"], national)) == before
+
+
+async def test_per_row_import_applies_the_good_rows(registry, national):
+    draft = await open_draft(registry, national, "national")
+    good = code()
+    body = sheet(row(good), row(code(), 检查对象="外星人"))
+    answer = await import_csv(registry, national, draft["list_id"], body, mode="per_row")
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert (report["created"], report["rejected"]) == (1, 1)
+    assert report["errors"][0] | {"reason": ""} == {
+        "row": 3, "field": "subject_types", "column": "检查对象", "reason": ""
+    }  # fmt: skip
+    assert good in {i["code"] for i in await items_of(registry, draft["list_id"], national)}
+
+
+async def test_import_refuses_other_content_types(registry, national):
+    draft = await open_draft(registry, national, "national")
+    answer = await registry.post(
+        f"{BASE}/item-lists/{draft['list_id']}/items:import",
+        json=[item(code())],
+        headers=national,
+    )
+    assert answer.status_code == 415
+    assert answer.json()["type"] == "/problems/unsupported-media-type"
+
+
+async def test_import_retry_with_the_same_key_is_answered_once(registry, national):
+    draft = await open_draft(registry, national, "national")
+    body = sheet(row(code()))
+    key = {"Idempotency-Key": code()}
+    first = await import_csv(registry, national, draft["list_id"], body, **key)
+    again = await import_csv(registry, national, draft["list_id"], body, **key)
+    assert first.json()["created"] == 1
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+async def test_export_imports_back_unchanged(registry, national, fmt):
+    v = await published_national(registry, national)
+    exported = await registry.get(
+        f"{BASE}/item-lists/{v['list_id']}/export", params={"format": fmt}
+    )
+    assert exported.status_code == 200
+    if fmt == "csv":
+        assert exported.content.startswith(
+            b"\xef\xbb\xbf\xe4\xba\x8b\xe9\xa1\xb9\xe7\xbc\x96\xe7\xa0\x81"
+        )
+    draft = await open_draft(registry, national, "national")
+    kind = "text/csv" if fmt == "csv" else exported.headers["content-type"]
+    answer = await registry.post(
+        f"{BASE}/item-lists/{draft['list_id']}/items:import",
+        content=exported.content,
+        headers={**national, "Content-Type": kind},
+    )
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["rows"] == len(await items_of(registry, v["list_id"]))
+    assert (report["created"], report["updated"], report["rejected"]) == (0, 0, 0)
+
+
+async def test_items_in_force_are_paged_by_cursor(registry, national):
+    v = await published_national(registry, national)
+    seen: list[str] = []
+    params: dict[str, Any] = {"on": v["effective_from"], "limit": 1}
+    while True:
+        page = (await registry.get(f"{BASE}/items", params=params)).json()
+        seen += [i["code"] for i in page["items"]]
+        if not page["next_cursor"]:
+            break
+        params["cursor"] = page["next_cursor"]
+    assert seen == sorted(seen)
+    assert len(seen) == len(await items_of(registry, v["list_id"]))
+
+
+async def test_work_guide_versions_are_published_with_an_event(registry, national, stack):
+    v = await published_national(registry, national)
+    target = (await items_of(registry, v["list_id"]))[0]["item_id"]
+    guide = {"steps": [{"title": "核查许可证件", "checkpoints": ["许可证在有效期内"]}]}
+    drafted = await registry.post(f"{BASE}/items/{target}/guides", json=guide, headers=national)
+    assert drafted.status_code == 201, drafted.text
+    version = drafted.json()["version"]
+    assert (await registry.get(f"{BASE}/items/{target}/guides/{version}")).status_code == 404
+    done = await registry.post(f"{BASE}/items/{target}/guides/{version}:publish", headers=national)
+    assert done.status_code == 200, done.text
+    public = await registry.get(f"{BASE}/items/{target}/guides")
+    assert version in {g["version"] for g in public.json()}
+    [event] = await outbox(stack, drafted.json()["guide_id"])
+    assert event["type"] == "registry.guide.published.v1"
+    assert event["data"]["version"] == version
+
+
+async def test_openapi_names_the_item_operations(registry):
+    spec = (await registry.get("/openapi.json")).json()
+    operations = {op["operationId"]: op for path in spec["paths"].values() for op in path.values()}
+    assert "registry_items_list" in operations
+    assert operations["registry_item_lists_publish"]["summary"].startswith("发布抽查事项清单")
+    import_body = operations["registry_item_list_items_import"]["requestBody"]["content"]
+    assert set(import_body) == {
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }

@@ -1,0 +1,214 @@
+"""Item-list rules without a database: versions, adoption, immutability, spreadsheet rows."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from shuangsui.registry.domain import items as rules
+from shuangsui.registry.domain.guides import GuideStep, new_guide_version, publish_guide
+from shuangsui.registry.domain.items import (
+    ItemCategory,
+    ItemContent,
+    ItemOrigin,
+    ItemRuleError,
+    ListLevel,
+    Method,
+    SubjectType,
+)
+from shuangsui.registry.domain.items_sheet import EXPORT_HEADERS, export_row, read_row, read_rows
+
+AGENCY_CODE = "11330000002482150A1"
+
+
+def content(code: str = "N-001", **changes: object) -> ItemContent:
+    base = ItemContent(
+        code=code,
+        name="食品生产者生产行为的检查",
+        business_line="食品安全",
+        item_category=ItemCategory.key,
+        responsible_department="市场监管部门",
+        legal_basis=("《食品安全法》第一百一十条",),
+        content="进货查验",
+        subject_types=(SubjectType.enterprise,),
+        allowed_methods=(Method.on_site,),
+        iplus_item_code="11330000000001",
+        implementation_codes=(AGENCY_CODE,),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def published(level: ListLevel, codes: list[str], effective: date, province: str | None = None):
+    lst, _ = rules.new_version(
+        list_id=uuid.uuid4(), level=level, province=province, effective_from=effective,
+        latest=None, draft_exists=False, national=None if level is ListLevel.national else _NAT,
+    )  # fmt: skip
+    items = [rules.add_item(lst, [], content(c), uuid.uuid4()) for c in codes]
+    return rules.publish(lst, datetime.now(UTC)), items
+
+
+_NAT = published(ListLevel.national, ["N-001", "N-002"], date(2025, 1, 1))
+
+
+def test_provincial_version_adopts_national_items_unchanged_and_marked_national() -> None:
+    lst, items = rules.new_version(
+        list_id=uuid.uuid4(), level=ListLevel.provincial, province="330000",
+        effective_from=date(2025, 3, 1), latest=None, draft_exists=False, national=_NAT,
+    )  # fmt: skip
+    assert [i.item_id for i in items] == [i.item_id for i in _NAT[1]]
+    assert {i.origin for i in items} == {ItemOrigin.national}
+    assert lst.adopted_list_id == _NAT[0].list_id
+
+
+def test_provincial_list_needs_a_published_national_list() -> None:
+    with pytest.raises(ItemRuleError) as caught:
+        rules.new_version(
+            list_id=uuid.uuid4(), level=ListLevel.provincial, province="330000",
+            effective_from=date(2025, 3, 1), latest=None, draft_exists=False, national=None,
+        )  # fmt: skip
+    assert caught.value.kind == "no_national_list"
+
+
+def test_adjustment_copies_the_latest_version_and_keeps_item_ids() -> None:
+    lst, items = rules.new_version(
+        list_id=uuid.uuid4(), level=ListLevel.national, province=None,
+        effective_from=date(2026, 1, 1), latest=_NAT, draft_exists=False, national=None,
+    )  # fmt: skip
+    assert lst.version == 2
+    assert lst.based_on_list_id == _NAT[0].list_id
+    assert [i.item_id for i in items] == [i.item_id for i in _NAT[1]]
+
+
+def test_adjustment_must_take_effect_after_the_version_it_adjusts() -> None:
+    with pytest.raises(ItemRuleError) as caught:
+        rules.new_version(
+            list_id=uuid.uuid4(), level=ListLevel.national, province=None,
+            effective_from=date(2025, 1, 1), latest=_NAT, draft_exists=False, national=None,
+        )  # fmt: skip
+    assert caught.value.field == "effective_from"
+
+
+def test_only_one_draft_per_list() -> None:
+    with pytest.raises(ItemRuleError) as caught:
+        rules.new_version(
+            list_id=uuid.uuid4(), level=ListLevel.national, province=None,
+            effective_from=date(2026, 1, 1), latest=_NAT, draft_exists=True, national=None,
+        )  # fmt: skip
+    assert caught.value.kind == "draft_exists"
+
+
+def test_published_version_is_immutable() -> None:
+    with pytest.raises(ItemRuleError) as caught:
+        rules.add_item(_NAT[0], _NAT[1], content("N-009"), uuid.uuid4())
+    assert caught.value.kind == "immutable"
+
+
+def test_item_codes_are_unique_within_a_version() -> None:
+    draft, _ = rules.new_version(
+        list_id=uuid.uuid4(), level=ListLevel.national, province=None,
+        effective_from=date(2026, 1, 1), latest=_NAT, draft_exists=False, national=None,
+    )  # fmt: skip
+    with pytest.raises(ItemRuleError) as caught:
+        rules.add_item(draft, _NAT[1], content("N-001"), uuid.uuid4())
+    assert caught.value.kind == "duplicate_code"
+
+
+def test_national_items_are_read_only_in_a_provincial_list() -> None:
+    draft, items = rules.new_version(
+        list_id=uuid.uuid4(), level=ListLevel.provincial, province="330000",
+        effective_from=date(2025, 3, 1), latest=None, draft_exists=False, national=_NAT,
+    )  # fmt: skip
+    with pytest.raises(ItemRuleError) as caught:
+        rules.update_item(draft, items, items[0], content("N-001", name="改名"))
+    assert caught.value.kind == "read_only"
+
+
+def test_the_version_in_force_is_the_latest_that_took_effect() -> None:
+    v1 = _NAT[0]
+    v2 = replace(v1, list_id=uuid.uuid4(), version=2, effective_from=date(2026, 1, 1))
+    draft = replace(v1, list_id=uuid.uuid4(), version=3, status=rules.ListStatus.draft,
+                    effective_from=date(2025, 6, 1))  # fmt: skip
+    assert rules.in_force([v1, v2, draft], date(2025, 7, 1)) == v1
+    assert rules.in_force([v1, v2, draft], date(2026, 1, 1)) == v2
+    assert rules.in_force([v1, v2], date(2024, 12, 31)) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "ok"),
+    [("11330000000001", True), ("1133000000000", False), ("1133000000000A", False)],
+)
+def test_iplus_catalogue_code_is_exactly_14_digits(code: str, ok: bool) -> None:
+    fields = [f for f, _ in content(iplus_item_code=code).problems()]
+    assert ("iplus_item_code" not in fields) is ok
+
+
+@pytest.mark.parametrize(
+    ("code", "ok"),
+    [(AGENCY_CODE, True), ("11330000002482150A6", False), ("11330000002482150B1", False)],
+)
+def test_implementation_code_is_agency_uscc_then_digit_1_to_5(code: str, ok: bool) -> None:
+    fields = [f for f, _ in content(implementation_codes=(code,)).problems()]
+    assert ("implementation_codes" not in fields) is ok
+
+
+def row(**cells: str) -> dict[str, str]:
+    base = {
+        "事项编码": "P-001", "抽查类别": "食品安全", "抽查事项": "食品经营检查", "事项类别": "一般",
+        "检查对象": "企业、个体户", "检查方式": "现场检查、书面", "检查主体": "市场监管部门",
+        "检查依据": "《食品安全法》\n《食品经营许可管理办法》", "监管事项目录编码": "11330000000002",
+        "最低抽查比例": "5%",
+    }  # fmt: skip
+    return {**base, **cells}
+
+
+def test_a_row_in_office_words_reads_into_codes() -> None:
+    item = read_row(2, row())
+    assert isinstance(item, ItemContent)
+    assert item.item_category is ItemCategory.general
+    assert item.subject_types == (SubjectType.enterprise, SubjectType.individual_business)
+    assert item.allowed_methods == (Method.on_site, Method.documentary)
+    assert item.legal_basis == ("《食品安全法》", "《食品经营许可管理办法》")
+    assert item.min_ratio == Decimal("0.05")
+
+
+def test_row_errors_name_row_field_and_column() -> None:
+    errors = read_row(7, row(事项类别="特别", 检查方式="飞行检查", 监管事项目录编码="123"))
+    assert isinstance(errors, list)
+    assert {(e.row, e.field, e.column) for e in errors} == {
+        (7, "item_category", "事项类别"),
+        (7, "allowed_methods", "检查方式"),
+        (7, "iplus_item_code", "监管事项目录编码"),
+    }
+
+
+def test_a_code_repeated_in_one_file_is_an_error_on_the_later_row() -> None:
+    good, errors = read_rows([(2, row()), (3, row())])
+    assert [n for n, _ in good] == [2]
+    assert [(e.row, e.field) for e in errors] == [(3, "code")]
+    assert "row 2" in errors[0].reason
+
+
+def test_an_exported_row_reads_back_to_the_same_content() -> None:
+    item = rules.CheckItem(uuid.uuid4(), ItemOrigin.national, 1, content(min_ratio=Decimal("0.05")))
+    cells = dict(zip(EXPORT_HEADERS, export_row(item), strict=True))
+    assert read_row(2, cells) == item.content
+
+
+def test_guide_versions_follow_each_other_and_publish_once() -> None:
+    steps = [GuideStep("核查许可证件", ("许可证在有效期内",))]
+    item_id = uuid.uuid4()
+    first = new_guide_version([], guide_id=uuid.uuid4(), item_id=item_id, steps=steps,
+                              evidence_requirements=(), record_form_schema={})  # fmt: skip
+    done = publish_guide(first, datetime.now(UTC))
+    second = new_guide_version([done], guide_id=uuid.uuid4(), item_id=item_id, steps=steps,
+                               evidence_requirements=(), record_form_schema={})  # fmt: skip
+    assert (first.version, second.version) == (1, 2)
+    with pytest.raises(ItemRuleError):
+        publish_guide(done, datetime.now(UTC))
+    with pytest.raises(ItemRuleError):
+        new_guide_version([done, second], guide_id=uuid.uuid4(), item_id=item_id, steps=steps,
+                          evidence_requirements=(), record_form_schema={})  # fmt: skip
