@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import draw, messaging
+from bench import draw, messaging, registry_push
 from bench.results import report
 
 
@@ -15,6 +15,7 @@ def main() -> None:
     args = parser.parse_args()
     figures = asyncio.run(messaging.run(quick=args.quick))
     figures += draw.run(quick=args.quick)
+    figures += registry_push.run(quick=args.quick)
     report(figures)
 
 

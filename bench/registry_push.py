@@ -1,0 +1,179 @@
+"""Bulk push of subjects as NDJSON over HTTP — validation, history, outbox events, everything —
+beside a raw psycopg text-format COPY of the same rows into a bare table, in the same run."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+from rich.console import Console
+from stdnum.cn import uscc as stdnum_uscc
+
+from bench.results import Figure
+from shuangsui.devstack.config import StackSettings
+from shuangsui.devstack.ports import free_port
+from shuangsui.devstack.stack import Stack
+
+console = Console(stderr=True)
+REQUEST_ROWS = 100_000
+COUNTIES = ["330102", "330105", "330106", "330108", "330109", "330110", "330111", "330112"]
+
+
+def rows(count: int) -> list[dict[str, object]]:
+    out = []
+    for i in range(count):
+        body = f"91{COUNTIES[i % len(COUNTIES)]}MA{i:07d}"
+        out.append(
+            {
+                "uscc": body + stdnum_uscc.calc_check_digit(body),
+                "name": f"杭州测试{i}贸易有限公司",
+                "subject_type": "enterprise",
+                "region_code": COUNTIES[i % len(COUNTIES)],
+                "registered_address": f"浙江省杭州市测试路{i % 997}号",
+                "legal_representative": "张三",
+                "industry_code": "F5123",
+                "unit_code": f"{COUNTIES[i % len(COUNTIES)]}-01",
+                "registered_on": "2015-06-01",
+                "source": "bench",
+                "source_updated_at": "2025-01-01T00:00:00+08:00",
+            }
+        )
+    return out
+
+
+def run(quick: bool) -> list[Figure]:
+    count = 50_000 if quick else 1_000_000
+    with tempfile.TemporaryDirectory(prefix="bench-registry-") as tmp:
+        settings = StackSettings(
+            data_dir=Path(tmp) / ".data",
+            pg_port=free_port(),
+            nats_port=free_port(),
+            durable=True,
+            demo_subjects=0,
+        )
+        stack = Stack(settings, say=lambda m: console.print(m))
+        stack.start_infrastructure()
+        stack.migrate()
+        try:
+            data = rows(count)
+            copy_rate = _copy_rate(stack, data)
+            push_rate = _push_rate(stack, data)
+        finally:
+            stack.stop()
+    return [
+        Figure(
+            f"registry: bulk push {count:,} subjects (HTTP, NDJSON)",
+            push_rate,
+            "rows/s",
+            "psycopg text COPY",
+            copy_rate,
+            higher_is_better=True,
+        ),
+    ]
+
+
+def _copy_rate(stack: Stack, data: list[dict[str, object]]) -> float:
+    columns = [
+        "uscc",
+        "name",
+        "subject_type",
+        "region_code",
+        "registered_address",
+        "legal_representative",
+        "industry_code",
+        "unit_code",
+        "registered_on",
+        "source",
+    ]
+    text = io.StringIO()
+    for row in data:
+        text.write("\t".join(str(row[c]) for c in columns) + "\n")
+    payload = text.getvalue()
+    with psycopg.connect(stack.database_url("registry"), autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE bare_subjects (uscc text PRIMARY KEY, name text, subject_type text, "
+            "region_code text, registered_address text, legal_representative text, "
+            "industry_code text, unit_code text, registered_on date, source text)"
+        )
+        console.print(f"baseline: COPY of {len(data):,} rows …")
+        started = time.perf_counter()
+        with (
+            conn.cursor() as cur,
+            cur.copy(f"COPY bare_subjects ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            copy.write(payload)
+        elapsed = time.perf_counter() - started
+        conn.execute("DROP TABLE bare_subjects")
+    return len(data) / elapsed
+
+
+def _push_rate(stack: Stack, data: list[dict[str, object]]) -> float:
+    port = free_port()
+    env = {**os.environ, **stack.service_env("registry"), "LOG_LEVEL": "WARNING"}
+    api = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "shuangsui.registry.main:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    token = stack.issuer.token_for(
+        roles=["integrator"], region="330000", scopes=["registry:subjects:push"]
+    )
+    bodies = [
+        "".join(
+            json.dumps(r, ensure_ascii=False) + "\n" for r in data[i : i + REQUEST_ROWS]
+        ).encode()
+        for i in range(0, len(data), REQUEST_ROWS)
+    ]
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as client:
+            _wait_up(client)
+            console.print(f"pushing {len(data):,} rows in {len(bodies)} request(s) …")
+            started = time.perf_counter()
+            for body in bodies:
+                answer = client.post(
+                    "/api/v1/registry/subjects:bulk",
+                    content=body,
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "content-type": "application/x-ndjson",
+                    },
+                )
+                answer.raise_for_status()
+                assert answer.json()["created"] == body.count(b"\n"), answer.text[:300]
+            elapsed = time.perf_counter() - started
+    finally:
+        api.terminate()
+        api.wait()
+    return len(data) / elapsed
+
+
+def _wait_up(client: httpx.Client) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if client.get("/healthz").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the registry did not start")
