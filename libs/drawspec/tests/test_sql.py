@@ -8,7 +8,13 @@ import pytest
 
 from shuangsui.drawspec.model import Ratio, StratumRule, Subject
 from shuangsui.drawspec.phase_a import TicketHasher, select_stratum
-from shuangsui.drawspec.sql import manifest_hash, quote_table, read_selection, stratum_selection
+from shuangsui.drawspec.sql import (
+    INLINE_WEIGHTS,
+    manifest_hash,
+    quote_table,
+    read_selection,
+    stratum_selection,
+)
 
 SEED = bytes(range(32))
 RATIO = StratumRule("高风险", Ratio("3", "100"))
@@ -47,10 +53,32 @@ def test_statement_follows_the_ticket_layout_and_order_of_section_7() -> None:
     assert "LIMIT (SELECT sample_size + 1 FROM size)" in text
 
 
-def test_weight_one_keys_are_the_single_ticket_j_0() -> None:
+def test_light_weights_are_keyed_inline_and_heavy_ones_by_subquery() -> None:
     text = stratum_selection(SEED, COUNT).text
-    assert "CASE WHEN m.weight = 1 THEN sha256(" in text
+    assert "LEAST(sha256(" in text
     assert "int4send(4) || int4send(0))" in text
+    for j in range(1, INLINE_WEIGHTS):
+        assert f"CASE WHEN m.weight > {j} THEN sha256(" in text
+        assert f"int4send(4) || int4send({j}))" in text
+    assert f"CASE WHEN m.weight > {INLINE_WEIGHTS} " not in text
+    assert f"m.weight <= {INLINE_WEIGHTS}" in text
+    assert f"m.weight > {INLINE_WEIGHTS}" in text
+    assert text.count('ORDER BY 2, m.subject_id COLLATE "C"') == 2
+
+
+def test_a_known_population_binds_the_sample_size_and_skips_the_count() -> None:
+    st = stratum_selection(SEED, RATIO, population=1001)
+    assert "count(*)" not in st.text
+    assert st.params == {
+        "seed": SEED,
+        "stratum": "高风险",
+        "population": 1001,
+        "sample_size": 31,
+        "limit": 32,
+    }
+    assert st.text.count("LIMIT CAST(%(limit)s AS bigint)") == 3
+    with pytest.raises(ValueError):
+        stratum_selection(SEED, RATIO, population=-1)
 
 
 def test_ratio_size_uses_exact_numeric_ceiling() -> None:

@@ -22,7 +22,13 @@ import pytest
 from shuangsui.drawspec import lists
 from shuangsui.drawspec.jsontext import parse_json
 from shuangsui.drawspec.model import Ratio, StratumRule, Subject
-from shuangsui.drawspec.phase_a import StratumSelection, ranked, select_stratum, select_subjects
+from shuangsui.drawspec.phase_a import (
+    StratumSelection,
+    ranked,
+    select_entries,
+    select_stratum,
+    select_subjects,
+)
 from shuangsui.drawspec.sql import ParamStyle, manifest_hash, read_selection, stratum_selection
 from shuangsui.drawspec.verification import read_bundle
 
@@ -78,9 +84,19 @@ def stage(conn: psycopg.Connection[Any], manifest: Sequence[Subject]) -> None:
 def sql_selection(
     conn: psycopg.Connection[Any], seed: bytes, rule: StratumRule
 ) -> tuple[StratumSelection, list[str]]:
-    """The database's selection for one stratum, and the key of every row it returned."""
+    """The database's selection for one stratum, and the key of every row it returned.
+
+    The statement runs twice, counting the stratum itself and with the population passed in;
+    both must return the same rows.
+    """
     st = stratum_selection(seed, rule)
     rows = conn.execute(st.text, st.params).fetchall()
+    count = conn.execute(
+        "SELECT count(*) FROM manifest WHERE stratum = %s", (rule.stratum,)
+    ).fetchone()
+    assert count is not None
+    known = stratum_selection(seed, rule, population=int(count[0]))
+    assert conn.execute(known.text, known.params).fetchall() == rows
     return read_selection(rule.stratum, rows), [row[1] for row in rows]
 
 
@@ -103,6 +119,8 @@ def assert_same_path(
     for rule, expected in zip(strata, python, strict=True):
         got, _ = sql_selection(conn, seed, rule)
         assert got == expected, rule
+        entries = [(s.subject_id, s.weight) for s in manifest if s.stratum == rule.stratum]
+        assert select_entries(seed, rule, entries) == expected, rule
         # The whole ranking, key by key: a count rule larger than any stratum returns it all.
         members = [s for s in manifest if s.stratum == rule.stratum]
         order = ranked(seed, members)

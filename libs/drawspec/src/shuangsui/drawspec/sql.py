@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .model import Ratio, StratumRule
-from .phase_a import StratumSelection
+from .phase_a import StratumSelection, sample_size
 
 ParamStyle = Literal["pyformat", "named", "numeric"]
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -77,31 +77,73 @@ def manifest_hash(*, table: str = "manifest", paramstyle: ParamStyle = "pyformat
     return _render(text, {}, paramstyle)
 
 
+# Weights up to this bound are keyed by one inline LEAST(...) over their tickets, so the scan
+# has no per-row subquery and PostgreSQL can run it in parallel workers; heavier entries go
+# through a per-row subquery in a second branch of their own (a correlated subquery keeps
+# the scan that evaluates it in the leader, which only those rare rows then pay for).
+INLINE_WEIGHTS = 16
+
+
 def stratum_selection(
     seed: bytes,
     rule: StratumRule,
     *,
     table: str = "manifest",
     paramstyle: ParamStyle = "pyformat",
+    population: int | None = None,
 ) -> Statement:
     """Select one stratum in the database: ticket keys (§7.2), `n_s` (§7.1), order (§7.3).
 
-    `n_s` is computed in SQL from the stratum's row count: `LEAST(N, k)` for a count, and
-    `LEAST(N, div(N*a + b - 1, b))` in `numeric` for a ratio (exact for up to 131072 digits,
-    PostgreSQL's numeric limit; ratios are passed as text so no driver rounds them).
+    Without `population`, `n_s` is computed in SQL from the stratum's row count:
+    `LEAST(N, k)` for a count, and `LEAST(N, div(N*a + b - 1, b))` in `numeric` for a ratio
+    (exact for up to 131072 digits, PostgreSQL's numeric limit; ratios are passed as text so
+    no driver rounds them). A caller that already knows the stratum's row count `N` passes it
+    as `population`: `n_s` is then computed here by `phase_a.sample_size` (exact integers) and
+    the statement skips its counting scan. A wrong `population` is the caller's error;
+    `read_selection` refuses a row count that does not fit it.
+
+    Keys: a weight-1 entry has exactly one ticket (`j = 0`); an entry of weight
+    `2..INLINE_WEIGHTS` takes `LEAST` over tickets `j < weight` (`LEAST` ignores the NULLs of
+    the unused `CASE` arms and compares `bytea` unsigned byte-wise, prefix first, as §7.2
+    requires); heavier entries take the minimum of their `generate_series` tickets. Each
+    branch keeps its own first `n_s + 1` by `(key, subject_id bytes)`, which contain the
+    stratum's first `n_s + 1`; the final ORDER BY merges them. Ties on the id are broken by
+    `COLLATE "C"` in the branches (memcmp of the UTF-8 bytes, a proper prefix first) and by
+    `convert_to(subject_id, 'UTF8')` in the final order: both are §2.2 byte order.
     """
     if len(seed) != 32:
         raise ValueError("the seed is 32 raw bytes")
     params: dict[str, object] = {"seed": seed, "stratum": rule.stratum}
-    if isinstance(rule.rule, Ratio):
-        params |= {"a": rule.rule.numerator, "b": rule.rule.denominator}
-        size = (
-            "LEAST(count(*), div(count(*) * CAST({a} AS numeric) + CAST({b} AS numeric) - 1, "
-            "CAST({b} AS numeric)))"
-        )
+    table_sql = quote_table(table)
+    if population is not None:
+        if population < 0:
+            raise ValueError("population is a row count")
+        n = sample_size(population, rule.rule)
+        params |= {"population": population, "sample_size": n, "limit": n + 1}
+        size_cte = ""
+        columns = "CAST({population} AS bigint), CAST({sample_size} AS bigint)"
+        limit = "CAST({limit} AS bigint)"
+        size_join = ""
     else:
-        params["k"] = rule.rule
-        size = "LEAST(count(*), CAST({k} AS bigint))"
+        if isinstance(rule.rule, Ratio):
+            params |= {"a": rule.rule.numerator, "b": rule.rule.denominator}
+            size = (
+                "LEAST(count(*), div(count(*) * CAST({a} AS numeric) + CAST({b} AS numeric) - 1, "
+                "CAST({b} AS numeric)))"
+            )
+        else:
+            params["k"] = rule.rule
+            size = "LEAST(count(*), CAST({k} AS bigint))"
+        # The only interpolated name is the validated, quoted table.
+        size_cte = (
+            "WITH size AS (\n"  # noqa: S608
+            f"  SELECT count(*) AS population, CAST({size} AS bigint) AS sample_size\n"
+            f"  FROM {table_sql} WHERE stratum = {{stratum}}\n"
+            ")\n"
+        )
+        columns = "z.population, z.sample_size"
+        limit = "(SELECT sample_size + 1 FROM size)"
+        size_join = " CROSS JOIN size AS z"
     # The constant part of every ticket (tag, seed) is computed once, as an InitPlan.
     prefix = (
         f"(SELECT {_PREFIX.format(tag='ticket')}\n"
@@ -115,30 +157,32 @@ def stratum_selection(
             f"                 || int4send(4) || int4send({index}))"
         )
 
+    inline_key = ",\n       ".join(
+        [ticket("0")]
+        + [f"CASE WHEN m.weight > {j} THEN {ticket(str(j))} END" for j in range(1, INLINE_WEIGHTS)]
+    )
     # The only interpolated name is the validated, quoted table; values are bound parameters.
-    # Keys are computed straight from the table scan (no materialised CTE), so the planner
-    # may use parallel workers; a weight-1 entry has exactly one ticket (j = 0), so its key
-    # needs no per-row subquery. `size` is one row, computed by its own aggregate scan.
-    table_sql = quote_table(table)
-    text = f"""WITH size AS (
-  SELECT count(*) AS population, CAST({size} AS bigint) AS sample_size
-  FROM {table_sql} WHERE stratum = {{stratum}}
-)
-SELECT k.subject_id, encode(k.key, 'hex') AS key_hex, z.population, z.sample_size
+    text = f"""{size_cte}SELECT k.subject_id, encode(k.key, 'hex') AS key_hex, {columns}
 FROM (
-  SELECT m.subject_id,
-         CASE WHEN m.weight = 1 THEN {ticket("0")}
-         ELSE (SELECT h FROM (
-                 SELECT {ticket("j")} AS h
-                 FROM generate_series(0, m.weight - 1) AS j) AS t
-               ORDER BY h LIMIT 1)
-         END AS key
-  FROM {table_sql} AS m
-  WHERE m.stratum = {{stratum}}
-  ORDER BY 2, convert_to(m.subject_id, 'UTF8')
-  LIMIT (SELECT sample_size + 1 FROM size)
-) AS k CROSS JOIN size AS z
-ORDER BY k.key, convert_to(k.subject_id, 'UTF8')"""  # noqa: S608
+  (SELECT m.subject_id,
+          LEAST({inline_key}) AS key
+   FROM {table_sql} AS m
+   WHERE m.stratum = {{stratum}} AND m.weight <= {INLINE_WEIGHTS}
+   ORDER BY 2, m.subject_id COLLATE "C"
+   LIMIT {limit})
+  UNION ALL
+  (SELECT m.subject_id,
+          (SELECT h FROM (
+             SELECT {ticket("j")} AS h
+             FROM generate_series(0, m.weight - 1) AS j) AS t
+           ORDER BY h LIMIT 1) AS key
+   FROM {table_sql} AS m
+   WHERE m.stratum = {{stratum}} AND m.weight > {INLINE_WEIGHTS}
+   ORDER BY 2, m.subject_id COLLATE "C"
+   LIMIT {limit})
+) AS k{size_join}
+ORDER BY k.key, convert_to(k.subject_id, 'UTF8')
+LIMIT {limit}"""  # noqa: S608
     return _render(text, params, paramstyle)
 
 
