@@ -70,6 +70,10 @@ class Subject:
     registration_no: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def key(self) -> str:
+        return self.uscc
+
     def content(self) -> dict[str, Any]:
         """The business fields as JSON-ready values (what history and events carry)."""
         values = {name: getattr(self, name) for name in CONTENT_FIELDS}

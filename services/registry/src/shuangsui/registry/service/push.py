@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.problems import BATCH_REJECTED, Problem, problem_type
 from shuangsui.registry.domain.rows import RowError
-from shuangsui.registry.domain.subjects import ChangeKind, PushMode
+from shuangsui.registry.domain.subjects import ChangeKind, DuplicateGuard, PushMode
 
 CHUNK = 5000
 MAX_LISTED = 1000
@@ -76,6 +76,42 @@ class PushReport:
         self.applied = False
         self.created = self.updated = self.unchanged = self.stale = 0
         self.stale_rows = []
+
+
+class Keyed(Protocol):
+    @property
+    def uscc(self) -> str: ...
+
+    @property
+    def key(self) -> str: ...
+
+
+K = TypeVar("K", bound=Keyed)
+
+
+def read_chunk(
+    chunk: list[Row],
+    report: PushReport,
+    read: Callable[[dict[str, Any], int], K | list[RowError]],
+    duplicates: DuplicateGuard,
+) -> list[tuple[int, K]]:
+    """Read each row of a chunk; unreadable, invalid and repeated rows go to the report."""
+    valid = []
+    for line, raw in chunk:
+        report.received += 1
+        if isinstance(raw, RowError):
+            report.reject([raw])
+            continue
+        result = read(raw, line)
+        if isinstance(result, list):
+            report.reject(result)
+            continue
+        duplicate = duplicates.check(line, result.key, result.uscc)
+        if duplicate is not None:
+            report.reject([duplicate])
+            continue
+        valid.append((line, result))
+    return valid
 
 
 async def run_push(

@@ -18,7 +18,7 @@ from shuangsui.registry.domain.risk_classes import (
 )
 from shuangsui.registry.domain.rows import RowError
 from shuangsui.registry.domain.subjects import DuplicateGuard, PushMode
-from shuangsui.registry.service.push import PushReport, Row, run_push
+from shuangsui.registry.service.push import PushReport, Row, read_chunk, run_push
 
 
 async def push_risk_classes(
@@ -28,24 +28,6 @@ async def push_risk_classes(
     for each real change, stale ones reported (DOMAIN.md R2, seed §(十))."""
     now = datetime.now(UTC)
     duplicates = DuplicateGuard()
-
-    def validate(chunk: list[Row], report: PushReport) -> list[tuple[int, Classification]]:
-        valid = []
-        for line, raw in chunk:
-            report.received += 1
-            if isinstance(raw, RowError):
-                report.reject([raw])
-                continue
-            result = read_classification(raw, line, now)
-            if isinstance(result, list):
-                report.reject(result)
-                continue
-            duplicate = duplicates.check(line, result.key, result.uscc)
-            if duplicate is not None:
-                report.reject([duplicate])
-                continue
-            valid.append((line, result))
-        return valid
 
     async def apply(valid: list[tuple[int, Classification]], report: PushReport) -> None:
         known = await subjects_by_uscc(uow.session, [c.uscc for _, c in valid])
@@ -79,4 +61,12 @@ async def push_risk_classes(
             )
             uow.record(Outgoing(event, subject=str(event.subject_id), actor=by.sub))
 
-    return await run_push(uow, rows, mode, validate=validate, apply=apply)
+    return await run_push(
+        uow,
+        rows,
+        mode,
+        validate=lambda chunk, report: read_chunk(
+            chunk, report, lambda raw, line: read_classification(raw, line, now), duplicates
+        ),
+        apply=apply,
+    )

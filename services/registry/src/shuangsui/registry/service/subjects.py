@@ -22,7 +22,6 @@ from shuangsui.registry.adapters.subjects import (
     read_subject,
     stored_versions,
 )
-from shuangsui.registry.domain.rows import RowError
 from shuangsui.registry.domain.subjects import (
     Change,
     DuplicateGuard,
@@ -31,7 +30,7 @@ from shuangsui.registry.domain.subjects import (
     plan_changes,
     read_row,
 )
-from shuangsui.registry.service.push import PushReport, Row, run_push
+from shuangsui.registry.service.push import PushReport, Row, read_chunk, run_push
 
 
 async def push_subjects(
@@ -45,34 +44,11 @@ async def push_subjects(
         uow,
         rows,
         mode,
-        validate=lambda chunk, report: _validate(chunk, now, scope, duplicates, report),
+        validate=lambda chunk, report: read_chunk(
+            chunk, report, lambda raw, line: read_row(raw, line, now, scope.prefix), duplicates
+        ),
         apply=lambda valid, report: _apply(uow, valid, by, now, report),
     )
-
-
-def _validate(
-    chunk: list[Row],
-    now: datetime,
-    scope: RegionScope,
-    duplicates: DuplicateGuard,
-    report: PushReport,
-) -> list[tuple[int, Subject]]:
-    valid = []
-    for line, raw in chunk:
-        report.received += 1
-        if isinstance(raw, RowError):
-            report.reject([raw])
-            continue
-        result = read_row(raw, line, now, scope.prefix)
-        if isinstance(result, list):
-            report.reject(result)
-            continue
-        duplicate = duplicates.check(line, result.uscc, result.uscc)
-        if duplicate is not None:
-            report.reject([duplicate])
-            continue
-        valid.append((line, result))
-    return valid
 
 
 async def _apply(
