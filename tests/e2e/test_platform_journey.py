@@ -148,3 +148,11 @@ def test_the_demo_province_is_loaded_and_readable_through_the_gateway(gateway, a
         if cursor is None:
             break
     assert seen == E2E_DEMO_SUBJECTS
+
+
+def test_the_demo_inspectors_are_loaded(gateway, admin):
+    from shuangsui.devstack.pytest_plugin import E2E_DEMO_INSPECTORS
+
+    page = gateway.get("/api/v1/registry/inspectors?limit=500", headers=admin)
+    assert page.status_code == 200, page.text
+    assert len(page.json()["items"]) == E2E_DEMO_INSPECTORS

@@ -64,12 +64,20 @@ def _load_demo(settings: StackSettings, stack: Stack) -> None:
         return
     from shuangsui.devstack.demo import DemoProvince, push_demo
 
-    _say(f"loading the demo province ({settings.demo_subjects:,} subjects) …")
+    _say(
+        f"loading the demo province ({settings.demo_subjects:,} subjects, "
+        f"{settings.demo_inspectors:,} inspectors) …"
+    )
     token = stack.issuer.token_for(
-        roles=["integrator"], region=f"{settings.province}0000", scopes=["registry:subjects:push"],
+        roles=["integrator"], region=f"{settings.province}0000",
+        scopes=["registry:subjects:push", "registry:inspectors:import"],
         sub="demo-loader",
     )  # fmt: skip
-    demo = DemoProvince(province=settings.province, subjects=settings.demo_subjects)
+    demo = DemoProvince(
+        province=settings.province,
+        subjects=settings.demo_subjects,
+        inspectors=settings.demo_inspectors,
+    )
     totals = push_demo(settings.url_of("gateway"), token, demo)
     _say("demo loaded: " + ", ".join(f"{k} {v:,}" for k, v in totals.items()))
 

@@ -27,6 +27,9 @@ class StackSettings(BaseSettings):
     demo_subjects: int = Field(
         default=20_000, ge=0, description="SHUANGSUI_DEMO_SUBJECTS — demo province size (0: none)"
     )
+    demo_inspectors: int = Field(
+        default=300, ge=0, description="SHUANGSUI_DEMO_INSPECTORS — demo officers (0: none)"
+    )
 
     def port_of(self, service: str) -> int:
         port: int = getattr(self, f"{service}_port")

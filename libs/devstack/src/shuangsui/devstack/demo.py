@@ -6,6 +6,8 @@ exercises the real path. Pushing it again changes nothing (same content, same so
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import random
 from collections.abc import Iterator
@@ -36,6 +38,15 @@ TYPES = [
     ("cooperative", "3", 3),
     ("other", "9", 2),
 ]
+POSITIONS = ["科员", "副所长", "所长", "执法队员", "副科长"]
+QUALIFICATIONS = [
+    "food_safety",
+    "drug_inspection",
+    "special_equipment",
+    "industrial_product",
+    "pricing",
+]
+SPECIALTIES = ["食品", "药品", "特种设备", "工业产品", "网络交易", "广告"]
 STATUSES = [("active", 90), ("cancelled", 5), ("revoked", 3), ("suspended", 2)]
 
 
@@ -43,6 +54,7 @@ STATUSES = [("active", 90), ("cancelled", 5), ("revoked", 3), ("suspended", 2)]
 class DemoProvince:
     province: str = "33"
     subjects: int = 20_000
+    inspectors: int = 300
     seed: int = 2025
 
     def subject_rows(self) -> Iterator[dict[str, Any]]:
@@ -80,6 +92,29 @@ class DemoProvince:
                 "source_updated_at": SOURCE_TIME,
             }
 
+    def inspector_rows(self) -> Iterator[dict[str, str]]:
+        """Officers of the county bureaus (局) and their stations (所): a mixed pool (R16)."""
+        fake = Faker("zh_CN")
+        fake.seed_instance(self.seed + 1)
+        rng = random.Random(self.seed + 1)
+        counties = [r for r in regions_within(f"{self.province}0000") if r.name != "市辖区"]
+        for number in range(self.inspectors):
+            county = rng.choice(counties)
+            at_station = rng.random() < 0.7
+            yield {
+                "name": fake.name(),
+                "unit_code": f"{county.code}-AMR",
+                "region_code": county.code,
+                "station_code": f"{county.code}-{rng.randint(1, 5):02d}" if at_station else "",
+                "position": rng.choice(POSITIONS),
+                "cert_no": f"{self.province}{number:08d}",
+                "cert_valid_until": (
+                    date(2026, 6, 1) + timedelta(days=rng.randint(0, 1800))
+                ).isoformat(),
+                "qualifications": ";".join(sorted(rng.sample(QUALIFICATIONS, k=rng.randint(1, 3)))),
+                "specialties": ";".join(sorted(rng.sample(SPECIALTIES, k=rng.randint(1, 2)))),
+            }
+
 
 def push_demo(gateway: str, token: str, demo: DemoProvince) -> dict[str, int]:
     """Push the demo subjects in batches, with a progress bar; the summed counts."""
@@ -98,7 +133,28 @@ def push_demo(gateway: str, token: str, demo: DemoProvince) -> dict[str, int]:
             for key in totals:
                 totals[key] += report[key]
             progress.advance(task, len(batch))
+        if demo.inspectors:
+            task = progress.add_task("demo inspectors (执法检查人员)", total=demo.inspectors)
+            report = _import_inspectors(client, token, demo)
+            totals["inspectors"] = report["created"] + report["updated"] + report["unchanged"]
+            progress.advance(task, demo.inspectors)
     return totals
+
+
+def _import_inspectors(client: httpx.Client, token: str, demo: DemoProvince) -> dict[str, int]:
+    rows = list(demo.inspector_rows())
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    answer = client.post(
+        "/api/v1/registry/inspectors:import?mode=per_row",
+        content=text.getvalue().encode(),
+        headers={"Authorization": f"Bearer {token}", "content-type": "text/csv"},
+    )
+    answer.raise_for_status()
+    report: dict[str, int] = answer.json()
+    return report
 
 
 def _weighted(rng: random.Random, values: list[Any], weights: list[int]) -> Any:

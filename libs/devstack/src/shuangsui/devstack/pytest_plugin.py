@@ -33,6 +33,7 @@ from shuangsui.devstack.ports import free_port
 from shuangsui.devstack.stack import Stack
 
 E2E_DEMO_SUBJECTS = 300
+E2E_DEMO_INSPECTORS = 30
 
 
 def _quiet(_message: str) -> None:
@@ -175,6 +176,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
         "SHUANGSUI_DATA_DIR": str(data),
         "SHUANGSUI_DURABLE": "false",
         "SHUANGSUI_DEMO_SUBJECTS": str(E2E_DEMO_SUBJECTS),
+        "SHUANGSUI_DEMO_INSPECTORS": str(E2E_DEMO_INSPECTORS),
     }
     settings = StackSettings.model_validate(
         {
