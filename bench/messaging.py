@@ -168,8 +168,15 @@ async def _latency(dsn: str, url: str, rate: int, seconds: int) -> tuple[float, 
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))
     new_uow = unit_of_work_factory(database)
-    await asyncio.sleep(2)  # let the relay and the consumer start
     try:
+        # Warm-up: measure only once the relay and the consumer are up and have moved events.
+        for _ in range(10):
+            async with new_uow() as uow:
+                uow.record(probe("warm-up"))
+                await uow.commit()
+        while len(applied) < 10:
+            await asyncio.sleep(0.05)
+        applied.clear()
         for _ in range(rate * seconds):
             event = probe("latency")
             uow = new_uow()
