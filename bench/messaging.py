@@ -92,9 +92,10 @@ async def _raw_publish_rate(url: str, count: int) -> float:
     """The fastest raw path: publish_async into a stream configured like ours, await all acks."""
     nc = await connect(url, "bench-raw")
     js = nc.jetstream()
-    await ensure_stream(js, "praw", "registry")
+    # Its own stream with our stream settings: EVT_REGISTRY must appear only when our relay is up.
+    await ensure_stream(js, PROVINCE, "rawbench")
     messages = [
-        (s.replace(f"evt.{PROVINCE}.", "evt.praw."), b, i) for s, b, i in _sample_messages(count)
+        (s.replace(".registry.", ".rawbench."), b, i) for s, b, i in _sample_messages(count)
     ]
     console.print(f"raw publish_async of {count:,} messages ({len(messages[0][1])} bytes each) …")
     started = time.perf_counter()
