@@ -47,6 +47,8 @@ async def provision_databases(superuser_dsn: str, credentials: dict[str, str]) -
             if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", service):
                 await conn.execute(f"CREATE DATABASE {service} OWNER {service}")
             await conn.execute(f"REVOKE ALL ON DATABASE {service} FROM PUBLIC")
+        # The maintenance database is open to every role by default; ours have no business there.
+        await conn.execute("REVOKE CONNECT ON DATABASE postgres FROM PUBLIC")
     finally:
         await conn.close()
 
