@@ -109,7 +109,8 @@ class EventConsumer:
                 size, wait = (1, self.fetch_timeout) if idle else (self.batch, BUSY_FETCH_WAIT)
                 try:
                     messages = await self._sub.fetch(size, timeout=wait)
-                except NatsTimeout:
+                except (NatsTimeout, TimeoutError):
+                    # nats-py raises either, depending on where in the fetch the deadline passed.
                     idle = True
                     continue
                 except Exception as exc:  # broker restarting: the watchdog and reconnect handle it
