@@ -11,8 +11,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
+from stdnum.cn import uscc as stdnum_uscc
 
-from shuangsui.contracts.uscc import InvalidUscc, Uscc, is_valid_uscc, validate_uscc
+from shuangsui.contracts.uscc import (
+    InvalidUscc,
+    Uscc,
+    check_character,
+    is_valid_uscc,
+    validate_uscc,
+)
 
 # GB 32100: digits and capital letters without I, O, Z, S, V; a character's value is its
 # position in this sequence.
@@ -110,6 +117,11 @@ BODIES = st.tuples(
 @given(body=BODIES)
 def test_any_body_with_its_computed_check_character_is_valid(body: str) -> None:
     assert validate_uscc(make_uscc(body)) == make_uscc(body)
+
+
+@given(body=st.text(BODY_CHARS, min_size=17, max_size=17))
+def test_check_character_is_the_one_stdnum_computes(body: str) -> None:
+    assert check_character(body) == stdnum_uscc.calc_check_digit(body)
 
 
 @given(body=BODIES, position=st.integers(0, 17), replacement=DIGITS)

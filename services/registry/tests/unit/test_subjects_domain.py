@@ -174,3 +174,19 @@ def test_a_uscc_twice_in_one_batch_refuses_the_later_rows():
         guard.check(5, again.uscc, again.uscc),
     ]
     assert verdicts == [None, None, RowError(5, "uscc", "duplicate of line 1", first.uscc)]
+
+
+def test_content_hash_keeps_the_encoding_stored_hashes_were_made_with():
+    import hashlib
+    import json
+
+    subject = read_row(
+        row(registered_capital_wan="12.50", registered_on="2015-06-01", extra={"备注": "x"}),
+        1,
+        NOW,
+        "33",
+    )
+    assert isinstance(subject, Subject)
+    legacy = json.dumps(subject.content(), sort_keys=True, ensure_ascii=False, default=str)
+    assert subject.content_json == legacy
+    assert subject.content_hash == hashlib.sha256(legacy.encode()).hexdigest()

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shuangsui.contracts.regions import scope_prefix
@@ -64,6 +66,7 @@ metadata = sa.MetaData()
 subjects = sa.Table("subjects", metadata, *subject_columns())
 subject_history = sa.Table("subject_history", metadata, *history_columns())
 
+_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
 _STAGE_COLUMNS = [c.name for c in subjects.columns]
 _UPDATE_COLUMNS = [c for c in _STAGE_COLUMNS if c not in ("uscc", "subject_id")]
 _MERGE = f"""
@@ -82,7 +85,8 @@ async def stored_versions(session: AsyncSession, usccs: Sequence[str]) -> dict[s
             subjects.c.content_hash,
             subjects.c.version,
         )
-        .where(subjects.c.uscc.in_(usccs))
+        # One array parameter, not one bind parameter per USCC (5,000 per chunk).
+        .where(subjects.c.uscc == sa.any_(sa.bindparam("usccs", list(usccs), ARRAY(sa.String))))
         # Locked until commit: a concurrent push of the same subject waits, then sees our version.
         .with_for_update()
     )
@@ -102,7 +106,7 @@ async def apply_changes(
     await driver.execute("TRUNCATE subject_stage")
     await driver.copy_records_to_table(
         "subject_stage",
-        records=[_stage_record(c, now) for c in changes],
+        records=list(map(_stage_record, changes, repeat(now), _new_ids(len(changes)))),
         columns=_STAGE_COLUMNS,
     )
     ids = {r["uscc"]: r["subject_id"] for r in await driver.fetch(_MERGE)}
@@ -116,7 +120,7 @@ async def apply_changes(
                 c.subject.source,
                 c.subject.source_updated_at,
                 actor,
-                json.dumps(c.subject.content(), ensure_ascii=False, default=str),
+                c.subject.content_json,
             )
             for c in changes
         ],
@@ -125,21 +129,45 @@ async def apply_changes(
     return ids
 
 
-def _stage_record(change: Change, now: datetime) -> tuple[Any, ...]:
+def _stage_record(change: Change, now: datetime, subject_id: uuid.UUID) -> tuple[Any, ...]:
+    """One row of `subject_stage`, in `_STAGE_COLUMNS` order (a test holds the two together)."""
     s: Subject = change.subject
-    values: dict[str, Any] = {
-        **{name: getattr(s, name) for name in _STAGE_COLUMNS if hasattr(s, name)},
-        "subject_id": uuid.uuid4(),  # kept by the merge for existing subjects
-        "subject_type": s.subject_type.value,
-        "status": s.status.value,
-        "licences": json.dumps(list(s.licences), ensure_ascii=False),
-        "online_shops": json.dumps(list(s.online_shops), ensure_ascii=False),
-        "extra": json.dumps(s.extra, ensure_ascii=False, default=str),
-        "content_hash": s.content_hash,
-        "version": change.version,
-        "updated_at": now,
-    }
-    return tuple(values[name] for name in _STAGE_COLUMNS)
+    return (
+        s.uscc,
+        subject_id,  # kept by the merge for existing subjects
+        s.name,
+        s.subject_type.value,
+        s.status.value,
+        s.region_code,
+        s.registered_address,
+        s.business_address,
+        s.legal_representative,
+        s.industry_code,
+        s.business_scope,
+        _json_list(s.licences),
+        _json_list(s.online_shops),
+        s.registered_capital_wan,
+        s.employee_band,
+        s.unit_code,
+        s.registered_on,
+        s.registration_no,
+        _JSON.encode(s.extra) if s.extra else "{}",
+        s.source,
+        s.source_updated_at,
+        s.content_hash,
+        change.version,
+        now,
+    )
+
+
+def _json_list(values: tuple[Any, ...]) -> str:
+    return _JSON.encode(list(values)) if values else "[]"
+
+
+def _new_ids(count: int) -> list[uuid.UUID]:
+    """`count` random (version 4) UUIDs from one read of the OS's random source."""
+    pool = os.urandom(16 * count)
+    return [uuid.UUID(bytes=pool[i : i + 16], version=4) for i in range(0, 16 * count, 16)]
 
 
 async def _driver(session: AsyncSession) -> Any:

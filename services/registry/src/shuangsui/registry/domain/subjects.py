@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from shuangsui.registry.domain.rows import RowError, RowReader
@@ -45,6 +46,9 @@ CONTENT_FIELDS = (
     "extra",
 )  # fmt: skip
 KNOWN_KEYS = {*CONTENT_FIELDS, "uscc", "source", "source_updated_at"} - {"extra"}
+# Stored hashes were made with exactly this encoding (json.dumps defaults: ", " and ": "); a
+# different one would make every stored subject look changed. One encoder, built once.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
 
 
 @dataclass(frozen=True)
@@ -85,10 +89,15 @@ class Subject:
             values["registered_on"] = self.registered_on.isoformat()
         return values
 
-    @property
+    # Cached: planning, staging and history all need them, and a subject never changes.
+    @cached_property
+    def content_json(self) -> str:
+        """The content as canonical JSON: what the hash is taken over, and what history stores."""
+        return _CANONICAL.encode(self.content())
+
+    @cached_property
     def content_hash(self) -> str:
-        canonical = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return hashlib.sha256(self.content_json.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,99 @@
+"""The stage rows the bulk push copies: every column in its place (no I/O)."""
+
+import json
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from stdnum.cn import uscc as stdnum_uscc
+
+from shuangsui.registry.adapters.subjects import _STAGE_COLUMNS, _new_ids, _stage_record
+from shuangsui.registry.domain.subjects import Change, ChangeKind, read_row
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def full_subject():
+    body = "91330106000000001"
+    subject = read_row(
+        {
+            "uscc": body + stdnum_uscc.calc_check_digit(body),
+            "name": "杭州西溪食品有限公司",
+            "subject_type": "individual",
+            "status": "suspended",
+            "region_code": "330106",
+            "registered_address": "住所",
+            "business_address": "经营场所",
+            "legal_representative": "张三",
+            "industry_code": "C1419",
+            "business_scope": "食品销售",
+            "licences": [{"type": "食品经营许可证", "number": "JY1", "valid_until": "2030-01-01"}],
+            "online_shops": ["https://shop.example.cn/1"],
+            "registered_capital_wan": "12.50",
+            "employee_band": "10-49",
+            "unit_code": "330106-01",
+            "registered_on": "2015-06-01",
+            "registration_no": "330106000000001",
+            "source": "zj-aic",
+            "source_updated_at": "2025-03-01T08:00:00+08:00",
+            "网店数": 2,
+        },
+        1,
+        NOW,
+        "33",
+    )
+    assert not isinstance(subject, list), subject
+    return subject
+
+
+def test_every_stage_column_holds_the_subjects_value():
+    subject = full_subject()
+    subject_id = uuid.uuid4()
+    record = dict(
+        zip(
+            _STAGE_COLUMNS,
+            _stage_record(Change(ChangeKind.updated, subject, 1, 4), NOW, subject_id),
+            strict=True,
+        )
+    )
+    assert record.pop("subject_id") == subject_id
+    assert (record.pop("version"), record.pop("updated_at")) == (4, NOW)
+    assert record.pop("content_hash") == subject.content_hash
+    assert (record.pop("subject_type"), record.pop("status")) == ("individual", "suspended")
+    assert json.loads(record.pop("licences")) == list(subject.licences)
+    assert json.loads(record.pop("online_shops")) == list(subject.online_shops)
+    assert json.loads(record.pop("extra")) == {"网店数": 2}
+    assert record.pop("registered_capital_wan") == Decimal("12.50")
+    for column, value in record.items():
+        assert value == getattr(subject, column), column
+
+
+def test_empty_lists_and_extra_are_stored_as_empty_json():
+    subject = read_row(
+        {
+            "uscc": full_subject().uscc,
+            "name": "n",
+            "region_code": "330106",
+            "source": "s",
+            "source_updated_at": "2025-03-01T08:00:00+08:00",
+        },
+        1,
+        NOW,
+        "33",
+    )
+    assert not isinstance(subject, list)
+    record = dict(
+        zip(
+            _STAGE_COLUMNS,
+            _stage_record(Change(ChangeKind.created, subject, 1, 1), NOW, uuid.uuid4()),
+            strict=True,
+        )
+    )
+    assert (record["licences"], record["online_shops"], record["extra"]) == ("[]", "[]", "{}")
+
+
+def test_new_ids_are_distinct_version_4_uuids():
+    ids = _new_ids(1000)
+    assert len(set(ids)) == 1000
+    assert {i.version for i in ids} == {4}
+    assert {i.variant for i in ids} == {uuid.RFC_4122}
