@@ -368,3 +368,31 @@ async def test_the_subject_pusher_cannot_push_risk_classes(registry, pusher, usc
         headers={**pusher, **NDJSON},
     )
     assert answer.status_code == 403
+
+
+async def test_the_population_is_counted_by_risk_class_within_the_callers_region(
+    registry, pusher, classifier, admin, mint_token, subject_row
+):
+    rows = [subject_row(500 + i, unit_code="POP-TEST") for i in range(4)]
+    rows.append(subject_row(504, unit_code="POP-TEST", region_code="330108"))
+    rows.append(subject_row(505, unit_code="POP-TEST", status="cancelled"))
+    await registry.post(PUSH, content=ndjson(*rows), headers={**pusher, **NDJSON})
+    classes = [
+        risk(rows[0]["uscc"], "A", "2025-01-01T00:00:00Z"),
+        risk(rows[1]["uscc"], "D", "2025-01-01T00:00:00Z"),
+    ]
+    await registry.post(RISK, content=ndjson(*classes), headers={**classifier, **NDJSON})
+
+    province = (
+        await registry.get("/api/v1/registry/population:count?unit_code=POP-TEST", headers=admin)
+    ).json()
+    assert province["total"] == 5, "the cancelled subject is not counted by default"
+    assert province["by_risk_class"] == {"A": 1, "B": 0, "C": 0, "D": 1, "unclassified": 3}
+
+    binjiang = {
+        "Authorization": f"Bearer {mint_token(roles=['department_admin'], region='330108')}"
+    }
+    county = (
+        await registry.get("/api/v1/registry/population:count?unit_code=POP-TEST", headers=binjiang)
+    ).json()
+    assert county["total"] == 1

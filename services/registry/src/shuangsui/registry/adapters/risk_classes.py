@@ -112,3 +112,17 @@ async def classes_of(session: AsyncSession, uscc: str) -> dict[str, dict[str, An
     return {
         r.domain: {"risk_class": r.risk_class, "source": r.source, "as_of": r.as_of} for r in rows
     }
+
+
+async def count_population(
+    session: AsyncSession, clauses: list[Any], domain: str
+) -> dict[str, int]:
+    """Subjects matching the filters, by risk class in `domain` ("unclassified" when none)."""
+    joined = subjects.outerjoin(
+        risk_classes,
+        sa.and_(risk_classes.c.uscc == subjects.c.uscc, risk_classes.c.domain == domain),
+    )
+    label = sa.func.coalesce(risk_classes.c.risk_class, "unclassified").label("risk_class")
+    query = sa.select(label, sa.func.count()).select_from(joined).where(*clauses)
+    rows = await session.execute(query.group_by(label))
+    return {row[0]: int(row[1]) for row in rows}

@@ -190,6 +190,20 @@ async def read_subject(session: AsyncSession, uscc: str) -> dict[str, Any] | Non
     return dict(row._mapping) if row is not None else None
 
 
+def filter_clauses(scope: RegionScope, filters: SubjectFilters) -> list[Any]:
+    """The WHERE clauses of a subject query: the caller's region, then the filters."""
+    clauses: list[Any] = [scope.filter(subjects.c.region_code)]
+    if filters.region_code:
+        clauses.append(subjects.c.region_code.startswith(scope_prefix(filters.region_code)))
+    for name in ("subject_type", "status", "unit_code"):
+        value = getattr(filters, name)
+        if value:
+            clauses.append(subjects.c[name] == value)
+    if filters.industry_code:
+        clauses.append(subjects.c.industry_code.startswith(filters.industry_code, autoescape=True))
+    return clauses
+
+
 async def find_subjects(
     session: AsyncSession,
     scope: RegionScope,
@@ -197,17 +211,7 @@ async def find_subjects(
     after: str | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    query = sa.select(subjects).where(scope.filter(subjects.c.region_code))
-    if filters.region_code:
-        query = query.where(subjects.c.region_code.startswith(scope_prefix(filters.region_code)))
-    for name in ("subject_type", "status", "unit_code"):
-        value = getattr(filters, name)
-        if value:
-            query = query.where(subjects.c[name] == value)
-    if filters.industry_code:
-        query = query.where(
-            subjects.c.industry_code.startswith(filters.industry_code, autoescape=True)
-        )
+    query = sa.select(subjects).where(*filter_clauses(scope, filters))
     if after is not None:
         query = query.where(subjects.c.uscc > after)
     rows = await session.execute(query.order_by(subjects.c.uscc).limit(limit))

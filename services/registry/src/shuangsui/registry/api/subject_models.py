@@ -208,3 +208,11 @@ def subject_out(row: dict[str, Any], personal_data: bool) -> SubjectOut:
     if not personal_data:
         values["legal_representative"] = None
     return SubjectOut.model_validate(values)
+
+
+class PopulationOut(BaseModel):
+    total: int = Field(description="Subjects matching · 合计")
+    by_risk_class: dict[str, int] = Field(
+        description="By credit risk class A–D and `unclassified` · 按信用风险分类",
+        examples=[{"A": 1200, "B": 8400, "C": 2100, "D": 300, "unclassified": 950}],
+    )

@@ -31,6 +31,7 @@ from shuangsui.registry.api.subject_models import (
     BULK_EXAMPLES,
     RISK_EXAMPLES,
     HistoryEntryOut,
+    PopulationOut,
     PushReportOut,
     SubjectIn,
     SubjectOut,
@@ -43,6 +44,7 @@ from shuangsui.registry.service.risk_classes import push_risk_classes
 from shuangsui.registry.service.subjects import (
     get_subject,
     list_subjects,
+    population_count,
     push_subjects,
     subject_history,
 )
@@ -211,6 +213,34 @@ async def list_(
     filters = SubjectFilters(region_code, subject_type, status, industry_code, unit_code)
     rows, cursor = await list_subjects(uow, scope, filters, page)
     return Page(items=[SubjectSummaryOut.model_validate(r) for r in rows], next_cursor=cursor)
+
+
+@router.get(
+    "/population:count",
+    operation_id="registry_population_count",
+    response_model=PopulationOut,
+    summary="检查对象数量 · Count a draw's population",
+    description="How many subjects within your region match the filters, by credit risk class "
+    "in `domain` (`unclassified` when the classifier has none). Planning sizes batches with it.",
+)
+async def population(
+    region_code: str | None = Query(None, description="A region within yours (行政区划)"),
+    subject_type: str | None = Query(
+        None, description="enterprise / individual / cooperative / other"
+    ),
+    status: str | None = Query("active", description="Default: only subjects in business (存续)"),
+    industry_code: str | None = Query(None, description="GB/T 4754 prefix"),
+    unit_code: str | None = Query(None, description="Supervising station (所)"),
+    domain: str = Query(
+        "general", description="Risk-class domain: general or a field such as food"
+    ),
+    uow: UnitOfWork = Depends(unit_of_work),
+    _by: Principal = Depends(require(*READERS)),
+    scope: RegionScope = Depends(region_scope),
+) -> PopulationOut:
+    filters = SubjectFilters(region_code, subject_type, status, industry_code, unit_code)
+    by_class = await population_count(uow, scope, filters, domain)
+    return PopulationOut(total=sum(by_class.values()), by_risk_class=by_class)
 
 
 @router.get(

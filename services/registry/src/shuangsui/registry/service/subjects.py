@@ -13,10 +13,11 @@ from shuangsui.kernel.pagination import PageRequest
 from shuangsui.kernel.problems import NOT_FOUND, Problem
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.envelope import Outgoing
-from shuangsui.registry.adapters.risk_classes import classes_of
+from shuangsui.registry.adapters.risk_classes import classes_of, count_population
 from shuangsui.registry.adapters.subjects import (
     SubjectFilters,
     apply_changes,
+    filter_clauses,
     find_subjects,
     read_history,
     read_subject,
@@ -113,3 +114,12 @@ async def subject_history(uow: UnitOfWork, uscc: str, scope: RegionScope) -> lis
     await get_subject(uow, uscc, scope)  # 404 unless it exists within the caller's region
     async with uow:
         return await read_history(uow.session, uscc)
+
+
+async def population_count(
+    uow: UnitOfWork, scope: RegionScope, filters: SubjectFilters, domain: str
+) -> dict[str, int]:
+    """How many subjects a draw of this scope would start from, by risk class (R11, R12)."""
+    async with uow:
+        by_class = await count_population(uow.session, filter_clauses(scope, filters), domain)
+    return {key: by_class.get(key, 0) for key in ("A", "B", "C", "D", "unclassified")}
