@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -31,6 +30,7 @@ from shuangsui.registry.api.inspectors_models import (
     StatusIn,
     SyncReportOut,
 )
+from shuangsui.registry.api.uploads import media_type_of, read_body
 from shuangsui.registry.domain.inspectors import Inspector, InspectorStatus, RowError, clean_tags
 from shuangsui.registry.domain.inspectors_import import parse_record
 from shuangsui.registry.service import inspectors as use_cases
@@ -68,22 +68,6 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {c: _PROBLEMS[c] for c in codes}
 
 
-async def _read_body(request: Request) -> tuple[str, bytes]:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in (CSV, XLSX):
-        raise p.Problem(p.UNSUPPORTED_MEDIA_TYPE, f"send {CSV} or {XLSX}, not {media_type!r}")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_IMPORT_BYTES:
-        raise p.Problem(p.PAYLOAD_TOO_LARGE, f"at most {MAX_IMPORT_BYTES} bytes per import")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_IMPORT_BYTES:  # a chunked body has no Content-Length to refuse up front
-            raise p.Problem(p.PAYLOAD_TOO_LARGE, f"at most {MAX_IMPORT_BYTES} bytes per import")
-        chunks.append(chunk)
-    return media_type, b"".join(chunks)
-
-
 @router.post(
     "/inspectors:import",
     operation_id="registry_inspectors_import",
@@ -105,9 +89,9 @@ async def import_inspectors(
     by: Principal = Depends(require_scope(IMPORT_SCOPE, *KEEPERS)),
     idempotency: IdempotencyKey = Depends(idempotency_key("registry_inspectors_import")),
 ) -> JSONResponse:
-    media_type, body = await _read_body(request)
-    fingerprint = {"media_type": media_type, "mode": mode.value,
-                   "sha256": hashlib.sha256(body).hexdigest()}  # fmt: skip
+    media_type = media_type_of(request, (CSV, XLSX))
+    body, digest = await read_body(request, MAX_IMPORT_BYTES)
+    fingerprint = {"media_type": media_type, "mode": mode.value, "sha256": digest}
 
     async def run() -> ImportReportOut:
         report = await use_cases.import_inspectors(uow, media_type, body, mode, by)

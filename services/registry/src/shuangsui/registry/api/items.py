@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from typing import Literal
 from urllib.parse import quote
@@ -36,6 +35,7 @@ from shuangsui.registry.api.items_models import (
     ItemListOut,
     ItemOut,
 )
+from shuangsui.registry.api.uploads import media_type_of, read_body
 from shuangsui.registry.domain.items import ItemCategory, ListLevel, Method, SubjectType
 from shuangsui.registry.domain.items_sheet import EXPORT_HEADERS, export_row
 from shuangsui.registry.service import items as service
@@ -238,12 +238,8 @@ async def import_items(
     by: Principal = Depends(admins),
     idempotency: IdempotencyKey = Depends(idempotency_key("registry_item_list_items_import")),
 ) -> JSONResponse:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in (CSV_TYPE, XLSX_TYPE):
-        raise p.Problem(p.UNSUPPORTED_MEDIA_TYPE, f"send {CSV_TYPE} or {XLSX_TYPE}")
-    body = await request.body()
-    if len(body) > MAX_IMPORT_BYTES:
-        raise p.Problem(p.PAYLOAD_TOO_LARGE, f"at most {MAX_IMPORT_BYTES} bytes per file")
+    content_type = media_type_of(request, (CSV_TYPE, XLSX_TYPE))
+    body, digest = await read_body(request, MAX_IMPORT_BYTES)
     try:
         headers, rows = read_sheet(content_type, body)
     except SheetUnreadable as exc:
@@ -251,7 +247,7 @@ async def import_items(
     fingerprint = {
         "list_id": str(list_id),
         "mode": mode,
-        "sha256": hashlib.sha256(body).hexdigest(),
+        "sha256": digest,
     }
 
     async def run() -> ImportReportOut:

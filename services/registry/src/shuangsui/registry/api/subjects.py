@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import IO, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -17,7 +15,6 @@ from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
 from shuangsui.kernel.problems import (
     BATCH_REJECTED,
-    PAYLOAD_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,
     VALIDATION,
     FieldError,
@@ -38,6 +35,7 @@ from shuangsui.registry.api.subject_models import (
     SubjectSummaryOut,
     subject_out,
 )
+from shuangsui.registry.api.uploads import media_type_of, spool_body
 from shuangsui.registry.domain.subjects import PushMode
 from shuangsui.registry.service.push import PushReport, Row, rows_of
 from shuangsui.registry.service.risk_classes import push_risk_classes
@@ -62,7 +60,6 @@ SEES_PERSONAL_DATA = {
     Role.national_admin, Role.provincial_admin, Role.department_admin, Role.station_staff,
     Role.inspector,
 }  # fmt: skip
-SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
 
 @router.post(
@@ -269,12 +266,8 @@ async def _bulk(
     uow: UnitOfWork,
 ) -> JSONResponse:
     """Shared by every bulk push: media type, spooling with a size limit, idempotency."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in (NDJSON, CSV):
-        raise Problem(
-            UNSUPPORTED_MEDIA_TYPE, f"send {NDJSON} or {CSV}, not {media_type or 'nothing'}"
-        )
-    body, digest = await _spool(request, request.app.state.settings.max_push_bytes)
+    media_type = media_type_of(request, (NDJSON, CSV))
+    body, digest = await spool_body(request, request.app.state.settings.max_push_bytes)
     try:
         rows = read_rows(media_type, body)
 
@@ -285,25 +278,6 @@ async def _bulk(
         return await idempotency.run(uow, by, fingerprint, run)
     finally:
         body.close()
-
-
-async def _spool(request: Request, limit: int) -> tuple[IO[bytes], str]:
-    """Copy the body to a temporary file (memory up to 8 MiB), hashing it on the way."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise Problem(PAYLOAD_TOO_LARGE, f"the body is over {limit} bytes (MAX_PUSH_BYTES)")
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - closed by caller
-    digest = hashlib.sha256()
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            spool.close()
-            raise Problem(PAYLOAD_TOO_LARGE, f"the body is over {limit} bytes (MAX_PUSH_BYTES)")
-        digest.update(chunk)
-        spool.write(chunk)
-    spool.seek(0)
-    return spool, digest.hexdigest()
 
 
 async def _rows(rows: Any) -> AsyncIterator[Row]:
