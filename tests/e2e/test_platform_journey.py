@@ -156,3 +156,10 @@ def test_the_demo_inspectors_are_loaded(gateway, admin):
     page = gateway.get("/api/v1/registry/inspectors?limit=500", headers=admin)
     assert page.status_code == 200, page.text
     assert len(page.json()["items"]) == E2E_DEMO_INSPECTORS
+
+
+def test_the_api_docs_work_without_internet(gateway):
+    page = gateway.get("/docs")
+    assert page.status_code == 200
+    assert "/openapi.json" in page.text
+    assert gateway.get("/docs-assets/swagger-ui-bundle.js").status_code == 200

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 
 from shuangsui.kernel.auth import TokenVerifier
+from shuangsui.kernel.docs import install_docs
 from shuangsui.kernel.errors import install_error_handlers
 from shuangsui.kernel.observability import (
     HttpMetrics,
@@ -79,7 +80,7 @@ def create_service_app(
         version=version,
         lifespan=lifespan,
         openapi_url="/openapi.json" if serve_openapi else None,
-        docs_url="/docs" if serve_openapi else None,
+        docs_url=None,
         redoc_url=None,
     )
     app.state.service = service
@@ -101,6 +102,8 @@ def create_service_app(
     for router in routers:
         app.include_router(router, responses=COMMON_RESPONSES)
     _document_problems(app)
+    if serve_openapi:
+        install_docs(app)
     return app
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.responses import StreamingResponse
@@ -17,6 +16,7 @@ from shuangsui.gateway.settings import SERVICE, Settings
 from shuangsui.gateway.upstreams import Upstreams
 from shuangsui.kernel.app import create_service_app
 from shuangsui.kernel.auth import TokenVerifier
+from shuangsui.kernel.docs import install_docs
 from shuangsui.kernel.settings import load_settings
 
 _bearer = HTTPBearer(auto_error=False)
@@ -75,9 +75,7 @@ def _routes(upstreams: Upstreams) -> APIRouter:
 def _merge_openapi(app: FastAPI, upstreams: Upstreams) -> None:
     own = app.openapi
 
-    @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title)
+    install_docs(app)
 
     @app.get("/openapi.json", include_in_schema=False)
     async def merged() -> JSONResponse:
