@@ -169,7 +169,7 @@ def test_a_row_in_office_words_reads_into_codes() -> None:
     item = read_row(2, row())
     assert isinstance(item, ItemContent)
     assert item.item_category is ItemCategory.general
-    assert item.subject_types == (SubjectType.enterprise, SubjectType.individual_business)
+    assert item.subject_types == (SubjectType.enterprise, SubjectType.individual)
     assert item.allowed_methods == (Method.on_site, Method.documentary)
     assert item.legal_basis == ("《食品安全法》", "《食品经营许可管理办法》")
     assert item.min_ratio == Decimal("0.05")

@@ -25,9 +25,9 @@ class SubjectCriteria(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    subject_types: list[
-        Literal["enterprise", "individual_business", "farmer_cooperative", "foreign_representative"]
-    ] = Field(description="Subject types the item applies to (检查对象).")
+    subject_types: list[Literal["enterprise", "individual", "cooperative", "other"]] = Field(
+        description="Subject types the item applies to, as subjects are pushed (检查对象)."
+    )
 
 
 class ItemUpserted(EventPayload):
@@ -38,6 +38,9 @@ class ItemUpserted(EventPayload):
     """
 
     event_type: ClassVar[str] = "registry.item.upserted.v1"
+    # Not consumed yet; released once planning reads it (its subject types were aligned with
+    # the subject push before anything consumed it).
+    released: ClassVar[bool] = False
 
     item_id: UUID = Field(description="Stable across list versions; national items keep it "
                           "inside every provincial list (事项标识).")  # fmt: skip

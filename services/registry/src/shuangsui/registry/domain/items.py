@@ -22,6 +22,10 @@ from uuid import UUID
 
 from shuangsui.contracts.uscc import is_valid_uscc
 
+# Items name subject types in the same vocabulary subjects are pushed with, so an item's scope
+# can be matched against the directory.
+from shuangsui.registry.domain.subjects import SubjectType as SubjectType
+
 NATIONAL_FAMILY = "national"
 
 
@@ -45,13 +49,6 @@ class Method(StrEnum):
     documentary = "documentary"  # 书面检查
     online = "online"  # 网络检查
     entrusted = "entrusted"  # 委托专业机构
-
-
-class SubjectType(StrEnum):
-    enterprise = "enterprise"  # 企业
-    individual_business = "individual_business"  # 个体工商户
-    farmer_cooperative = "farmer_cooperative"  # 农民专业合作社
-    foreign_representative = "foreign_representative"  # 外国企业常驻代表机构
 
 
 class ItemOrigin(StrEnum):

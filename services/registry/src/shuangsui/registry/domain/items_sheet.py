@@ -64,9 +64,9 @@ METHOD_LABELS = {
 }
 SUBJECT_LABELS = {
     SubjectType.enterprise: "企业",
-    SubjectType.individual_business: "个体工商户",
-    SubjectType.farmer_cooperative: "农民专业合作社",
-    SubjectType.foreign_representative: "外国企业常驻代表机构",
+    SubjectType.individual: "个体工商户",
+    SubjectType.cooperative: "农民专业合作社",
+    SubjectType.other: "其他",
 }
 STATUS_LABELS = {ItemStatus.active: "有效", ItemStatus.withdrawn: "已撤销"}
 ORIGIN_LABELS = {ItemOrigin.national: "总局", ItemOrigin.provincial: "本省"}
@@ -76,8 +76,8 @@ _ALIASES: dict[str, str] = {
     "一般检查事项": "general", "重点检查事项": "key",
     "现场": "on_site", "书面": "documentary", "网络": "online", "网络监测": "online",
     "委托": "entrusted", "委托检查": "entrusted",
-    "个体户": "individual_business", "农专社": "farmer_cooperative",
-    "外企代表机构": "foreign_representative",
+    "个体户": "individual", "农专社": "cooperative",
+    "外国企业常驻代表机构": "other", "外企代表机构": "other",
 }  # fmt: skip
 # Offices separate list entries with any of these; 、 is the usual one in Chinese text.
 _LIST_SEPARATORS = re.compile(r"[、,，;；/\n]+")
