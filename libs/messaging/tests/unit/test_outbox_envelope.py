@@ -11,8 +11,8 @@ import pytest
 
 from shuangsui.contracts.events.registry_subjects import SubjectUpserted
 from shuangsui.kernel.observability import current_traceparent
-from shuangsui.messaging.envelope import Envelope, Outgoing
-from shuangsui.messaging.outbox import _envelope_json, envelope_dict, outbox_rows
+from shuangsui.messaging.envelope import Envelope, Outgoing, envelope_dict
+from shuangsui.messaging.outbox import _envelope_json, outbox_rows
 from shuangsui.messaging.testing import probe
 
 SOURCE = "/p33/registry"

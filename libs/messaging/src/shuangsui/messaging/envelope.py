@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -77,14 +77,43 @@ class Outgoing:
     actor: str
 
     def envelope(self, province_token: str, service: str, traceparent: str | None) -> Envelope:
-        return Envelope(
-            id=uuid.uuid4(),
-            type=self.payload.event_type,
-            source=f"/{province_token}/{service}",
-            subject=self.subject,
-            time=datetime.now(UTC),
-            province=province_token,
-            actor=self.actor,
-            traceparent=traceparent,
-            data=self.payload.model_dump(mode="json"),
+        fields = envelope_dict(
+            self,
+            uuid.uuid4(),
+            datetime.now(UTC),
+            province_token,
+            f"/{province_token}/{service}",
+            traceparent,
         )
+        return Envelope.model_validate(fields)
+
+
+def envelope_dict(
+    event: Outgoing,
+    event_id: uuid.UUID,
+    time: datetime,
+    province_token: str,
+    source: str,
+    traceparent: str | None,
+) -> dict[str, Any]:
+    """`Envelope(...).model_dump(mode="json")` without building the model: the same keys and
+    values (a test holds them equal), for bulk use cases that record an event per row."""
+    return {
+        "specversion": "1.0",
+        "id": str(event_id),
+        "type": event.payload.event_type,
+        "source": source,
+        "subject": event.subject,
+        "time": _json_time(time),
+        "datacontenttype": "application/json",
+        "province": province_token,
+        "actor": event.actor,
+        "traceparent": traceparent,
+        "data": event.payload.model_dump(mode="json"),
+    }
+
+
+def _json_time(time: datetime) -> str:
+    # Pydantic writes a UTC offset as "Z", any other offset as isoformat does.
+    text = time.isoformat()
+    return text[:-6] + "Z" if time.utcoffset() == timedelta(0) else text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shuangsui.kernel.db import CommitHook
 from shuangsui.kernel.observability import current_traceparent
-from shuangsui.messaging.envelope import Envelope, Outgoing, nats_subject
+from shuangsui.messaging.envelope import Envelope, Outgoing, envelope_dict, nats_subject
 from shuangsui.messaging.tables import outbox
 
 NOTIFY_CHANNEL = "outbox"
@@ -47,37 +47,6 @@ def outbox_rows(events: list[Any], province_token: str, service: str) -> list[di
             }
         )
     return rows
-
-
-def envelope_dict(
-    event: Outgoing,
-    event_id: uuid.UUID,
-    time: datetime,
-    province_token: str,
-    source: str,
-    traceparent: str | None,
-) -> dict[str, Any]:
-    """`Envelope(...).model_dump(mode="json")` without building the model: the same keys and
-    values (a test holds them equal), for bulk use cases that record an event per row."""
-    return {
-        "specversion": "1.0",
-        "id": str(event_id),
-        "type": event.payload.event_type,
-        "source": source,
-        "subject": event.subject,
-        "time": _json_time(time),
-        "datacontenttype": "application/json",
-        "province": province_token,
-        "actor": event.actor,
-        "traceparent": traceparent,
-        "data": event.payload.model_dump(mode="json"),
-    }
-
-
-def _json_time(time: datetime) -> str:
-    # Pydantic writes a UTC offset as "Z", any other offset as isoformat does.
-    text = time.isoformat()
-    return text[:-6] + "Z" if time.utcoffset() == timedelta(0) else text
 
 
 def _envelope_json(envelope: dict[str, Any]) -> str:

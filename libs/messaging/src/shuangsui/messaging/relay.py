@@ -103,11 +103,6 @@ class OutboxRelay:
                     await task
         return sent
 
-    async def publish_batch(self, pool: asyncpg.Pool) -> int:
-        """One batch, start to finish (tests and tools)."""
-        claimed = await self._claim_and_publish(pool)
-        return 0 if claimed is None else await claimed
-
     async def _claim_and_publish(self, pool: asyncpg.Pool) -> Coroutine[Any, Any, int] | None:
         conn = await pool.acquire()
         transaction = conn.transaction()
