@@ -396,3 +396,26 @@ async def test_the_population_is_counted_by_risk_class_within_the_callers_region
         await registry.get("/api/v1/registry/population:count?unit_code=POP-TEST", headers=binjiang)
     ).json()
     assert county["total"] == 1
+
+
+async def test_a_classifier_of_another_province_is_refused(registry, mint_token, uscc):
+    token = mint_token(roles=["integrator"], region="440000", scopes=["registry:risk-classes:push"])
+    answer = await registry.post(
+        RISK,
+        content=ndjson(risk(uscc(406), "B", "2025-01-01T00:00:00Z")),
+        headers={"Authorization": f"Bearer {token}", **NDJSON},
+    )
+    assert answer.status_code == 403
+
+
+async def test_a_retried_risk_class_push_is_applied_once(
+    registry, pusher, classifier, subject_row, stack
+):
+    row = subject_row(407)
+    await registry.post(PUSH, content=ndjson(row), headers={**pusher, **NDJSON})
+    headers = {**classifier, **NDJSON, "Idempotency-Key": "risk-407"}
+    body = ndjson(risk(row["uscc"], "C", "2025-01-01T00:00:00Z"))
+    first = await registry.post(RISK, content=body, headers=headers)
+    second = await registry.post(RISK, content=body, headers=headers)
+    assert second.json() == first.json()
+    assert len(await risk_events(stack, row["uscc"])) == 1
