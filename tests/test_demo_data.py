@@ -1,8 +1,13 @@
 """The demo province is deterministic and every row passes the registry's own push rules."""
 
+from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
+
+import pytest
 
 from shuangsui.devstack.demo import DemoProvince
+from shuangsui.registry.domain.risk_classes import Classification, read_classification
 from shuangsui.registry.domain.subjects import Subject, read_row
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -26,3 +31,94 @@ def test_the_mix_of_subject_types_is_realistic():
     rows = list(DemoProvince(subjects=2000).subject_rows())
     share = sum(r["subject_type"] == "individual" for r in rows) / len(rows)
     assert 0.3 < share < 0.5, "about two in five market subjects are individual businesses"
+
+
+# The default seed; a quarter of the default size keeps the test quick and the shares steady.
+PROVINCE = DemoProvince(subjects=5000)
+
+
+@pytest.fixture(scope="module")
+def subjects_and_classes() -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    return list(PROVINCE.subject_rows()), list(PROVINCE.risk_class_rows())
+
+
+def general_classes(classes: list[dict[str, str]]) -> dict[str, str]:
+    return {row["uscc"]: row["risk_class"] for row in classes if row["domain"] == "general"}
+
+
+def test_the_same_seed_gives_the_same_risk_classes():
+    assert list(DemoProvince(subjects=200).risk_class_rows()) == list(
+        DemoProvince(subjects=200).risk_class_rows()
+    )
+
+
+def test_another_seed_classifies_differently():
+    assert list(DemoProvince(subjects=200).risk_class_rows()) != list(
+        DemoProvince(subjects=200, seed=7).risk_class_rows()
+    )
+
+
+def test_every_risk_class_row_is_a_valid_classification_of_a_demo_subject(subjects_and_classes):
+    subjects, classes = subjects_and_classes
+    read = [read_classification(row, line, NOW) for line, row in enumerate(classes, start=1)]
+    assert [r for r in read if not isinstance(r, Classification)] == []
+    assert {row["uscc"] for row in classes} <= {s["uscc"] for s in subjects}
+    keys = [(row["uscc"], row["domain"]) for row in classes]
+    assert len(set(keys)) == len(keys), "one class per subject and domain"
+
+
+def test_about_one_subject_in_twenty_has_no_general_class(subjects_and_classes):
+    subjects, classes = subjects_and_classes
+    unclassified = 1 - len(general_classes(classes)) / len(subjects)
+    assert 0.03 < unclassified < 0.07
+
+
+def test_general_classes_are_mostly_a_and_b_with_few_d(subjects_and_classes):
+    _, classes = subjects_and_classes
+    shares = Counter(general_classes(classes).values())
+    total = sum(shares.values())
+    assert 0.35 < shares["A"] / total < 0.45
+    assert 0.40 < shares["B"] / total < 0.50
+    assert 0.08 < shares["C"] / total < 0.14
+    assert 0.02 < shares["D"] / total < 0.06
+
+
+def test_revoked_and_suspended_subjects_are_more_often_c_or_d(subjects_and_classes):
+    subjects, classes = subjects_and_classes
+    general = general_classes(classes)
+
+    def share_c_or_d(statuses: set[str]) -> float:
+        found = [
+            general[s["uscc"]] for s in subjects if s["status"] in statuses and s["uscc"] in general
+        ]
+        return sum(c in "CD" for c in found) / len(found)
+
+    assert share_c_or_d({"revoked", "suspended"}) > 2 * share_c_or_d({"active"})
+
+
+def test_subjects_with_large_capital_are_more_often_a(subjects_and_classes):
+    subjects, classes = subjects_and_classes
+    general = general_classes(classes)
+
+    def share_a(large: bool) -> float:
+        found = [
+            general[s["uscc"]]
+            for s in subjects
+            if s["uscc"] in general
+            and s["registered_capital_wan"] is not None
+            and (float(s["registered_capital_wan"]) >= 500) is large
+        ]
+        return sum(c == "A" for c in found) / len(found)
+
+    assert share_a(large=True) > share_a(large=False) + 0.1
+
+
+def test_food_licensees_and_only_they_have_a_food_class(subjects_and_classes):
+    subjects, classes = subjects_and_classes
+    food_licensees = {
+        s["uscc"]
+        for s in subjects
+        if any(licence["type"].startswith("food_") for licence in s["licences"])
+    }
+    assert food_licensees, "the demo has food businesses"
+    assert {row["uscc"] for row in classes if row["domain"] == "food"} == food_licensees

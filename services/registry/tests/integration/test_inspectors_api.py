@@ -44,6 +44,22 @@ async def upload(registry, headers, body: str | bytes, mode="atomic", content_ty
     )
 
 
+async def sync(registry, mint_token, records: list[dict], mode="atomic"):
+    token = mint_token(roles=["integrator"], region="330000", scopes=["registry:inspectors:sync"])
+    return await registry.post(
+        f"{BASE}/inspectors:sync-justice",
+        params={"mode": mode},
+        json={"records": records},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+def justice_record(cert_no: str, **fields: str) -> dict:
+    base = {"justice_db_ref": f"SF-{cert_no}", "name": "赵磊", "cert_no": cert_no,
+            "cert_valid_until": "2028-01-01", "unit_code": "330106001", "region_code": "330106"}  # fmt: skip
+    return {**base, **fields}
+
+
 async def imported(registry, headers, cert_no: str) -> dict:
     answer = await upload(registry, headers, HEADER + row(cert_no))
     assert answer.status_code == 200, answer.text
@@ -63,9 +79,9 @@ async def test_csv_import_creates_officers_and_records_upserted_events(registry,
     first, second = cert(), cert()
     answer = await upload(registry, admin, HEADER + row(first) + row(second))
     assert answer.status_code == 200, answer.text
-    assert answer.json() | {"errors": []} == {
-        "received": 2, "created": 2, "updated": 0, "unchanged": 0, "rejected": 0,
-        "applied": True, "errors": [],
+    assert answer.json() == {
+        "mode": "atomic", "received": 2, "created": 2, "updated": 0, "unchanged": 0,
+        "rejected": 0, "applied": True, "errors": [], "errors_truncated": False,
     }  # fmt: skip
     events = await outbox(
         stack,
@@ -111,10 +127,39 @@ async def test_atomic_batch_with_one_bad_row_changes_nothing(registry, admin, st
     assert problem["type"] == "/problems/batch-rejected"
     assert problem["applied"] is False
     assert problem["errors"] == [
-        {"line": 3, "field": "cert_valid_until", "reason": problem["errors"][0]["reason"]}
-    ]
+        {"line": 3, "field": "cert_valid_until", "reason": problem["errors"][0]["reason"],
+         "uscc": None}
+    ]  # fmt: skip
     rows = await outbox(stack, "SELECT 1 FROM inspectors WHERE cert_no = $1", good)
     assert rows == []
+
+
+async def test_atomic_refusal_counts_like_a_refused_subject_push(registry, admin):
+    body = HEADER + row(cert()) + row(cert(), status="retired") + row(cert(), date="2027-13-01")
+    problem = (await upload(registry, admin, body)).json()
+    counts = {k: problem[k] for k in ("received", "created", "updated", "unchanged", "stale",
+                                      "rejected", "applied", "errors_truncated")}  # fmt: skip
+    assert counts == {
+        "received": 3, "created": 0, "updated": 0, "unchanged": 0, "stale": 0, "rejected": 2,
+        "applied": False, "errors_truncated": False,
+    }  # fmt: skip
+
+
+async def test_a_row_with_several_bad_fields_is_one_rejected_row(registry, admin):
+    body = HEADER + row(cert(), date="2027-13-01", status="retired")
+    report = (await upload(registry, admin, body, mode="per_row")).json()
+    assert report["rejected"] == 1
+    assert [(e["line"], e["field"]) for e in report["errors"]] == [
+        (2, "cert_valid_until"), (2, "status"),
+    ]  # fmt: skip
+
+
+async def test_at_most_1000_errors_are_listed_but_every_bad_row_is_counted(registry, admin):
+    body = HEADER + "".join(row(cert(), status="retired") for _ in range(1001))
+    report = (await upload(registry, admin, body, mode="per_row")).json()
+    assert (report["rejected"], len(report["errors"])) == (1001, 1000)
+    assert report["errors_truncated"] is True
+    assert report["errors"][-1]["line"] == 1001, "the first rows' errors are the ones listed"
 
 
 async def test_per_row_mode_applies_the_good_rows_and_reports_the_bad(registry, admin):
@@ -321,6 +366,32 @@ async def test_justice_sync_reports_conflicts_and_does_not_overwrite(registry, a
     assert kept["cert_valid_until"] == "2027-06-30"
     assert (kept["position"], kept["justice_db_ref"]) == ("科员", f"SF-{cert_no}")
     assert kept["qualifications"] == ["food_safety", "metrology", "pricing"]
+
+
+async def test_justice_sync_refuses_a_batch_with_a_bad_record_whole(registry, mint_token, stack):
+    good = cert()
+    records = [justice_record(good), justice_record(cert(), cert_valid_until="2028-13-01")]
+    answer = await sync(registry, mint_token, records)
+    assert answer.status_code == 422
+    problem = answer.json()
+    assert (problem["type"], problem["applied"], problem["rejected"]) == (
+        "/problems/batch-rejected", False, 1,
+    )  # fmt: skip
+    assert [(e["line"], e["field"]) for e in problem["errors"]] == [(2, "cert_valid_until")]
+    assert await outbox(stack, "SELECT 1 FROM inspectors WHERE cert_no = $1", good) == []
+
+
+async def test_justice_sync_per_row_reports_like_an_import(registry, mint_token):
+    cert_no = cert()
+    records = [justice_record(cert_no), justice_record(cert_no, justice_db_ref=f"SF-2-{cert_no}")]
+    answer = await sync(registry, mint_token, records, mode="per_row")
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert (report["mode"], report["created"], report["rejected"]) == ("per_row", 1, 1)
+    assert report["errors"] == [
+        {"line": 2, "field": "cert_no", "reason": "certificate number repeats line 1"}
+    ]
+    assert (report["errors_truncated"], report["conflicts"]) == (False, [])
 
 
 async def test_justice_sync_without_scope_is_403(registry, mint_token):

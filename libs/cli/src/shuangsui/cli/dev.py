@@ -70,7 +70,10 @@ def _load_demo(settings: StackSettings, stack: Stack) -> None:
     )
     token = stack.issuer.token_for(
         roles=["integrator"], region=f"{settings.province}0000",
-        scopes=["registry:subjects:push", "registry:inspectors:import"],
+        scopes=[
+            "registry:subjects:push", "registry:risk-classes:push", "registry:inspectors:import",
+            "registry:orgs:push",
+        ],
         sub="demo-loader",
     )  # fmt: skip
     demo = DemoProvince(

@@ -33,8 +33,9 @@ from shuangsui.registry.api.inspectors_models import (
 from shuangsui.registry.api.uploads import media_type_of, read_body
 from shuangsui.registry.domain.inspectors import Inspector, InspectorStatus, RowError, clean_tags
 from shuangsui.registry.domain.inspectors_import import parse_record
+from shuangsui.registry.domain.subjects import PushMode
 from shuangsui.registry.service import inspectors as use_cases
-from shuangsui.registry.service.inspectors import InspectorChanges, Mode, jurisdiction_of
+from shuangsui.registry.service.inspectors import InspectorChanges, jurisdiction_of
 
 router = APIRouter(prefix="/api/v1/registry", tags=["inspectors · 执法检查人员名录库"])
 
@@ -76,15 +77,18 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     description="A CSV (UTF-8 or GB18030) or XLSX sheet, one officer per row, keyed by "
     "`cert_no` (执法证号). Columns may use the English names or the Chinese headings "
     "(姓名, 单位编码, 行政区划代码, 执法证号, 执法证有效期至, …); list cells hold codes separated by "
-    "`;` or a JSON array. `mode=atomic` (default) applies nothing if any row is invalid and "
-    "answers 422 `batch-rejected` with every row error; `mode=per_row` applies the valid rows "
-    "and reports the others. Integrators need the scope `registry:inspectors:import`.",
+    "`;` or a JSON array. The answer is the report of every bulk push (without `stale`: a "
+    "sheet has no source time). `mode=atomic` (default) applies nothing if any row is invalid "
+    "and answers 422 `/problems/batch-rejected` with the row errors; `mode=per_row` applies "
+    "the valid rows and reports the others. At most 1,000 errors are listed "
+    "(`errors_truncated`); the counts are always complete. Integrators need the scope "
+    "`registry:inspectors:import`.",
     openapi_extra={"requestBody": _SHEET_BODY},
     responses=_problems(409, 413, 415),
 )
 async def import_inspectors(
     request: Request,
-    mode: Mode = Query(Mode.atomic, description="atomic (all-or-nothing) or per_row · 导入模式"),
+    mode: PushMode = Query(PushMode.atomic, description="atomic 整批生效 / per_row 逐行生效"),
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require_scope(IMPORT_SCOPE, *KEEPERS)),
     idempotency: IdempotencyKey = Depends(idempotency_key("registry_inspectors_import")),
@@ -114,7 +118,7 @@ async def import_inspectors(
 )
 async def sync_justice(
     body: JusticeSyncIn,
-    mode: Mode = Query(Mode.atomic, description="atomic (all-or-nothing) or per_row · 同步模式"),
+    mode: PushMode = Query(PushMode.atomic, description="atomic 整批生效 / per_row 逐行生效"),
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require_scope(SYNC_SCOPE, Role.provincial_admin)),
     idempotency: IdempotencyKey = Depends(idempotency_key("registry_inspectors_sync_justice")),

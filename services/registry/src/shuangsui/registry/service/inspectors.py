@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from enum import StrEnum
+from itertools import groupby
+from typing import TypeVar
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +39,10 @@ from shuangsui.registry.domain.inspectors import (
 )
 from shuangsui.registry.domain.inspectors_import import BadHeader, parse_sheet
 from shuangsui.registry.domain.inspectors_sync import FieldConflict, plan_justice_sync
+from shuangsui.registry.domain.rows import RowError as ReportedError
+from shuangsui.registry.domain.subjects import ChangeKind as PushedKind
+from shuangsui.registry.domain.subjects import PushMode
+from shuangsui.registry.service.push import PushReport
 
 MAX_ROWS = 20_000
 
@@ -55,36 +60,15 @@ CONCURRENT_CHANGE = p.problem_type(
 )  # fmt: skip
 
 
-class Mode(StrEnum):
-    atomic = "atomic"
-    per_row = "per_row"
-
-
 @dataclass
-class BatchReport:
-    received: int
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    applied: bool = True
-    errors: list[RowError] = field(default_factory=list)
+class JusticeSyncReport(PushReport):
+    """A push's report, plus the differences the sync reports instead of overwriting."""
+
     conflicts: list[tuple[int, UUID, FieldConflict]] = field(default_factory=list)
 
-    def count(self, change: Change) -> None:
-        setattr(self, change.kind.value, getattr(self, change.kind.value) + 1)
 
-    def problem(self) -> p.Problem:
-        """The atomic refusal: nothing counted as applied, every error kept."""
-        problem = p.Problem(
-            p.BATCH_REJECTED,
-            f"{self.rejected} of {self.received} rows are invalid; nothing was applied",
-            received=self.received, created=0, updated=0, unchanged=0, rejected=self.rejected,
-            applied=False,
-        )  # fmt: skip
-        # Row errors carry their line beside the field (a plain problem error has no line).
-        problem.extensions["errors"] = [vars(e) for e in self.errors]
-        return problem
+Report = TypeVar("Report", bound=PushReport)
+Mode = PushMode  # the name the org import still uses; new code names PushMode
 
 
 def jurisdiction_of(by: Principal) -> Jurisdiction:
@@ -142,9 +126,12 @@ async def _apply(uow: UnitOfWork, changes: Sequence[Change], by: Principal) -> N
 
 
 async def import_inspectors(
-    uow: UnitOfWork, media_type: str, body: bytes, mode: Mode, by: Principal
-) -> BatchReport:
-    """Import a CSV/XLSX sheet keyed by certificate number; atomic unless `per_row`."""
+    uow: UnitOfWork, media_type: str, body: bytes, mode: PushMode, by: Principal
+) -> PushReport:
+    """Import a CSV/XLSX sheet keyed by certificate number; atomic unless `per_row`.
+
+    The sheet is checked whole, not in a push's chunks: it is small (at most MAX_ROWS), an XLSX
+    is read whole anyway, and a repeated certificate may stand anywhere in it."""
     try:
         sheet = read_sheet(media_type, body, MAX_ROWS)
     except UnreadableSheet as exc:
@@ -160,45 +147,50 @@ async def import_inspectors(
         ) from None
     if not sheet.rows:
         raise p.Problem(p.VALIDATION, errors=[p.FieldError("body", "the sheet has no data rows")])
-    report = BatchReport(received=len(sheet.rows))
+    report = PushReport(mode, received=len(sheet.rows))
     async with uow:
         stored = await repo.by_key(uow.session, "cert_no", (r.cert_no for _, r in rows))
         changes, refused = rules.plan_import(rows, stored, jurisdiction_of(by))
-        return await _finish(uow, report, changes, errors + refused, mode, by)
+        return await _finish(uow, report, changes, errors + refused, by)
 
 
 async def _finish(
-    uow: UnitOfWork,
-    report: BatchReport,
-    changes: Sequence[Change],
-    errors: list[RowError],
-    mode: Mode,
+    uow: UnitOfWork, report: Report, changes: Sequence[Change], errors: list[RowError],
     by: Principal,
-) -> BatchReport:
-    report.errors = sorted(errors, key=lambda e: (e.line, e.field))
-    report.rejected = len({e.line for e in errors})
-    if report.rejected and mode is Mode.atomic:
+) -> Report:  # fmt: skip
+    _reject(report, errors)
+    if report.rejected and report.mode is PushMode.atomic:
         raise report.problem()  # leaving the unit of work without commit rolls back
     for change in changes:
-        report.count(change)
+        # An officer's row carries no source time, so it is never stale: no USCC to list.
+        report.count(PushedKind(change.kind.value), change.line, uscc="")
     await _apply(uow, changes, by)
     await uow.commit()
     return report
+
+
+def _reject(report: PushReport, errors: Iterable[RowError]) -> None:
+    """A sheet's errors are found all at once, not row by row: each row with any is rejected
+    once, in line order, so the listed errors are the first rows' ones."""
+    in_order = sorted(errors, key=lambda e: (e.line, e.field))
+    for _, row_errors in groupby(in_order, key=lambda e: e.line):
+        report.reject([ReportedError(e.line, e.field, e.reason) for e in row_errors])
 
 
 async def sync_justice(
     uow: UnitOfWork,
     records: Sequence[tuple[int, InspectorRecord]],
     invalid: list[RowError],
-    mode: Mode,
+    mode: PushMode,
     by: Principal,
-) -> BatchReport:
+) -> JusticeSyncReport:
     """Merge the justice database's officers without overwriting (see `inspectors_sync`)."""
     dupes = rules.duplicate_errors(records, "justice_db_ref", "justice-database reference")
     dupes += rules.duplicate_errors(records, "cert_no", "certificate number")
     bad_lines = {e.line for e in dupes}
     records = [(n, r) for n, r in records if n not in bad_lines]
-    report = BatchReport(received=len(records) + len({e.line for e in invalid + dupes}))
+    received = len(records) + len({e.line for e in invalid + dupes})
+    report = JusticeSyncReport(mode, received=received)
     async with uow:
         refs = [r.justice_db_ref for _, r in records if r.justice_db_ref]
         by_ref = await repo.by_key(uow.session, "justice_db_ref", refs)
@@ -210,7 +202,7 @@ async def sync_justice(
             for c in o.conflicts
         ]
         changes = [o.change for o in outcomes]
-        return await _finish(uow, report, changes, invalid + dupes + refused, mode, by)
+        return await _finish(uow, report, changes, invalid + dupes + refused, by)
 
 
 async def get_inspector(uow: UnitOfWork, inspector_id: UUID, scope: RegionScope) -> Inspector:
