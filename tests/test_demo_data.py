@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from shuangsui.devstack.demo import DemoProvince
+from shuangsui.registry.domain.inspectors_import import Sheet
+from shuangsui.registry.domain.orgs import parse_sheet, plan_orgs
 from shuangsui.registry.domain.risk_classes import Classification, read_classification
 from shuangsui.registry.domain.subjects import Subject, read_row
 
@@ -122,3 +124,45 @@ def test_food_licensees_and_only_they_have_a_food_class(subjects_and_classes):
     }
     assert food_licensees, "the demo has food businesses"
     assert {row["uscc"] for row in classes if row["domain"] == "food"} == food_licensees
+
+
+def demo_orgs() -> tuple[list, list]:
+    """The demo's org sheet as the registry reads and plans it, into an empty directory."""
+    rows = list(DemoProvince().org_rows())
+    sheet = Sheet(
+        header=list(rows[0]), rows=[list(r.values()) for r in rows],
+        lines=list(range(2, len(rows) + 2)),
+    )  # fmt: skip
+    parsed, invalid = parse_sheet(sheet)
+    changes, refused = plan_orgs(parsed, {}, "33")
+    return changes, invalid + refused
+
+
+def test_the_demo_orgs_are_the_same_every_time():
+    assert list(DemoProvince().org_rows()) == list(DemoProvince(seed=7).org_rows())
+
+
+def test_every_demo_org_passes_the_registrys_hierarchy_rules():
+    changes, errors = demo_orgs()
+    assert errors == []
+    levels = Counter(c.org.record.level.value for c in changes)
+    assert levels["provincial"] == 1
+    assert levels["station"] == 5 * levels["county"]
+
+
+def test_every_unit_and_station_the_demo_names_is_a_demo_org():
+    orgs = {row["code"]: row for row in DemoProvince().org_rows()}
+    demo = DemoProvince(subjects=500, inspectors=200)
+    for subject in demo.subject_rows():
+        assert orgs[subject["unit_code"]]["level"] == "station"
+    for officer in demo.inspector_rows():
+        assert orgs[officer["unit_code"]]["level"] == "county"
+        if officer["station_code"]:
+            assert orgs[officer["station_code"]]["parent_code"] == officer["unit_code"]
+
+
+def test_demo_orgs_carry_chinese_names_of_their_regions():
+    orgs = {row["code"]: row["name"] for row in DemoProvince().org_rows()}
+    assert orgs["330000-AMR"] == "浙江省市场监督管理局"
+    assert orgs["330106-AMR"] == "杭州市西湖区市场监督管理局"
+    assert orgs["330106-01"] == "西湖区市场监督管理局第一市场监管所"

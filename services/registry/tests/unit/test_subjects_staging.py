@@ -8,9 +8,11 @@ from decimal import Decimal
 from stdnum.cn import uscc as stdnum_uscc
 
 from shuangsui.registry.adapters.subjects import _STAGE_COLUMNS, _new_ids, _stage_record
+from shuangsui.registry.domain.classification import Verdict
 from shuangsui.registry.domain.subjects import Change, ChangeKind, read_row
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+VERDICT = Verdict(tags=("carrier:网络", "format:餐饮服务"), item_keys=(3, 9))
 
 
 def full_subject():
@@ -52,11 +54,13 @@ def test_every_stage_column_holds_the_subjects_value():
     record = dict(
         zip(
             _STAGE_COLUMNS,
-            _stage_record(Change(ChangeKind.updated, subject, 1, 4), NOW, subject_id),
+            _stage_record(Change(ChangeKind.updated, subject, 1, 4), NOW, subject_id, VERDICT, 7),
             strict=True,
         )
     )
     assert record.pop("subject_id") == subject_id
+    assert (record.pop("tags"), record.pop("item_keys")) == (list(VERDICT.tags), [3, 9])
+    assert record.pop("classification") == 7
     assert (record.pop("version"), record.pop("updated_at")) == (4, NOW)
     assert record.pop("content_hash") == subject.content_hash
     assert (record.pop("subject_type"), record.pop("status")) == ("individual", "suspended")
@@ -85,7 +89,7 @@ def test_empty_lists_and_extra_are_stored_as_empty_json():
     record = dict(
         zip(
             _STAGE_COLUMNS,
-            _stage_record(Change(ChangeKind.created, subject, 1, 1), NOW, uuid.uuid4()),
+            _stage_record(Change(ChangeKind.created, subject, 1, 1), NOW, uuid.uuid4(), VERDICT, 0),
             strict=True,
         )
     )

@@ -145,12 +145,47 @@ class DemoProvince:
                     food = _risk_class(rng, FOOD_CLASS_WEIGHTS, subject)
                 yield _classification(subject["uscc"], food, "food")
 
+    def org_rows(self) -> Iterator[dict[str, str]]:
+        """The province's market-supervision bureaus (局) down to the counties, and five stations
+        (所) under each county bureau: the codes the subjects' `unit_code` and the inspectors'
+        `unit_code` / `station_code` name. Parents come before their children."""
+        top = f"{self.province}0000"
+        province_name = region_name(top)
+        yield _org(f"{top}-AMR", f"{province_name}市场监督管理局", "provincial", top, None)
+        counties = [r for r in regions_within(top) if r.name != "市辖区"]
+        with_counties = {county.code[:4] + "00" for county in counties}
+        # Municipalities' "市辖区" and provinces' "省直辖县级行政单位" are groupings, not cities
+        # with a bureau: their counties report to the province bureau directly.
+        cities = {
+            city.code: city.name
+            for city in regions_within(top, "city")
+            if city.code in with_counties and city.name not in ("市辖区", "县")
+            and "直辖" not in city.name
+        }  # fmt: skip
+        for code, name in cities.items():
+            yield _org(f"{code}-AMR", f"{name}市场监督管理局", "city", code, f"{top}-AMR")
+        for county in counties:
+            city_code = county.code[:4] + "00"
+            parent = f"{city_code}-AMR" if city_code in cities else f"{top}-AMR"
+            bureau = f"{cities.get(city_code, province_name)}{county.name}市场监督管理局"
+            yield _org(f"{county.code}-AMR", bureau, "county", county.code, parent)
+            for number, numeral in enumerate("一二三四五", start=1):
+                station = f"{county.name}市场监督管理局第{numeral}市场监管所"
+                code = f"{county.code}-{number:02d}"
+                yield _org(code, station, "station", county.code, f"{county.code}-AMR")
+
 
 def push_demo(gateway: str, token: str, demo: DemoProvince) -> dict[str, int]:
-    """Push the demo subjects, then their risk classes, in batches, with a progress bar; the
-    summed counts of the subjects, and how many classes were taken and refused."""
+    """Import the demo orgs, then push the subjects and their risk classes in batches, with a
+    progress bar; the summed counts of the subjects, how many classes were taken and refused,
+    and how many orgs and inspectors the registry holds."""
     headers = {"Authorization": f"Bearer {token}", "content-type": "application/x-ndjson"}
     with httpx.Client(base_url=gateway, timeout=300) as client, Progress() as progress:
+        # Subjects and inspectors name their stations and bureaus by these orgs' codes.
+        orgs = list(demo.org_rows())
+        task = progress.add_task("demo organisations (组织机构)", total=len(orgs))
+        org_report = _import_sheet(client, token, "/api/v1/registry/orgs:import", orgs)
+        progress.advance(task, len(orgs))
         task = progress.add_task("demo subjects (检查对象)", total=demo.subjects)
         totals = _push_batches(
             client, headers, "/api/v1/registry/subjects:bulk", demo.subject_rows(), progress, task
@@ -168,6 +203,7 @@ def push_demo(gateway: str, token: str, demo: DemoProvince) -> dict[str, int]:
             report = _import_inspectors(client, token, demo)
             totals["inspectors"] = report["created"] + report["updated"] + report["unchanged"]
             progress.advance(task, demo.inspectors)
+    totals["orgs"] = org_report["created"] + org_report["updated"] + org_report["unchanged"]
     return totals
 
 
@@ -206,6 +242,31 @@ def _import_inspectors(client: httpx.Client, token: str, demo: DemoProvince) -> 
     answer.raise_for_status()
     report: dict[str, int] = answer.json()
     return report
+
+
+def _import_sheet(
+    client: httpx.Client, token: str, path: str, rows: list[dict[str, str]]
+) -> dict[str, int]:
+    """One CSV sheet, all or nothing: a demo row the registry refuses is a bug of the demo."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    answer = client.post(
+        path,
+        content=text.getvalue().encode(),
+        headers={"Authorization": f"Bearer {token}", "content-type": "text/csv"},
+    )
+    answer.raise_for_status()
+    report: dict[str, int] = answer.json()
+    return report
+
+
+def _org(code: str, name: str, level: str, region: str, parent: str | None) -> dict[str, str]:
+    # Every bureau is its own head office (局机关); stations never are.
+    is_hq = "false" if level == "station" else "true"
+    return {"code": code, "name": name, "level": level, "region_code": region,
+            "parent_code": parent or "", "is_hq": is_hq}  # fmt: skip
 
 
 def _weighted(rng: random.Random, values: list[Any], weights: list[int]) -> Any:

@@ -12,3 +12,14 @@ class Settings(DatabaseSettings):
         default=512 * 1024 * 1024,
         description="MAX_PUSH_BYTES — largest bulk push body accepted (413 above it)",
     )
+    items_check_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="ITEMS_CHECK_SECONDS — how often the worker compares the items in force with "
+        "the index (a published list or a version taking effect starts a re-classification)",
+    )
+    fold_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="FOLD_SECONDS — how often the worker folds population-count deltas",
+    )

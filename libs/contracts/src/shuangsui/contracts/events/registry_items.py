@@ -21,12 +21,18 @@ Level = Literal["national", "provincial"]
 
 
 class SubjectCriteria(BaseModel):
-    """Which subjects an item applies to (检查对象); tag expressions come later."""
+    """Which subjects an item applies to: a type it names and, for every tag dimension it
+    names, one of its tags (检查对象, 适用标签)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     subject_types: list[Literal["enterprise", "individual", "cooperative", "other"]] = Field(
         description="Subject types the item applies to, as subjects are pushed (检查对象)."
+    )
+    subject_tags: list[str] = Field(
+        default_factory=list,
+        description="Tags such as `format:餐饮服务`; within a dimension any, every dimension named "
+        "must match (适用标签). Empty: the types alone decide.",
     )
 
 

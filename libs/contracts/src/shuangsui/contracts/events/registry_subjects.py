@@ -6,24 +6,23 @@ from datetime import date
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from shuangsui.contracts.events.base import EventPayload
 
-__all__ = ["RiskClassChanged", "SubjectUpserted"]
+__all__ = ["RiskClassChanged", "SubjectTags", "SubjectUpserted", "TagsChanged"]
 
 
 class SubjectUpserted(EventPayload):
     """A subject was created or its registered content changed (DOMAIN.md §3.1).
 
     Carries what other contexts select and visit by; personal data (the legal representative)
-    stays in the registry. Tags and applicable items are filled once the tagging rules and the
-    item index exist; until then they are empty.
+    stays in the registry. Tags and applicable items are those of classification number
+    `classification`; a later `registry.subject.tags_changed.v1` with a higher number replaces
+    them.
     """
 
     event_type: ClassVar[str] = "registry.subject.upserted.v1"
-    # Shaped in the registry's first slice; released with the item index (issue 4).
-    released: ClassVar[bool] = False
 
     subject_id: UUID = Field(description="Stable id of the subject (检查对象编号)")
     uscc: str = Field(description="Unified social credit code (统一社会信用代码)")
@@ -42,6 +41,9 @@ class SubjectUpserted(EventPayload):
     applicable_item_ids: list[UUID] = Field(
         description="Items whose scope it falls in (适用抽查事项)"
     )
+    classification: int = Field(
+        ge=0, description="The classification (tag rules + items in force) they come from"
+    )
     version: int = Field(ge=1, description="Directory version of this subject (版本)")
     source: str = Field(description="The system that pushed the change (数据来源)")
     source_updated_at: AwareDatetime = Field(description="The change's time at its source")
@@ -51,7 +53,6 @@ class RiskClassChanged(EventPayload):
     """The classification system changed a subject's credit risk class (信用风险分类变更)."""
 
     event_type: ClassVar[str] = "registry.subject.risk_class_changed.v1"
-    released: ClassVar[bool] = False
 
     subject_id: UUID = Field(description="检查对象编号")
     uscc: str = Field(description="统一社会信用代码")
@@ -60,3 +61,23 @@ class RiskClassChanged(EventPayload):
     new_class: str = Field(description="A–D (新分类)")
     source: str = Field(description="The classification system (来源)")
     as_of: AwareDatetime = Field(description="When the classifier decided it")
+
+
+class SubjectTags(BaseModel):
+    subject_id: UUID = Field(description="检查对象编号")
+    uscc: str = Field(description="统一社会信用代码")
+    tags: dict[str, list[str]] = Field(description="业态/品类/载体/规模 tags by dimension (标签)")
+    applicable_item_ids: list[UUID] = Field(description="适用抽查事项")
+
+
+class TagsChanged(EventPayload):
+    """A change of the tag rules or of the items in force re-classified subjects (标签变更).
+
+    Sent in batches of up to a few thousand subjects, so a rule change does not cost one full
+    upsert event per subject. Only subjects whose tags or items changed are listed."""
+
+    event_type: ClassVar[str] = "registry.subject.tags_changed.v1"
+
+    classification: int = Field(ge=1, description="The classification they now carry")
+    rules_version: int = Field(ge=0, description="Version of the tag rules (标签规则版本)")
+    changes: list[SubjectTags] = Field(description="Each re-tagged subject's tags and items")

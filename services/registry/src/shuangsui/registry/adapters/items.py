@@ -68,6 +68,7 @@ check_items = sa.Table(
     sa.Column("power_list_code", sa.Text),
     sa.Column("min_ratio", sa.Numeric(6, 5)),
     sa.Column("status", sa.Text, nullable=False),
+    sa.Column("subject_tags", JSONB, nullable=False, server_default="[]"),  # migration 0007
 )
 
 work_guides = sa.Table(
@@ -193,6 +194,7 @@ def _item_of(row: Any) -> CheckItem:
             power_list_code=row.power_list_code,
             min_ratio=None if ratio is None else Decimal(ratio).normalize(),
             status=ItemStatus(row.status),
+            subject_tags=tuple(row.subject_tags),
         ),
     )
 
@@ -218,6 +220,7 @@ def _item_values(list_id: UUID, item: CheckItem) -> dict[str, Any]:
         "power_list_code": c.power_list_code,
         "min_ratio": c.min_ratio,
         "status": c.status.value,
+        "subject_tags": list(c.subject_tags),
     }
 
 

@@ -7,54 +7,75 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shuangsui.registry.adapters.subjects import subjects
+from shuangsui.registry.adapters.subjects import placement_of, subjects
+from shuangsui.registry.domain.population import Placement
 from shuangsui.registry.domain.risk_classes import ClassChange, RiskClass, StoredClass
 
-
-def risk_class_columns() -> list[sa.Column[Any]]:
-    """Also used by migration 0005; freeze a copy there before changing these."""
-    return [
-        sa.Column("uscc", sa.String(18), primary_key=True),
-        sa.Column("domain", sa.String(40), primary_key=True),
-        sa.Column("risk_class", sa.String(1), nullable=False),
-        sa.Column("source", sa.Text, nullable=False),
-        sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    ]
-
-
-def risk_class_history_columns() -> list[sa.Column[Any]]:
-    return [
-        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-        sa.Column("uscc", sa.String(18), nullable=False, index=True),
-        sa.Column("domain", sa.String(40), nullable=False),
-        sa.Column("old_class", sa.String(1)),
-        sa.Column("new_class", sa.String(1), nullable=False),
-        sa.Column("source", sa.Text, nullable=False),
-        sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("actor", sa.Text, nullable=False),
-    ]
-
-
 metadata = sa.MetaData()
-risk_classes = sa.Table("subject_risk_classes", metadata, *risk_class_columns())
-risk_class_history = sa.Table("risk_class_history", metadata, *risk_class_history_columns())
+
+# Migration 0005 made these tables.
+risk_classes = sa.Table(
+    "subject_risk_classes",
+    metadata,
+    sa.Column("uscc", sa.String(18), primary_key=True),
+    sa.Column("domain", sa.String(40), primary_key=True),
+    sa.Column("risk_class", sa.String(1), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+risk_class_history = sa.Table(
+    "risk_class_history",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("uscc", sa.String(18), nullable=False, index=True),
+    sa.Column("domain", sa.String(40), nullable=False),
+    sa.Column("old_class", sa.String(1)),
+    sa.Column("new_class", sa.String(1), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+)
 
 
 async def subjects_by_uscc(
     session: AsyncSession, usccs: Sequence[str]
-) -> dict[str, tuple[Any, str]]:
-    """subject_id and region_code of the subjects that exist."""
+) -> dict[str, tuple[Any, Placement]]:
+    """subject_id and count placement of the subjects that exist, locked against a concurrent
+    push or re-classification moving them while their class changes."""
     rows = await session.execute(
-        sa.select(subjects.c.uscc, subjects.c.subject_id, subjects.c.region_code).where(
-            subjects.c.uscc.in_(usccs)
+        sa.select(
+            subjects.c.uscc,
+            subjects.c.subject_id,
+            subjects.c.status,
+            subjects.c.region_code,
+            subjects.c.tags,
+            subjects.c.item_keys,
+        )
+        .where(subjects.c.uscc == sa.any_(sa.bindparam("usccs", list(usccs), ARRAY(sa.String))))
+        .with_for_update(key_share=True)
+    )
+    return {
+        r.uscc: (r.subject_id, placement_of(r.status, r.region_code, r.tags, r.item_keys))
+        for r in rows
+    }
+
+
+async def classes_by_uscc(session: AsyncSession, usccs: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Every class each subject holds, by domain."""
+    rows = await session.execute(
+        sa.select(risk_classes.c.uscc, risk_classes.c.domain, risk_classes.c.risk_class).where(
+            risk_classes.c.uscc == sa.any_(sa.bindparam("usccs", list(usccs), ARRAY(sa.String)))
         )
     )
-    return {r.uscc: (r.subject_id, r.region_code) for r in rows}
+    held: dict[str, dict[str, str]] = {}
+    for r in rows:
+        held.setdefault(r.uscc, {})[r.domain] = r.risk_class
+    return held
 
 
 async def stored_classes(session: AsyncSession, usccs: Sequence[str]) -> dict[str, StoredClass]:

@@ -17,54 +17,56 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shuangsui.contracts.regions import scope_prefix
 from shuangsui.kernel.scope import RegionScope
-from shuangsui.registry.domain.subjects import Change, Stored, Subject
-
-
-def subject_columns() -> list[sa.Column[Any]]:
-    """Also used by migration 0002; freeze a copy there before changing these."""
-    return [
-        sa.Column("uscc", sa.String(18), primary_key=True),
-        sa.Column("subject_id", UUID(as_uuid=True), nullable=False, unique=True),
-        sa.Column("name", sa.Text, nullable=False),
-        sa.Column("subject_type", sa.Text, nullable=False),
-        sa.Column("status", sa.Text, nullable=False),
-        sa.Column("region_code", sa.String(6), nullable=False),
-        sa.Column("registered_address", sa.Text),
-        sa.Column("business_address", sa.Text),
-        sa.Column("legal_representative", sa.Text),
-        sa.Column("industry_code", sa.Text),
-        sa.Column("business_scope", sa.Text),
-        sa.Column("licences", JSONB, nullable=False),
-        sa.Column("online_shops", JSONB, nullable=False),
-        sa.Column("registered_capital_wan", sa.Numeric),
-        sa.Column("employee_band", sa.Text),
-        sa.Column("unit_code", sa.Text),
-        sa.Column("registered_on", sa.Date),
-        sa.Column("registration_no", sa.Text),
-        sa.Column("extra", JSONB, nullable=False),
-        sa.Column("source", sa.Text, nullable=False),
-        sa.Column("source_updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("content_hash", sa.String(64), nullable=False),
-        sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    ]
-
-
-def history_columns() -> list[sa.Column[Any]]:
-    return [
-        sa.Column("uscc", sa.String(18), primary_key=True),
-        sa.Column("version", sa.Integer, primary_key=True),
-        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("source", sa.Text, nullable=False),
-        sa.Column("source_updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("actor", sa.Text, nullable=False),
-        sa.Column("content", JSONB, nullable=False),
-    ]
-
+from shuangsui.registry.adapters.driver import asyncpg_connection
+from shuangsui.registry.domain.classification import Verdict
+from shuangsui.registry.domain.population import Placement
+from shuangsui.registry.domain.subjects import Change, Stored, Subject, SubjectStatus
 
 metadata = sa.MetaData()
-subjects = sa.Table("subjects", metadata, *subject_columns())
-subject_history = sa.Table("subject_history", metadata, *history_columns())
+
+# Migrations 0002 (content) and 0007 (classification) made these tables.
+subjects = sa.Table(
+    "subjects",
+    metadata,
+    sa.Column("uscc", sa.String(18), primary_key=True),
+    sa.Column("subject_id", UUID(as_uuid=True), nullable=False, unique=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("subject_type", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("region_code", sa.String(6), nullable=False),
+    sa.Column("registered_address", sa.Text),
+    sa.Column("business_address", sa.Text),
+    sa.Column("legal_representative", sa.Text),
+    sa.Column("industry_code", sa.Text),
+    sa.Column("business_scope", sa.Text),
+    sa.Column("licences", JSONB, nullable=False),
+    sa.Column("online_shops", JSONB, nullable=False),
+    sa.Column("registered_capital_wan", sa.Numeric),
+    sa.Column("employee_band", sa.Text),
+    sa.Column("unit_code", sa.Text),
+    sa.Column("registered_on", sa.Date),
+    sa.Column("registration_no", sa.Text),
+    sa.Column("extra", JSONB, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("source_updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("tags", ARRAY(sa.Text), nullable=False),
+    sa.Column("item_keys", ARRAY(sa.Integer), nullable=False),
+    sa.Column("classification", sa.Integer, nullable=False),
+)
+subject_history = sa.Table(
+    "subject_history",
+    metadata,
+    sa.Column("uscc", sa.String(18), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("source_updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("content", JSONB, nullable=False),
+)
 
 _JSON = json.JSONEncoder(ensure_ascii=False, default=str)
 _STAGE_COLUMNS = [c.name for c in subjects.columns]
@@ -77,36 +79,74 @@ RETURNING uscc, subject_id
 """  # noqa: S608 - column names are ours, never input
 
 
-async def stored_versions(session: AsyncSession, usccs: Sequence[str]) -> dict[str, Stored]:
+@dataclass(frozen=True)
+class StoredSubject:
+    """What a push needs of a stored subject: its version, and where the counts place it."""
+
+    stored: Stored
+    placement: Placement
+
+
+async def stored_versions(session: AsyncSession, usccs: Sequence[str]) -> dict[str, StoredSubject]:
     rows = await session.execute(
         sa.select(
             subjects.c.uscc,
             subjects.c.source_updated_at,
             subjects.c.content_hash,
             subjects.c.version,
+            subjects.c.status,
+            subjects.c.region_code,
+            subjects.c.tags,
+            subjects.c.item_keys,
         )
         # One array parameter, not one bind parameter per USCC (5,000 per chunk).
         .where(subjects.c.uscc == sa.any_(sa.bindparam("usccs", list(usccs), ARRAY(sa.String))))
         # Locked until commit: a concurrent push of the same subject waits, then sees our version.
         .with_for_update()
     )
-    return {r.uscc: Stored(r.source_updated_at, r.content_hash, r.version) for r in rows}
+    return {
+        r.uscc: StoredSubject(
+            Stored(r.source_updated_at, r.content_hash, r.version),
+            placement_of(r.status, r.region_code, r.tags, r.item_keys),
+        )
+        for r in rows
+    }
+
+
+def placement_of(
+    status: str, region_code: str, tags: Sequence[str], item_keys: Sequence[int]
+) -> Placement:
+    return Placement(status == SubjectStatus.active, region_code, tuple(tags), tuple(item_keys))
 
 
 async def apply_changes(
-    session: AsyncSession, changes: Sequence[Change], actor: str, now: datetime
+    session: AsyncSession,
+    changes: Sequence[Change],
+    verdicts: Sequence[Verdict],
+    classification: int,
+    actor: str,
+    now: datetime,
 ) -> dict[str, uuid.UUID]:
     """Write created/updated subjects and their history; returns each one's subject_id."""
     if not changes:
         return {}
-    driver = await _driver(session)
+    driver = await asyncpg_connection(session)
     await driver.execute(
         "CREATE TEMP TABLE IF NOT EXISTS subject_stage (LIKE subjects) ON COMMIT DELETE ROWS"
     )
     await driver.execute("TRUNCATE subject_stage")
     await driver.copy_records_to_table(
         "subject_stage",
-        records=list(map(_stage_record, changes, repeat(now), _new_ids(len(changes)))),
+        records=list(
+            map(
+                _stage_record,
+                changes,
+                repeat(now),
+                _new_ids(len(changes)),
+                verdicts,
+                repeat(classification),
+            )
+        ),
         columns=_STAGE_COLUMNS,
     )
     ids = {r["uscc"]: r["subject_id"] for r in await driver.fetch(_MERGE)}
@@ -129,7 +169,13 @@ async def apply_changes(
     return ids
 
 
-def _stage_record(change: Change, now: datetime, subject_id: uuid.UUID) -> tuple[Any, ...]:
+def _stage_record(
+    change: Change,
+    now: datetime,
+    subject_id: uuid.UUID,
+    verdict: Verdict,
+    classification: int,
+) -> tuple[Any, ...]:
     """One row of `subject_stage`, in `_STAGE_COLUMNS` order (a test holds the two together)."""
     s: Subject = change.subject
     return (
@@ -157,6 +203,9 @@ def _stage_record(change: Change, now: datetime, subject_id: uuid.UUID) -> tuple
         s.content_hash,
         change.version,
         now,
+        list(verdict.tags),
+        list(verdict.item_keys),
+        classification,
     )
 
 
@@ -170,12 +219,6 @@ def _new_ids(count: int) -> list[uuid.UUID]:
     return [uuid.UUID(bytes=pool[i : i + 16], version=4) for i in range(0, 16 * count, 16)]
 
 
-async def _driver(session: AsyncSession) -> Any:
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection
-
-
 @dataclass(frozen=True)
 class SubjectFilters:
     region_code: str | None = None
@@ -183,6 +226,8 @@ class SubjectFilters:
     status: str | None = None
     industry_code: str | None = None
     unit_code: str | None = None
+    tags: tuple[str, ...] = ()  # format:餐饮服务 …; any within a dimension, all dimensions
+    item_key: int | None = None  # the item's number in the index (事项-对象)
 
 
 async def read_subject(session: AsyncSession, uscc: str) -> dict[str, Any] | None:
@@ -201,7 +246,18 @@ def filter_clauses(scope: RegionScope, filters: SubjectFilters) -> list[Any]:
             clauses.append(subjects.c[name] == value)
     if filters.industry_code:
         clauses.append(subjects.c.industry_code.startswith(filters.industry_code, autoescape=True))
+    if filters.item_key is not None:
+        clauses.append(subjects.c.item_keys.contains([filters.item_key]))
+    clauses.extend(tag_clauses(subjects.c.tags, filters.tags))
     return clauses
+
+
+def tag_clauses(column: Any, tags: Sequence[str]) -> list[Any]:
+    """Tags within one dimension are alternatives; every dimension named must match."""
+    groups: dict[str, list[str]] = {}
+    for tag in tags:
+        groups.setdefault(tag.partition(":")[0], []).append(tag)
+    return [column.overlap(group) for _, group in sorted(groups.items())]
 
 
 async def find_subjects(

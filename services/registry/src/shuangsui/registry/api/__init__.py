@@ -2,12 +2,22 @@
 
 from fastapi import APIRouter
 
-from shuangsui.registry.api import inspectors, institutions, items, probes, subjects
+from shuangsui.registry.api import (
+    inspectors,
+    institutions,
+    items,
+    orgs,
+    probes,
+    subjects,
+    tag_rules,
+)
 
 ROUTERS: list[APIRouter] = [
     probes.router,
     subjects.router,
+    tag_rules.router,
     inspectors.router,
     institutions.router,
     items.router,
+    orgs.router,
 ]

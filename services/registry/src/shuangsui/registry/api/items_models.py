@@ -36,6 +36,7 @@ ITEM_EXAMPLE: dict[str, Any] = {
     "legal_basis": ["《中华人民共和国食品安全法》第一百一十条"],
     "content": "生产环境条件、进货查验、生产过程控制、出厂检验",
     "subject_types": ["enterprise"],
+    "subject_tags": ["format:食品生产"],
     "allowed_methods": ["on_site", "documentary"],
     "iplus_item_code": "11330000000001",
     "implementation_codes": ["11330000002482150A1"],
@@ -58,6 +59,12 @@ class ItemIn(BaseModel):
     legal_basis: list[str] = Field(min_length=1, description="检查依据")
     content: str = Field(default="", max_length=5000, description="检查内容")
     subject_types: list[SubjectType] = Field(min_length=1, description="检查对象")
+    subject_tags: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="适用标签: the subjects also carry, in each dimension named, at least one of "
+        "these tags (`format:` 业态, `category:` 品类, `carrier:` 载体, `scale:` 规模)",
+    )
     allowed_methods: list[Method] = Field(min_length=1, description="检查方式")
     iplus_item_code: str = Field(
         pattern=IPLUS_PATTERN, description="监管事项目录编码 (互联网+监管, 14 digits)"
@@ -87,6 +94,7 @@ class ItemIn(BaseModel):
             power_list_code=(self.power_list_code or "").strip() or None,
             min_ratio=self.min_ratio,
             status=self.status,
+            subject_tags=tuple(dict.fromkeys(t.strip() for t in self.subject_tags)),
         )
 
 
@@ -103,6 +111,7 @@ class ItemOut(BaseModel):
     legal_basis: list[str]
     content: str
     subject_types: list[SubjectType]
+    subject_tags: list[str] = Field(description="适用标签")
     allowed_methods: list[Method]
     iplus_item_code: str
     implementation_codes: list[str]
@@ -126,6 +135,7 @@ class ItemOut(BaseModel):
             legal_basis=list(c.legal_basis),
             content=c.content,
             subject_types=list(c.subject_types),
+            subject_tags=list(c.subject_tags),
             allowed_methods=list(c.allowed_methods),
             iplus_item_code=c.iplus_item_code,
             implementation_codes=list(c.implementation_codes),

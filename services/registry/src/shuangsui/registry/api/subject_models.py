@@ -154,6 +154,15 @@ class SubjectSummaryOut(BaseModel):
     region_code: str = Field(description="行政区划代码")
     unit_code: str | None = Field(description="监管所")
     industry_code: str | None = Field(description="行业代码")
+    tags: dict[str, list[str]] = Field(
+        description="Automatic tags by dimension: format 业态, category 品类, carrier 载体, "
+        "scale 规模 (标签)",
+        examples=[{"format": ["餐饮服务"], "category": ["食品"], "carrier": ["实体"], "scale": []}],
+    )
+    applicable_item_ids: list[UUID] = Field(
+        description="Items in force whose scope it falls in (适用抽查事项)"
+    )
+    classification: int = Field(description="The classification its tags and items come from")
     version: int
 
 
@@ -215,4 +224,12 @@ class PopulationOut(BaseModel):
     by_risk_class: dict[str, int] = Field(
         description="By credit risk class A–D and `unclassified` · 按信用风险分类",
         examples=[{"A": 1200, "B": 8400, "C": 2100, "D": 300, "unclassified": 950}],
+    )
+    method: str = Field(
+        description="`index`: from the counts kept per item (item + region + tags); `scan`: "
+        "counted over the directory (any other filter) · 计数方式"
+    )
+    classification: int = Field(description="Current classification number (分类版本)")
+    reclassifying: bool = Field(
+        description="A re-classification pass is under way; tags and items may still move"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -37,6 +38,7 @@ from shuangsui.registry.api.subject_models import (
 )
 from shuangsui.registry.api.uploads import media_type_of, spool_body
 from shuangsui.registry.domain.subjects import PushMode
+from shuangsui.registry.domain.tags import parse_tag
 from shuangsui.registry.service.push import PushReport, Row, rows_of
 from shuangsui.registry.service.risk_classes import push_risk_classes
 from shuangsui.registry.service.subjects import (
@@ -55,6 +57,10 @@ READERS = (
     Role.provincial_admin, Role.department_admin, Role.station_staff, Role.inspector,
     Role.reviewer, Role.auditor, Role.partner_admin,
 )  # fmt: skip
+TAG_FILTER = (
+    "Tags such as `format:餐饮服务` (repeat the parameter for more): tags of one dimension are "
+    "alternatives, every dimension named must match · 标签"
+)
 # Personal data of legal representatives: only for those who act on the subject.
 SEES_PERSONAL_DATA = {
     Role.national_admin, Role.provincial_admin, Role.department_admin, Role.station_staff,
@@ -202,13 +208,17 @@ async def list_(
     status: str | None = Query(None, description="active / cancelled / revoked / suspended"),
     industry_code: str | None = Query(None, description="GB/T 4754 prefix, e.g. C13"),
     unit_code: str | None = Query(None, description="Supervising station (所)"),
+    tag: list[str] = Query([], description=TAG_FILTER),
+    item_id: UUID | None = Query(None, description="Only subjects within this item's scope"),
     page: PageRequest = Depends(page_request),
     uow: UnitOfWork = Depends(unit_of_work),
     _by: Principal = Depends(require(*READERS)),
     scope: RegionScope = Depends(region_scope),
 ) -> Page[SubjectSummaryOut]:
-    filters = SubjectFilters(region_code, subject_type, status, industry_code, unit_code)
-    rows, cursor = await list_subjects(uow, scope, filters, page)
+    filters = SubjectFilters(
+        region_code, subject_type, status, industry_code, unit_code, tags=tag_filter(tag)
+    )
+    rows, cursor = await list_subjects(uow, scope, filters, page, item_id)
     return Page(items=[SubjectSummaryOut.model_validate(r) for r in rows], next_cursor=cursor)
 
 
@@ -218,7 +228,10 @@ async def list_(
     response_model=PopulationOut,
     summary="检查对象数量 · Count a draw's population",
     description="How many subjects within your region match the filters, by credit risk class "
-    "in `domain` (`unclassified` when the classifier has none). Planning sizes batches with it.",
+    "in `domain` (`unclassified` when the classifier has none). Planning sizes batches with it. "
+    "With `item_id` (and only `region_code`, `tag` and the default status) the counts kept per "
+    "item answer in milliseconds (`method: index`); other filters count over the directory "
+    "(`method: scan`).",
 )
 async def population(
     region_code: str | None = Query(None, description="A region within yours (行政区划)"),
@@ -231,13 +244,37 @@ async def population(
     domain: str = Query(
         "general", description="Risk-class domain: general or a field such as food"
     ),
+    item_id: UUID | None = Query(None, description="An item in force (抽查事项)"),
+    tag: list[str] = Query([], description=TAG_FILTER),
     uow: UnitOfWork = Depends(unit_of_work),
     _by: Principal = Depends(require(*READERS)),
     scope: RegionScope = Depends(region_scope),
 ) -> PopulationOut:
-    filters = SubjectFilters(region_code, subject_type, status, industry_code, unit_code)
-    by_class = await population_count(uow, scope, filters, domain)
-    return PopulationOut(total=sum(by_class.values()), by_risk_class=by_class)
+    filters = SubjectFilters(
+        region_code, subject_type, status, industry_code, unit_code, tags=tag_filter(tag)
+    )
+    found = await population_count(uow, scope, filters, domain, item_id)
+    return PopulationOut(
+        total=sum(found.by_risk_class.values()),
+        by_risk_class=found.by_risk_class,
+        method=found.method,
+        classification=found.classification,
+        reclassifying=found.reclassifying,
+    )
+
+
+def tag_filter(tags: list[str]) -> tuple[str, ...]:
+    wrong = [t for t in tags if parse_tag(t) != t]
+    if wrong:
+        raise Problem(
+            VALIDATION,
+            "tags are written dimension:value",
+            errors=[
+                FieldError("tag", f"{t}: expected format|category|carrier|scale:value")
+                for t in wrong
+            ],
+        )
+    return tuple(tags)
 
 
 @router.get(

@@ -25,6 +25,7 @@ from shuangsui.contracts.uscc import is_valid_uscc
 # Items name subject types in the same vocabulary subjects are pushed with, so an item's scope
 # can be matched against the directory.
 from shuangsui.registry.domain.subjects import SubjectType as SubjectType
+from shuangsui.registry.domain.tags import parse_tag
 
 NATIONAL_FAMILY = "national"
 
@@ -114,6 +115,9 @@ class ItemContent:
     power_list_code: str | None = None  # 权责清单编码
     min_ratio: Decimal | None = None  # 最低抽查比例, a fraction in (0, 1]
     status: ItemStatus = ItemStatus.active
+    # 适用标签: narrows the subject types to subjects carrying, in every dimension named here,
+    # at least one of these tags (e.g. format:餐饮服务). Empty: the types alone decide.
+    subject_tags: tuple[str, ...] = ()
 
     def problems(self) -> list[tuple[str, str]]:
         """Every broken field rule as (field, reason); empty when the item is valid."""
@@ -139,6 +143,12 @@ class ItemContent:
             problem = implementation_code_problem(code)
             if problem:
                 found.append(("implementation_codes", f"{code}: {problem}"))
+                break
+        for tag in self.subject_tags:
+            if parse_tag(tag) != tag:
+                found.append(
+                    ("subject_tags", f"{tag}: write dimension:value, e.g. format:餐饮服务")
+                )
                 break
         if self.min_ratio is not None and not (0 < self.min_ratio <= 1):
             found.append(("min_ratio", "must be a fraction greater than 0 and at most 1"))

@@ -48,6 +48,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("权责清单编码", "power_list_code", False),
     Column("监管事项目录编码", "iplus_item_code", True),
     Column("检查实施清单编码", "implementation_codes", False),
+    Column("适用标签", "subject_tags", False),
     Column("状态", "status", False),
 )
 # Written on export only: tells a reader of a provincial list which rows the province adopted.
@@ -204,6 +205,7 @@ def read_row(row: int, cells: Mapping[str, str]) -> ItemContent | list[RowError]
         power_list_code=cell("power_list_code") or None,
         min_ratio=ratio,
         status=ItemStatus(status or "active"),
+        subject_tags=tuple(dict.fromkeys(_entries(cell("subject_tags"), _LIST_SEPARATORS))),
     )
     rule_errors = [
         RowError(row, field, HEADER_OF.get(field, field), reason)
@@ -252,6 +254,7 @@ def export_row(item: CheckItem) -> list[str]:
         c.power_list_code or "",
         c.iplus_item_code,
         "\n".join(c.implementation_codes),
+        "\n".join(c.subject_tags),
         STATUS_LABELS[c.status],
         ORIGIN_LABELS[item.origin],
     ]

@@ -68,7 +68,6 @@ class JusticeSyncReport(PushReport):
 
 
 Report = TypeVar("Report", bound=PushReport)
-Mode = PushMode  # the name the org import still uses; new code names PushMode
 
 
 def jurisdiction_of(by: Principal) -> Jurisdiction:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from shuangsui.contracts.events.registry_subjects import RiskClassChanged
@@ -10,7 +12,9 @@ from shuangsui.kernel.auth import Principal
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.envelope import Outgoing
+from shuangsui.registry.adapters.population import append_deltas
 from shuangsui.registry.adapters.risk_classes import apply_classes, stored_classes, subjects_by_uscc
+from shuangsui.registry.domain.population import CountKey, count_changes, nonzero
 from shuangsui.registry.domain.risk_classes import (
     Classification,
     plan_classifications,
@@ -35,7 +39,7 @@ async def push_risk_classes(
         usable = []
         for line, item in valid:
             found = known.get(item.uscc)
-            if found is None or not scope.allows(found[1]):
+            if found is None or not scope.allows(found[1].region_code):
                 report.reject([RowError(line, "uscc", "no such subject in your region", item.uscc)])
             else:
                 usable.append((line, item))
@@ -48,6 +52,17 @@ async def push_risk_classes(
             report.count(change.kind, change.line, change.classification.uscc)
         applying = [c for c in changes if c.applies]
         await apply_classes(uow.session, applying, by.sub, now)
+        counts: Counter[CountKey] = Counter()
+        for change in applying:
+            item = change.classification
+            placement = known[item.uscc][1]
+            before = {item.domain: change.previous.value} if change.previous else {}
+            count_changes(
+                replace(placement, classes=before),
+                replace(placement, classes={item.domain: item.risk_class.value}),
+                counts,
+            )
+        await append_deltas(uow.session, nonzero(counts))
         for change in applying:
             item = change.classification
             event = RiskClassChanged(

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from shuangsui.contracts.events.registry_subjects import SubjectUpserted
+from shuangsui.contracts.regions import scope_prefix
 from shuangsui.kernel.auth import Principal
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.pagination import PageRequest
 from shuangsui.kernel.problems import NOT_FOUND, Problem
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.envelope import Outgoing
-from shuangsui.registry.adapters.risk_classes import classes_of, count_population
+from shuangsui.registry.adapters.classification import (
+    item_ids_of,
+    item_key_of,
+    latest_classification,
+)
+from shuangsui.registry.adapters.population import append_deltas, count_rows
+from shuangsui.registry.adapters.risk_classes import classes_by_uscc, classes_of, count_population
 from shuangsui.registry.adapters.subjects import (
+    StoredSubject,
     SubjectFilters,
     apply_changes,
     filter_clauses,
@@ -23,24 +34,44 @@ from shuangsui.registry.adapters.subjects import (
     read_subject,
     stored_versions,
 )
+from shuangsui.registry.domain.classification import Classifier, Verdict
+from shuangsui.registry.domain.population import (
+    RISK_CLASSES,
+    CountKey,
+    Placement,
+    by_risk_class,
+    count_changes,
+    nonzero,
+)
 from shuangsui.registry.domain.subjects import (
     Change,
     DuplicateGuard,
     PushMode,
     Subject,
+    SubjectStatus,
     plan_changes,
     read_row,
 )
+from shuangsui.registry.domain.tags import TagInput, tags_by_dimension
+from shuangsui.registry.service.classification import current_classifier
 from shuangsui.registry.service.push import PushReport, Row, read_chunk, run_push
 
 
 async def push_subjects(
     uow: UnitOfWork, rows: AsyncIterator[Row], mode: PushMode, by: Principal
 ) -> PushReport:
-    """Apply pushed subjects: validate every row, skip stale and unchanged ones, record events."""
+    """Apply pushed subjects: validate every row, skip stale and unchanged ones, classify the
+    rest (tags, items), keep the population counts, record events."""
     now = datetime.now(UTC)
     scope = RegionScope.of(by)
     duplicates = DuplicateGuard()
+    classifiers: list[Classifier] = []  # taken at the first chunk, held for the whole push
+
+    async def apply(valid: list[tuple[int, Subject]], report: PushReport) -> None:
+        if not classifiers:
+            classifiers.append(await current_classifier(uow))
+        await _apply(uow, valid, classifiers[0], by, now, report)
+
     return await run_push(
         uow,
         rows,
@@ -48,29 +79,66 @@ async def push_subjects(
         validate=lambda chunk, report: read_chunk(
             chunk, report, lambda raw, line: read_row(raw, line, now, scope.prefix), duplicates
         ),
-        apply=lambda valid, report: _apply(uow, valid, by, now, report),
+        apply=apply,
     )
 
 
 async def _apply(
     uow: UnitOfWork,
     valid: list[tuple[int, Subject]],
+    classifier: Classifier,
     by: Principal,
     now: datetime,
     report: PushReport,
 ) -> None:
     stored = await stored_versions(uow.session, [subject.uscc for _, subject in valid])
-    changes = plan_changes(valid, stored)
+    changes = plan_changes(valid, {uscc: s.stored for uscc, s in stored.items()})
     for change in changes:
         report.count(change.kind, change.line, change.subject.uscc)
     applying = [change for change in changes if change.applies]
-    ids = await apply_changes(uow.session, applying, by.sub, now)
-    for change in applying:
-        event = upserted_event(change, ids[change.subject.uscc])
+    verdicts = [classifier.classify(TagInput.of(change.subject)) for change in applying]
+    ids = await apply_changes(uow.session, applying, verdicts, classifier.version, by.sub, now)
+    await _count(uow, applying, verdicts, stored)
+    for change, verdict in zip(applying, verdicts, strict=True):
+        event = upserted_event(change, ids[change.subject.uscc], verdict, classifier)
         uow.record(Outgoing(event, subject=str(event.subject_id), actor=by.sub))
 
 
-def upserted_event(change: Change, subject_id: Any) -> SubjectUpserted:
+async def _count(
+    uow: UnitOfWork,
+    applying: list[Change],
+    verdicts: list[Verdict],
+    stored: dict[str, StoredSubject],
+) -> None:
+    """Keep the population counts: each subject's old placement out, its new one in."""
+    moves = []
+    for change, verdict in zip(applying, verdicts, strict=True):
+        s = change.subject
+        after = Placement(
+            s.status is SubjectStatus.active, s.region_code, verdict.tags, verdict.item_keys
+        )
+        held = stored.get(s.uscc)
+        before = held.placement if held else None
+        if before != after:
+            moves.append((s.uscc, before, after))
+    if not moves:
+        return
+    # Only subjects already stored can hold risk classes.
+    classes = await classes_by_uscc(uow.session, [u for u, before, _ in moves if before])
+    counts: Counter[CountKey] = Counter()
+    for uscc, before, after in moves:
+        held_classes = classes.get(uscc, {})
+        count_changes(
+            replace(before, classes=held_classes) if before else None,
+            replace(after, classes=held_classes),
+            counts,
+        )
+    await append_deltas(uow.session, nonzero(counts))
+
+
+def upserted_event(
+    change: Change, subject_id: Any, verdict: Verdict, classifier: Classifier
+) -> SubjectUpserted:
     s = change.subject
     return SubjectUpserted(
         subject_id=subject_id,
@@ -84,8 +152,9 @@ def upserted_event(change: Change, subject_id: Any) -> SubjectUpserted:
         registered_address=s.registered_address,
         business_address=s.business_address,
         registered_on=s.registered_on,
-        tags={},
-        applicable_item_ids=[],
+        tags=tags_by_dimension(verdict.tags),
+        applicable_item_ids=classifier.item_ids(verdict.item_keys),
+        classification=classifier.version,
         version=change.version,
         source=s.source,
         source_updated_at=s.source_updated_at,
@@ -98,16 +167,34 @@ async def get_subject(uow: UnitOfWork, uscc: str, scope: RegionScope) -> dict[st
         if found is None or not scope.allows(found["region_code"]):
             raise Problem(NOT_FOUND, f"no subject {uscc} in your region")
         found["risk_classes"] = await classes_of(uow.session, uscc)
+        await _name_items(uow, [found])
     return found
 
 
 async def list_subjects(
-    uow: UnitOfWork, scope: RegionScope, filters: SubjectFilters, page: PageRequest
+    uow: UnitOfWork,
+    scope: RegionScope,
+    filters: SubjectFilters,
+    page: PageRequest,
+    item_id: UUID | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
+    """Subjects by USCC; with an item, those within its scope (how sampling streams a
+    population)."""
     after = str(page.after["uscc"]) if page.after and "uscc" in page.after else None
     async with uow:
+        if item_id is not None:
+            filters = replace(filters, item_key=await _item_key(uow, item_id))
         rows = await find_subjects(uow.session, scope, filters, after, page.limit + 1)
+        await _name_items(uow, rows)
     return page.page(rows, lambda row: {"uscc": row["uscc"]})
+
+
+async def _name_items(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
+    """Rows carry item numbers; readers get item ids, and tags grouped by dimension."""
+    ids = await item_ids_of(uow.session, (key for row in rows for key in row["item_keys"]))
+    for row in rows:
+        row["applicable_item_ids"] = [ids[key] for key in row.pop("item_keys") if key in ids]
+        row["tags"] = tags_by_dimension(row["tags"])
 
 
 async def subject_history(uow: UnitOfWork, uscc: str, scope: RegionScope) -> list[dict[str, Any]]:
@@ -116,10 +203,63 @@ async def subject_history(uow: UnitOfWork, uscc: str, scope: RegionScope) -> lis
         return await read_history(uow.session, uscc)
 
 
+@dataclass(frozen=True)
+class PopulationCount:
+    by_risk_class: dict[str, int]
+    method: str  # "index": from the kept counts; "scan": counted over the directory
+    classification: int
+    reclassifying: bool  # a pass is under way: tags and items may still move
+
+
 async def population_count(
-    uow: UnitOfWork, scope: RegionScope, filters: SubjectFilters, domain: str
-) -> dict[str, int]:
-    """How many subjects a draw of this scope would start from, by risk class (R11, R12)."""
+    uow: UnitOfWork,
+    scope: RegionScope,
+    filters: SubjectFilters,
+    domain: str,
+    item_id: UUID | None = None,
+) -> PopulationCount:
+    """How many subjects a draw of this scope would start from, by risk class (R11, R12, R15).
+
+    With an item and only region and tag filters on subjects in business, the kept counts
+    answer; any other filter counts over the directory."""
     async with uow:
-        by_class = await count_population(uow.session, filter_clauses(scope, filters), domain)
-    return {key: by_class.get(key, 0) for key in ("A", "B", "C", "D", "unclassified")}
+        latest = await latest_classification(uow.session)
+        if item_id is not None:
+            filters = replace(filters, item_key=await _item_key(uow, item_id))
+        if filters.item_key is not None and _index_answers(filters):
+            rows = await count_rows(
+                uow.session, scope, filters.item_key,
+                scope_prefix(filters.region_code) if filters.region_code else None,
+                filters.tags, domain,
+            )  # fmt: skip
+            by_class, method = by_risk_class(rows, domain), "index"
+        else:
+            found = await count_population(uow.session, filter_clauses(scope, filters), domain)
+            by_class = {key: found.get(key, 0) for key in (*RISK_CLASSES, "unclassified")}
+            method = "scan"
+    return PopulationCount(
+        by_class,
+        method,
+        classification=latest["version"] if latest else 0,
+        reclassifying=bool(latest and latest["status"] in ("pending", "running")),
+    )
+
+
+async def _item_key(uow: UnitOfWork, item_id: UUID) -> int:
+    key = await item_key_of(uow.session, item_id)
+    if key is None:
+        raise Problem(
+            NOT_FOUND,
+            f"item {item_id} is not among the items in force here; the index follows a newly "
+            "published list within a minute",
+        )
+    return key
+
+
+def _index_answers(filters: SubjectFilters) -> bool:
+    return (
+        filters.status == SubjectStatus.active.value
+        and not filters.subject_type
+        and not filters.industry_code
+        and not filters.unit_code
+    )

@@ -1,0 +1,181 @@
+"""Org directory tables (migration 0006) and the queries the use cases need.
+
+The hierarchy is walked in the database (recursive queries) so that a change reads only the
+orgs it can affect: the rows it names, their ancestors and their direct children.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy.dialects.postgresql import UUID as PgUuid
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shuangsui.registry.domain.orgs import Org, OrgChange, OrgLevel, OrgRecord, OrgStatus
+
+metadata = sa.MetaData()
+
+orgs = sa.Table(
+    "orgs",
+    metadata,
+    sa.Column("code", sa.Text, primary_key=True),
+    sa.Column("org_id", PgUuid(as_uuid=True), nullable=False, unique=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("level", sa.Text, nullable=False),
+    sa.Column("region_code", sa.String(6), nullable=False),
+    sa.Column("parent_code", sa.Text),
+    sa.Column("department_type", sa.Text, nullable=False),
+    sa.Column("is_hq", sa.Boolean, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+org_history = sa.Table(
+    "org_history",
+    metadata,
+    sa.Column("code", sa.Text, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("org_id", PgUuid(as_uuid=True), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("content", JSONB, nullable=False),
+)
+
+# Any constant works as long as nothing else in this database takes the same advisory lock.
+_ORG_WRITES_LOCK = 0x6F726773  # "orgs"
+_RECORD_COLUMNS = ("name", "level", "region_code", "parent_code", "department_type", "is_hq",
+                   "status")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OrgFilter:
+    """List filters; `region_prefix` comes from the verified token, never from the request."""
+
+    region_prefix: str
+    within: str | None = None  # the scope prefix of the requested region_code
+    level: str | None = None
+    parent_code: str | None = None
+    department_type: str | None = None
+    status: str | None = None
+
+
+def _org(row: Any) -> Org:
+    record = OrgRecord(
+        code=row.code, name=row.name, level=OrgLevel(row.level), region_code=row.region_code,
+        parent_code=row.parent_code, department_type=row.department_type, is_hq=row.is_hq,
+        status=OrgStatus(row.status),
+    )  # fmt: skip
+    return Org(row.org_id, record, row.version)
+
+
+def _codes(values: Iterable[str]) -> sa.BindParameter[list[str]]:
+    return sa.literal(sorted(set(values)), ARRAY(sa.Text))
+
+
+async def lock_for_writes(session: AsyncSession) -> None:
+    """Serialise org writes until commit. The hierarchy rules (no cycle, a parent above its
+    children) span many rows; row locks cannot cover rows that are about to be inserted, and
+    org changes are rare enough that one writer at a time costs nothing."""
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(_ORG_WRITES_LOCK)))
+
+
+async def surroundings(session: AsyncSession, records: Sequence[OrgRecord]) -> dict[str, Org]:
+    """The stored orgs a batch can affect: those it names (as rows or as parents), all their
+    ancestors (to find cycles) and the direct children of its rows (to keep them in place)."""
+    codes = {r.code for r in records}
+    named = codes | {r.parent_code for r in records if r.parent_code is not None}
+    if not named:
+        return {}
+    start = sa.select(orgs.c.code, orgs.c.parent_code).where(orgs.c.code == sa.any_(_codes(named)))
+    up = start.cte("up", recursive=True)
+    # UNION (not UNION ALL) stops the walk even if stored data ever held a cycle.
+    up = up.union(
+        sa.select(orgs.c.code, orgs.c.parent_code).join(up, orgs.c.code == up.c.parent_code)
+    )
+    query = sa.select(orgs).where(
+        sa.or_(orgs.c.code.in_(sa.select(up.c.code)), orgs.c.parent_code == sa.any_(_codes(codes)))
+    )
+    return {row.code: _org(row) for row in await session.execute(query)}
+
+
+def _content(record: OrgRecord) -> dict[str, Any]:
+    return {k: (v.value if isinstance(v, OrgLevel | OrgStatus) else v)
+            for k, v in asdict(record).items()}  # fmt: skip
+
+
+async def save_all(session: AsyncSession, changes: Sequence[OrgChange], actor: str) -> None:
+    """Upsert the changed orgs and add one history row per new version."""
+    applied = [c.org for c in changes if c.applies]
+    if not applied:
+        return
+    statement = insert(orgs)
+    updates = {name: statement.excluded[name] for name in (*_RECORD_COLUMNS, "version")}
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[orgs.c.code], set_={**updates, "updated_at": sa.func.now()}
+        ),
+        [{"org_id": o.org_id, "version": o.version, **_content(o.record)} for o in applied],
+    )
+    await session.execute(
+        sa.insert(org_history).values(changed_at=sa.func.now(), actor=actor),
+        [
+            {"code": o.record.code, "version": o.version, "org_id": o.org_id,
+             "content": _content(o.record)}
+            for o in applied
+        ],
+    )  # fmt: skip
+
+
+async def get(session: AsyncSession, code: str) -> Org | None:
+    row = (await session.execute(sa.select(orgs).where(orgs.c.code == code))).one_or_none()
+    return None if row is None else _org(row)
+
+
+async def search(
+    session: AsyncSession, where: OrgFilter, after: str | None, limit: int
+) -> list[Org]:
+    """Up to `limit` orgs in code order after `after` (keyset pagination)."""
+    c = orgs.c
+    clauses: list[sa.ColumnElement[bool]] = []
+    for prefix in (where.region_prefix, where.within):
+        if prefix:
+            clauses.append(c.region_code.startswith(prefix, autoescape=True))
+    for column, value in (
+        (c.level, where.level),
+        (c.parent_code, where.parent_code),
+        (c.department_type, where.department_type),
+        (c.status, where.status),
+    ):
+        if value is not None:
+            clauses.append(column == value)
+    if after is not None:
+        clauses.append(c.code > after)
+    query = sa.select(orgs).where(*clauses).order_by(c.code).limit(limit)
+    return [_org(row) for row in await session.execute(query)]
+
+
+async def subtree(
+    session: AsyncSession, code: str, region_prefix: str, include_closed: bool
+) -> list[Org]:
+    """The org `code` and every org below it, parents before children. A closed org is left out
+    with everything under it unless `include_closed` (the root is always included)."""
+    start = sa.select(orgs.c.code, sa.literal(0).label("depth")).where(orgs.c.code == code)
+    down = start.cte("down", recursive=True)
+    step = sa.select(orgs.c.code, (down.c.depth + 1).label("depth")).join(
+        down, orgs.c.parent_code == down.c.code
+    )
+    if not include_closed:
+        step = step.where(orgs.c.status == OrgStatus.active.value)
+    down = down.union(step)
+    query = (
+        sa.select(orgs)
+        .join(down, orgs.c.code == down.c.code)
+        .where(orgs.c.region_code.startswith(region_prefix, autoescape=True))
+        .order_by(down.c.depth, orgs.c.code)
+    )
+    return [_org(row) for row in await session.execute(query)]

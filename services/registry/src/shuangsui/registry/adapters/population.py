@@ -1,0 +1,98 @@
+"""Population counts per item (tables of migration 0007): folded counts plus pending deltas.
+
+Writers only ever append deltas, so concurrent pushes never wait on a shared counter row; the
+worker folds deltas into the counts now and then. A count reads both in one statement, so it is
+exact at every moment, folded or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shuangsui.kernel.scope import RegionScope
+from shuangsui.registry.adapters.driver import asyncpg_connection
+from shuangsui.registry.adapters.subjects import tag_clauses
+from shuangsui.registry.domain.population import ALL, CountKey
+
+metadata = sa.MetaData()
+
+
+def _key() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("item_key", sa.Integer, nullable=False),
+        sa.Column("region_code", sa.String(6), nullable=False),
+        sa.Column("tags", ARRAY(sa.Text), nullable=False),
+        sa.Column("domain", sa.String(40), nullable=False),
+        sa.Column("risk_class", sa.String(1), nullable=False),
+    ]
+
+
+population_counts = sa.Table(
+    "population_counts", metadata, *_key(), sa.Column("n", sa.BigInteger, nullable=False)
+)
+population_deltas = sa.Table(
+    "population_deltas", metadata, *_key(), sa.Column("n", sa.Integer, nullable=False)
+)
+_COLUMNS = ["item_key", "region_code", "tags", "domain", "risk_class", "n"]
+_KEY = ", ".join(_COLUMNS[:-1])
+# One statement: the deltas leave and land in the counts together. Rows that reach zero go.
+_FOLD = f"""
+WITH moved AS (DELETE FROM population_deltas RETURNING {_KEY}, n),
+summed AS (SELECT {_KEY}, sum(n) AS n FROM moved GROUP BY {_KEY})
+INSERT INTO population_counts ({_KEY}, n) SELECT {_KEY}, n FROM summed
+ON CONFLICT ({_KEY}) DO UPDATE SET n = population_counts.n + EXCLUDED.n
+"""  # noqa: S608 - column names are ours
+
+
+async def append_deltas(session: AsyncSession, changes: Sequence[tuple[CountKey, int]]) -> None:
+    if not changes:
+        return
+    driver = await asyncpg_connection(session)
+    await driver.copy_records_to_table(
+        "population_deltas",
+        records=[(*key[:2], list(key[2]), *key[3:], n) for key, n in changes],
+        columns=_COLUMNS,
+    )
+
+
+async def fold_deltas(session: AsyncSession) -> int:
+    """Fold every committed delta into the counts; returns how many deltas there were."""
+    pending = await session.scalar(sa.select(sa.func.count()).select_from(population_deltas))
+    if not pending:
+        return 0
+    await session.execute(sa.text(_FOLD))
+    await session.execute(sa.delete(population_counts).where(population_counts.c.n == 0))
+    return int(pending)
+
+
+async def count_rows(
+    session: AsyncSession,
+    scope: RegionScope,
+    item_key: int,
+    region_prefix: str | None,
+    tags: Sequence[str],
+    domain: str,
+) -> list[tuple[str, str, int]]:
+    """(domain, risk_class, n) summed over counts and pending deltas for the filters."""
+    parts = []
+    for table in (population_counts, population_deltas):
+        c = table.c
+        clauses = [
+            c.item_key == item_key,
+            c.domain.in_([ALL, domain]),
+            scope.filter(c.region_code),
+            *tag_clauses(c.tags, tags),
+        ]
+        if region_prefix:
+            clauses.append(c.region_code.startswith(region_prefix))
+        parts.append(sa.select(c.domain, c.risk_class, c.n).where(*clauses))
+    both = sa.union_all(*parts).subquery()
+    query = sa.select(both.c.domain, both.c.risk_class, sa.func.sum(both.c.n)).group_by(
+        both.c.domain, both.c.risk_class
+    )
+    return [(r[0], r[1], int(r[2])) for r in await session.execute(query)]

@@ -1,0 +1,198 @@
+"""HTTP: the org directory (组织机构) — upsert, import, read, list, and the tree below an org."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from shuangsui.kernel import problems as p
+from shuangsui.kernel.auth import Principal, Role, current_principal, require_scope
+from shuangsui.kernel.concurrency import etag_of
+from shuangsui.kernel.db import UnitOfWork
+from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
+from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.scope import RegionScope
+from shuangsui.messaging.platform import unit_of_work
+from shuangsui.registry.adapters.inspectors_sheets import CSV, XLSX
+from shuangsui.registry.adapters.orgs import OrgFilter
+from shuangsui.registry.api.org_models import OrgImportReportOut, OrgIn, OrgOut, OrgTreeOut
+from shuangsui.registry.api.uploads import media_type_of, read_body
+from shuangsui.registry.domain.orgs import OrgLevel, OrgStatus, read_record
+from shuangsui.registry.domain.subjects import PushMode
+from shuangsui.registry.service import orgs as use_cases
+
+router = APIRouter(prefix="/api/v1/registry", tags=["orgs · 组织机构"])
+
+PUSH_SCOPE = "registry:orgs:push"
+MAX_IMPORT_BYTES = 8 * 1024 * 1024  # a province's orgs are a few thousand rows, well under 1 MB
+WRITERS = require_scope(PUSH_SCOPE, Role.provincial_admin)  # national_admin always passes
+
+_CSV_EXAMPLE = (
+    "code,name,level,region_code,parent_code,department_type,is_hq\n"
+    "330106-AMR,杭州市西湖区市场监督管理局,county,330106,330100-AMR,market_supervision,true\n"
+    "330106-01,西湖区市场监督管理局第一市场监管所,station,330106,330106-AMR,market_supervision,false\n"
+)
+_SHEET_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        CSV: {"schema": {"type": "string"}, "example": _CSV_EXAMPLE},
+        XLSX: {"schema": {"type": "string", "format": "binary"}},
+    },
+}
+_PROBLEMS = {s: {"model": None, "description": d} for s, d in (
+    (404, "No such org in your region · 未找到"),
+    (409, "Idempotent request in flight · 冲突"), (412, "If-Match is stale · 版本已变"),
+    (413, "Body too large · 请求体过大"), (415, "Not CSV/XLSX · 内容类型不支持"),
+    (428, "If-Match missing · 缺少 If-Match"),
+)}  # fmt: skip
+_CODE = Path(description="Unit code · 单位编码", examples=["330106-01"], max_length=32)
+
+
+def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {c: _PROBLEMS[c] for c in codes}
+
+
+@router.put(
+    "/orgs/{code}",
+    operation_id="registry_orgs_upsert",
+    response_model=OrgOut,
+    summary="登记组织机构 · Create or replace an org",
+    description="Creates the org (201) or replaces its state (200). Replacing needs `If-Match` "
+    "with the ETag last read: 428 without it, 412 when stale; sending the stored state again "
+    "changes nothing and needs none. Rules: the region lies within yours and suits the level "
+    "(a city org has a city code …); a parent exists, is of a higher level and its region "
+    "contains the org's; a station's parent is a county bureau and a station is never `is_hq`; "
+    "no org becomes its own ancestor; an org that would leave a sub-org misplaced is refused. "
+    "Each change is announced as `registry.org.upserted.v1`. Integrators need the scope "
+    "`registry:orgs:push`.",
+    responses=_problems(412, 428),
+)
+async def upsert(
+    body: OrgIn,
+    response: Response,
+    code: str = _CODE,
+    if_match: str | None = Header(None, alias="If-Match", description="ETag last read · 版本标签"),
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(WRITERS),
+) -> OrgOut:
+    record, errors = read_record(body.cells(code), 1)
+    if record is None:
+        field_errors = [p.FieldError(e.field, e.reason) for e in errors]
+        raise p.Problem(p.VALIDATION, "the org is not valid", errors=field_errors)
+    org, created = await use_cases.upsert_org(uow, record, if_match, by)
+    response.status_code = 201 if created else 200
+    response.headers["ETag"] = etag_of(org.version)
+    return OrgOut.of(org)
+
+
+@router.post(
+    "/orgs:import",
+    operation_id="registry_orgs_import",
+    response_model=OrgImportReportOut,
+    summary="导入组织机构 · Import orgs",
+    description="A CSV (UTF-8 or GB18030) or XLSX sheet, one org per row, keyed by `code`. "
+    "Columns may use the English names or the Chinese headings (机构编码, 机构名称, 层级, "
+    "行政区划代码, 上级机构编码, 部门类型, 局机关, 状态); `level` also accepts 国家级 / 省级 / "
+    "市级 / 县级 / 所. A parent may appear before or after its children in the file. "
+    "`mode=atomic` (default) applies nothing if any row is invalid and answers 422 "
+    "`/problems/batch-rejected` with the row errors (line, field, reason); `mode=per_row` "
+    "applies the valid rows and reports the others. The answer is the report of every bulk "
+    "push, without `stale`; at most 1,000 errors are listed (`errors_truncated`). Send "
+    "`Idempotency-Key` to make a retry harmless. Integrators need the scope "
+    "`registry:orgs:push`.",
+    openapi_extra={"requestBody": _SHEET_BODY},
+    responses=_problems(409, 413, 415),
+)
+async def import_orgs(
+    request: Request,
+    mode: PushMode = Query(PushMode.atomic, description="atomic 整批生效 / per_row 逐行生效"),
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(WRITERS),
+    idempotency: IdempotencyKey = Depends(idempotency_key("registry_orgs_import")),
+) -> JSONResponse:
+    media_type = media_type_of(request, (CSV, XLSX))
+    body, digest = await read_body(request, MAX_IMPORT_BYTES)
+    fingerprint = {"media_type": media_type, "mode": mode.value, "sha256": digest}
+
+    async def run() -> OrgImportReportOut:
+        report = await use_cases.import_orgs(uow, media_type, body, mode, by)
+        return OrgImportReportOut.of(report)
+
+    return await idempotency.run(uow, by, fingerprint, run)
+
+
+@router.get(
+    "/orgs",
+    operation_id="registry_orgs_list",
+    response_model=Page[OrgOut],
+    summary="查询组织机构 · List orgs",
+    description="Orgs within the caller's region, in code order; the filters narrow it.",
+)
+async def list_orgs(
+    region_code: str | None = Query(
+        None, pattern=r"^[0-9]{6}$", description="Within this region · 行政区划代码, e.g. 330100"
+    ),
+    level: OrgLevel | None = Query(
+        None, description="national 国家级 / provincial 省级 / city 市级 / county 县级 / station 所"
+    ),
+    parent_code: str | None = Query(None, max_length=32, description="Parent · 上级机构编码"),
+    department_type: str | None = Query(None, max_length=40, description="部门类型"),
+    status: OrgStatus | None = Query(None, description="active / closed · 状态"),
+    page: PageRequest = Depends(page_request),
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(current_principal),
+) -> Page[OrgOut]:
+    where = OrgFilter(
+        region_prefix=RegionScope.of(by).prefix, within=use_cases.within_prefix(region_code),
+        level=level.value if level else None, parent_code=parent_code,
+        department_type=department_type, status=status.value if status else None,
+    )  # fmt: skip
+    after = page.after.get("code") if page.after is not None else None
+    if page.after is not None and not isinstance(after, str):
+        raise p.Problem(p.INVALID_CURSOR)
+    rows = await use_cases.list_orgs(uow, where, after, page.limit + 1)
+    items, cursor = page.page(rows, lambda o: {"code": o.record.code})
+    return Page[OrgOut](items=[OrgOut.of(o) for o in items], next_cursor=cursor)
+
+
+@router.get(
+    "/orgs/{code}",
+    operation_id="registry_orgs_get",
+    response_model=OrgOut,
+    summary="查看组织机构 · Get an org",
+    description="Answers with an `ETag`; send it as `If-Match` when replacing the org.",
+    responses=_problems(404),
+)
+async def get_org(
+    response: Response,
+    code: str = _CODE,
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(current_principal),
+) -> OrgOut:
+    org = await use_cases.get_org(uow, code, RegionScope.of(by))
+    response.headers["ETag"] = etag_of(org.version)
+    return OrgOut.of(org)
+
+
+@router.get(
+    "/orgs/{code}/tree",
+    operation_id="registry_orgs_tree",
+    response_model=OrgTreeOut,
+    summary="组织机构树 · An org and everything below it",
+    description="The org with its sub-orgs nested under `children`, all the way down: a county "
+    "bureau with its head office flag and its stations (市场监管所), which sampling's selection "
+    "modes draw from (bureau_wide 全局内随机, hq_and_stations 局机关与所随机, station_group "
+    "若干所内随机, single_station 单一所内随机). Closed orgs, and what is below them, are left "
+    "out unless `include_closed=true`.",
+    responses=_problems(404),
+)
+async def org_tree(
+    code: str = _CODE,
+    include_closed: bool = Query(False, description="Include closed orgs · 含已撤销机构"),
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(current_principal),
+) -> OrgTreeOut:
+    orgs = await use_cases.org_tree(uow, code, RegionScope.of(by), include_closed)
+    return OrgTreeOut.build(orgs)

@@ -1,0 +1,97 @@
+"""Which tags a subject carries and which items it falls under (事项-对象 对应): one verdict.
+
+A classification is numbered. Every time the tag rules or the items in force change, a new
+number is issued and every subject classified under an older one is classified again in the
+background; a push classifies what it writes under the current number. DOMAIN.md R2, R15.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from shuangsui.registry.domain.tags import TagInput, TagRules
+
+
+@dataclass(frozen=True)
+class ItemScope:
+    """Which subjects an item applies to: a subject type it names, and, for every tag
+    dimension the item names, at least one of the item's tags in that dimension."""
+
+    item_id: UUID
+    code: str
+    subject_types: frozenset[str]
+    subject_tags: frozenset[str] = frozenset()
+
+    @property
+    def tag_groups(self) -> tuple[frozenset[str], ...]:
+        by_dimension: dict[str, set[str]] = {}
+        for tag in self.subject_tags:
+            by_dimension.setdefault(tag.partition(":")[0], set()).add(tag)
+        return tuple(frozenset(group) for _, group in sorted(by_dimension.items()))
+
+    def covers(self, subject_type: str, tags: frozenset[str]) -> bool:
+        return subject_type in self.subject_types and all(
+            not group.isdisjoint(tags) for group in self.tag_groups
+        )
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "item_id": str(self.item_id),
+            "code": self.code,
+            "subject_types": sorted(self.subject_types),
+            "subject_tags": sorted(self.subject_tags),
+        }
+
+    @classmethod
+    def from_snapshot(cls, data: Mapping[str, Any]) -> ItemScope:
+        return cls(
+            item_id=UUID(str(data["item_id"])),
+            code=str(data["code"]),
+            subject_types=frozenset(data["subject_types"]),
+            subject_tags=frozenset(data.get("subject_tags", ())),
+        )
+
+
+def same_items(a: Iterable[ItemScope], b: Iterable[ItemScope]) -> bool:
+    return set(a) == set(b)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    tags: tuple[str, ...]
+    item_keys: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Classifier:
+    """Tag rules and item scopes under one classification number.
+
+    `item_keys` numbers each item (the small integers the subject rows and counts store)."""
+
+    version: int
+    rules: TagRules
+    items: tuple[ItemScope, ...] = ()
+    item_keys: Mapping[UUID, int] = field(default_factory=dict)
+
+    def classify(self, subject: TagInput) -> Verdict:
+        tags = self.rules.tags_of(subject)
+        present = frozenset(tags)
+        keys = sorted(
+            self.item_keys[item.item_id]
+            for item in self.items
+            if item.covers(subject.subject_type, present)
+        )
+        return Verdict(tags, tuple(keys))
+
+    def item_ids(self, keys: Sequence[int]) -> list[UUID]:
+        by_key = {key: item_id for item_id, key in self.item_keys.items()}
+        return [by_key[key] for key in keys if key in by_key]
+
+    def key_of(self, item_id: UUID) -> int | None:
+        return self.item_keys.get(item_id)
+
+
+UNCLASSIFIED = Classifier(version=0, rules=TagRules(version=0))
