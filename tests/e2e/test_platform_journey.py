@@ -163,3 +163,45 @@ def test_the_api_docs_work_without_internet(gateway):
     assert page.status_code == 200
     assert "/openapi.json" in page.text
     assert gateway.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+
+
+def all_pages(gateway, path: str, headers: dict[str, str], **params) -> list[dict]:
+    items, cursor = [], None
+    while True:
+        query = {**params, "limit": 500, **({"cursor": cursor} if cursor else {})}
+        page = gateway.get(path, params=query, headers=headers)
+        assert page.status_code == 200, page.text
+        items += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def test_the_demo_subjects_are_tagged_indexed_and_counted_per_item(gateway, admin):
+    """The journey of a planner: which subjects does an item cover, how many by risk class."""
+    rules = gateway.get("/api/v1/registry/tag-rules", headers=admin).json()
+    assert rules["version"] >= 1
+    assert rules["rules"]
+    [version] = [
+        v
+        for v in all_pages(gateway, "/api/v1/registry/item-lists", admin, level="national")
+        if v["status"] == "published"
+    ]
+    items = all_pages(gateway, f"/api/v1/registry/item-lists/{version['list_id']}/items", admin)
+    every_enterprise = next(i for i in items if i["code"] == "DEMO-07")
+
+    counted = gateway.get(
+        "/api/v1/registry/population:count",
+        params={"item_id": every_enterprise["item_id"]},
+        headers=admin,
+    ).json()
+    assert counted["method"] == "index"
+    covered = all_pages(
+        gateway, "/api/v1/registry/subjects", admin,
+        item_id=every_enterprise["item_id"], status="active",
+    )  # fmt: skip
+    assert counted["total"] == len(covered) > 0
+    assert {s["subject_type"] for s in covered} == {"enterprise"}
+    assert all(s["tags"]["carrier"] for s in covered), "every subject is 网络 or 实体"
+    classified = sum(v for k, v in counted["by_risk_class"].items() if k != "unclassified")
+    assert classified > 0, "the demo risk classes are counted"

@@ -81,7 +81,17 @@ def _load_demo(settings: StackSettings, stack: Stack) -> None:
         subjects=settings.demo_subjects,
         inspectors=settings.demo_inspectors,
     )
-    totals = push_demo(settings.url_of("gateway"), token, demo)
+    totals = push_demo(
+        settings.url_of("gateway"),
+        token,
+        demo,
+        national_token=stack.issuer.token_for(
+            roles=["national_admin"], region="100000", sub="demo-loader"
+        ),
+        admin_token=stack.issuer.token_for(
+            roles=["provincial_admin"], region=f"{settings.province}0000", sub="demo-loader"
+        ),
+    )
     _say("demo loaded: " + ", ".join(f"{k} {v:,}" for k, v in totals.items()))
 
 

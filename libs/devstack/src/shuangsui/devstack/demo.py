@@ -21,6 +21,7 @@ from rich.progress import Progress, TaskID
 from stdnum.cn import uscc as stdnum_uscc
 
 from shuangsui.contracts.regions import region_name, regions_within
+from shuangsui.devstack.demo_catalogue import load_catalogue
 
 SOURCE_TIME = "2025-01-01T00:00:00+08:00"
 BATCH = 5000
@@ -175,10 +176,18 @@ class DemoProvince:
                 yield _org(code, station, "station", county.code, f"{county.code}-AMR")
 
 
-def push_demo(gateway: str, token: str, demo: DemoProvince) -> dict[str, int]:
-    """Import the demo orgs, then push the subjects and their risk classes in batches, with a
-    progress bar; the summed counts of the subjects, how many classes were taken and refused,
-    and how many orgs and inspectors the registry holds."""
+def push_demo(
+    gateway: str,
+    token: str,
+    demo: DemoProvince,
+    *,
+    national_token: str | None = None,
+    admin_token: str | None = None,
+) -> dict[str, int]:
+    """Import the demo orgs, publish the item list and tag rules (given the tokens to), then push
+    the subjects and their risk classes in batches, with a progress bar; the summed counts of
+    the subjects, how many classes were taken and refused, and how many orgs and inspectors the
+    registry holds."""
     headers = {"Authorization": f"Bearer {token}", "content-type": "application/x-ndjson"}
     with httpx.Client(base_url=gateway, timeout=300) as client, Progress() as progress:
         # Subjects and inspectors name their stations and bureaus by these orgs' codes.
@@ -186,6 +195,12 @@ def push_demo(gateway: str, token: str, demo: DemoProvince) -> dict[str, int]:
         task = progress.add_task("demo organisations (组织机构)", total=len(orgs))
         org_report = _import_sheet(client, token, "/api/v1/registry/orgs:import", orgs)
         progress.advance(task, len(orgs))
+        # Items and rules first, so each subject is tagged and indexed as it arrives.
+        catalogue = (
+            load_catalogue(client, national_token, admin_token)
+            if national_token and admin_token
+            else {}
+        )
         task = progress.add_task("demo subjects (检查对象)", total=demo.subjects)
         totals = _push_batches(
             client, headers, "/api/v1/registry/subjects:bulk", demo.subject_rows(), progress, task
@@ -204,7 +219,7 @@ def push_demo(gateway: str, token: str, demo: DemoProvince) -> dict[str, int]:
             totals["inspectors"] = report["created"] + report["updated"] + report["unchanged"]
             progress.advance(task, demo.inspectors)
     totals["orgs"] = org_report["created"] + org_report["updated"] + org_report["unchanged"]
-    return totals
+    return {**totals, **catalogue}
 
 
 def _push_batches(

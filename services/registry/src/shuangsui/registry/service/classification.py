@@ -76,6 +76,9 @@ async def replace_rules(
         await _own(uow)
         current = await repo.latest_rules(uow.session)
         check_if_match(if_match, current.rules.version)
+        latest = await repo.latest_classification(uow.session)
+        if latest is not None and tuple(rules) == current.rules.rules:
+            return latest  # the same rules again: nothing to re-tag
         saved = TagRules(current.rules.version + 1, tuple(rules))
         await repo.insert_rules(
             uow.session, saved, [rule_to_json(r) for r in rules], note, by.sub, now
