@@ -35,3 +35,21 @@ def subject_row() -> Callable[..., dict[str, Any]]:
         return {**base, **fields}
 
     return row
+
+
+@pytest.fixture
+async def registry(service_client):
+    """The registry app in process (real PostgreSQL and NATS behind it)."""
+    return await service_client("registry")
+
+
+@pytest.fixture
+def admin(mint_token) -> dict[str, str]:
+    """Zhejiang's provincial administrator."""
+    return {"Authorization": f"Bearer {mint_token(roles=['provincial_admin'], region='330000')}"}
+
+
+@pytest.fixture
+def national(mint_token) -> dict[str, str]:
+    """A national administrator (SAMR), who keeps the national item list."""
+    return {"Authorization": f"Bearer {mint_token(roles=['national_admin'], region='100000')}"}

@@ -16,7 +16,9 @@ from typing import Any
 import asyncpg
 import pytest
 
+from shuangsui.devstack.pytest_plugin import environment
 from shuangsui.kernel.db import Database, UnitOfWork
+from shuangsui.kernel.settings import load_settings
 from shuangsui.messaging.outbox import outbox_writer
 from shuangsui.registry.service import classification
 from shuangsui.registry.service.classification import (
@@ -26,26 +28,13 @@ from shuangsui.registry.service.classification import (
     follow_items_in_force,
     run_pass_step,
 )
+from shuangsui.registry.settings import SERVICE, Settings
+from shuangsui.registry.worker import Chores
 
 BASE = "/api/v1/registry"
 COUNTY = "330881"
 NDJSON = {"content-type": "application/x-ndjson"}
 AGENCY_CODE = "11330000002482150A1"
-
-
-@pytest.fixture
-async def registry(service_client):
-    return await service_client("registry")
-
-
-@pytest.fixture
-def admin(mint_token):
-    return {"Authorization": f"Bearer {mint_token(roles=['provincial_admin'], region='330000')}"}
-
-
-@pytest.fixture
-def national(mint_token):
-    return {"Authorization": f"Bearer {mint_token(roles=['national_admin'], region='100000')}"}
 
 
 @pytest.fixture
@@ -450,3 +439,27 @@ async def test_counting_refuses_bad_tags_unknown_items_and_other_provinces(
     jiangsu = {"Authorization": f"Bearer {mint_token(roles=['provincial_admin'], region='320000')}"}
     assert (await registry.get(f"{BASE}/population:count", headers=jiangsu)).status_code == 403
     assert (await registry.get(f"{BASE}/classifications", headers=jiangsu)).status_code == 403
+
+
+async def test_the_worker_follows_a_newly_published_list_and_reclassifies(
+    registry, national, admin, service_env, new_uow
+):
+    with environment(service_env("registry")):
+        settings = load_settings(Settings, SERVICE)
+    chores = Chores(settings, new_uow)
+    await settle(new_uow)
+    item_id = await publish_national_item(registry, national, subject_types=["cooperative"])
+    unknown = await registry.get(
+        f"{BASE}/population:count", params={"item_id": item_id}, headers=admin
+    )
+    assert unknown.status_code == 404, "not indexed until the worker follows the new list"
+
+    while await chores.round():
+        pass
+    await chores.round()  # closes the pass
+    newest = (await registry.get(f"{BASE}/classifications", headers=admin)).json()["items"][0]
+    assert newest["reason"] == "items in force changed"
+    assert newest["status"] == "done"
+    found = await count(registry, admin, item_id=item_id)
+    assert found["method"] == "index"
+    assert found["classification"] == newest["version"]

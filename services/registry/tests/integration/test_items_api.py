@@ -25,16 +25,6 @@ HEADERS = ["事项编码", "抽查类别", "抽查事项", "事项类别", "检�
 
 
 @pytest.fixture
-async def registry(service_client):
-    return await service_client("registry")
-
-
-@pytest.fixture
-def national(mint_token):
-    return {"Authorization": f"Bearer {mint_token(roles=['national_admin'], region='100000')}"}
-
-
-@pytest.fixture
 def zhejiang(mint_token):
     return {"Authorization": f"Bearer {mint_token(roles=['provincial_admin'], region='330000')}"}
 

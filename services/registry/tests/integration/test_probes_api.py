@@ -5,11 +5,6 @@ import pytest
 
 
 @pytest.fixture
-async def registry(service_client):
-    return await service_client("registry")
-
-
-@pytest.fixture
 def admin_token(mint_token):
     return mint_token(roles=["provincial_admin"], region="330000")
 

@@ -104,10 +104,11 @@ class IdempotencyKey:
         uow.add_commit_hook(claim)
         try:
             result = await use_case()
-        except IntegrityError as exc:
-            if "idempotency_keys" not in str(exc.orig):
+        except (IntegrityError, p.Problem) as exc:
+            if not _lost_a_race(exc):
                 raise
-            # A concurrent request with this key committed first; ours rolled back whole.
+            # A concurrent request with this key may have got there first (ours rolled back
+            # whole): then its answer is ours, or it is still running.
             again = await self._earlier_answer(principal, fingerprint)
             if again is None:
                 raise
@@ -142,6 +143,12 @@ class IdempotencyKey:
             recent = found.created_at > datetime.now(UTC) - IN_FLIGHT
             raise p.Problem(p.IDEMPOTENCY_IN_PROGRESS if recent else p.IDEMPOTENCY_OUTCOME_UNKNOWN)
         return _answer(found.response_status, found.response_body, replayed=True)
+
+
+def _lost_a_race(exc: Exception) -> bool:
+    if isinstance(exc, p.Problem):
+        return exc.kind.status == 409
+    return isinstance(exc, IntegrityError)
 
 
 def _matches(principal: str, operation: str, key: str) -> tuple[Any, ...]:

@@ -14,10 +14,12 @@ import structlog
 from shuangsui.contracts.workdays import shanghai_date
 from shuangsui.kernel.db import Database, UnitOfWork
 from shuangsui.kernel.observability import configure_logging
+from shuangsui.kernel.problems import Problem
 from shuangsui.kernel.settings import load_settings
 from shuangsui.messaging.platform import new_unit_of_work
 from shuangsui.messaging.runtime import run_until_signalled
 from shuangsui.registry.service.classification import (
+    CLASSIFICATION_BUSY,
     families_of,
     fold_counts,
     follow_items_in_force,
@@ -45,11 +47,18 @@ class Chores:
         now = time.monotonic()
         if now - self._items_checked >= self.settings.items_check_seconds:
             self._items_checked = now
-            started = await follow_items_in_force(
-                self.new_uow(), self.families, shanghai_date(datetime.now(UTC))
-            )
-            if started is not None:
-                log.info("items in force changed; re-classifying", classification=started)
+            try:
+                started = await follow_items_in_force(
+                    self.new_uow(), self.families, shanghai_date(datetime.now(UTC))
+                )
+            except Problem as refused:
+                if refused.kind is not CLASSIFICATION_BUSY:
+                    raise
+                self._items_checked = -float("inf")  # pushes hold the rules: look again soon
+                log.info("items in force changed; waiting for pushes to finish")
+            else:
+                if started is not None:
+                    log.info("items in force changed; re-classifying", classification=started)
         busy = await run_pass_step(self.new_uow())
         if now - self._folded >= self.settings.fold_seconds:
             self._folded = now

@@ -19,6 +19,7 @@ from shuangsui.contracts.regions import scope_prefix
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.registry.adapters.driver import asyncpg_connection
 from shuangsui.registry.domain.classification import Verdict
+from shuangsui.registry.domain.conflicts import ChangedMeanwhile
 from shuangsui.registry.domain.population import Placement
 from shuangsui.registry.domain.subjects import Change, Stored, Subject, SubjectStatus
 
@@ -71,10 +72,14 @@ subject_history = sa.Table(
 _JSON = json.JSONEncoder(ensure_ascii=False, default=str)
 _STAGE_COLUMNS = [c.name for c in subjects.columns]
 _UPDATE_COLUMNS = [c for c in _STAGE_COLUMNS if c not in ("uscc", "subject_id")]
+# A row planned as created (version 1) or as the successor of version v updates only what is
+# still at version v - 1: a subject another push created meanwhile is left alone and missing from
+# RETURNING, which tells us the plan is stale.
 _MERGE = f"""
 INSERT INTO subjects ({", ".join(_STAGE_COLUMNS)})
 SELECT {", ".join(_STAGE_COLUMNS)} FROM subject_stage
 ON CONFLICT (uscc) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in _UPDATE_COLUMNS)}
+WHERE subjects.version = EXCLUDED.version - 1
 RETURNING uscc, subject_id
 """  # noqa: S608 - column names are ours, never input
 
@@ -150,6 +155,8 @@ async def apply_changes(
         columns=_STAGE_COLUMNS,
     )
     ids = {r["uscc"]: r["subject_id"] for r in await driver.fetch(_MERGE)}
+    if len(ids) != len(changes):
+        raise ChangedMeanwhile(f"{len(changes) - len(ids)} subject(s) were written by another push")
     await driver.copy_records_to_table(
         "subject_history",
         records=[
