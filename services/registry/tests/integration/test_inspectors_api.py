@@ -7,23 +7,12 @@ import json
 import uuid
 
 import asyncpg
-import pytest
 
 BASE = "/api/v1/registry"
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = "name,unit_code,region_code,station_code,cert_no,cert_valid_until,qualifications,status\n"
 USCC = "91350100M000100Y43"
-
-
-@pytest.fixture
-async def registry(service_client):
-    return await service_client("registry")
-
-
-@pytest.fixture
-def admin(mint_token):
-    return {"Authorization": f"Bearer {mint_token(roles=['provincial_admin'], region='330000')}"}
 
 
 def cert() -> str:

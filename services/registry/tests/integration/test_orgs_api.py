@@ -15,18 +15,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = "code,name,level,region_code,parent_code,is_hq\n"
 
 
-@pytest.fixture
-async def registry(service_client):
-    return await service_client("registry")
-
-
 def bearer(mint_token, roles: list[str], region: str = "330000", **claims) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint_token(roles=roles, region=region, **claims)}"}
-
-
-@pytest.fixture
-def admin(mint_token):
-    return bearer(mint_token, ["provincial_admin"])
 
 
 @pytest.fixture

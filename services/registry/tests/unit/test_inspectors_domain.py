@@ -22,12 +22,13 @@ from shuangsui.registry.domain.inspectors import (
     with_status,
     withdraw_conflict,
 )
-from shuangsui.registry.domain.inspectors_import import BadHeader, Sheet, parse_sheet
+from shuangsui.registry.domain.inspectors_import import parse_sheet
 from shuangsui.registry.domain.inspectors_sync import (
     FieldConflict,
     merge_justice,
     plan_justice_sync,
 )
+from shuangsui.registry.domain.sheets import BadHeader, Sheet
 
 HEADER = ["name", "unit_code", "region_code", "cert_no", "cert_valid_until", "status"]
 ZHEJIANG = Jurisdiction("33")

@@ -10,7 +10,6 @@ from uuid import UUID
 import pytest
 
 from shuangsui.registry.domain.inspectors import ChangeKind, RowError
-from shuangsui.registry.domain.inspectors_import import BadHeader, Sheet
 from shuangsui.registry.domain.orgs import (
     Org,
     OrgChange,
@@ -20,6 +19,7 @@ from shuangsui.registry.domain.orgs import (
     parse_sheet,
     plan_orgs,
 )
+from shuangsui.registry.domain.sheets import BadHeader, Sheet
 
 ZHEJIANG = "33"
 _ids = count(1)

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from shuangsui.kernel import problems as p
@@ -19,7 +19,6 @@ from shuangsui.kernel.pagination import Page, PageRequest, page_request
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.adapters.inspectors import InspectorFilter
-from shuangsui.registry.adapters.inspectors_sheets import CSV, XLSX
 from shuangsui.registry.api.inspectors_models import (
     ConflictIn,
     ConflictOut,
@@ -30,7 +29,8 @@ from shuangsui.registry.api.inspectors_models import (
     StatusIn,
     SyncReportOut,
 )
-from shuangsui.registry.api.uploads import media_type_of, read_body
+from shuangsui.registry.api.params import BATCH_MODE, IF_MATCH
+from shuangsui.registry.api.sheet_imports import import_sheet, sheet_request_body
 from shuangsui.registry.domain.inspectors import Inspector, InspectorStatus, RowError, clean_tags
 from shuangsui.registry.domain.inspectors_import import parse_record
 from shuangsui.registry.domain.subjects import PushMode
@@ -51,13 +51,6 @@ _CSV_EXAMPLE = (
     "qualifications,specialties,status\n"
     "王芳,330106001,330106,330106-01,科员,33010012345,2027-06-30,food_safety;pricing,food,active\n"
 )
-_SHEET_BODY: dict[str, Any] = {
-    "required": True,
-    "content": {
-        CSV: {"schema": {"type": "string"}, "example": _CSV_EXAMPLE},
-        XLSX: {"schema": {"type": "string", "format": "binary"}},
-    },
-}
 _PROBLEMS = {s: {"model": None, "description": d} for s, d in (
     (409, "Concurrent change / idempotent request in flight · 冲突"),
     (412, "If-Match is stale · 版本已变"), (413, "Body too large · 请求体过大"),
@@ -83,25 +76,20 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     "the valid rows and reports the others. At most 1,000 errors are listed "
     "(`errors_truncated`); the counts are always complete. Integrators need the scope "
     "`registry:inspectors:import`.",
-    openapi_extra={"requestBody": _SHEET_BODY},
+    openapi_extra=sheet_request_body(_CSV_EXAMPLE),
     responses=_problems(409, 413, 415),
 )
 async def import_inspectors(
     request: Request,
-    mode: PushMode = Query(PushMode.atomic, description="atomic 整批生效 / per_row 逐行生效"),
+    mode: PushMode = BATCH_MODE,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require_scope(IMPORT_SCOPE, *KEEPERS)),
     idempotency: IdempotencyKey = Depends(idempotency_key("registry_inspectors_import")),
 ) -> JSONResponse:
-    media_type = media_type_of(request, (CSV, XLSX))
-    body, digest = await read_body(request, MAX_IMPORT_BYTES)
-    fingerprint = {"media_type": media_type, "mode": mode.value, "sha256": digest}
-
-    async def run() -> ImportReportOut:
-        report = await use_cases.import_inspectors(uow, media_type, body, mode, by)
-        return ImportReportOut.of(report)
-
-    return await idempotency.run(uow, by, fingerprint, run)
+    return await import_sheet(
+        request, mode, MAX_IMPORT_BYTES, uow, by, idempotency,
+        use_cases.import_inspectors, ImportReportOut.of,
+    )  # fmt: skip
 
 
 @router.post(
@@ -118,7 +106,7 @@ async def import_inspectors(
 )
 async def sync_justice(
     body: JusticeSyncIn,
-    mode: PushMode = Query(PushMode.atomic, description="atomic 整批生效 / per_row 逐行生效"),
+    mode: PushMode = BATCH_MODE,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require_scope(SYNC_SCOPE, Role.provincial_admin)),
     idempotency: IdempotencyKey = Depends(idempotency_key("registry_inspectors_sync_justice")),
@@ -134,7 +122,7 @@ async def sync_justice(
 
     async def run() -> SyncReportOut:
         report = await use_cases.sync_justice(uow, records, invalid, mode, by)
-        return SyncReportOut.of(report)
+        return SyncReportOut.of_sync(report)
 
     return await idempotency.run(uow, by, body, run)
 
@@ -205,9 +193,6 @@ async def get_inspector(
     return _one(found, by, response)
 
 
-_IF_MATCH = Header(None, alias="If-Match", description="ETag last read · 版本标签")
-
-
 @router.patch(
     "/inspectors/{inspector_id}",
     operation_id="registry_inspectors_update",
@@ -221,7 +206,7 @@ async def update_inspector(
     inspector_id: UUID,
     body: InspectorPatch,
     response: Response,
-    if_match: str | None = _IF_MATCH,
+    if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(*KEEPERS)),
 ) -> InspectorOut:
@@ -247,7 +232,7 @@ async def set_status(
     inspector_id: UUID,
     body: StatusIn,
     response: Response,
-    if_match: str | None = _IF_MATCH,
+    if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(*KEEPERS)),
 ) -> InspectorOut:

@@ -9,9 +9,13 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from shuangsui.contracts.uscc import Uscc
+from shuangsui.registry.api.batch_report_models import (
+    BatchReportOut,
+    BatchRowErrorOut,
+    per_row_example,
+)
 from shuangsui.registry.domain.inspectors import DeclaredConflict, Inspector, InspectorStatus
 from shuangsui.registry.service.inspectors import JusticeSyncReport
-from shuangsui.registry.service.push import PushReport
 
 
 class ConflictOut(BaseModel):
@@ -68,57 +72,25 @@ class InspectorOut(BaseModel):
         )  # fmt: skip
 
 
-class RowErrorOut(BaseModel):
+class RowErrorOut(BatchRowErrorOut):
     line: int = Field(description="File line (header = 1) or record position (1-based) · 行号")
     field: str = Field(description="Column or field · 字段")
-    reason: str = Field(description="What is wrong · 原因")
 
 
-class BatchReportOut(BaseModel):
+class OfficerReportOut(BatchReportOut[RowErrorOut]):
     """处理报告 · What a batch did: the report of every bulk push, without `stale` (officers'
     rows carry no source time, so none is ever older than the directory)."""
 
-    mode: str = Field(description="atomic / per_row · 导入模式")
-    received: int = Field(description="Data rows received · 收到行数")
     created: int = Field(description="Officers added · 新增")
     updated: int = Field(description="Officers changed · 更新")
-    unchanged: int = Field(description="Rows equal to the directory · 未变化")
-    rejected: int = Field(description="Rows rejected · 拒绝")
-    applied: bool = Field(description="Whether valid rows were applied · 是否已生效")
-    errors: list[RowErrorOut] = Field(
-        description="One entry per refused field, first 1,000 · 逐行错误（最多 1,000 条）"
-    )
-    errors_truncated: bool = Field(description="More errors than listed · 错误未全部列出")
 
 
-def _report_values(report: PushReport) -> dict[str, Any]:
-    return dict(
-        mode=report.mode.value, received=report.received, created=report.created,
-        updated=report.updated, unchanged=report.unchanged, rejected=report.rejected,
-        applied=report.applied,
-        errors=[RowErrorOut(line=e.line, field=e.field, reason=e.reason) for e in report.errors],
-        errors_truncated=report.errors_truncated,
+class ImportReportOut(OfficerReportOut):
+    model_config = per_row_example(
+        created=1, updated=1,
+        error={"line": 4, "field": "cert_valid_until",
+               "reason": "'2026-13-01' is not a date in the form YYYY-MM-DD"},
     )  # fmt: skip
-
-
-class ImportReportOut(BatchReportOut):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "mode": "per_row", "received": 3, "created": 1, "updated": 1, "unchanged": 0,
-                    "rejected": 1, "applied": True,
-                    "errors": [{"line": 4, "field": "cert_valid_until",
-                                "reason": "'2026-13-01' is not a date in the form YYYY-MM-DD"}],
-                    "errors_truncated": False,
-                }
-            ]
-        }
-    )  # fmt: skip
-
-    @classmethod
-    def of(cls, report: PushReport) -> ImportReportOut:
-        return cls(**_report_values(report))
 
 
 class FieldConflictOut(BaseModel):
@@ -129,13 +101,13 @@ class FieldConflictOut(BaseModel):
     incoming: str | list[str] | None = Field(description="Justice database value · 司法库值")
 
 
-class SyncReportOut(BatchReportOut):
+class SyncReportOut(OfficerReportOut):
     conflicts: list[FieldConflictOut] = Field(
         description="Differences reported, not applied · 冲突（未覆盖）"
     )
 
     @classmethod
-    def of(cls, report: JusticeSyncReport) -> SyncReportOut:
+    def of_sync(cls, report: JusticeSyncReport) -> SyncReportOut:
         conflicts = [
             FieldConflictOut(
                 line=line, inspector_id=inspector_id, field=c.field, stored=c.stored,
@@ -143,7 +115,7 @@ class SyncReportOut(BatchReportOut):
             )
             for line, inspector_id, c in report.conflicts
         ]  # fmt: skip
-        return cls(**_report_values(report), conflicts=conflicts)
+        return cls.of(report, conflicts=conflicts)
 
 
 class JusticeRecordIn(BaseModel):

@@ -8,8 +8,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shuangsui.registry.api.batch_report_models import (
+    BatchReportOut,
+    BatchRowErrorOut,
+    per_row_example,
+)
 from shuangsui.registry.domain.orgs import Org, OrgLevel, OrgStatus
-from shuangsui.registry.service.push import PushReport
 
 CODE_PATTERN = r"^[0-9A-Za-z_\-]{1,32}$"
 _LEVELS = "national 国家级 / provincial 省级 / city 市级 / county 县级 / station 市场监管所"
@@ -97,49 +101,20 @@ class OrgTreeOut(OrgOut):
         return node(orgs[0])
 
 
-class OrgRowErrorOut(BaseModel):
+class OrgRowErrorOut(BatchRowErrorOut):
     line: int = Field(description="File line (header = 1) or sheet row · 行号")
     field: str = Field(description="Column · 字段")
-    reason: str = Field(description="What is wrong · 原因")
 
 
-class OrgImportReportOut(BaseModel):
+class OrgImportReportOut(BatchReportOut[OrgRowErrorOut]):
     """处理报告 · What an import did: the report of every bulk push, without `stale` (an org's
     row carries no source time, so none is ever older than the directory)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "mode": "per_row", "received": 3, "created": 2, "updated": 0, "unchanged": 0,
-                    "rejected": 1, "applied": True,
-                    "errors": [{"line": 4, "field": "parent_code",
-                                "reason": "no org 330106-AMR: neither stored nor in this file"}],
-                    "errors_truncated": False,
-                }
-            ]
-        }
+    model_config = per_row_example(
+        created=2, updated=0,
+        error={"line": 4, "field": "parent_code",
+               "reason": "no org 330106-AMR: neither stored nor in this file"},
     )  # fmt: skip
 
-    mode: str = Field(description="atomic / per_row · 导入模式")
-    received: int = Field(description="Data rows received · 收到行数")
     created: int = Field(description="Orgs added · 新增")
     updated: int = Field(description="Orgs changed · 更新")
-    unchanged: int = Field(description="Rows equal to the directory · 未变化")
-    rejected: int = Field(description="Rows rejected · 拒绝")
-    applied: bool = Field(description="Whether valid rows were applied · 是否已生效")
-    errors: list[OrgRowErrorOut] = Field(
-        description="One entry per refused field, first 1,000 · 逐行错误（最多 1,000 条）"
-    )
-    errors_truncated: bool = Field(description="More errors than listed · 错误未全部列出")
-
-    @classmethod
-    def of(cls, report: PushReport) -> OrgImportReportOut:
-        return cls(
-            mode=report.mode.value, received=report.received, created=report.created,
-            updated=report.updated, unchanged=report.unchanged, rejected=report.rejected,
-            applied=report.applied,
-            errors=[OrgRowErrorOut(line=e.line, field=e.field, reason=e.reason)
-                    for e in report.errors],
-            errors_truncated=report.errors_truncated,
-        )  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from shuangsui.kernel import problems as p
@@ -15,11 +15,11 @@ from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.platform import unit_of_work
-from shuangsui.registry.adapters.inspectors_sheets import CSV, XLSX
 from shuangsui.registry.adapters.orgs import OrgFilter
 from shuangsui.registry.api.org_models import OrgImportReportOut, OrgIn, OrgOut, OrgTreeOut
-from shuangsui.registry.api.uploads import media_type_of, read_body
-from shuangsui.registry.domain.orgs import OrgLevel, OrgStatus, read_record
+from shuangsui.registry.api.params import BATCH_MODE, IF_MATCH
+from shuangsui.registry.api.sheet_imports import import_sheet, sheet_request_body
+from shuangsui.registry.domain.orgs import Org, OrgLevel, OrgStatus, read_record
 from shuangsui.registry.domain.subjects import PushMode
 from shuangsui.registry.service import orgs as use_cases
 
@@ -34,13 +34,6 @@ _CSV_EXAMPLE = (
     "330106-AMR,杭州市西湖区市场监督管理局,county,330106,330100-AMR,market_supervision,true\n"
     "330106-01,西湖区市场监督管理局第一市场监管所,station,330106,330106-AMR,market_supervision,false\n"
 )
-_SHEET_BODY: dict[str, Any] = {
-    "required": True,
-    "content": {
-        CSV: {"schema": {"type": "string"}, "example": _CSV_EXAMPLE},
-        XLSX: {"schema": {"type": "string", "format": "binary"}},
-    },
-}
 _PROBLEMS = {s: {"model": None, "description": d} for s, d in (
     (404, "No such org in your region · 未找到"),
     (409, "Idempotent request in flight · 冲突"), (412, "If-Match is stale · 版本已变"),
@@ -52,6 +45,11 @@ _CODE = Path(description="Unit code · 单位编码", examples=["330106-01"], ma
 
 def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {c: _PROBLEMS[c] for c in codes}
+
+
+def _one(org: Org, response: Response) -> OrgOut:
+    response.headers["ETag"] = etag_of(org.version)
+    return OrgOut.of(org)
 
 
 @router.put(
@@ -73,7 +71,7 @@ async def upsert(
     body: OrgIn,
     response: Response,
     code: str = _CODE,
-    if_match: str | None = Header(None, alias="If-Match", description="ETag last read · 版本标签"),
+    if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(WRITERS),
 ) -> OrgOut:
@@ -83,8 +81,7 @@ async def upsert(
         raise p.Problem(p.VALIDATION, "the org is not valid", errors=field_errors)
     org, created = await use_cases.upsert_org(uow, record, if_match, by)
     response.status_code = 201 if created else 200
-    response.headers["ETag"] = etag_of(org.version)
-    return OrgOut.of(org)
+    return _one(org, response)
 
 
 @router.post(
@@ -102,25 +99,20 @@ async def upsert(
     "push, without `stale`; at most 1,000 errors are listed (`errors_truncated`). Send "
     "`Idempotency-Key` to make a retry harmless. Integrators need the scope "
     "`registry:orgs:push`.",
-    openapi_extra={"requestBody": _SHEET_BODY},
+    openapi_extra=sheet_request_body(_CSV_EXAMPLE),
     responses=_problems(409, 413, 415),
 )
 async def import_orgs(
     request: Request,
-    mode: PushMode = Query(PushMode.atomic, description="atomic 整批生效 / per_row 逐行生效"),
+    mode: PushMode = BATCH_MODE,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(WRITERS),
     idempotency: IdempotencyKey = Depends(idempotency_key("registry_orgs_import")),
 ) -> JSONResponse:
-    media_type = media_type_of(request, (CSV, XLSX))
-    body, digest = await read_body(request, MAX_IMPORT_BYTES)
-    fingerprint = {"media_type": media_type, "mode": mode.value, "sha256": digest}
-
-    async def run() -> OrgImportReportOut:
-        report = await use_cases.import_orgs(uow, media_type, body, mode, by)
-        return OrgImportReportOut.of(report)
-
-    return await idempotency.run(uow, by, fingerprint, run)
+    return await import_sheet(
+        request, mode, MAX_IMPORT_BYTES, uow, by, idempotency,
+        use_cases.import_orgs, OrgImportReportOut.of,
+    )  # fmt: skip
 
 
 @router.get(
@@ -171,9 +163,7 @@ async def get_org(
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(current_principal),
 ) -> OrgOut:
-    org = await use_cases.get_org(uow, code, RegionScope.of(by))
-    response.headers["ETag"] = etag_of(org.version)
-    return OrgOut.of(org)
+    return _one(await use_cases.get_org(uow, code, RegionScope.of(by)), response)
 
 
 @router.get(

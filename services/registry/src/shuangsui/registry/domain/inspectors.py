@@ -117,23 +117,30 @@ class InvalidField(ValueError):
     """A field value that breaks a rule; the caller attaches the field name and line."""
 
 
-def clean_name(value: str) -> str:
+def clean_name(value: str, limit: int = 50) -> str:
     value = " ".join(value.split())
     if not value:
         raise InvalidField("required")
-    if len(value) > 50:
-        raise InvalidField("at most 50 characters")
+    if len(value) > limit:
+        raise InvalidField(f"at most {limit} characters")
     return value
 
 
-def clean_code(value: str, *, required: bool = True) -> str | None:
+def clean_code(
+    value: str,
+    *,
+    required: bool = True,
+    pattern: re.Pattern[str] = _CODE,
+    rule: str = "1–40 letters, digits, '-', '_' or '.'",
+) -> str | None:
+    """A unit or station code; `pattern` and its `rule` differ by directory (an org's is shorter)."""
     value = value.strip()
     if not value:
         if required:
             raise InvalidField("required")
         return None
-    if not _CODE.match(value):
-        raise InvalidField("1–40 letters, digits, '-', '_' or '.'")
+    if not pattern.match(value):
+        raise InvalidField(rule)
     return value
 
 
@@ -254,9 +261,7 @@ def plan_import(
     return changes, errors
 
 
-def duplicate_errors(
-    rows: Sequence[tuple[int, InspectorRecord]], key: str, label: str
-) -> list[RowError]:
+def duplicate_errors(rows: Sequence[tuple[int, object]], key: str, label: str) -> list[RowError]:
     """Rows that repeat an earlier row's `key` in one batch: which one wins would be arbitrary."""
     first: dict[object, int] = {}
     errors = []

@@ -13,7 +13,6 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
 from uuid import UUID
 
 from shuangsui.contracts.regions import InvalidRegionCode, RegionLevel, contains, region_info
@@ -22,9 +21,11 @@ from shuangsui.registry.domain.inspectors import (
     ChangeKind,
     InvalidField,
     RowError,
+    clean_code,
     clean_department_type,
+    clean_name,
 )
-from shuangsui.registry.domain.inspectors_import import BadHeader, Sheet
+from shuangsui.registry.domain.sheets import Cleaners, Sheet, clean_cells, parse_rows
 
 
 class OrgLevel(StrEnum):
@@ -80,6 +81,7 @@ _REGION_LEVELS: dict[OrgLevel, frozenset[RegionLevel]] = {
 # --- field rules --------------------------------------------------------------------------------
 
 _CODE = re.compile(r"^[0-9A-Za-z_\-]{1,32}$")
+_CODE_RULE = "1–32 letters, digits, '-' or '_'"
 _NAME_MAX = 100
 _LEVEL_LABELS = {
     "国家级": OrgLevel.national, "省级": OrgLevel.provincial, "市级": OrgLevel.city,
@@ -89,24 +91,8 @@ _YES = frozenset({"true", "1", "yes", "y", "是"})
 _NO = frozenset({"", "false", "0", "no", "n", "否"})
 
 
-def clean_code(value: str, *, required: bool = True) -> str | None:
-    value = value.strip()
-    if not value:
-        if required:
-            raise InvalidField("required")
-        return None
-    if not _CODE.match(value):
-        raise InvalidField("1–32 letters, digits, '-' or '_'")
-    return value
-
-
-def clean_name(value: str) -> str:
-    value = " ".join(value.split())
-    if not value:
-        raise InvalidField("required")
-    if len(value) > _NAME_MAX:
-        raise InvalidField(f"at most {_NAME_MAX} characters")
-    return value
+def clean_unit_code(value: str, *, required: bool = True) -> str | None:
+    return clean_code(value, required=required, pattern=_CODE, rule=_CODE_RULE)
 
 
 def clean_level(value: str) -> OrgLevel:
@@ -162,47 +148,22 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "status": ("状态",),
 }
 REQUIRED_COLUMNS = ("code", "name", "level", "region_code")
-_ALIASES = {alias: column for column, names in COLUMNS.items() for alias in (column, *names)}
 
-_CLEANERS: dict[str, Callable[[str], Any]] = {
-    "code": clean_code,
-    "name": clean_name,
+_CLEANERS: Cleaners = {
+    "code": clean_unit_code,
+    "name": lambda v: clean_name(v, _NAME_MAX),
     "level": clean_level,
     "region_code": clean_region,
-    "parent_code": lambda v: clean_code(v, required=False),
+    "parent_code": lambda v: clean_unit_code(v, required=False),
     "department_type": clean_department_type,
     "is_hq": clean_flag,
     "status": clean_status,
 }
 
 
-def map_header(header: Sequence[str]) -> dict[str, int]:
-    """Column name → index. Unknown columns are ignored: offices add remarks columns freely."""
-    positions: dict[str, int] = {}
-    problems: list[tuple[str, str]] = []
-    for index, heading in enumerate(header):
-        text = heading.strip().lstrip("\ufeff")
-        column = _ALIASES.get(text.lower()) or _ALIASES.get(text)
-        if column is None:
-            continue
-        if column in positions:
-            problems.append((column, "the column appears twice in the header"))
-        positions[column] = index
-    problems += [(c, "required column is missing") for c in REQUIRED_COLUMNS if c not in positions]
-    if problems:
-        raise BadHeader(problems)
-    return positions
-
-
 def read_record(cells: Mapping[str, str], line: int) -> tuple[OrgRecord | None, list[RowError]]:
     """One row's record, or every field error it has (all at once, so one round trip fixes all)."""
-    values: dict[str, Any] = {}
-    errors: list[RowError] = []
-    for column, clean in _CLEANERS.items():
-        try:
-            values[column] = clean(cells.get(column, ""))
-        except InvalidField as exc:
-            errors.append(RowError(line, column, str(exc)))
+    values, errors = clean_cells(cells, line, _CLEANERS)
     if errors:
         return None, errors
     return OrgRecord(**values), []
@@ -210,23 +171,8 @@ def read_record(cells: Mapping[str, str], line: int) -> tuple[OrgRecord | None, 
 
 def parse_sheet(sheet: Sheet) -> tuple[list[tuple[int, OrgRecord]], list[RowError]]:
     """Valid rows with their lines, and the errors of the others; a code repeated in one file
-    rejects the later rows (which one should win would be arbitrary)."""
-    positions = map_header(sheet.header)
-    parsed: list[tuple[int, OrgRecord]] = []
-    errors: list[RowError] = []
-    first: dict[str, int] = {}
-    for line, row in zip(sheet.lines, sheet.rows, strict=True):
-        cells = {c: (row[i] if i < len(row) else "") for c, i in positions.items()}
-        record, row_errors = read_record(cells, line)
-        errors += row_errors
-        if record is None:
-            continue
-        if record.code in first:
-            errors.append(RowError(line, "code", f"unit code repeats line {first[record.code]}"))
-            continue
-        first[record.code] = line
-        parsed.append((line, record))
-    return parsed, sorted(errors, key=lambda e: (e.line, e.field))
+    rejects the later rows."""
+    return parse_rows(sheet, COLUMNS, REQUIRED_COLUMNS, read_record, unique=[("code", "unit code")])
 
 
 # --- planning -----------------------------------------------------------------------------------

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from itertools import groupby
-from typing import TypeVar
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +22,6 @@ from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.envelope import Outgoing
 from shuangsui.registry.adapters import inspectors as repo
-from shuangsui.registry.adapters.inspectors_sheets import TooManyRows, UnreadableSheet, read_sheet
 from shuangsui.registry.domain import inspectors as rules
 from shuangsui.registry.domain.inspectors import (
     Change,
@@ -37,14 +34,11 @@ from shuangsui.registry.domain.inspectors import (
     Jurisdiction,
     RowError,
 )
-from shuangsui.registry.domain.inspectors_import import BadHeader, parse_sheet
+from shuangsui.registry.domain.inspectors_import import parse_sheet
 from shuangsui.registry.domain.inspectors_sync import FieldConflict, plan_justice_sync
-from shuangsui.registry.domain.rows import RowError as ReportedError
-from shuangsui.registry.domain.subjects import ChangeKind as PushedKind
 from shuangsui.registry.domain.subjects import PushMode
+from shuangsui.registry.service.batch_imports import finish_batch, read_rows
 from shuangsui.registry.service.push import PushReport
-
-MAX_ROWS = 20_000
 
 CONFLICT_ALREADY_DECLARED = p.problem_type(
     "conflict-already-declared", 409, "Conflict already declared · 回避事由已登记",
@@ -65,9 +59,6 @@ class JusticeSyncReport(PushReport):
     """A push's report, plus the differences the sync reports instead of overwriting."""
 
     conflicts: list[tuple[int, UUID, FieldConflict]] = field(default_factory=list)
-
-
-Report = TypeVar("Report", bound=PushReport)
 
 
 def jurisdiction_of(by: Principal) -> Jurisdiction:
@@ -131,49 +122,14 @@ async def import_inspectors(
 
     The sheet is checked whole, not in a push's chunks: it is small (at most MAX_ROWS), an XLSX
     is read whole anyway, and a repeated certificate may stand anywhere in it."""
-    try:
-        sheet = read_sheet(media_type, body, MAX_ROWS)
-    except UnreadableSheet as exc:
-        raise p.Problem(p.UNSUPPORTED_MEDIA_TYPE, str(exc)) from None
-    except TooManyRows as exc:
-        raise p.Problem(p.PAYLOAD_TOO_LARGE, f"at most {MAX_ROWS} rows per import: {exc}") from None
-    try:
-        rows, errors = parse_sheet(sheet, known_region)
-    except BadHeader as bad:
-        header_errors = [p.FieldError(f, r) for f, r in bad.errors]
-        raise p.Problem(
-            p.VALIDATION, "the header row is not usable", errors=header_errors
-        ) from None
-    if not sheet.rows:
-        raise p.Problem(p.VALIDATION, errors=[p.FieldError("body", "the sheet has no data rows")])
-    report = PushReport(mode, received=len(sheet.rows))
+    sheet = read_rows(media_type, body, lambda s: parse_sheet(s, known_region))
+    report = PushReport(mode, received=sheet.received)
     async with uow:
-        stored = await repo.by_key(uow.session, "cert_no", (r.cert_no for _, r in rows))
-        changes, refused = rules.plan_import(rows, stored, jurisdiction_of(by))
-        return await _finish(uow, report, changes, errors + refused, by)
-
-
-async def _finish(
-    uow: UnitOfWork, report: Report, changes: Sequence[Change], errors: list[RowError],
-    by: Principal,
-) -> Report:  # fmt: skip
-    _reject(report, errors)
-    if report.rejected and report.mode is PushMode.atomic:
-        raise report.problem()  # leaving the unit of work without commit rolls back
-    for change in changes:
-        # An officer's row carries no source time, so it is never stale: no USCC to list.
-        report.count(PushedKind(change.kind.value), change.line, uscc="")
-    await _apply(uow, changes, by)
-    await uow.commit()
-    return report
-
-
-def _reject(report: PushReport, errors: Iterable[RowError]) -> None:
-    """A sheet's errors are found all at once, not row by row: each row with any is rejected
-    once, in line order, so the listed errors are the first rows' ones."""
-    in_order = sorted(errors, key=lambda e: (e.line, e.field))
-    for _, row_errors in groupby(in_order, key=lambda e: e.line):
-        report.reject([ReportedError(e.line, e.field, e.reason) for e in row_errors])
+        certs = (r.cert_no for _, r in sheet.valid)
+        stored = await repo.by_key(uow.session, "cert_no", certs)
+        changes, refused = rules.plan_import(sheet.valid, stored, jurisdiction_of(by))
+        errors = sheet.invalid + refused
+        return await finish_batch(uow, report, changes, errors, lambda c: _apply(uow, c, by))
 
 
 async def sync_justice(
@@ -201,7 +157,8 @@ async def sync_justice(
             for c in o.conflicts
         ]
         changes = [o.change for o in outcomes]
-        return await _finish(uow, report, changes, invalid + dupes + refused, by)
+        errors = invalid + dupes + refused
+        return await finish_batch(uow, report, changes, errors, lambda c: _apply(uow, c, by))
 
 
 async def get_inspector(uow: UnitOfWork, inspector_id: UUID, scope: RegionScope) -> Inspector:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from itertools import groupby
 
 from shuangsui.contracts.events.registry_orgs import OrgUpserted
 from shuangsui.contracts.regions import InvalidRegionCode, scope_prefix
@@ -15,16 +14,11 @@ from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.envelope import Outgoing
 from shuangsui.registry.adapters import orgs as repo
-from shuangsui.registry.adapters.inspectors_sheets import TooManyRows, UnreadableSheet, read_sheet
-from shuangsui.registry.domain.inspectors import ChangeKind, RowError
-from shuangsui.registry.domain.inspectors_import import BadHeader
+from shuangsui.registry.domain.inspectors import ChangeKind
 from shuangsui.registry.domain.orgs import Org, OrgChange, OrgRecord, parse_sheet, plan_orgs
-from shuangsui.registry.domain.rows import RowError as ReportedError
-from shuangsui.registry.domain.subjects import ChangeKind as PushedKind
 from shuangsui.registry.domain.subjects import PushMode
+from shuangsui.registry.service.batch_imports import finish_batch, read_rows
 from shuangsui.registry.service.push import PushReport
-
-MAX_ROWS = 20_000
 
 
 def _upserted(change: OrgChange, by: Principal, now: datetime) -> Outgoing:
@@ -84,42 +78,14 @@ async def import_orgs(
     """Import a CSV/XLSX sheet keyed by unit code; atomic unless `per_row`.
 
     The sheet is planned whole, not in a push's chunks: a parent may stand anywhere in it."""
-    try:
-        sheet = read_sheet(media_type, body, MAX_ROWS)
-    except UnreadableSheet as exc:
-        raise p.Problem(p.UNSUPPORTED_MEDIA_TYPE, str(exc)) from None
-    except TooManyRows as exc:
-        raise p.Problem(p.PAYLOAD_TOO_LARGE, f"at most {MAX_ROWS} rows per import: {exc}") from None
-    try:
-        rows, invalid = parse_sheet(sheet)
-    except BadHeader as bad:
-        header_errors = [p.FieldError(f, r) for f, r in bad.errors]
-        raise p.Problem(
-            p.VALIDATION, "the header row is not usable", errors=header_errors
-        ) from None
-    if not sheet.rows:
-        raise p.Problem(p.VALIDATION, errors=[p.FieldError("body", "the sheet has no data rows")])
-    report = PushReport(mode, received=len(sheet.rows))
+    sheet = read_rows(media_type, body, parse_sheet)
+    report = PushReport(mode, received=sheet.received)
     async with uow:
         await repo.lock_for_writes(uow.session)
-        stored = await repo.surroundings(uow.session, [r for _, r in rows])
-        changes, refused = plan_orgs(rows, stored, RegionScope.of(by).prefix)
-        _reject(report, invalid + refused)
-        if report.rejected and mode is PushMode.atomic:
-            raise report.problem()  # leaving the unit of work without commit rolls back
-        for change in changes:
-            # An org's row carries no source time, so it is never stale: no USCC to list.
-            report.count(PushedKind(change.kind.value), change.line, uscc="")
-        await _apply(uow, changes, by)
-        await uow.commit()
-    return report
-
-
-def _reject(report: PushReport, errors: Iterable[RowError]) -> None:
-    """Each row with any error is rejected once, in line order, with all its errors."""
-    in_order = sorted(errors, key=lambda e: (e.line, e.field))
-    for _, row_errors in groupby(in_order, key=lambda e: e.line):
-        report.reject([ReportedError(e.line, e.field, e.reason) for e in row_errors])
+        stored = await repo.surroundings(uow.session, [r for _, r in sheet.valid])
+        changes, refused = plan_orgs(sheet.valid, stored, RegionScope.of(by).prefix)
+        errors = sheet.invalid + refused
+        return await finish_batch(uow, report, changes, errors, lambda c: _apply(uow, c, by))
 
 
 async def get_org(uow: UnitOfWork, code: str, scope: RegionScope) -> Org:

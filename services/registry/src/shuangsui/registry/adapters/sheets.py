@@ -1,4 +1,4 @@
-"""Reading an uploaded inspector sheet — CSV or XLSX — into text cells with their line numbers."""
+"""Reading an uploaded import sheet — CSV or XLSX — into text cells with their line numbers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import zipfile
 from datetime import date, datetime
 from typing import Any
 
-from shuangsui.registry.domain.inspectors_import import Sheet
+from shuangsui.registry.domain.sheets import Sheet
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -1,0 +1,10 @@
+"""Request parameters the directory routers declare alike, so each reads the same in OpenAPI."""
+
+from __future__ import annotations
+
+from fastapi import Header, Query
+
+from shuangsui.registry.domain.subjects import PushMode
+
+IF_MATCH = Header(None, alias="If-Match", description="ETag last read · 版本标签")
+BATCH_MODE = Query(PushMode.atomic, description="atomic 整批生效 / per_row 逐行生效")
