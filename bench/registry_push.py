@@ -1,5 +1,8 @@
 """Bulk push of subjects as NDJSON over HTTP — validation, history, outbox events, everything —
-beside a raw psycopg text-format COPY of the same rows into a bare table, in the same run."""
+beside a raw psycopg text-format COPY of the same rows into a bare table, in the same run.
+
+`BENCH_PUSH_ROWS=100000 python -m bench --only registry_push` sets the size (while iterating on
+the push path: a million rows take minutes on two cores)."""
 
 from __future__ import annotations
 
@@ -50,7 +53,7 @@ def rows(count: int) -> list[dict[str, object]]:
 
 
 def run(quick: bool) -> list[Figure]:
-    count = 50_000 if quick else 1_000_000
+    count = int(os.environ.get("BENCH_PUSH_ROWS") or (50_000 if quick else 1_000_000))
     with tempfile.TemporaryDirectory(prefix="bench-registry-") as tmp:
         settings = StackSettings(
             data_dir=Path(tmp) / ".data",

@@ -33,6 +33,7 @@ def upserted() -> Outgoing:
         registered_on=date(2015, 6, 1),
         tags={},
         applicable_item_ids=[],
+        classification=1,
         version=3,
         source="zj-aic",
         source_updated_at=datetime(2025, 1, 1, tzinfo=timezone(timedelta(hours=8))),

@@ -1,5 +1,6 @@
 """Provincial systems push subjects; offices read them. Real PostgreSQL, through HTTP."""
 
+import asyncio
 import csv
 import io
 import json
@@ -12,21 +13,11 @@ NDJSON = {"content-type": "application/x-ndjson"}
 
 
 @pytest.fixture
-async def registry(service_client):
-    return await service_client("registry")
-
-
-@pytest.fixture
 def pusher(mint_token):
     token = mint_token(
         roles=["integrator"], region="330000", scopes=["registry:subjects:push"], sub="zj-aic"
     )
     return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def admin(mint_token):
-    return {"Authorization": f"Bearer {mint_token(roles=['provincial_admin'], region='330000')}"}
 
 
 def ndjson(*rows) -> bytes:
@@ -226,6 +217,41 @@ async def test_a_retried_push_with_the_same_key_is_applied_once(
     assert second.json() == first.json()
     assert second.headers["idempotent-replayed"] == "true"
     assert len(await outbox_events(stack, row["uscc"])) == 1
+
+
+async def test_two_concurrent_pushes_with_one_key_apply_once_and_never_blame_each_other(
+    registry, pusher, subject_row, stack
+):
+    rows = [subject_row(n) for n in range(195, 199)]
+    headers = {**pusher, **NDJSON, "Idempotency-Key": "push-195"}
+    answers = await asyncio.gather(
+        *(registry.post(PUSH, content=ndjson(*rows), headers=headers) for _ in range(2))
+    )
+    # One applies; the other replays its answer, or says it is still in progress.
+    assert sorted(a.status_code for a in answers)[0] == 200
+    for answer in answers:
+        if answer.status_code != 200:
+            assert answer.json()["type"] == "/problems/idempotency-in-progress", answer.text
+    for row in rows:
+        assert len(await outbox_events(stack, row["uscc"])) == 1
+
+
+async def test_two_systems_creating_the_same_subjects_at_once_never_half_apply(
+    registry, pusher, subject_row, stack
+):
+    rows = [subject_row(n) for n in range(185, 190)]
+    answers = await asyncio.gather(
+        *(
+            registry.post(PUSH, content=ndjson(*rows), headers={**pusher, **NDJSON})
+            for _ in range(2)
+        )
+    )
+    assert sorted(a.status_code for a in answers)[0] == 200
+    for answer in answers:
+        if answer.status_code != 200:
+            assert answer.json()["type"] == "/problems/concurrent-change", answer.text
+    for row in rows:
+        assert [e["data"]["version"] for e in await outbox_events(stack, row["uscc"])] == [1]
 
 
 async def test_one_subject_upsert_answers_422_naming_the_field(registry, pusher, subject_row):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shuangsui.kernel.db import CommitHook
 from shuangsui.kernel.observability import current_traceparent
-from shuangsui.messaging.envelope import Envelope, Outgoing, envelope_dict, nats_subject
+from shuangsui.messaging.envelope import (
+    Envelope,
+    Outgoing,
+    envelope_dict,
+    envelope_json,
+    nats_subject,
+)
 from shuangsui.messaging.tables import outbox
 
 NOTIFY_CHANNEL = "outbox"
@@ -49,6 +56,41 @@ def outbox_rows(events: list[Any], province_token: str, service: str) -> list[di
     return rows
 
 
+CopyRecord = tuple[uuid.UUID, str, str, str]  # id, nats_subject, event_type, envelope JSON
+_COPY_COLUMNS = ["id", "nats_subject", "event_type", "envelope"]
+
+
+def outbox_records(events: list[Any], province_token: str, service: str) -> list[CopyRecord]:
+    """`outbox_rows` as COPY records: each envelope goes straight to JSON text, without the
+    dict in between (a bulk push records one event per row)."""
+    traceparent = current_traceparent.get()
+    source = f"/{province_token}/{service}"
+    subjects: dict[tuple[str, str], str] = {}
+    ids = _new_event_ids(len(events))
+    records = []
+    for event, event_id in zip(events, ids, strict=True):
+        if isinstance(event, Envelope):
+            records.append((event.id, event.nats_subject, event.type, event.model_dump_json()))
+            continue
+        event_type = event.payload.event_type
+        subject = subjects.get((province_token, event_type))
+        if subject is None:
+            subject = subjects[province_token, event_type] = nats_subject(
+                province_token, event_type
+            )
+        envelope = envelope_json(
+            event, event_id, datetime.now(UTC), province_token, source, traceparent
+        )
+        records.append((event_id, subject, event_type, envelope))
+    return records
+
+
+def _new_event_ids(count: int) -> list[uuid.UUID]:
+    """`count` version-4 UUIDs from one read of the OS's random source (not one per event)."""
+    pool = os.urandom(16 * count)
+    return [uuid.UUID(bytes=pool[i : i + 16], version=4) for i in range(0, 16 * count, 16)]
+
+
 def _envelope_json(envelope: dict[str, Any]) -> str:
     try:
         return orjson.dumps(envelope).decode()
@@ -57,24 +99,23 @@ def _envelope_json(envelope: dict[str, Any]) -> str:
 
 
 async def copy_outbox_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Bulk path: binary COPY on the session's own connection, inside its transaction."""
+    """Bulk path for rows already shaped by `outbox_rows`."""
+    await copy_outbox_records(
+        session,
+        [
+            (r["id"], r["nats_subject"], r["event_type"], _envelope_json(r["envelope"]))
+            for r in rows
+        ],
+    )
+
+
+async def copy_outbox_records(session: AsyncSession, records: list[CopyRecord]) -> None:
+    """Binary COPY on the session's own connection, inside its transaction."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None
-    await driver.copy_records_to_table(
-        "outbox",
-        records=[
-            (
-                r["id"],
-                r["nats_subject"],
-                r["event_type"],
-                _envelope_json(r["envelope"]),
-            )
-            for r in rows
-        ],
-        columns=["id", "nats_subject", "event_type", "envelope"],
-    )
+    await driver.copy_records_to_table("outbox", records=records, columns=_COPY_COLUMNS)
 
 
 def outbox_writer(province_token: str, service: str) -> CommitHook:
@@ -86,11 +127,10 @@ def outbox_writer(province_token: str, service: str) -> CommitHook:
         for event in events:
             if not isinstance(event, Outgoing | Envelope):
                 raise TypeError(f"record() takes Outgoing events, not {type(event).__name__}")
-        rows = outbox_rows(events, province_token, service)
-        if len(rows) >= COPY_THRESHOLD:
-            await copy_outbox_rows(session, rows)
+        if len(events) >= COPY_THRESHOLD:
+            await copy_outbox_records(session, outbox_records(events, province_token, service))
         else:
-            await session.execute(insert(outbox), rows)
+            await session.execute(insert(outbox), outbox_rows(events, province_token, service))
         # Delivered only at commit: wakes the relay at once instead of at its next poll.
         await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 

@@ -14,6 +14,8 @@ import json
 from collections.abc import Iterator
 from typing import IO, Any
 
+import orjson
+
 from shuangsui.registry.domain.rows import RowError
 
 # CSV cells that hold lists (or objects) hold them as JSON (ARCHITECTURE.md §5).
@@ -41,7 +43,7 @@ def ndjson_rows(body: IO[bytes]) -> Iterator[Row]:
         if not raw.strip():
             continue
         try:
-            value = json.loads(raw.decode("utf-8"))
+            value = _json_line(raw)
         except UnicodeDecodeError:
             yield line_number, RowError(line_number, "line", "not UTF-8 text")
             continue
@@ -52,6 +54,28 @@ def ndjson_rows(body: IO[bytes]) -> Iterator[Row]:
             yield line_number, RowError(line_number, "line", "each line must be one JSON object")
             continue
         yield line_number, value
+
+
+def _json_line(raw: bytes) -> Any:
+    """What `json.loads` makes of the line; orjson reads it, three times as fast, whenever the
+    two are sure to agree. Where they may not, the standard library decides (and words the
+    reason): orjson refuses NaN, 1e400 and lone surrogates, and reads an integer beyond 64 bits
+    as a float where the standard library keeps it exact."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw.decode("utf-8"))
+    return json.loads(raw.decode("utf-8")) if _holds_float(value) else value
+
+
+def _holds_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(map(_holds_float, value.values()))
+    if isinstance(value, list):
+        return any(map(_holds_float, value))
+    return False
 
 
 def csv_rows(body: IO[bytes]) -> Iterator[Row]:

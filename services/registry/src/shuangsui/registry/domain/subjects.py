@@ -158,7 +158,12 @@ def read_row(
         registration_no=reader.text("registration_no"),
         extra=_extra(raw),
     )
-    return reader.errors if reader.errors else subject
+    if reader.errors:
+        return reader.errors
+    # Every accepted subject's hash is needed (to plan, or to stage it); taken now, while the
+    # rows are being read, it costs nothing on the path that writes to the database.
+    subject.content_hash  # noqa: B018 - fills the cached property
+    return subject
 
 
 def _extra(raw: Mapping[str, Any]) -> dict[str, Any]:

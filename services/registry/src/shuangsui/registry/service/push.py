@@ -3,10 +3,14 @@
 Atomic mode applies all rows or none; per-row mode applies every valid row. Rows are handled in
 chunks, so a million-row push never sits in memory; the report lists at most 1,000 errors but
 always counts everything.
+
+Chunks are pipelined: while PostgreSQL works on one chunk (COPY, merge, outbox), the next one is
+read and validated. The connection is still used by one chunk at a time, in order.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -15,10 +19,14 @@ from sqlalchemy.exc import IntegrityError
 
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.problems import BATCH_REJECTED, Problem, problem_type
+from shuangsui.registry.domain.conflicts import ChangedMeanwhile
 from shuangsui.registry.domain.rows import RowError
 from shuangsui.registry.domain.subjects import ChangeKind, DuplicateGuard, PushMode
 
 CHUNK = 5000
+# Reading and validating hand the event loop back this often, so that the previous chunk's
+# database replies are taken as they arrive instead of after the whole chunk is validated.
+YIELD_EVERY = 250
 MAX_LISTED = 1000
 
 CONCURRENT_CHANGE = problem_type(
@@ -122,27 +130,61 @@ async def run_push(
     apply: Callable[[list[Valid], PushReport], Awaitable[None]],
 ) -> PushReport:
     report = PushReport(mode)
+
+    async def apply_chunk(valid: list[Valid]) -> None:
+        await apply(valid, report)
+        await uow.flush_events()
+
     try:
         async with uow:
-            async for chunk in _chunks(rows):
-                valid = validate(chunk, report)
-                if mode is PushMode.atomic and report.rejected:
-                    continue  # keep validating to report every error; write nothing more
-                await apply(valid, report)
-                await uow.flush_events()
+            writing: asyncio.Task[None] | None = None
+            try:
+                async for chunk in _chunks(rows):
+                    valid = await _validate(chunk, report, validate)
+                    if writing is not None:
+                        await writing  # chunks are written one after another, in order
+                        writing = None
+                    if mode is PushMode.atomic and report.rejected:
+                        continue  # keep validating to report every error; write nothing more
+                    writing = asyncio.ensure_future(apply_chunk(valid))
+                if writing is not None:
+                    await writing
+                    writing = None
+            finally:
+                # Never roll back under a chunk still writing: let it finish (or fail) first.
+                if writing is not None:
+                    await asyncio.gather(writing, return_exceptions=True)
             if mode is PushMode.atomic and report.rejected:
                 report.nothing_applied()
                 raise report.problem()  # leaving the block without commit rolls everything back
             await uow.commit()
     except IntegrityError as exc:
+        if "idempotency_keys" in str(exc.orig):
+            raise  # a retry with the same key committed first: the key answers with its result
         raise Problem(CONCURRENT_CHANGE, str(exc.orig)[:200]) from None
+    except ChangedMeanwhile as exc:
+        raise Problem(CONCURRENT_CHANGE, str(exc)) from None
     return report
+
+
+async def _validate(
+    chunk: list[Row],
+    report: PushReport,
+    validate: Callable[[list[Row], PushReport], list[Valid]],
+) -> list[Valid]:
+    valid: list[Valid] = []
+    for start in range(0, len(chunk), YIELD_EVERY):
+        valid.extend(validate(chunk[start : start + YIELD_EVERY], report))
+        await asyncio.sleep(0)
+    return valid
 
 
 async def _chunks(rows: AsyncIterator[Row]) -> AsyncIterator[list[Row]]:
     chunk: list[Row] = []
     async for row in rows:
         chunk.append(row)
+        if len(chunk) % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
         if len(chunk) >= CHUNK:
             yield chunk
             chunk = []
