@@ -10,7 +10,13 @@ import pytest
 
 from shuangsui.contracts.events.registry_subjects import SubjectUpserted
 from shuangsui.kernel.observability import current_traceparent
-from shuangsui.messaging.envelope import Envelope, Outgoing, envelope_dict, envelope_json
+from shuangsui.messaging.envelope import (
+    Envelope,
+    Outgoing,
+    PreparedPayload,
+    envelope_dict,
+    envelope_json,
+)
 from shuangsui.messaging.outbox import outbox_records
 from shuangsui.messaging.testing import probe
 
@@ -93,3 +99,15 @@ def test_an_envelope_recorded_as_such_keeps_its_id_and_content() -> None:
     [(event_id, nats_subject, event_type, text)] = outbox_records([built], "p33", "registry")
     assert (event_id, nats_subject, event_type) == (built.id, built.nats_subject, built.type)
     assert Envelope.model_validate_json(text) == built
+
+
+def test_a_prepared_payload_travels_as_written():
+    model = upserted().payload
+    prepared = PreparedPayload(model.event_type, model.model_dump_json().encode())
+    event = Outgoing(prepared, subject="s-1", actor="zj-aic")
+    event_id, at = uuid.uuid4(), datetime(2025, 6, 1, tzinfo=UTC)
+    as_dict = envelope_dict(event, event_id, at, "p33", SOURCE, None)
+    assert as_dict["data"] == model.model_dump(mode="json")
+    assert orjson.loads(envelope_json(event, event_id, at, "p33", SOURCE, None)) == as_dict
+    [record] = outbox_records([event], "p33", "registry")
+    assert orjson.loads(record[3])["data"] == as_dict["data"]

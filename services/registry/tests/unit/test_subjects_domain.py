@@ -176,7 +176,7 @@ def test_a_uscc_twice_in_one_batch_refuses_the_later_rows():
     assert verdicts == [None, None, RowError(5, "uscc", "duplicate of line 1", first.uscc)]
 
 
-def test_content_hash_keeps_the_encoding_stored_hashes_were_made_with():
+def test_content_hash_is_taken_over_the_canonical_json():
     import hashlib
     import json
 
@@ -187,6 +187,8 @@ def test_content_hash_keeps_the_encoding_stored_hashes_were_made_with():
         "33",
     )
     assert isinstance(subject, Subject)
-    legacy = json.dumps(subject.content(), sort_keys=True, ensure_ascii=False, default=str)
-    assert subject.content_json == legacy
-    assert subject.content_hash == hashlib.sha256(legacy.encode()).hexdigest()
+    canonical = json.dumps(
+        subject.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    assert subject.content_json == canonical
+    assert subject.content_hash == hashlib.sha256(canonical.encode()).hexdigest()

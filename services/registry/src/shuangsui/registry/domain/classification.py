@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -25,7 +26,7 @@ class ItemScope:
     subject_types: frozenset[str]
     subject_tags: frozenset[str] = frozenset()
 
-    @property
+    @cached_property  # asked once per subject per item on the push path
     def tag_groups(self) -> tuple[frozenset[str], ...]:
         by_dimension: dict[str, set[str]] = {}
         for tag in self.subject_tags:
@@ -87,8 +88,12 @@ class Classifier:
         return Verdict(tags, tuple(keys))
 
     def item_ids(self, keys: Sequence[int]) -> list[UUID]:
-        by_key = {key: item_id for item_id, key in self.item_keys.items()}
+        by_key = self._ids_by_key
         return [by_key[key] for key in keys if key in by_key]
+
+    @cached_property
+    def _ids_by_key(self) -> dict[int, UUID]:
+        return {key: item_id for item_id, key in self.item_keys.items()}
 
     def key_of(self, item_id: UUID) -> int | None:
         return self.item_keys.get(item_id)

@@ -16,6 +16,8 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
+import orjson
+
 from shuangsui.registry.domain.rows import RowError, RowReader
 
 
@@ -46,9 +48,12 @@ CONTENT_FIELDS = (
     "extra",
 )  # fmt: skip
 KNOWN_KEYS = {*CONTENT_FIELDS, "uscc", "source", "source_updated_at"} - {"extra"}
-# Stored hashes were made with exactly this encoding (json.dumps defaults: ", " and ": "); a
-# different one would make every stored subject look changed. One encoder, built once.
-_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
+# The content's canonical form: sorted keys, no spaces, UTF-8. Stored hashes are taken over it,
+# so changing it makes every stored subject look changed once (and get one more version).
+_CANONICAL = orjson.OPT_SORT_KEYS
+_CANONICAL_FALLBACK = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+)
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,7 @@ class Subject:
     @cached_property
     def content_json(self) -> str:
         """The content as canonical JSON: what the hash is taken over, and what history stores."""
-        return _CANONICAL.encode(self.content())
+        return canonical_json(self.content())
 
     @cached_property
     def content_hash(self) -> str:
@@ -126,6 +131,13 @@ class Change:
     @property
     def applies(self) -> bool:
         return self.kind in (ChangeKind.created, ChangeKind.updated)
+
+
+def canonical_json(content: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(content, option=_CANONICAL, default=str).decode()
+    except orjson.JSONEncodeError:  # integers beyond 64 bits, kept in `extra`
+        return _CANONICAL_FALLBACK.encode(content)
 
 
 def read_row(

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
+
 from shuangsui.contracts.events.registry_subjects import SubjectUpserted
 from shuangsui.contracts.regions import scope_prefix
 from shuangsui.kernel.auth import Principal
@@ -16,7 +18,7 @@ from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.pagination import PageRequest
 from shuangsui.kernel.problems import NOT_FOUND, Problem
 from shuangsui.kernel.scope import RegionScope
-from shuangsui.messaging.envelope import Outgoing
+from shuangsui.messaging.envelope import Outgoing, PreparedPayload
 from shuangsui.registry.adapters.classification import (
     item_ids_of,
     item_key_of,
@@ -100,8 +102,9 @@ async def _apply(
     ids = await apply_changes(uow.session, applying, verdicts, classifier.version, by.sub, now)
     await _count(uow, applying, verdicts, stored)
     for change, verdict in zip(applying, verdicts, strict=True):
-        event = upserted_event(change, ids[change.subject.uscc], verdict, classifier)
-        uow.record(Outgoing(event, subject=str(event.subject_id), actor=by.sub))
+        subject_id = ids[change.subject.uscc]
+        event = upserted_payload(change, subject_id, verdict, classifier)
+        uow.record(Outgoing(event, subject=str(subject_id), actor=by.sub))
 
 
 async def _count(
@@ -136,29 +139,38 @@ async def _count(
     await append_deltas(uow.session, nonzero(counts))
 
 
-def upserted_event(
-    change: Change, subject_id: Any, verdict: Verdict, classifier: Classifier
-) -> SubjectUpserted:
+def upserted_payload(
+    change: Change, subject_id: UUID, verdict: Verdict, classifier: Classifier
+) -> PreparedPayload:
+    """`registry.subject.upserted.v1` written straight to JSON: a bulk push records one per row,
+    and every part was validated when the row was read (a test holds it to SubjectUpserted)."""
     s = change.subject
-    return SubjectUpserted(
-        subject_id=subject_id,
-        uscc=s.uscc,
-        name=s.name,
-        subject_type=s.subject_type.value,
-        status=s.status.value,
-        region_code=s.region_code,
-        unit_code=s.unit_code,
-        industry_code=s.industry_code,
-        registered_address=s.registered_address,
-        business_address=s.business_address,
-        registered_on=s.registered_on,
-        tags=tags_by_dimension(verdict.tags),
-        applicable_item_ids=classifier.item_ids(verdict.item_keys),
-        classification=classifier.version,
-        version=change.version,
-        source=s.source,
-        source_updated_at=s.source_updated_at,
+    data = {
+        "subject_id": subject_id,
+        "uscc": s.uscc,
+        "name": s.name,
+        "subject_type": s.subject_type.value,
+        "status": s.status.value,
+        "region_code": s.region_code,
+        "unit_code": s.unit_code,
+        "industry_code": s.industry_code,
+        "registered_address": s.registered_address,
+        "business_address": s.business_address,
+        "registered_on": s.registered_on,
+        "tags": tags_by_dimension(verdict.tags),
+        "applicable_item_ids": classifier.item_ids(verdict.item_keys),
+        "classification": classifier.version,
+        "version": change.version,
+        "source": s.source,
+        "source_updated_at": s.source_updated_at,
+    }
+    return PreparedPayload(
+        SubjectUpserted.event_type, orjson.dumps(data, option=_UTC_Z, default=str)
     )
+
+
+# asyncpg hands back its own UUID type, which orjson writes through `default=str`.
+_UTC_Z = orjson.OPT_UTC_Z
 
 
 async def get_subject(uow: UnitOfWork, uscc: str, scope: RegionScope) -> dict[str, Any]:
