@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -150,6 +151,13 @@ UNION ALL
 SELECT s.item_key, s.region_code, s.tags, rc.domain, rc.risk_class, count(*)
 FROM s JOIN subject_risk_classes rc USING (uscc) GROUP BY 1, 2, 3, 4, 5
 """
+KEPT_TOTALS = """
+SELECT item_key, region_code, domain, risk_class, sum(n)::bigint AS n FROM (
+  SELECT item_key, region_code, domain, risk_class, n FROM population_totals
+  UNION ALL
+  SELECT item_key, region_code, domain, risk_class, n FROM population_deltas
+) kept GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0
+"""
 KEPT = """
 SELECT item_key, region_code, tags, domain, risk_class, sum(n) AS n FROM (
   SELECT item_key, region_code, tags, domain, risk_class, n FROM population_counts
@@ -164,9 +172,14 @@ async def assert_counts_match_a_recount(stack) -> None:
     try:
         recount = {_hashable(r) for r in await conn.fetch(RECOUNT)}
         kept = {_hashable(r) for r in await conn.fetch(KEPT)}
+        totals = {tuple(r.values()) for r in await conn.fetch(KEPT_TOTALS)}
     finally:
         await conn.close()
     assert kept == recount
+    summed: Counter = Counter()
+    for item_key, region, _tags, domain, risk_class, n in recount:
+        summed[item_key, region, domain, risk_class] += n
+    assert totals == {(*key, n) for key, n in summed.items()}
 
 
 def _hashable(row: asyncpg.Record) -> tuple[Any, ...]:

@@ -162,6 +162,18 @@ async def item_ids_of(session: AsyncSession, keys: Iterable[int]) -> dict[int, U
     return {r.item_key: r.item_id for r in rows}
 
 
+async def current_state(session: AsyncSession) -> tuple[int, str]:
+    """The newest classification's number and status, (0, "done") before the first."""
+    row = (
+        await session.execute(
+            sa.select(classifications.c.version, classifications.c.status)
+            .order_by(classifications.c.version.desc())
+            .limit(1)
+        )
+    ).one_or_none()
+    return (row.version, row.status) if row is not None else (0, "done")
+
+
 async def latest_classification(session: AsyncSession) -> dict[str, Any] | None:
     row = (
         await session.execute(

@@ -35,17 +35,33 @@ def _key() -> list[sa.Column[Any]]:
 population_counts = sa.Table(
     "population_counts", metadata, *_key(), sa.Column("n", sa.BigInteger, nullable=False)
 )
+# Migration 0009: the same counts summed over tag sets, for counts that name no tag.
+population_totals = sa.Table(
+    "population_totals",
+    metadata,
+    sa.Column("item_key", sa.Integer, nullable=False),
+    sa.Column("domain", sa.String(40), nullable=False),
+    sa.Column("region_code", sa.String(6), nullable=False),
+    sa.Column("risk_class", sa.String(1), nullable=False),
+    sa.Column("n", sa.BigInteger, nullable=False),
+)
 population_deltas = sa.Table(
     "population_deltas", metadata, *_key(), sa.Column("n", sa.Integer, nullable=False)
 )
 _COLUMNS = ["item_key", "region_code", "tags", "domain", "risk_class", "n"]
 _KEY = ", ".join(_COLUMNS[:-1])
-# One statement: the deltas leave and land in the counts together. Rows that reach zero go.
+_TOTAL_KEY = "item_key, domain, region_code, risk_class"
+# One statement: the deltas leave and land in both tables together.
 _FOLD = f"""
 WITH moved AS (DELETE FROM population_deltas RETURNING {_KEY}, n),
-summed AS (SELECT {_KEY}, sum(n) AS n FROM moved GROUP BY {_KEY})
-INSERT INTO population_counts ({_KEY}, n) SELECT {_KEY}, n FROM summed
-ON CONFLICT ({_KEY}) DO UPDATE SET n = population_counts.n + EXCLUDED.n
+tagged AS (
+  INSERT INTO population_counts ({_KEY}, n)
+  SELECT {_KEY}, sum(n) FROM moved GROUP BY {_KEY}
+  ON CONFLICT ({_KEY}) DO UPDATE SET n = population_counts.n + EXCLUDED.n
+)
+INSERT INTO population_totals ({_TOTAL_KEY}, n)
+SELECT {_TOTAL_KEY}, sum(n) FROM moved GROUP BY {_TOTAL_KEY}
+ON CONFLICT ({_TOTAL_KEY}) DO UPDATE SET n = population_totals.n + EXCLUDED.n
 """  # noqa: S608 - column names are ours
 
 
@@ -66,7 +82,8 @@ async def fold_deltas(session: AsyncSession) -> int:
     if not pending:
         return 0
     await session.execute(sa.text(_FOLD))
-    await session.execute(sa.delete(population_counts).where(population_counts.c.n == 0))
+    for table in (population_counts, population_totals):  # rows that reached zero go
+        await session.execute(sa.delete(table).where(table.c.n == 0))
     return int(pending)
 
 
@@ -80,14 +97,17 @@ async def count_rows(
 ) -> list[tuple[str, str, int]]:
     """(domain, risk_class, n) summed over counts and pending deltas for the filters."""
     parts = []
-    for table in (population_counts, population_deltas):
+    # Without tags, the totals answer (a few rows per county) instead of every tag set.
+    kept = population_counts if tags else population_totals
+    for table in (kept, population_deltas):
         c = table.c
         clauses = [
             c.item_key == item_key,
-            c.domain.in_([ALL, domain]),
+            sa.or_(c.domain == ALL, c.domain == domain),
             scope.filter(c.region_code),
-            *tag_clauses(c.tags, tags),
         ]
+        if tags:
+            clauses.extend(tag_clauses(c.tags, tags))
         if region_prefix:
             clauses.append(c.region_code.startswith(region_prefix))
         for prefix in (scope.prefix, region_prefix):

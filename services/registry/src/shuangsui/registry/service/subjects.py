@@ -19,11 +19,7 @@ from shuangsui.kernel.pagination import PageRequest
 from shuangsui.kernel.problems import NOT_FOUND, Problem
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.envelope import Outgoing, PreparedPayload
-from shuangsui.registry.adapters.classification import (
-    item_ids_of,
-    item_key_of,
-    latest_classification,
-)
+from shuangsui.registry.adapters.classification import current_state, item_ids_of, item_key_of
 from shuangsui.registry.adapters.population import append_deltas, count_rows
 from shuangsui.registry.adapters.risk_classes import classes_by_uscc, classes_of, count_population
 from shuangsui.registry.adapters.subjects import (
@@ -235,7 +231,7 @@ async def population_count(
     With an item and only region and tag filters on subjects in business, the kept counts
     answer; any other filter counts over the directory."""
     async with uow:
-        latest = await latest_classification(uow.session)
+        version, status = await current_state(uow.session)
         if item_id is not None:
             filters = replace(filters, item_key=await _item_key(uow, item_id))
         if filters.item_key is not None and _index_answers(filters):
@@ -252,8 +248,8 @@ async def population_count(
     return PopulationCount(
         by_class,
         method,
-        classification=latest["version"] if latest else 0,
-        reclassifying=bool(latest and latest["status"] in ("pending", "running")),
+        classification=version,
+        reclassifying=status in ("pending", "running"),
     )
 
 
