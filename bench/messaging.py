@@ -184,7 +184,7 @@ async def _latency(dsn: str, url: str, rate: int, seconds: int) -> tuple[float, 
             async with uow:
                 uow.record(event)
                 await uow.commit()
-            committed[str(event.payload.probe_id)] = time.perf_counter()  # type: ignore[attr-defined]
+            committed[str(event.payload.probe_id)] = time.perf_counter()  # type: ignore[union-attr]
             await asyncio.sleep(1 / rate)
         deadline = time.monotonic() + 30
         while len(applied) < len(committed) and time.monotonic() < deadline:

@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -32,10 +27,10 @@ from rich.console import Console
 from rich.progress import Progress
 from stdnum.cn import uscc as stdnum_uscc
 
+from bench.http_load import connections, target
 from bench.results import Figure
+from bench.stack import registry_api, throwaway_stack
 from shuangsui.contracts.regions import RegionInfo, regions_within
-from shuangsui.devstack.config import StackSettings
-from shuangsui.devstack.ports import free_port
 from shuangsui.devstack.stack import Stack
 from shuangsui.kernel.db import Database
 from shuangsui.messaging.platform import new_unit_of_work
@@ -146,26 +141,8 @@ class Question:
 def run(quick: bool) -> list[Figure]:
     size = 50_000 if quick else 1_000_000
     seconds = 5.0 if quick else 20.0
-    with tempfile.TemporaryDirectory(prefix="bench-count-") as tmp:
-        settings = StackSettings(
-            data_dir=Path(tmp) / ".data",
-            pg_port=free_port(),
-            nats_port=free_port(),
-            durable=True,
-            demo_subjects=0,
-        )
-        stack = Stack(settings, say=lambda m: console.print(m))
-        stack.start_infrastructure()
-        stack.migrate()
-        api: subprocess.Popen[bytes] | None = None
-        try:
-            api, url = _start_registry(stack)
-            return asyncio.run(_measure(stack, url, size, seconds))
-        finally:
-            if api is not None:
-                api.terminate()
-                api.wait()
-            stack.stop()
+    with throwaway_stack("bench-count-") as stack, registry_api(stack) as url:
+        return asyncio.run(_measure(stack, url, size, seconds))
 
 
 async def _measure(stack: Stack, url: str, size: int, seconds: float) -> list[Figure]:
@@ -185,8 +162,8 @@ async def _measure(stack: Stack, url: str, size: int, seconds: float) -> list[Fi
         questions = _questions(keys, counties, count=5_000)
         mismatches = await _check_equal(client, admin, dsn, questions[:40])
         # Warm: connections open, statements prepared, the counts' pages in memory. Not kept.
-        await _load_index(client, admin, questions[-WARM_REQUESTS:], 0.0, WARM_REQUESTS)
-        index = await _load_index(client, admin, questions, seconds)
+        await _load_index(url, admin, questions[-WARM_REQUESTS:], 0.0, WARM_REQUESTS)
+        index = await _load_index(url, admin, questions, seconds)
     scan = await _load_scan(dsn, questions, seconds)
     for name, answered in (("index (HTTP)", index), ("scan (SQL)", scan)):
         console.print(
@@ -220,27 +197,6 @@ async def _measure(stack: Stack, url: str, size: int, seconds: float) -> list[Fi
 
 def _auth(stack: Stack, role: str, region: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {stack.issuer.token_for(roles=[role], region=region)}"}
-
-
-def _start_registry(stack: Stack) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, **stack.service_env("registry"), "LOG_LEVEL": "WARNING"}
-    argv = [
-        sys.executable, "-m", "uvicorn", "--factory", "shuangsui.registry.main:create_app",
-        "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
-    ]  # fmt: skip
-    api = subprocess.Popen(argv, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return api, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    api.terminate()
-    raise RuntimeError("the registry did not start")
 
 
 # ---- the directory, COPYed in ---------------------------------------------------------------
@@ -400,7 +356,9 @@ async def _classify(stack: Stack, dsn: str, size: int) -> tuple[float, float]:
         assert status == "done", f"classification {version} is {status}"
         counts = await conn.fetchval("SELECT count(*) FROM population_counts")
         console.print(f"population_counts: {counts:,} rows")
-        await conn.execute("VACUUM ANALYZE subjects, population_counts, population_deltas")
+        await conn.execute(
+            "VACUUM ANALYZE subjects, population_counts, population_totals, population_deltas"
+        )
     finally:
         await conn.close()
         await database.stop()
@@ -488,16 +446,27 @@ async def _check_equal(
 
 
 async def _load_index(
-    client: httpx.AsyncClient,
+    url: str,
     auth: dict[str, str],
     questions: list[Question],
     seconds: float,
     at_least: int = 0,
 ) -> Run:
-    async def ask(q: Question) -> None:
-        await _ask_index(client, auth, q)
+    async with connections(url, CLIENTS) as pool:
 
-    return await _closed_loop(ask, questions, seconds, at_least)
+        async def ask(q: Question) -> None:
+            connection = await pool.get()
+            try:
+                params = {"item_id": q.item_id, "region_code": q.region_code, "domain": q.domain}
+                status, body = await connection.get(
+                    target(f"{BASE}/population:count", params), auth
+                )
+            finally:
+                pool.put_nowait(connection)
+            assert status == 200, body
+            assert body["method"] == "index", f"{q} was answered by {body['method']}"
+
+        return await _closed_loop(ask, questions, seconds, at_least)
 
 
 async def _load_scan(dsn: str, questions: list[Question], seconds: float) -> Run:

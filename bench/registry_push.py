@@ -10,31 +10,24 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 import psycopg
-from rich.console import Console
 from stdnum.cn import uscc as stdnum_uscc
 
 from bench.results import Figure
-from shuangsui.devstack.config import StackSettings
+from bench.stack import console, registry_api, throwaway_stack
 from shuangsui.devstack.demo import INDUSTRIES
 from shuangsui.devstack.demo_catalogue import load_catalogue
-from shuangsui.devstack.ports import free_port
 from shuangsui.devstack.stack import Stack
 
-console = Console(stderr=True)
 REQUEST_ROWS = 100_000
 COUNTIES = ["330102", "330105", "330106", "330108", "330109", "330110", "330111", "330112"]
 
 
 def rows(count: int) -> list[dict[str, object]]:
-    out = []
+    out: list[dict[str, object]] = []
     for i in range(count):
         body = f"91{COUNTIES[i % len(COUNTIES)]}MA{i:07d}"
         out.append(
@@ -65,23 +58,11 @@ def _licences(i: int) -> list[dict[str, str]]:
 
 def run(quick: bool) -> list[Figure]:
     count = int(os.environ.get("BENCH_PUSH_ROWS") or (50_000 if quick else 1_000_000))
-    with tempfile.TemporaryDirectory(prefix="bench-registry-") as tmp:
-        settings = StackSettings(
-            data_dir=Path(tmp) / ".data",
-            pg_port=free_port(),
-            nats_port=free_port(),
-            durable=True,
-            demo_subjects=0,
-        )
-        stack = Stack(settings, say=lambda m: console.print(m))
-        stack.start_infrastructure()
-        stack.migrate()
-        try:
-            data = rows(count)
-            copy_rate = _copy_rate(stack, data)
-            push_rate = _push_rate(stack, data)
-        finally:
-            stack.stop()
+    with throwaway_stack("bench-registry-") as stack:
+        data = rows(count)
+        copy_rate = _copy_rate(stack, data)
+        with registry_api(stack) as url:
+            push_rate = _push_rate(stack, url, data)
     return [
         Figure(
             f"registry: bulk push {count:,} subjects (HTTP, NDJSON)",
@@ -129,26 +110,7 @@ def _copy_rate(stack: Stack, data: list[dict[str, object]]) -> float:
     return len(data) / elapsed
 
 
-def _push_rate(stack: Stack, data: list[dict[str, object]]) -> float:
-    port = free_port()
-    env = {**os.environ, **stack.service_env("registry"), "LOG_LEVEL": "WARNING"}
-    api = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "shuangsui.registry.main:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
+def _push_rate(stack: Stack, url: str, data: list[dict[str, object]]) -> float:
     token = stack.issuer.token_for(
         roles=["integrator"], region="330000", scopes=["registry:subjects:push"]
     )
@@ -158,43 +120,25 @@ def _push_rate(stack: Stack, data: list[dict[str, object]]) -> float:
         ).encode()
         for i in range(0, len(data), REQUEST_ROWS)
     ]
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as client:
-            _wait_up(client)
-            # Tagging and the item index are part of what is measured: the demo province's
-            # rules and item list are in force, as on a real platform.
-            load_catalogue(
-                client,
-                stack.issuer.token_for(roles=["national_admin"], region="100000"),
-                stack.issuer.token_for(roles=["provincial_admin"], region="330000"),
+    with httpx.Client(base_url=url, timeout=600) as client:
+        # Tagging and the item index are part of what is measured: the demo province's
+        # rules and item list are in force, as on a real platform.
+        load_catalogue(
+            client,
+            stack.issuer.token_for(roles=["national_admin"], region="100000"),
+            stack.issuer.token_for(roles=["provincial_admin"], region="330000"),
+        )
+        console.print(f"pushing {len(data):,} rows in {len(bodies)} request(s) …")
+        started = time.perf_counter()
+        for body in bodies:
+            answer = client.post(
+                "/api/v1/registry/subjects:bulk",
+                content=body,
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "content-type": "application/x-ndjson",
+                },
             )
-            console.print(f"pushing {len(data):,} rows in {len(bodies)} request(s) …")
-            started = time.perf_counter()
-            for body in bodies:
-                answer = client.post(
-                    "/api/v1/registry/subjects:bulk",
-                    content=body,
-                    headers={
-                        "Authorization": f"Bearer {token}",
-                        "content-type": "application/x-ndjson",
-                    },
-                )
-                answer.raise_for_status()
-                assert answer.json()["created"] == body.count(b"\n"), answer.text[:300]
-            elapsed = time.perf_counter() - started
-    finally:
-        api.terminate()
-        api.wait()
-    return len(data) / elapsed
-
-
-def _wait_up(client: httpx.Client) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if client.get("/healthz").status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the registry did not start")
+            answer.raise_for_status()
+            assert answer.json()["created"] == body.count(b"\n"), answer.text[:300]
+        return len(data) / (time.perf_counter() - started)

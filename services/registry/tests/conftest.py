@@ -53,3 +53,12 @@ def admin(mint_token) -> dict[str, str]:
 def national(mint_token) -> dict[str, str]:
     """A national administrator (SAMR), who keeps the national item list."""
     return {"Authorization": f"Bearer {mint_token(roles=['national_admin'], region='100000')}"}
+
+
+@pytest.fixture
+def pusher(mint_token) -> dict[str, str]:
+    """Zhejiang's registration system, allowed to push subjects."""
+    token = mint_token(
+        roles=["integrator"], region="330000", scopes=["registry:subjects:push"], sub="zj-aic"
+    )
+    return {"Authorization": f"Bearer {token}"}

@@ -126,3 +126,23 @@ def test_token_without_expiry_is_refused(verifier, dev_issuer):
     token = dev_issuer.mint(claims, exp=None)
 
     assert refusal(verifier, token).kind == UNAUTHENTICATED
+
+
+def test_a_remembered_token_is_checked_again_once_it_expires(dev_issuer, token, monkeypatch):
+    from shuangsui.kernel import auth
+
+    verifier = TokenVerifier(
+        dev_issuer.issuer, dev_issuer.audience, jwks_path=str(dev_issuer.jwks_path)
+    )
+    expires = int(time.time()) + 60
+    issued = token(roles=["inspector"], exp=expires)
+    checks = []
+    check = verifier._check
+    monkeypatch.setattr(verifier, "_check", lambda t: checks.append(t) or check(t))
+    first = verifier.verify(issued)
+    assert verifier.verify(issued) == first
+    assert len(checks) == 1, "the second call is answered from memory"
+
+    monkeypatch.setattr(auth.time, "time", lambda: expires + 1.0)
+    verifier.verify(issued)
+    assert len(checks) == 2, "an expired memory is not trusted"

@@ -244,7 +244,7 @@ async def test_rules_need_an_admin_if_match_and_sound_conditions(registry, admin
 
 
 async def test_pushed_subjects_are_tagged_indexed_and_counted(
-    registry, admin, national, pusher, uscc, new_uow, stack
+    registry, admin, national, pusher, uscc, new_uow, stack, mint_token
 ):
     marker = uuid.uuid4().hex[:6]
     restaurant = f"餐饮{marker}"
@@ -338,6 +338,12 @@ async def test_pushed_subjects_are_tagged_indexed_and_counted(
     await fold_counts(new_uow())
     await assert_counts_match_a_recount(stack)
     assert (await count(registry, admin, item_id=item_id, region_code="330800")) == city
+
+    county = {"Authorization": f"Bearer {mint_token(roles=['station_staff'], region=COUNTY)}"}
+    own = await count(registry, county, item_id=item_id)
+    assert own["total"] == after["total"], "a county counts its own subjects only"
+    elsewhere = await count(registry, county, item_id=item_id, region_code="330802")
+    assert elsewhere["total"] == 0, "and none of another county's"
 
 
 async def test_a_rule_change_retags_in_the_background_with_progress(

@@ -21,14 +21,6 @@ def small_chunks(monkeypatch):
     monkeypatch.setattr(push, "YIELD_EVERY", 2)
 
 
-@pytest.fixture
-def pusher(mint_token):
-    token = mint_token(
-        roles=["integrator"], region="330000", scopes=["registry:subjects:push"], sub="zj-aic"
-    )
-    return {"Authorization": f"Bearer {token}"}
-
-
 def ndjson(*rows) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
 

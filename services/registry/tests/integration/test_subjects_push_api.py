@@ -12,14 +12,6 @@ PUSH = "/api/v1/registry/subjects:bulk"
 NDJSON = {"content-type": "application/x-ndjson"}
 
 
-@pytest.fixture
-def pusher(mint_token):
-    token = mint_token(
-        roles=["integrator"], region="330000", scopes=["registry:subjects:push"], sub="zj-aic"
-    )
-    return {"Authorization": f"Bearer {token}"}
-
-
 def ndjson(*rows) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
 

@@ -6,6 +6,7 @@ Claims follow ARCHITECTURE.md §5; role codes follow DOMAIN.md §7.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -83,6 +84,9 @@ class Principal:
         )
 
 
+VERIFIED_TOKENS_KEPT = 10_000
+
+
 class TokenVerifier:
     """Checks signature, expiry, issuer and audience; keys come from a JWKS file or URL."""
 
@@ -101,6 +105,7 @@ class TokenVerifier:
         self._jwks_path = jwks_path
         self._url_client = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
         self._file_keys: dict[str, jwt.PyJWK] | None = None
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     def _key_for(self, token: str) -> Any:
         if self._url_client is not None:
@@ -116,6 +121,19 @@ class TokenVerifier:
         return key.key
 
     def verify(self, token: str) -> Principal:
+        """The token's principal. A token once verified is remembered until it expires: a
+        client sends the same token with every call, and checking a signature costs more than
+        the rest of a small request."""
+        remembered = self._verified.get(token)
+        if remembered is not None and remembered[1] > time.time():
+            return remembered[0]
+        principal, expires = self._check(token)
+        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            self._verified.clear()
+        self._verified[token] = (principal, expires)
+        return principal
+
+    def _check(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -131,7 +149,7 @@ class TokenVerifier:
             raise Problem(UNAUTHENTICATED, "the access token is from an unknown issuer") from None
         except (jwt.InvalidTokenError, jwt.PyJWKClientError, ValueError) as exc:
             raise Problem(UNAUTHENTICATED, f"the access token is not valid: {exc}") from None
-        return Principal.from_claims(claims)
+        return Principal.from_claims(claims), float(claims["exp"])
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT access token · 访问令牌")

@@ -7,13 +7,14 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # W3C Trace Context: an all-zero trace id or parent id is invalid, and so is the whole header.
 _TRACEPARENT = re.compile(r"^00-(?!0{32})([0-9a-f]{32})-(?!0{16})([0-9a-f]{16})-([0-9a-f]{2})$")
@@ -77,45 +78,65 @@ class HttpMetrics:
 
 
 def install_request_context(app: FastAPI, service: str, metrics: HttpMetrics) -> None:
-    log = structlog.get_logger(service)
+    app.add_middleware(_RequestContext, service=service, metrics=metrics)
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("x-request-id") or secrets.token_hex(8)
-        incoming = request.headers.get("traceparent")
+
+class _RequestContext:
+    """Request id, trace context, metrics and one log line per request.
+
+    Plain ASGI rather than `@app.middleware("http")`: Starlette's BaseHTTPMiddleware runs every
+    request in an extra task and re-streams the response, a cost paid on every call."""
+
+    def __init__(self, app: ASGIApp, service: str, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.service = service
+        self.metrics = metrics
+        self.log = structlog.get_logger(service)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        request_id = headers.get("x-request-id") or secrets.token_hex(8)
+        incoming = headers.get("traceparent")
         traceparent = new_traceparent(incoming if is_valid_traceparent(incoming) else None)
         rid_token = current_request_id.set(request_id)
         tp_token = current_traceparent.set(traceparent)
         structlog.contextvars.bind_contextvars(
-            request_id=request_id, trace_id=traceparent.split("-")[1], service=service
+            request_id=request_id, trace_id=traceparent.split("-")[1], service=self.service
         )
         started = time.perf_counter()
         status = 500
+
+        async def send_with_context(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                answer = MutableHeaders(scope=message)
+                answer["x-request-id"] = request_id
+                answer["traceparent"] = traceparent
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers["x-request-id"] = request_id
-            response.headers["traceparent"] = traceparent
-            return response
+            await self.app(scope, receive, send_with_context)
         finally:
-            elapsed = time.perf_counter() - started
-            route = request.scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            metrics.requests.labels(service, request.method, template, str(status)).inc()
-            metrics.latency.labels(service, request.method, template).observe(elapsed)
-            if not template.startswith(("/healthz", "/readyz", "/metrics")):
-                log.info(
-                    "request",
-                    method=request.method,
-                    path=request.url.path,
-                    status=status,
-                    ms=round(elapsed * 1000, 1),
-                )
+            self._record(scope, status, time.perf_counter() - started)
             structlog.contextvars.clear_contextvars()
             current_request_id.reset(rid_token)
             current_traceparent.reset(tp_token)
+
+    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
+        # The router writes the matched route into the scope it was handed: this one.
+        template = getattr(scope.get("route"), "path", "unmatched")
+        method = scope["method"]
+        self.metrics.requests.labels(self.service, method, template, str(status)).inc()
+        self.metrics.latency.labels(self.service, method, template).observe(elapsed)
+        if not template.startswith(("/healthz", "/readyz", "/metrics")):
+            self.log.info(
+                "request", method=method, path=scope["path"], status=status,
+                ms=round(elapsed * 1000, 1),
+            )  # fmt: skip
 
 
 def configure_tracing(app: FastAPI, service: str, endpoint: str | None) -> None:

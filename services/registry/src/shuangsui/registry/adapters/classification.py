@@ -162,16 +162,27 @@ async def item_ids_of(session: AsyncSession, keys: Iterable[int]) -> dict[int, U
     return {r.item_key: r.item_id for r in rows}
 
 
-async def current_state(session: AsyncSession) -> tuple[int, str]:
-    """The newest classification's number and status, (0, "done") before the first."""
+_STATE_AND_KEY = sa.text(
+    """
+    SELECT c.version, c.status,
+           (SELECT item_key FROM index_items WHERE item_id = CAST(:item_id AS uuid))
+    FROM (SELECT 1) one
+    LEFT JOIN LATERAL (
+      SELECT version, status FROM classifications ORDER BY version DESC LIMIT 1
+    ) c ON true
+    """
+)
+
+
+async def state_and_key(session: AsyncSession, item_id: UUID | None) -> tuple[int, str, int | None]:
+    """The newest classification's number and status and the item's key, in one round trip
+    (a count asks for all three)."""
     row = (
         await session.execute(
-            sa.select(classifications.c.version, classifications.c.status)
-            .order_by(classifications.c.version.desc())
-            .limit(1)
+            _STATE_AND_KEY, {"item_id": str(item_id) if item_id is not None else None}
         )
-    ).one_or_none()
-    return (row.version, row.status) if row is not None else (0, "done")
+    ).one()
+    return (row[0] or 0, row[1] or "done", row[2])
 
 
 async def latest_classification(session: AsyncSession) -> dict[str, Any] | None:

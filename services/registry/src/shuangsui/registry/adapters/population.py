@@ -87,6 +87,33 @@ async def fold_deltas(session: AsyncSession) -> int:
     return int(pending)
 
 
+# Counts that name no tag (most of them): one prepared statement, built once. Region codes are
+# digits, so a prefix is exactly the range [prefix, prefix with its last digit + 1).
+_UNTAGGED = sa.text(
+    """
+    SELECT domain, risk_class, sum(n) FROM (
+      SELECT domain, risk_class, n FROM population_totals
+      WHERE item_key = :item_key AND (domain = '*' OR domain = :domain)
+        AND region_code >= :low AND region_code < :high
+      UNION ALL
+      SELECT domain, risk_class, n FROM population_deltas
+      WHERE item_key = :item_key AND (domain = '*' OR domain = :domain)
+        AND region_code >= :low AND region_code < :high
+    ) kept GROUP BY domain, risk_class
+    """
+)
+
+
+def narrowest(scope_prefix: str, region_prefix: str | None) -> str | None:
+    """The prefix both the caller's scope and the asked region allow; None if they are apart."""
+    asked = region_prefix or ""
+    if asked.startswith(scope_prefix):
+        return asked
+    if scope_prefix.startswith(asked):
+        return scope_prefix
+    return None
+
+
 async def count_rows(
     session: AsyncSession,
     scope: RegionScope,
@@ -96,18 +123,24 @@ async def count_rows(
     domain: str,
 ) -> list[tuple[str, str, int]]:
     """(domain, risk_class, n) summed over counts and pending deltas for the filters."""
+    if not tags:
+        prefix = narrowest(scope.prefix, region_prefix)
+        if prefix is None:
+            return []
+        low, high = _range(prefix)
+        rows = await session.execute(
+            _UNTAGGED, {"item_key": item_key, "domain": domain, "low": low, "high": high}
+        )
+        return [(r[0], r[1], int(r[2])) for r in rows]
     parts = []
-    # Without tags, the totals answer (a few rows per county) instead of every tag set.
-    kept = population_counts if tags else population_totals
-    for table in (kept, population_deltas):
+    for table in (population_counts, population_deltas):
         c = table.c
         clauses = [
             c.item_key == item_key,
             sa.or_(c.domain == ALL, c.domain == domain),
             scope.filter(c.region_code),
         ]
-        if tags:
-            clauses.extend(tag_clauses(c.tags, tags))
+        clauses.extend(tag_clauses(c.tags, tags))
         if region_prefix:
             clauses.append(c.region_code.startswith(region_prefix))
         for prefix in (scope.prefix, region_prefix):
@@ -120,6 +153,12 @@ async def count_rows(
     return [(r[0], r[1], int(r[2])) for r in await session.execute(query)]
 
 
+def _range(prefix: str) -> tuple[str, str]:
+    if not prefix:
+        return "", ":"  # every code: digits sort below ':'
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
 def _code_range(column: sa.Column[str], prefix: str | None) -> list[sa.ColumnElement[bool]]:
     """The codes starting with `prefix` once more, as a range. A pooled connection reuses a
     prepared statement's generic plan, which cannot make an index range of `LIKE $1 || '%'`:
@@ -127,4 +166,5 @@ def _code_range(column: sa.Column[str], prefix: str | None) -> list[sa.ColumnEle
     Region codes are digits, so the range holds exactly the codes the LIKE does."""
     if not prefix:
         return []
-    return [column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+    low, high = _range(prefix)
+    return [column >= low, column < high]

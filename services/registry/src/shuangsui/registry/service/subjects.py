@@ -19,7 +19,7 @@ from shuangsui.kernel.pagination import PageRequest
 from shuangsui.kernel.problems import NOT_FOUND, Problem
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.envelope import Outgoing, PreparedPayload
-from shuangsui.registry.adapters.classification import current_state, item_ids_of, item_key_of
+from shuangsui.registry.adapters.classification import item_ids_of, item_key_of, state_and_key
 from shuangsui.registry.adapters.population import append_deltas, count_rows
 from shuangsui.registry.adapters.risk_classes import classes_by_uscc, classes_of, count_population
 from shuangsui.registry.adapters.subjects import (
@@ -231,9 +231,11 @@ async def population_count(
     With an item and only region and tag filters on subjects in business, the kept counts
     answer; any other filter counts over the directory."""
     async with uow:
-        version, status = await current_state(uow.session)
+        version, status, item_key = await state_and_key(uow.session, item_id)
         if item_id is not None:
-            filters = replace(filters, item_key=await _item_key(uow, item_id))
+            if item_key is None:
+                raise _not_in_force(item_id)
+            filters = replace(filters, item_key=item_key)
         if filters.item_key is not None and _index_answers(filters):
             rows = await count_rows(
                 uow.session, scope, filters.item_key,
@@ -256,12 +258,16 @@ async def population_count(
 async def _item_key(uow: UnitOfWork, item_id: UUID) -> int:
     key = await item_key_of(uow.session, item_id)
     if key is None:
-        raise Problem(
-            NOT_FOUND,
-            f"item {item_id} is not among the items in force here; the index follows a newly "
-            "published list within a minute",
-        )
+        raise _not_in_force(item_id)
     return key
+
+
+def _not_in_force(item_id: UUID) -> Problem:
+    return Problem(
+        NOT_FOUND,
+        f"item {item_id} is not among the items in force here; the index follows a newly "
+        "published list within a minute",
+    )
 
 
 def _index_answers(filters: SubjectFilters) -> bool:
