@@ -112,19 +112,8 @@ def envelope_dict(
 ) -> dict[str, Any]:
     """`Envelope(...).model_dump(mode="json")` without building the model: the same keys and
     values (a test holds them equal), for bulk use cases that record an event per row."""
-    return {
-        "specversion": "1.0",
-        "id": str(event_id),
-        "type": event.payload.event_type,
-        "source": source,
-        "subject": event.subject,
-        "time": _json_time(time),
-        "datacontenttype": "application/json",
-        "province": province_token,
-        "actor": event.actor,
-        "traceparent": traceparent,
-        "data": _data(event.payload),
-    }
+    attributes = _attributes(event, time, province_token, source, traceparent)
+    return {**attributes, "id": str(event_id), "data": _data(event.payload)}
 
 
 def envelope_json(
@@ -139,25 +128,31 @@ def envelope_json(
     by pydantic straight to JSON (no intermediate dict), the rest by orjson. Parsed back it
     equals `envelope_dict(...)` (a test holds them equal)."""
     payload = event.payload
-    return orjson.dumps(
-        {
-            "specversion": "1.0",
-            "id": event_id,
-            "type": payload.event_type,
-            "source": source,
-            "subject": event.subject,
-            "time": _json_time(time),
-            "datacontenttype": "application/json",
-            "province": province_token,
-            "actor": event.actor,
-            "traceparent": traceparent,
-            "data": orjson.Fragment(
-                payload.json
-                if isinstance(payload, PreparedPayload)
-                else payload.__pydantic_serializer__.to_json(payload)
-            ),
-        }
-    ).decode()
+    data = (
+        payload.json
+        if isinstance(payload, PreparedPayload)
+        else payload.__pydantic_serializer__.to_json(payload)
+    )
+    attributes = _attributes(event, time, province_token, source, traceparent)
+    return orjson.dumps({**attributes, "id": event_id, "data": orjson.Fragment(data)}).decode()
+
+
+def _attributes(
+    event: Outgoing, time: datetime, province_token: str, source: str, traceparent: str | None
+) -> dict[str, Any]:
+    """The envelope around the data, in the order the model declares it."""
+    return {
+        "specversion": "1.0",
+        "id": None,
+        "type": event.payload.event_type,
+        "source": source,
+        "subject": event.subject,
+        "time": _json_time(time),
+        "datacontenttype": "application/json",
+        "province": province_token,
+        "actor": event.actor,
+        "traceparent": traceparent,
+    }
 
 
 def _data(payload: EventPayload | PreparedPayload) -> dict[str, Any]:
