@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
@@ -27,6 +30,7 @@ from shuangsui.registry.service.classification import (
     families_of,
     fold_counts,
     follow_items_in_force,
+    recount_population,
     run_pass_step,
 )
 from shuangsui.registry.settings import SERVICE, Settings
@@ -482,3 +486,42 @@ async def test_the_worker_follows_a_newly_published_list_and_reclassifies(
     found = await count(registry, admin, item_id=item_id)
     assert found["method"] == "index"
     assert found["classification"] == newest["version"]
+
+
+async def test_a_recount_finds_counts_that_drifted_and_replaces_them(
+    registry, national, pusher, uscc, new_uow, stack, service_env
+):
+    item_id = await publish_national_item(registry, national, subject_types=["enterprise"])
+    await settle(new_uow)
+    base = 7_500_000 + uuid.uuid4().int % 90_000 * 10
+    rows = [county_subject(uscc, base + n) for n in range(3)]
+    pushed = await registry.post(
+        f"{BASE}/subjects:bulk", content=ndjson(*rows), headers={**pusher, **NDJSON}
+    )
+    assert pushed.status_code == 200, pushed.text
+    assert await recount_population(new_uow(), replace=False) == 0
+
+    conn = await asyncpg.connect(stack.database_url("registry"))
+    try:  # drift: a count row someone edited by hand
+        await conn.execute(
+            "INSERT INTO population_deltas (item_key, region_code, tags, domain, risk_class, n) "
+            "SELECT item_key, $1, '{}', '*', '*', 5 FROM index_items WHERE item_id = $2",
+            COUNTY,
+            uuid.UUID(item_id),
+        )
+    finally:
+        await conn.close()
+    assert await recount_population(new_uow(), replace=False) == 1
+    assert await recount_population(new_uow(), replace=True) == 1
+    assert await recount_population(new_uow(), replace=False) == 0
+    await assert_counts_match_a_recount(stack)
+
+    # What an operator runs (a process of its own, settings from the environment).
+    checked = subprocess.run(
+        [sys.executable, "-m", "shuangsui.registry.recount"],
+        env={**os.environ, **service_env("registry")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (checked.returncode, "agree" in checked.stdout) == (0, True), checked.stderr

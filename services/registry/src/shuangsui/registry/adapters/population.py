@@ -168,3 +168,50 @@ def _code_range(column: sa.Column[str], prefix: str | None) -> list[sa.ColumnEle
         return []
     low, high = _range(prefix)
     return [column >= low, column < high]
+
+
+# What the kept counts must equal: every active subject once per item it falls under (`*`),
+# and once per class it holds in a domain.
+_RECOUNT = """
+CREATE TEMP TABLE recounted ON COMMIT DROP AS
+WITH s AS (
+  SELECT uscc, region_code, tags, unnest(item_keys) AS item_key FROM subjects
+  WHERE status = 'active'
+)
+SELECT item_key, region_code, tags, '*'::varchar AS domain, '*'::varchar AS risk_class,
+       count(*)::bigint AS n
+FROM s GROUP BY 1, 2, 3
+UNION ALL
+SELECT s.item_key, s.region_code, s.tags, rc.domain, rc.risk_class, count(*)::bigint
+FROM s JOIN subject_risk_classes rc USING (uscc) GROUP BY 1, 2, 3, 4, 5
+"""
+_KEPT = f"""
+SELECT {_KEY}, sum(n)::bigint AS n FROM (
+  SELECT {_KEY}, n FROM population_counts UNION ALL SELECT {_KEY}, n FROM population_deltas
+) kept GROUP BY {_KEY} HAVING sum(n) <> 0
+"""  # noqa: S608 - column names are ours
+_DIFFERENCES = f"""
+SELECT count(*) FROM recounted r FULL JOIN ({_KEPT}) k USING ({_KEY})
+WHERE r.n IS DISTINCT FROM k.n
+"""  # noqa: S608 - column names are ours
+_REPLACE = [
+    "DELETE FROM population_counts",
+    "DELETE FROM population_totals",
+    "DELETE FROM population_deltas",
+    f"INSERT INTO population_counts ({_KEY}, n) SELECT {_KEY}, n FROM recounted",  # noqa: S608
+    f"INSERT INTO population_totals ({_TOTAL_KEY}, n) "  # noqa: S608 - column names are ours
+    f"SELECT {_TOTAL_KEY}, sum(n) FROM recounted GROUP BY {_TOTAL_KEY}",
+]
+
+
+async def recount(session: AsyncSession, *, replace: bool) -> int:
+    """Count the directory again and compare with what is kept; with `replace`, keep the new
+    counts. Returns how many count rows differed. Writers wait meanwhile: a push appends its
+    deltas after the recount, relative to what the recount saw."""
+    await session.execute(sa.text("LOCK TABLE population_deltas IN SHARE ROW EXCLUSIVE MODE"))
+    await session.execute(sa.text(_RECOUNT))
+    differing = int(await session.scalar(sa.text(_DIFFERENCES)) or 0)
+    if differing and replace:
+        for statement in _REPLACE:
+            await session.execute(sa.text(statement))
+    return differing

@@ -16,7 +16,7 @@ from shuangsui.kernel.db import UnitOfWork
 from shuangsui.messaging.envelope import Outgoing
 from shuangsui.registry.adapters import classification as repo
 from shuangsui.registry.adapters import items as item_repo
-from shuangsui.registry.adapters.population import append_deltas, fold_deltas
+from shuangsui.registry.adapters.population import append_deltas, fold_deltas, recount
 from shuangsui.registry.adapters.risk_classes import classes_by_uscc
 from shuangsui.registry.adapters.subjects import placement_of
 from shuangsui.registry.domain import items as item_rules
@@ -273,3 +273,12 @@ def families_of(province: str) -> list[str]:
     if province == "national":
         return [item_rules.NATIONAL_FAMILY]
     return [f"{province}0000", item_rules.NATIONAL_FAMILY]
+
+
+async def recount_population(uow: UnitOfWork, *, replace: bool) -> int:
+    """How many kept count rows differ from a recount of the directory (ADR 0009); with
+    `replace`, the recount is kept."""
+    async with uow:
+        differing = await recount(uow.session, replace=replace)
+        await uow.commit()
+    return differing
