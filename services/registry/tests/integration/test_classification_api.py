@@ -374,6 +374,7 @@ async def test_a_rule_change_retags_in_the_background_with_progress(
     assert progress.json()["total"] >= len(rows)
 
     monkeypatch.setattr(classification, "PASS_BATCH", max(1, progress.json()["total"] // 3))
+    monkeypatch.setattr(classification, "CHANGES_PER_EVENT", 2)
     assert await run_pass_step(new_uow())
     midway = (await registry.get(f"{BASE}/classifications/{version}", headers=admin)).json()
     assert midway["status"] == "running"
@@ -387,12 +388,13 @@ async def test_a_rule_change_retags_in_the_background_with_progress(
     ]
     assert [s["tags"]["scale"] == [label] for s in tagged] == [n >= 5 for n in range(1, 8)]
     assert {s["classification"] for s in tagged} == {version}
-    changed = [
-        change
+    announced = [
+        e
         for e in await events(stack, "registry.subject.tags_changed.v1")
         if e["classification"] == version
-        for change in e["changes"]
     ]
+    assert max(len(e["changes"]) for e in announced) <= 2, "events stay small"
+    changed = [change for e in announced for change in e["changes"]]
     assert {c["uscc"] for c in changed} >= {r["uscc"] for r in rows[4:]}
     listed = await registry.get(f"{BASE}/classifications", headers=admin)
     assert listed.json()["items"][0]["version"] == version

@@ -34,6 +34,7 @@ from shuangsui.registry.domain.tags import (
 )
 
 PASS_BATCH = 2000
+CHANGES_PER_EVENT = 250
 LOCK_WAIT_MS = 5000
 WORKER = "registry-worker"
 
@@ -184,20 +185,25 @@ async def _reclassify(uow: UnitOfWork, classifier: Classifier, rows: Sequence[An
         after = Placement(before.active, before.region_code, verdict.tags, verdict.item_keys)
         count_changes(_with(before, held), _with(after, held), counts)
     await append_deltas(uow.session, nonzero(counts))
-    event = TagsChanged(
-        classification=classifier.version,
-        rules_version=classifier.rules.version,
-        changes=[
-            SubjectTags(
-                subject_id=row.subject_id,
-                uscc=row.uscc,
-                tags=tags_by_dimension(verdict.tags),
-                applicable_item_ids=classifier.item_ids(verdict.item_keys),
-            )
-            for row, verdict in moved
-        ],
-    )
-    uow.record(Outgoing(event, subject=f"classification-{classifier.version}", actor=WORKER))
+    changes = [
+        SubjectTags(
+            subject_id=row.subject_id,
+            uscc=row.uscc,
+            tags=tags_by_dimension(verdict.tags),
+            applicable_item_ids=classifier.item_ids(verdict.item_keys),
+        )
+        for row, verdict in moved
+    ]
+    # Several events per batch: one message must stay well under the broker's 1 MiB limit even
+    # when every subject falls under dozens of items.
+    for start in range(0, len(changes), CHANGES_PER_EVENT):
+        event = TagsChanged(
+            classification=classifier.version,
+            rules_version=classifier.rules.version,
+            changes=changes[start : start + CHANGES_PER_EVENT],
+        )
+        subject = f"classification-{classifier.version}"
+        uow.record(Outgoing(event, subject=subject, actor=WORKER))
     return len(moved)
 
 
