@@ -111,3 +111,18 @@ def test_a_prepared_payload_travels_as_written():
     assert orjson.loads(envelope_json(event, event_id, at, "p33", SOURCE, None)) == as_dict
     [record] = outbox_records([event], "p33", "registry")
     assert orjson.loads(record[3])["data"] == as_dict["data"]
+
+
+def test_an_event_the_broker_would_refuse_is_refused_before_it_is_stored():
+    from shuangsui.messaging.outbox import MAX_EVENT_BYTES, EventTooLarge, outbox_rows
+
+    # Chinese text: three bytes a character, so the limit is on bytes, not characters.
+    text = "检" * (MAX_EVENT_BYTES // 3 + 1)
+    huge = PreparedPayload("registry.subject.upserted.v1", orjson.dumps({"name": text}))
+    event = Outgoing(huge, subject="s-1", actor="zj-aic")
+    with pytest.raises(EventTooLarge):
+        outbox_records([event], "p33", "registry")
+    with pytest.raises(EventTooLarge):
+        outbox_rows([event], "p33", "registry")
+    small = PreparedPayload("registry.subject.upserted.v1", orjson.dumps({"name": "检"}))
+    assert outbox_records([Outgoing(small, subject="s-1", actor="zj-aic")], "p33", "registry")

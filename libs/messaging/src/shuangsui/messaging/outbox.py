@@ -25,6 +25,20 @@ from shuangsui.messaging.tables import outbox
 
 NOTIFY_CHANNEL = "outbox"
 COPY_THRESHOLD = 200  # below this, one multi-row INSERT is as fast and simpler
+# NATS refuses messages over its max_payload (1 MiB by default). An event that could never be
+# published would stall the relay behind it, so it is refused when its transaction commits.
+MAX_EVENT_BYTES = 900_000
+
+
+class EventTooLarge(ValueError):
+    """An event's envelope is larger than the broker accepts; split the event."""
+
+
+def _ensure_publishable(event_type: str, size: int) -> None:
+    if size > MAX_EVENT_BYTES:
+        raise EventTooLarge(
+            f"{event_type} event of {size:,} bytes is over {MAX_EVENT_BYTES:,}: split it"
+        )
 
 
 def outbox_rows(events: list[Any], province_token: str, service: str) -> list[dict[str, Any]]:
@@ -42,6 +56,7 @@ def outbox_rows(events: list[Any], province_token: str, service: str) -> list[di
                 event, event_id, datetime.now(UTC), province_token, source, traceparent
             )
         event_type, province = envelope["type"], envelope["province"]
+        _ensure_publishable(event_type, len(_envelope_json(envelope).encode()))
         subject = subjects.get((province, event_type))
         if subject is None:
             subject = subjects[province, event_type] = nats_subject(province, event_type)
@@ -81,6 +96,7 @@ def outbox_records(events: list[Any], province_token: str, service: str) -> list
         envelope = envelope_json(
             event, event_id, datetime.now(UTC), province_token, source, traceparent
         )
+        _ensure_publishable(event_type, len(envelope.encode()))
         records.append((event_id, subject, event_type, envelope))
     return records
 
