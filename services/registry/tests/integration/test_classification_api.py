@@ -527,3 +527,21 @@ async def test_a_recount_finds_counts_that_drifted_and_replaces_them(
         check=False,
     )
     assert (checked.returncode, "agree" in checked.stdout) == (0, True), checked.stderr
+
+
+async def test_saving_the_same_rules_again_starts_nothing(registry, admin, mint_token):
+    rules = [{"dimension": "carrier", "value": f"网络{uuid.uuid4().hex[:4]}", "when": {"has_online_shop": True}}]  # fmt: skip
+    first = await replace_rules(registry, admin, rules)
+    again = await replace_rules(registry, admin, rules)
+    assert again["version"] == first["version"], "a retried change re-tags nothing"
+    assert (await registry.get(f"{BASE}/tag-rules", headers=admin)).headers["etag"] == (
+        f'"{first["rules_version"]}"'
+    )
+    missing = await registry.get(f"{BASE}/classifications/999999", headers=admin)
+    assert missing.status_code == 404
+    jiangsu = {"Authorization": f"Bearer {mint_token(roles=['provincial_admin'], region='320000')}"}
+    body = {"rules": rules}
+    refused = await registry.put(
+        f"{BASE}/tag-rules", json=body, headers={**jiangsu, "If-Match": '"1"'}
+    )
+    assert refused.status_code == 403

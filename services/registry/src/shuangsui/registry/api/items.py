@@ -7,7 +7,7 @@ from typing import Literal
 from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -35,6 +35,7 @@ from shuangsui.registry.api.items_models import (
     ItemListOut,
     ItemOut,
 )
+from shuangsui.registry.api.params import IF_MATCH
 from shuangsui.registry.api.uploads import media_type_of, read_body
 from shuangsui.registry.domain.items import ItemCategory, ListLevel, Method, SubjectType
 from shuangsui.registry.domain.items_sheet import EXPORT_HEADERS, export_row
@@ -45,7 +46,6 @@ router = APIRouter(prefix="/api/v1/registry", tags=["item lists · 抽查事项�
 admins = require(Role.national_admin, Role.provincial_admin)
 _bearer = HTTPBearer(auto_error=False, description="Optional: admins see their drafts too")
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
-IF_MATCH = Header(None, alias="If-Match", description="ETag last read · 资源版本标签")
 
 
 async def optional_principal(

@@ -25,6 +25,7 @@ from shuangsui.kernel.scope import RegionScope, region_scope
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.adapters.push_formats import CSV, NDJSON, NotThatFormat, read_rows
 from shuangsui.registry.adapters.subjects import SubjectFilters
+from shuangsui.registry.api.params import BATCH_MODE
 from shuangsui.registry.api.subject_models import (
     BULK_EXAMPLES,
     RISK_EXAMPLES,
@@ -100,7 +101,7 @@ SEES_PERSONAL_DATA = {
 )
 async def bulk_upsert(
     request: Request,
-    mode: PushMode = Query(PushMode.atomic, description="atomic 整批生效 / per_row 逐行生效"),
+    mode: PushMode = BATCH_MODE,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require_scope(PUSH_SCOPE, Role.provincial_admin)),
     idempotency: IdempotencyKey = Depends(idempotency_key("registry_subjects_bulk_upsert")),
@@ -134,7 +135,7 @@ async def bulk_upsert(
 )
 async def risk_classes_bulk(
     request: Request,
-    mode: PushMode = Query(PushMode.atomic, description="atomic 整批生效 / per_row 逐行生效"),
+    mode: PushMode = BATCH_MODE,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require_scope(RISK_SCOPE, Role.provincial_admin)),
     idempotency: IdempotencyKey = Depends(idempotency_key("registry_risk_classes_bulk_upsert")),

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +15,7 @@ from shuangsui.kernel.concurrency import etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
 from shuangsui.messaging.platform import unit_of_work
+from shuangsui.registry.api.params import IF_MATCH
 from shuangsui.registry.domain.subjects import SubjectType
 from shuangsui.registry.domain.tags import Condition, TagDimension, TagRule, rule_to_json
 from shuangsui.registry.service.classification import (
@@ -195,7 +196,8 @@ async def rules_get(
     "in the background: the answer is the re-classification pass, whose progress "
     "`GET /classifications/{version}` shows. Needs If-Match with the current ETag (412 when "
     "stale, 428 when missing). 409 `classification-busy` while a push holds the current rules "
-    "for more than a few seconds.",
+    "for more than a few seconds. Saving the same rules again starts nothing and answers the "
+    "current pass.",
     responses={
         409: {"description": "Pushes in progress; try again"},
         412: {"description": "The rules changed meanwhile"},
@@ -204,7 +206,7 @@ async def rules_get(
 async def rules_replace(
     body: TagRulesIn,
     request: Request,
-    if_match: str | None = Header(None, alias="If-Match"),
+    if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(*EDITORS)),
 ) -> JSONResponse:

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
-from shuangsui.registry.domain.subjects import Subject, SubjectType
+from shuangsui.registry.domain.subjects import SubjectType
 
 MAX_RULES = 500
 MAX_TAG_LENGTH = 40
@@ -41,6 +41,23 @@ _DIMENSION_ORDER = tuple(d.value for d in TagDimension)
 _DIMENSIONS = frozenset(_DIMENSION_ORDER)
 
 
+class Taggable(Protocol):
+    @property
+    def subject_type(self) -> str: ...
+    @property
+    def industry_code(self) -> str | None: ...
+    @property
+    def licences(self) -> Iterable[Mapping[str, Any]]: ...
+    @property
+    def business_scope(self) -> str | None: ...
+    @property
+    def online_shops(self) -> Sequence[str]: ...
+    @property
+    def registered_capital_wan(self) -> Decimal | None: ...
+    @property
+    def employee_band(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class TagInput:
     """What of a subject the rules may look at (from a push, or from a stored row)."""
@@ -54,9 +71,10 @@ class TagInput:
     employee_band: str | None
 
     @classmethod
-    def of(cls, subject: Subject) -> TagInput:
+    def of(cls, subject: Taggable) -> TagInput:
+        """From a pushed subject or a stored row: both carry these fields by these names."""
         return cls(
-            subject_type=subject.subject_type.value,
+            subject_type=str(subject.subject_type),
             industry_code=subject.industry_code,
             licence_types=licence_types(subject.licences),
             business_scope=subject.business_scope,

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from shuangsui.contracts.events.registry_subjects import SubjectTags, TagsChanged
+from shuangsui.contracts.workdays import shanghai_date
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal
 from shuangsui.kernel.concurrency import check_if_match
@@ -27,11 +29,11 @@ from shuangsui.registry.domain.tags import (
     TagInput,
     TagRule,
     TagRules,
-    licence_types,
     rule_problems,
     rule_to_json,
     tags_by_dimension,
 )
+from shuangsui.registry.service.items_read import version_in_force
 
 PASS_BATCH = 2000
 CHANGES_PER_EVENT = 250
@@ -85,7 +87,7 @@ async def replace_rules(
             uow.session, saved, [rule_to_json(r) for r in rules], note, by.sub, now
         )
         version = await _issue(
-            uow, saved.version, await _items_in_force(uow, families, now.date()), "tag rules "
+            uow, saved.version, await _items_in_force(uow, families, shanghai_date(now)), "tag rules "
             f"version {saved.version}", by.sub, now,
         )  # fmt: skip
         await uow.commit()
@@ -164,7 +166,7 @@ async def fold_counts(uow: UnitOfWork) -> int:
 
 
 async def _reclassify(uow: UnitOfWork, classifier: Classifier, rows: Sequence[Any]) -> int:
-    verdicts = [classifier.classify(_tag_input(row)) for row in rows]
+    verdicts = [classifier.classify(TagInput.of(row)) for row in rows]
     await repo.write_verdicts(
         uow.session,
         [(row.uscc, v.tags, v.item_keys) for row, v in zip(rows, verdicts, strict=True)],
@@ -183,7 +185,7 @@ async def _reclassify(uow: UnitOfWork, classifier: Classifier, rows: Sequence[An
         held = classes.get(row.uscc, {})
         before = placement_of(row.status, row.region_code, row.tags, row.item_keys)
         after = Placement(before.active, before.region_code, verdict.tags, verdict.item_keys)
-        count_changes(_with(before, held), _with(after, held), counts)
+        count_changes(replace(before, classes=held), replace(after, classes=held), counts)
     await append_deltas(uow.session, nonzero(counts))
     changes = [
         SubjectTags(
@@ -205,25 +207,6 @@ async def _reclassify(uow: UnitOfWork, classifier: Classifier, rows: Sequence[An
         subject = f"classification-{classifier.version}"
         uow.record(Outgoing(event, subject=subject, actor=WORKER))
     return len(moved)
-
-
-def _with(placement: Placement, classes: dict[str, str]) -> Placement:
-    return Placement(
-        placement.active, placement.region_code, placement.tags, placement.item_keys, classes
-    )
-
-
-def _tag_input(row: Any) -> TagInput:
-    capital = row.registered_capital_wan
-    return TagInput(
-        subject_type=row.subject_type,
-        industry_code=row.industry_code,
-        licence_types=licence_types(row.licences),
-        business_scope=row.business_scope,
-        has_online_shop=bool(row.online_shops),
-        capital_wan=capital,
-        employee_band=row.employee_band,
-    )
 
 
 async def _own(uow: UnitOfWork) -> None:
@@ -256,22 +239,21 @@ def _same(latest: dict[str, Any] | None, items: Sequence[ItemScope]) -> bool:
 
 
 async def _items_in_force(uow: UnitOfWork, families: Sequence[str], today: date) -> list[ItemScope]:
-    """The active items of the first family with a version in force (province, then national:
-    R1, a province applies the national list until it has its own)."""
-    for family in families:
-        in_force = item_rules.in_force(await item_repo.family_versions(uow.session, family), today)
-        if in_force is not None:
-            return [
-                ItemScope(
-                    item_id=item.item_id,
-                    code=item.code,
-                    subject_types=frozenset(t.value for t in item.content.subject_types),
-                    subject_tags=frozenset(item.content.subject_tags),
-                )
-                for item in await item_repo.items_of(uow.session, in_force.list_id)
-                if item.content.status is ItemStatus.active
-            ]
-    return []
+    """The active items of the version in force (R1: the province's own list, else the
+    national list)."""
+    in_force = await version_in_force(uow.session, families, today)
+    if in_force is None:
+        return []
+    return [
+        ItemScope(
+            item_id=item.item_id,
+            code=item.code,
+            subject_types=frozenset(t.value for t in item.content.subject_types),
+            subject_tags=frozenset(item.content.subject_tags),
+        )
+        for item in await item_repo.items_of(uow.session, in_force.list_id)
+        if item.content.status is ItemStatus.active
+    ]
 
 
 def families_of(province: str) -> list[str]:

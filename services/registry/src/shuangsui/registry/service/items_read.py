@@ -6,10 +6,13 @@ principal; drafts are filtered out for callers who may not see them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shuangsui.contracts.regions import InvalidRegionCode, province_region
 from shuangsui.kernel import problems as p
@@ -88,13 +91,24 @@ async def items_in_force(
                 p.VALIDATION, exc.detail, errors=[p.FieldError("region", exc.detail)]
             ) from None
     async with uow:
-        for family in families:
-            lst = rules.in_force(await repo.family_versions(uow.session, family), on)
-            if lst is not None:
-                rows = await _page(uow, lst, filters, page, only_active=True)
-                items, cursor = page.page(rows, _position)
-                return lst, items, cursor
+        lst = await version_in_force(uow.session, families, on)
+        if lst is not None:
+            rows = await _page(uow, lst, filters, page, only_active=True)
+            items, cursor = page.page(rows, _position)
+            return lst, items, cursor
     return None, [], None
+
+
+async def version_in_force(
+    session: AsyncSession, families: Sequence[str], on: date
+) -> ItemList | None:
+    """The version in force on `on` of the first family that has one: a province applies its
+    own list once it has one in force, the national list until then (R1)."""
+    for family in families:
+        lst = rules.in_force(await repo.family_versions(session, family), on)
+        if lst is not None:
+            return lst
+    return None
 
 
 async def export_version(
