@@ -176,6 +176,9 @@ def _prepare_for_system_user(data_dir: Path, pwfile: Path) -> None:
     entry = ensure_user_exists(SYSTEM_USER)
     assert entry is not None
     ensure_prefix_permissions(data_dir)
+    # The binaries sit in the checkout's virtualenv; a checkout in a private directory (mktemp,
+    # a home directory) must become traversable for the server's user, as the data dir's is.
+    ensure_prefix_permissions(POSTGRES_BIN_PATH)
     ensure_folder_permissions(POSTGRES_BIN_PATH, 0o055)
     ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o044)
     ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "share", 0o044)
