@@ -7,12 +7,28 @@ import json
 import uuid
 
 import asyncpg
+import pytest
 
 BASE = "/api/v1/registry"
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = "name,unit_code,region_code,station_code,cert_no,cert_valid_until,qualifications,status\n"
 USCC = "91350100M000100Y43"
+
+
+@pytest.fixture(autouse=True)
+async def units(registry, admin) -> None:
+    """The bureau and station the rows below name: Zhejiang's org directory is checked (other
+    tests load orgs of the province), so the units must be in it. Loading them again is a no-op."""
+    orgs = (
+        "code,name,level,region_code,parent_code,is_hq\n"
+        "330106001,杭州市西湖区市场监督管理局,county,330106,,true\n"
+        "330106-01,西湖区市场监督管理局第一市场监管所,station,330106,330106001,false\n"
+    )
+    answer = await registry.post(
+        f"{BASE}/orgs:import", content=orgs.encode(), headers={**admin, "Content-Type": CSV}
+    )
+    assert answer.status_code == 200, answer.text
 
 
 def cert() -> str:

@@ -17,6 +17,7 @@ from shuangsui.registry.domain.inspectors import (
     InspectorRecord,
     InspectorStatus,
     Jurisdiction,
+    KnownUnits,
     declare_conflict,
     plan_import,
     with_status,
@@ -32,6 +33,7 @@ from shuangsui.registry.domain.sheets import BadHeader, Sheet
 
 HEADER = ["name", "unit_code", "region_code", "cert_no", "cert_valid_until", "status"]
 ZHEJIANG = Jurisdiction("33")
+NO_ORGS_LOADED = KnownUnits()  # unit codes are checked in test_unit_codes_domain.py
 
 
 def known(code: str) -> bool:
@@ -109,7 +111,11 @@ def test_import_creates_updates_and_leaves_unchanged_by_certificate() -> None:
         (4, record(cert_no="C3333")),
     ]
     changes, errors = plan_import(
-        rows, {"33010012345": stored, "C2222": other}, ZHEJIANG, new_id=lambda: UUID(int=7)
+        rows,
+        {"33010012345": stored, "C2222": other},
+        ZHEJIANG,
+        NO_ORGS_LOADED,
+        new_id=lambda: UUID(int=7),
     )
     assert errors == []
     assert [c.kind for c in changes] == [
@@ -124,13 +130,13 @@ def test_import_creates_updates_and_leaves_unchanged_by_certificate() -> None:
 
 def test_import_keeps_the_justice_link_when_the_sheet_has_none() -> None:
     stored = Inspector(uuid4(), record(justice_db_ref="SF-1"))
-    changes, _ = plan_import([(2, record())], {"33010012345": stored}, ZHEJIANG)
+    changes, _ = plan_import([(2, record())], {"33010012345": stored}, ZHEJIANG, NO_ORGS_LOADED)
     assert changes[0].kind is ChangeKind.unchanged
 
 
 def test_import_refuses_rows_outside_the_writers_region_or_department() -> None:
     rows = [(2, record(region_code="440100")), (3, record(department_type="ecology"))]
-    _, errors = plan_import(rows, {}, Jurisdiction("33", "market_supervision"))
+    _, errors = plan_import(rows, {}, Jurisdiction("33", "market_supervision"), NO_ORGS_LOADED)
     assert [(e.line, e.field) for e in errors] == [(2, "region_code"), (3, "department_type")]
 
 
@@ -164,7 +170,9 @@ def test_sync_matches_by_reference_then_certificate_and_creates_the_unknown() ->
         (2, record(cert_no="C2222", justice_db_ref="SF-2")),
         (3, record(cert_no="C3333", justice_db_ref="SF-3", status=InspectorStatus.left)),
     ]
-    outcomes, errors = plan_justice_sync(records, {"SF-1": linked}, {"C2222": unlinked}, ZHEJIANG)
+    outcomes, errors = plan_justice_sync(
+        records, {"SF-1": linked}, {"C2222": unlinked}, ZHEJIANG, NO_ORGS_LOADED
+    )
     assert errors == []
     first, second, third = outcomes
     assert first.change.kind is ChangeKind.unchanged

@@ -27,8 +27,6 @@ class OrgUpserted(EventPayload):
     """
 
     event_type: ClassVar[str] = "registry.org.upserted.v1"
-    # Not consumed yet; released once sampling builds its selection pools from it.
-    released: ClassVar[bool] = False
 
     org_id: UUID = Field(description="The org's stable id (机构标识).")
     code: str = Field(
@@ -38,16 +36,23 @@ class OrgUpserted(EventPayload):
     )
     name: str = Field(description="Name (机构名称).")
     level: Literal["national", "provincial", "city", "county", "station"] = Field(
-        description="国家级 / 省级 / 市级 / 县级 / 市场监管所 (层级)."
+        description="Level: national 国家级, provincial 省级, city 市级, county 县级, or station "
+        "市场监管所 (层级)."
     )
     region_code: RegionCode = Field(description="Jurisdiction (行政区划代码).")
-    parent_org_id: UUID | None = Field(description="The parent org's id; null for a root.")
-    parent_code: str | None = Field(description="The parent org's unit code (上级机构编码).")
+    parent_org_id: UUID | None = Field(
+        description="The parent org's id; null for a root (上级机构标识)."
+    )
+    parent_code: str | None = Field(
+        description="The parent org's unit code; null for a root (上级机构编码)."
+    )
     department_type: str = Field(
         description="market_supervision or another department's type, e.g. "
         "ecology_environment (部门类型)."
     )
     is_hq: bool = Field(description="The bureau's head office (局机关); never a station.")
-    status: Literal["active", "closed"] = Field(description="Closed orgs are not drawn (状态).")
+    status: Literal["active", "closed"] = Field(
+        description="active, or closed: a closed org is not drawn from (状态)."
+    )
     version: int = Field(ge=1, description="Increases with every change (版本).")
     changed_at: AwareDatetime = Field(description="When the change was committed (变更时间).")

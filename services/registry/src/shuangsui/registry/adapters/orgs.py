@@ -15,7 +15,22 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shuangsui.registry.domain.orgs import Org, OrgChange, OrgLevel, OrgRecord, OrgStatus
+from shuangsui.registry.adapters.inspectors import inspectors
+from shuangsui.registry.adapters.subjects import subjects
+from shuangsui.registry.domain.inspectors import (
+    UNIT_FIELDS,
+    InspectorRecord,
+    KnownUnits,
+    province_of,
+)
+from shuangsui.registry.domain.orgs import (
+    Org,
+    OrgChange,
+    OrgLevel,
+    OrgRecord,
+    OrgStatus,
+    UnitUsage,
+)
 
 metadata = sa.MetaData()
 
@@ -179,3 +194,91 @@ async def subtree(
         .order_by(down.c.depth, orgs.c.code)
     )
     return [_org(row) for row in await session.execute(query)]
+
+
+def _province(region_code: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    # Written as a constant, not a bound parameter: a GROUP BY must repeat the selected
+    # expression exactly, and two parameters are two different expressions to PostgreSQL.
+    return sa.func.left(region_code, sa.literal_column("2"))
+
+
+async def known_units(session: AsyncSession, records: Iterable[InspectorRecord]) -> KnownUnits:
+    """What the directory says about the units a batch names: two reads for the whole batch,
+    one for which of its provinces have any org at all, one for which named codes are orgs."""
+    records = list(records)
+    provinces = {province_of(r.region_code) for r in records}
+    if not provinces:
+        return KnownUnits()
+    named = {code for r in records for name in UNIT_FIELDS if (code := getattr(r, name))}
+    province = _province(orgs.c.region_code)
+    loaded = await session.scalars(
+        sa.select(province).where(province == sa.any_(_codes(provinces))).distinct()
+    )
+    codes: dict[str, set[str]] = {p: set() for p in loaded}
+    if named and codes:
+        found = await session.execute(
+            sa.select(orgs.c.code, province.label("province")).where(
+                orgs.c.code == sa.any_(_codes(named))
+            )
+        )
+        for row in found:
+            if row.province in codes:
+                codes[row.province].add(row.code)
+    return KnownUnits({p: frozenset(c) for p, c in codes.items()})
+
+
+def _within(region_code: sa.ColumnElement[str], prefix: str) -> sa.ColumnElement[bool]:
+    return region_code.startswith(prefix, autoescape=True) if prefix else sa.true()
+
+
+async def unknown_units(
+    session: AsyncSession, region_prefix: str, after: str | None, limit: int
+) -> list[UnitUsage]:
+    """Up to `limit` unit codes after `after`, in code order, that subjects or officers within
+    `region_prefix` name and the org directory of their own province lacks, with how many name
+    each. Counted per (code, province) first, so the directory is probed once per code, not
+    once per subject."""
+    s, i = subjects.c, inspectors.c
+    by_subjects = (
+        sa.select(
+            s.unit_code.label("code"), _province(s.region_code).label("province"),
+            sa.func.count().label("subjects"), sa.literal(0).label("inspectors"),
+        )
+        .where(s.unit_code.is_not(None), _within(s.region_code, region_prefix))
+        .group_by(s.unit_code, _province(s.region_code))
+    )  # fmt: skip
+    # UNION, not UNION ALL: an officer whose unit and station are one code counts once.
+    naming = sa.union(
+        sa.select(
+            i.inspector_id, i.unit_code.label("code"), _province(i.region_code).label("province")
+        ).where(_within(i.region_code, region_prefix)),
+        sa.select(i.inspector_id, i.station_code, _province(i.region_code)).where(
+            i.station_code.is_not(None), _within(i.region_code, region_prefix)
+        ),
+    ).subquery("naming")
+    by_inspectors = sa.select(
+        naming.c.code, naming.c.province, sa.literal(0).label("subjects"),
+        sa.func.count().label("inspectors"),
+    ).group_by(naming.c.code, naming.c.province)  # fmt: skip
+    used = sa.union_all(by_subjects, by_inspectors).subquery("used")
+    known = sa.exists().where(
+        orgs.c.code == used.c.code, _province(orgs.c.region_code) == used.c.province
+    )
+    clauses: list[sa.ColumnElement[bool]] = [~known]
+    if after is not None:
+        clauses.append(used.c.code > after)
+    query = (
+        sa.select(
+            used.c.code,
+            sa.func.sum(used.c.subjects).label("subjects"),
+            sa.func.sum(used.c.inspectors).label("inspectors"),
+        )
+        .where(*clauses)
+        .group_by(used.c.code)
+        .order_by(used.c.code)
+        .limit(limit)
+    )
+    return [
+        UnitUsage(row.code, int(row.subjects), int(row.inspectors))
+        for row in await session.execute(query)
+    ]

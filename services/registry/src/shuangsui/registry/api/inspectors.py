@@ -74,8 +74,9 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     "sheet has no source time). `mode=atomic` (default) applies nothing if any row is invalid "
     "and answers 422 `/problems/batch-rejected` with the row errors; `mode=per_row` applies "
     "the valid rows and reports the others. At most 1,000 errors are listed "
-    "(`errors_truncated`); the counts are always complete. Integrators need the scope "
-    "`registry:inspectors:import`.",
+    "(`errors_truncated`); the counts are always complete. Once the province has loaded any "
+    "org, `unit_code` and `station_code` must be codes of its orgs (组织机构), else the row is "
+    "rejected naming the field. Integrators need the scope `registry:inspectors:import`.",
     openapi_extra=sheet_request_body(_CSV_EXAMPLE),
     responses=_problems(409, 413, 415),
 )
@@ -100,8 +101,9 @@ async def import_inspectors(
     description="Merges officers from the justice administration's database. Unknown officers "
     "are added; for known ones (matched by `justice_db_ref`, else `cert_no`) only empty fields "
     "are filled and missing qualifications added. A value that differs from the directory is "
-    "NOT overwritten: it is listed in `conflicts` for the office to resolve. Integrators need the "
-    "scope `registry:inspectors:sync`.",
+    "NOT overwritten: it is listed in `conflicts` for the office to resolve. A record naming a "
+    "unit or station that is no org of the province (once it has loaded any) is rejected and "
+    "not applied. Integrators need the scope `registry:inspectors:sync`.",
     responses=_problems(409),
 )
 async def sync_justice(
@@ -199,7 +201,8 @@ async def get_inspector(
     response_model=InspectorOut,
     summary="修改执法检查人员 · Update an inspector",
     description="Changes only the fields sent (status, position, station, certificate date, "
-    "qualifications, specialties). Requires `If-Match`: 428 without it, 412 when stale.",
+    "qualifications, specialties). Requires `If-Match`: 428 without it, 412 when stale. A "
+    "`station_code` must be an org of the province once it has loaded any (422 otherwise).",
     responses=_problems(412, 428),
 )
 async def update_inspector(

@@ -13,7 +13,7 @@ from shuangsui.registry.api.batch_report_models import (
     BatchRowErrorOut,
     per_row_example,
 )
-from shuangsui.registry.domain.orgs import Org, OrgLevel, OrgStatus
+from shuangsui.registry.domain.orgs import Org, OrgLevel, OrgStatus, UnitUsage
 
 CODE_PATTERN = r"^[0-9A-Za-z_\-]{1,32}$"
 _LEVELS = "national 国家级 / provincial 省级 / city 市级 / county 县级 / station 市场监管所"
@@ -118,3 +118,21 @@ class OrgImportReportOut(BatchReportOut[OrgRowErrorOut]):
 
     created: int = Field(description="Orgs added · 新增")
     updated: int = Field(description="Orgs changed · 更新")
+
+
+class UnknownUnitOut(BaseModel):
+    """A unit code in use that the org directory of the province lacks (未登记的单位编码)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"code": "330102-09", "subjects": 412, "inspectors": 3}]}
+    )
+
+    code: str = Field(description="Unit code as subjects and officers name it · 单位编码")
+    subjects: int = Field(description="Subjects whose unit_code it is · 检查对象数")
+    inspectors: int = Field(
+        description="Officers whose unit_code or station_code it is · 执法检查人员数"
+    )
+
+    @classmethod
+    def of(cls, usage: UnitUsage) -> UnknownUnitOut:
+        return cls(code=usage.code, subjects=usage.subjects, inspectors=usage.inspectors)

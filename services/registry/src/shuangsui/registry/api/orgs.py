@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from shuangsui.kernel import problems as p
-from shuangsui.kernel.auth import Principal, Role, current_principal, require_scope
+from shuangsui.kernel.auth import Principal, Role, current_principal, require, require_scope
 from shuangsui.kernel.concurrency import etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
@@ -16,7 +16,13 @@ from shuangsui.kernel.pagination import Page, PageRequest, page_request
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.adapters.orgs import OrgFilter
-from shuangsui.registry.api.org_models import OrgImportReportOut, OrgIn, OrgOut, OrgTreeOut
+from shuangsui.registry.api.org_models import (
+    OrgImportReportOut,
+    OrgIn,
+    OrgOut,
+    OrgTreeOut,
+    UnknownUnitOut,
+)
 from shuangsui.registry.api.params import BATCH_MODE, IF_MATCH
 from shuangsui.registry.api.sheet_imports import import_sheet, sheet_request_body
 from shuangsui.registry.domain.orgs import Org, OrgLevel, OrgStatus, read_record
@@ -141,12 +147,37 @@ async def list_orgs(
         level=level.value if level else None, parent_code=parent_code,
         department_type=department_type, status=status.value if status else None,
     )  # fmt: skip
+    rows = await use_cases.list_orgs(uow, where, _after_code(page), page.limit + 1)
+    items, cursor = page.page(rows, lambda o: {"code": o.record.code})
+    return Page[OrgOut](items=[OrgOut.of(o) for o in items], next_cursor=cursor)
+
+
+def _after_code(page: PageRequest) -> str | None:
     after = page.after.get("code") if page.after is not None else None
     if page.after is not None and not isinstance(after, str):
         raise p.Problem(p.INVALID_CURSOR)
-    rows = await use_cases.list_orgs(uow, where, after, page.limit + 1)
-    items, cursor = page.page(rows, lambda o: {"code": o.record.code})
-    return Page[OrgOut](items=[OrgOut.of(o) for o in items], next_cursor=cursor)
+    return after
+
+
+@router.get(
+    "/orgs:unknown-units",
+    operation_id="registry_orgs_unknown_units",
+    response_model=Page[UnknownUnitOut],
+    summary="未登记的单位编码 · Unit codes missing from the org directory",
+    description="Unit codes that subjects (`unit_code`) and inspectors (`unit_code`, "
+    "`station_code`) within the caller's region name, but that are no org of their own "
+    "province, in code order, with how many subjects and inspectors name each: what an office "
+    "corrects, by loading the org or fixing the rows. A province with no org loaded yet lists "
+    "every code in use. For provincial and department admins.",
+)
+async def unknown_units(
+    page: PageRequest = Depends(page_request),
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(require(Role.provincial_admin, Role.department_admin)),
+) -> Page[UnknownUnitOut]:
+    rows = await use_cases.unknown_units(uow, RegionScope.of(by), _after_code(page), page.limit + 1)
+    items, cursor = page.page(rows, lambda u: {"code": u.code})
+    return Page[UnknownUnitOut](items=[UnknownUnitOut.of(u) for u in items], next_cursor=cursor)
 
 
 @router.get(

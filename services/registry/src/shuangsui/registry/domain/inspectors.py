@@ -104,6 +104,38 @@ class Jurisdiction:
         return None
 
 
+# Fields that name an org of the directory by its public unit code (DOMAIN §3.1 Org.code).
+UNIT_FIELDS = ("unit_code", "station_code")
+
+
+def province_of(region_code: str) -> str:
+    """The 2-digit province part of a 6-digit GB/T 2260 code (the stored codes are all 6 digits)."""
+    return region_code[:2]
+
+
+@dataclass(frozen=True)
+class KnownUnits:
+    """What the org directory says about the unit codes a batch names, by province.
+
+    `codes` maps each province that has at least one org loaded to those of the named codes that
+    are orgs of that province. A province without any org is absent and its rows are not checked:
+    a new province may load its officers before its orgs."""
+
+    codes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def refusals(self, record: InspectorRecord) -> list[tuple[str, str]]:
+        """(field, reason) for each unit field naming no org of the record's province."""
+        known = self.codes.get(province_of(record.region_code))
+        if known is None:
+            return []
+        named = ((name, getattr(record, name)) for name in UNIT_FIELDS)
+        return [
+            (name, f"unknown unit {code}: not in the organisation directory · 单位不在机构名录中")
+            for name, code in named
+            if code is not None and code not in known
+        ]
+
+
 # --- field rules --------------------------------------------------------------------------------
 
 _CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.\-]{0,39}$")
@@ -231,17 +263,24 @@ def plan_import(
     rows: Sequence[tuple[int, InspectorRecord]],
     stored: Mapping[str, Inspector],
     jurisdiction: Jurisdiction,
+    units: KnownUnits,
     new_id: Callable[[], UUID] = uuid.uuid4,
 ) -> tuple[list[Change], list[RowError]]:
     """Decide per row (keyed by certificate number) whether it creates, updates or leaves an
     officer unchanged. A stored officer outside the writer's jurisdiction is not overwritten:
-    the row is rejected, naming `cert_no`."""
+    the row is rejected, naming `cert_no`. A row naming a unit the org directory of its province
+    lacks is rejected, naming the field, even when the stored officer already names it: an
+    import is the office's full record, and it should be the one to correct."""
     changes: list[Change] = []
     errors: list[RowError] = []
     for line, record in rows:
         refused = jurisdiction.refusal(record)
         if refused is not None:
             errors.append(RowError(line, *refused))
+            continue
+        unknown = units.refusals(record)
+        if unknown:
+            errors += [RowError(line, name, reason) for name, reason in unknown]
             continue
         current = stored.get(record.cert_no)
         if current is None:

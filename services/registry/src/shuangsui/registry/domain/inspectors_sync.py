@@ -20,6 +20,10 @@ a second witness, so the sync never silently overwrites what the office recorded
    compared: the justice database does not know who is on leave or what someone specialises in.
 
 An officer with any addition is `updated` (version + 1, one event); conflicts alone change nothing.
+
+A record naming a unit (`unit_code`, `station_code`) that the org directory of its province lacks
+is reported as a row error and not applied at all, as an import row would be: the justice
+database's reference data is wrong, and a partial merge would hide that.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from shuangsui.registry.domain.inspectors import (
     InspectorRecord,
     InspectorStatus,
     Jurisdiction,
+    KnownUnits,
     RowError,
 )
 
@@ -109,6 +114,7 @@ def plan_justice_sync(
     by_ref: Mapping[str, Inspector],
     by_cert: Mapping[str, Inspector],
     jurisdiction: Jurisdiction,
+    units: KnownUnits,
     new_id: Callable[[], UUID] = uuid.uuid4,
 ) -> tuple[list[SyncOutcome], list[RowError]]:
     outcomes: list[SyncOutcome] = []
@@ -117,18 +123,13 @@ def plan_justice_sync(
         current = (by_ref.get(record.justice_db_ref) if record.justice_db_ref else None) or (
             by_cert.get(record.cert_no)
         )
+        refused = _refusals(line, record, current, jurisdiction, units)
+        if refused:
+            errors += refused
+            continue
         if current is None:
-            refused = jurisdiction.refusal(record)
-            if refused is not None:
-                errors.append(RowError(line, *refused))
-                continue
             created = Inspector(new_id(), replace(record, status=InspectorStatus.active))
             outcomes.append(SyncOutcome(Change(line, ChangeKind.created, created)))
-            continue
-        if jurisdiction.refusal(current.record) is not None:
-            errors.append(
-                RowError(line, "justice_db_ref", "matches an officer of another jurisdiction")
-            )
             continue
         merged, conflicts = merge_justice(current.record, record)
         if merged == current.record:
@@ -138,3 +139,21 @@ def plan_justice_sync(
             change = Change(line, ChangeKind.updated, updated)
         outcomes.append(SyncOutcome(change, conflicts))
     return outcomes, errors
+
+
+def _refusals(
+    line: int,
+    record: InspectorRecord,
+    current: Inspector | None,
+    jurisdiction: Jurisdiction,
+    units: KnownUnits,
+) -> list[RowError]:
+    """Why the record may not be merged. Jurisdiction is judged first, so that a writer learns
+    nothing about the org directory of a region it may not write to."""
+    if current is None:
+        refused = jurisdiction.refusal(record)
+        if refused is not None:
+            return [RowError(line, *refused)]
+    elif jurisdiction.refusal(current.record) is not None:
+        return [RowError(line, "justice_db_ref", "matches an officer of another jurisdiction")]
+    return [RowError(line, name, reason) for name, reason in units.refusals(record)]

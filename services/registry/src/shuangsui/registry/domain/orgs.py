@@ -68,6 +68,16 @@ class Org:
     version: int = 1
 
 
+@dataclass(frozen=True)
+class UnitUsage:
+    """A unit code that subjects or officers name and the org directory of their province lacks:
+    what an office fixes, by loading the org or correcting the rows that name it."""
+
+    code: str
+    subjects: int  # subjects whose unit_code it is
+    inspectors: int  # officers whose unit_code or station_code it is
+
+
 # A national org sits in the province of its seat (SAMR: 110000). A county bureau of a
 # development zone often has no division code of its own and uses its city's.
 _REGION_LEVELS: dict[OrgLevel, frozenset[RegionLevel]] = {

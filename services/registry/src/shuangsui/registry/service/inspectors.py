@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from uuid import UUID
@@ -22,6 +22,7 @@ from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.envelope import Outgoing
 from shuangsui.registry.adapters import inspectors as repo
+from shuangsui.registry.adapters import orgs as org_repo
 from shuangsui.registry.domain import inspectors as rules
 from shuangsui.registry.domain.inspectors import (
     Change,
@@ -32,6 +33,7 @@ from shuangsui.registry.domain.inspectors import (
     InspectorRecord,
     InspectorStatus,
     Jurisdiction,
+    KnownUnits,
     RowError,
 )
 from shuangsui.registry.domain.inspectors_import import parse_sheet
@@ -102,6 +104,17 @@ def _upserted(inspector: Inspector, by: Principal, now: datetime) -> Outgoing:
     return Outgoing(payload, subject=str(inspector.inspector_id), actor=by.sub)
 
 
+async def _known_units(
+    uow: UnitOfWork, records: Iterable[InspectorRecord], by: Principal
+) -> KnownUnits:
+    """The org directory's word on the units the records name, read once for the whole batch.
+    Only the caller's own region is looked up: a row outside it is refused for its region, and
+    the answer must not tell the caller whether another province has loaded its orgs."""
+    scope = RegionScope.of(by)
+    mine = (r for r in records if scope.allows(r.region_code))
+    return await org_repo.known_units(uow.session, mine)
+
+
 async def _apply(uow: UnitOfWork, changes: Sequence[Change], by: Principal) -> None:
     applied = [c.inspector for c in changes if c.applies]
     try:
@@ -127,7 +140,8 @@ async def import_inspectors(
     async with uow:
         certs = (r.cert_no for _, r in sheet.valid)
         stored = await repo.by_key(uow.session, "cert_no", certs)
-        changes, refused = rules.plan_import(sheet.valid, stored, jurisdiction_of(by))
+        units = await _known_units(uow, (r for _, r in sheet.valid), by)
+        changes, refused = rules.plan_import(sheet.valid, stored, jurisdiction_of(by), units)
         errors = sheet.invalid + refused
         return await finish_batch(uow, report, changes, errors, lambda c: _apply(uow, c, by))
 
@@ -150,7 +164,8 @@ async def sync_justice(
         refs = [r.justice_db_ref for _, r in records if r.justice_db_ref]
         by_ref = await repo.by_key(uow.session, "justice_db_ref", refs)
         by_cert = await repo.by_key(uow.session, "cert_no", (r.cert_no for _, r in records))
-        outcomes, refused = plan_justice_sync(records, by_ref, by_cert, jurisdiction_of(by))
+        units = await _known_units(uow, (r for _, r in records), by)
+        outcomes, refused = plan_justice_sync(records, by_ref, by_cert, jurisdiction_of(by), units)
         report.conflicts = [
             (o.change.line, o.change.inspector.inspector_id, c)
             for o in outcomes
@@ -206,11 +221,20 @@ async def update_inspector(
     uow: UnitOfWork, inspector_id: UUID, changes: InspectorChanges, if_match: str | None,
     by: Principal,
 ) -> Inspector:  # fmt: skip
-    """Change status (and other hand-kept fields) under If-Match; a no-op records nothing."""
+    """Change status (and other hand-kept fields) under If-Match; a no-op records nothing.
+
+    A station sent must be an org of the directory (422 naming `station_code` otherwise); the
+    unit the officer already names is not judged here, so that suspending an officer never waits
+    for the office's reference data to be put right."""
     async with uow:
         current = await _load_for_change(uow, inspector_id, if_match, by)
         sent = {k: v for k, v in vars(changes).items() if v is not None}
         record = replace(current.record, **sent)
+        if "station_code" in sent:
+            units = await _known_units(uow, [record], by)
+            unknown = [p.FieldError(f, r) for f, r in units.refusals(record) if f in sent]
+            if unknown:
+                raise p.Problem(p.VALIDATION, "the officer is not valid", errors=unknown)
         if record == current.record:
             return current
         updated = replace(current, record=record, version=current.version + 1)

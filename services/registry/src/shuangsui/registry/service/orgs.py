@@ -1,4 +1,5 @@
-"""Org directory use cases (组织机构): upsert one, import a sheet, read, list, walk a tree."""
+"""Org directory use cases (组织机构): upsert one, import a sheet, read, list, walk a tree, and
+find the unit codes that subjects and officers name but the directory lacks."""
 
 from __future__ import annotations
 
@@ -15,7 +16,14 @@ from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.envelope import Outgoing
 from shuangsui.registry.adapters import orgs as repo
 from shuangsui.registry.domain.inspectors import ChangeKind
-from shuangsui.registry.domain.orgs import Org, OrgChange, OrgRecord, parse_sheet, plan_orgs
+from shuangsui.registry.domain.orgs import (
+    Org,
+    OrgChange,
+    OrgRecord,
+    UnitUsage,
+    parse_sheet,
+    plan_orgs,
+)
 from shuangsui.registry.domain.subjects import PushMode
 from shuangsui.registry.service.batch_imports import finish_batch, read_rows
 from shuangsui.registry.service.push import PushReport
@@ -123,3 +131,10 @@ async def org_tree(
     if not found or found[0].record.code != code:
         raise p.Problem(p.NOT_FOUND, "no such org")
     return found
+
+
+async def unknown_units(
+    uow: UnitOfWork, scope: RegionScope, after: str | None, limit: int
+) -> list[UnitUsage]:
+    async with uow:
+        return await repo.unknown_units(uow.session, scope.prefix, after, limit)
