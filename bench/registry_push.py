@@ -1,6 +1,8 @@
 """Bulk push of subjects as NDJSON over HTTP — validation, tagging under the demo province's
 rules, the item index and its counts, history, outbox events, everything —
-beside a raw psycopg text-format COPY of the same rows into a bare table, in the same run.
+beside a raw psycopg text-format COPY of the same rows into a bare table, and beside the write
+floor (bench/write_floor.py: the rows the push keeps, precomputed, COPYed into the registry's own
+tables), in the same run.
 
 `BENCH_PUSH_ROWS=100000 python -m bench --only registry_push` sets the size (while iterating on
 the push path: a million rows take minutes on two cores)."""
@@ -18,6 +20,7 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from bench.results import Figure
 from bench.stack import console, registry_api, throwaway_stack
+from bench.write_floor import floor_rate
 from shuangsui.devstack.demo import INDUSTRIES
 from shuangsui.devstack.demo_catalogue import load_catalogue
 from shuangsui.devstack.stack import Stack
@@ -61,12 +64,23 @@ def run(quick: bool) -> list[Figure]:
     with throwaway_stack("bench-registry-") as stack:
         data = rows(count)
         copy_rate = _copy_rate(stack, data)
+        floor = floor_rate(stack.database_url("registry"), data)
         with registry_api(stack) as url:
             push_rate = _push_rate(stack, url, data)
+    name = f"registry: bulk push {count:,} subjects (HTTP, NDJSON)"
     return [
+        Figure(name, push_rate, "rows/s", "psycopg text COPY", copy_rate, higher_is_better=True),
         Figure(
-            f"registry: bulk push {count:,} subjects (HTTP, NDJSON)",
+            name,
             push_rate,
+            "rows/s",
+            "write floor: the same rows precomputed, COPY into subjects + history + outbox",
+            floor,
+            higher_is_better=True,
+        ),
+        Figure(
+            "write floor (no validation, tags or Python per row)",
+            floor,
             "rows/s",
             "psycopg text COPY",
             copy_rate,

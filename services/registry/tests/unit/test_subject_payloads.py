@@ -16,7 +16,7 @@ from shuangsui.contracts.events.registry_subjects import SubjectUpserted
 from shuangsui.registry.domain.classification import Classifier, ItemScope, Verdict
 from shuangsui.registry.domain.subjects import Change, ChangeKind, canonical_json, read_row
 from shuangsui.registry.domain.tags import TagRules
-from shuangsui.registry.service.subjects import upserted_payload
+from shuangsui.registry.service.subjects import VerdictsAsJson, upserted_payload
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 ITEM = uuid.uuid4()
@@ -59,7 +59,7 @@ def test_the_prepared_event_is_exactly_what_the_contract_accepts(fields):
     verdict = Verdict(tags=("carrier:网络", "format:餐饮服务"), item_keys=(9,))
     # The database hands back asyncpg's own UUID type.
     subject_id = PgUUID(str(uuid.uuid4()))
-    payload = upserted_payload(change, subject_id, verdict, CLASSIFIER)
+    payload = upserted_payload(change, subject_id, verdict, VerdictsAsJson(CLASSIFIER))
     assert payload.event_type == SubjectUpserted.event_type
     model = SubjectUpserted.model_validate_json(payload.json)  # extra keys would be refused
     assert orjson.loads(payload.json) == model.model_dump(mode="json")

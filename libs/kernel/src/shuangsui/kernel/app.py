@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
@@ -49,6 +50,21 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+# Young objects are collected after this many allocations (CPython's default is 700). A bulk
+# push allocates a few dozen objects per row and frees them per chunk; collecting every 700
+# allocations spent a tenth of its CPU walking objects that were about to go anyway.
+YOUNG_COLLECTION_THRESHOLD = 50_000
+
+
+def settle_garbage_collector() -> None:
+    """Once started, move everything the service built so far (modules, routes, schemas, the
+    region index) out of the collector's sight, and collect young objects less often."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, old)
+
+
 def create_service_app(
     *,
     service: str,
@@ -68,6 +84,7 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for component in components:
             await component.start()
+        settle_garbage_collector()
         try:
             yield
         finally:

@@ -112,7 +112,7 @@ def envelope_dict(
 ) -> dict[str, Any]:
     """`Envelope(...).model_dump(mode="json")` without building the model: the same keys and
     values (a test holds them equal), for bulk use cases that record an event per row."""
-    attributes = _attributes(event, time, province_token, source, traceparent)
+    attributes = _attributes(event, json_time(time), province_token, source, traceparent)
     return {**attributes, "id": str(event_id), "data": _data(event.payload)}
 
 
@@ -127,18 +127,35 @@ def envelope_json(
     """`envelope_dict(...)` as JSON text, for the outbox's COPY path: the payload is serialised
     by pydantic straight to JSON (no intermediate dict), the rest by orjson. Parsed back it
     equals `envelope_dict(...)` (a test holds them equal)."""
+    return envelope_bytes(
+        event, event_id, json_time(time), province_token, source, traceparent
+    ).decode()
+
+
+def envelope_bytes(
+    event: Outgoing,
+    event_id: uuid.UUID,
+    time_text: str,
+    province_token: str,
+    source: str,
+    traceparent: str | None,
+) -> bytes:
+    """`envelope_json` as UTF-8 bytes, with the time already written (the events of one commit
+    share it, so a bulk use case writes it once)."""
     payload = event.payload
     data = (
         payload.json
         if isinstance(payload, PreparedPayload)
         else payload.__pydantic_serializer__.to_json(payload)
     )
-    attributes = _attributes(event, time, province_token, source, traceparent)
-    return orjson.dumps({**attributes, "id": event_id, "data": orjson.Fragment(data)}).decode()
+    attributes = _attributes(event, time_text, province_token, source, traceparent)
+    attributes["id"] = event_id
+    attributes["data"] = orjson.Fragment(data)
+    return orjson.dumps(attributes)
 
 
 def _attributes(
-    event: Outgoing, time: datetime, province_token: str, source: str, traceparent: str | None
+    event: Outgoing, time_text: str, province_token: str, source: str, traceparent: str | None
 ) -> dict[str, Any]:
     """The envelope around the data, in the order the model declares it."""
     return {
@@ -147,7 +164,7 @@ def _attributes(
         "type": event.payload.event_type,
         "source": source,
         "subject": event.subject,
-        "time": _json_time(time),
+        "time": time_text,
         "datacontenttype": "application/json",
         "province": province_token,
         "actor": event.actor,
@@ -161,7 +178,7 @@ def _data(payload: EventPayload | PreparedPayload) -> dict[str, Any]:
     return payload.model_dump(mode="json")
 
 
-def _json_time(time: datetime) -> str:
+def json_time(time: datetime) -> str:
     # Pydantic writes a UTC offset as "Z", any other offset as isoformat does.
     text = time.isoformat()
     return text[:-6] + "Z" if time.utcoffset() == timedelta(0) else text

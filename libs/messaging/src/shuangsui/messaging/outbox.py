@@ -17,8 +17,9 @@ from shuangsui.kernel.observability import current_traceparent
 from shuangsui.messaging.envelope import (
     Envelope,
     Outgoing,
+    envelope_bytes,
     envelope_dict,
-    envelope_json,
+    json_time,
     nats_subject,
 )
 from shuangsui.messaging.tables import outbox
@@ -82,6 +83,8 @@ def outbox_records(events: list[Any], province_token: str, service: str) -> list
     source = f"/{province_token}/{service}"
     subjects: dict[tuple[str, str], str] = {}
     ids = _new_event_ids(len(events))
+    # The events of one commit are recorded at one moment: the time is written once.
+    time_text = json_time(datetime.now(UTC))
     records = []
     for event, event_id in zip(events, ids, strict=True):
         if isinstance(event, Envelope):
@@ -93,11 +96,9 @@ def outbox_records(events: list[Any], province_token: str, service: str) -> list
             subject = subjects[province_token, event_type] = nats_subject(
                 province_token, event_type
             )
-        envelope = envelope_json(
-            event, event_id, datetime.now(UTC), province_token, source, traceparent
-        )
-        _ensure_publishable(event_type, len(envelope.encode()))
-        records.append((event_id, subject, event_type, envelope))
+        envelope = envelope_bytes(event, event_id, time_text, province_token, source, traceparent)
+        _ensure_publishable(event_type, len(envelope))
+        records.append((event_id, subject, event_type, envelope.decode()))
     return records
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shuangsui.registry.adapters.driver import asyncpg_connection
 from shuangsui.registry.adapters.subjects import subjects
+from shuangsui.registry.adapters.tag_corrections import corrections_in_force
 from shuangsui.registry.domain.classification import Classifier, ItemScope
 from shuangsui.registry.domain.tags import TagRules, rules_from_json
 
@@ -213,15 +214,18 @@ async def page_classifications(
 
 
 async def classifier_of(session: AsyncSession, row: dict[str, Any] | None) -> Classifier:
-    """The classifier a classification row describes (the empty one before the first)."""
+    """The classifier a classification row describes (the empty one before the first), with
+    the tag corrections in force now."""
+    corrections = await corrections_in_force(session)
     if row is None:
-        return Classifier(version=0, rules=TagRules(version=0))
+        return Classifier(version=0, rules=TagRules(version=0), corrections=corrections)
     items = tuple(ItemScope.from_snapshot(item) for item in row["items"])
     return Classifier(
         version=row["version"],
         rules=await rules_at(session, row["rules_version"]),
         items=items,
         item_keys=await item_keys_for(session, (item.item_id for item in items)),
+        corrections=corrections,
     )
 
 
@@ -302,6 +306,18 @@ async def subjects_behind(
     if after is not None:
         query = query.where(subjects.c.uscc > after)
     return list(await session.execute(query))
+
+
+async def subject_to_reclassify(session: AsyncSession, uscc: str) -> Any | None:
+    """One subject as a pass reads it, locked until commit: a push or a pass writing it
+    meanwhile waits, then sees what was written."""
+    return (
+        await session.execute(
+            sa.select(*(subjects.c[name] for name in _RECLASSIFY_COLUMNS))
+            .where(subjects.c.uscc == uscc)
+            .with_for_update()
+        )
+    ).one_or_none()
 
 
 async def count_behind(session: AsyncSession, version: int) -> int:

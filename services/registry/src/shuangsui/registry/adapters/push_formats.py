@@ -11,7 +11,6 @@ import codecs
 import csv
 import io
 import json
-import re
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -61,18 +60,29 @@ def _json_line(raw: bytes) -> Any:
     """What `json.loads` makes of the line; orjson reads it, three times as fast, whenever the
     two are sure to agree. Where they may not, the standard library decides (and words the
     reason): orjson refuses NaN, 1e400 and lone surrogates, and reads an integer beyond 64 bits
-    as a float where the standard library keeps it exact — such an integer has at least 19
-    digits in a row, which one scan of the raw line finds (a long digit string inside a text
-    value only costs the slower reader)."""
-    if _LONG_DIGITS.search(raw):
-        return json.loads(raw.decode("utf-8"))
+    as a float where the standard library keeps it exact — so a line in which orjson found any
+    float is read again by the standard library (pushed subjects carry numbers as text, so this
+    is rare and costs only the slower reader)."""
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return json.loads(raw.decode("utf-8"))
+    if _holds_float(value):
+        return json.loads(raw.decode("utf-8"))
+    return value
 
 
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+def _holds_float(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(
+            type(v) is float or (type(v) in _NESTED and _holds_float(v)) for v in value.values()
+        )
+    if isinstance(value, list):
+        return any(type(v) is float or (type(v) in _NESTED and _holds_float(v)) for v in value)
+    return type(value) is float
+
+
+_NESTED = (dict, list)
 
 
 def csv_rows(body: IO[bytes]) -> Iterator[Row]:

@@ -11,6 +11,7 @@ from datetime import datetime
 from itertools import repeat
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,7 +70,6 @@ subject_history = sa.Table(
     sa.Column("content", JSONB, nullable=False),
 )
 
-_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
 _STAGE_COLUMNS = [c.name for c in subjects.columns]
 _UPDATE_COLUMNS = [c for c in _STAGE_COLUMNS if c not in ("uscc", "subject_id")]
 # A row planned as created (version 1) or as the successor of version v updates only what is
@@ -204,7 +204,7 @@ def _stage_record(
         s.unit_code,
         s.registered_on,
         s.registration_no,
-        _JSON.encode(s.extra) if s.extra else "{}",
+        _json(s.extra) if s.extra else "{}",
         s.source,
         s.source_updated_at,
         s.content_hash,
@@ -217,7 +217,16 @@ def _stage_record(
 
 
 def _json_list(values: tuple[Any, ...]) -> str:
-    return _JSON.encode(list(values)) if values else "[]"
+    return _json(values) if values else "[]"
+
+
+def _json(value: Any) -> str:
+    """JSON text for a JSONB column; what orjson refuses (integers beyond 64 bits kept in
+    `extra`) the standard library writes."""
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _new_ids(count: int) -> list[uuid.UUID]:

@@ -9,6 +9,7 @@ from shuangsui.registry.api import (
     orgs,
     probes,
     subjects,
+    tag_corrections,
     tag_rules,
 )
 
@@ -16,6 +17,7 @@ ROUTERS: list[APIRouter] = [
     probes.router,
     subjects.router,
     tag_rules.router,
+    tag_corrections.router,
     inspectors.router,
     institutions.router,
     items.router,

@@ -172,6 +172,18 @@ class RiskClassOut(BaseModel):
     as_of: datetime = Field(description="When it was decided")
 
 
+class TagCorrectionInForceOut(BaseModel):
+    """The approved station correction its tags follow: (rule tags − remove) ∪ add."""
+
+    correction_id: UUID = Field(description="标签纠正编号")
+    add: list[str] = Field(description="增加的标签", examples=[["format:餐饮服务"]])
+    remove: list[str] = Field(description="去除的标签", examples=[["format:食品销售"]])
+    reason: str = Field(description="纠正理由")
+    proposed_by: str = Field(description="提出人")
+    approved_by: str = Field(description="审核人")
+    approved_at: datetime = Field(description="审核通过时间")
+
+
 class SubjectOut(SubjectSummaryOut):
     registered_address: str | None
     business_address: str | None
@@ -192,6 +204,9 @@ class SubjectOut(SubjectSummaryOut):
     source: str
     source_updated_at: datetime
     updated_at: datetime
+    tag_correction: TagCorrectionInForceOut | None = Field(
+        None, description="The station's tag correction in force, if any · 生效的标签纠正"
+    )
 
 
 class HistoryEntryOut(BaseModel):

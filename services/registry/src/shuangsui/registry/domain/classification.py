@@ -8,11 +8,12 @@ background; a push classifies what it writes under the current number. DOMAIN.md
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 from uuid import UUID
 
+from shuangsui.registry.domain.tag_corrections import Correction
 from shuangsui.registry.domain.tags import TagInput, TagRules
 
 
@@ -68,7 +69,8 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Classifier:
-    """Tag rules and item scopes under one classification number.
+    """Tag rules and item scopes under one classification number, and the approved tag
+    corrections in force (by USCC), so that pushes, passes and approvals all tag alike.
 
     `item_keys` numbers each item (the small integers the subject rows and counts store)."""
 
@@ -76,9 +78,14 @@ class Classifier:
     rules: TagRules
     items: tuple[ItemScope, ...] = ()
     item_keys: Mapping[UUID, int] = field(default_factory=dict)
+    corrections: Mapping[str, Correction] = field(default_factory=dict)
 
     def classify(self, subject: TagInput) -> Verdict:
         tags = self.rules.tags_of(subject)
+        # One lookup for the many subjects without a correction: a bulk push asks per row.
+        correction = self.corrections.get(subject.uscc)
+        if correction is not None:
+            tags = correction.applied_to(tags)
         present = frozenset(tags)
         keys = sorted(
             self.item_keys[item.item_id]
@@ -97,6 +104,22 @@ class Classifier:
 
     def key_of(self, item_id: UUID) -> int | None:
         return self.item_keys.get(item_id)
+
+    def refreshed(self, usccs: Iterable[str], fresh: Mapping[str, Correction]) -> Classifier:
+        """The same classifier with the corrections of `usccs` as `fresh` holds them now (one
+        approved or lifted while a long push was running)."""
+        named = set(usccs)
+        if all(self.corrections.get(uscc) == fresh.get(uscc) for uscc in named):
+            return self
+        kept = {k: v for k, v in self.corrections.items() if k not in named}
+        return replace(self, corrections={**kept, **fresh})
+
+    def correcting(self, uscc: str, correction: Correction | None) -> Classifier:
+        """The same classifier with `correction` in force for one subject (None: none)."""
+        corrections = {k: v for k, v in self.corrections.items() if k != uscc}
+        if correction is not None:
+            corrections[uscc] = correction
+        return replace(self, corrections=corrections)
 
 
 UNCLASSIFIED = Classifier(version=0, rules=TagRules(version=0))

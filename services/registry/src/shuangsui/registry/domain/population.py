@@ -55,6 +55,17 @@ def count_changes(
         into.update(after.keys())
 
 
+def count_arrivals(
+    arrivals: Mapping[tuple[str, tuple[str, ...], tuple[int, ...]], int], into: Counter[CountKey]
+) -> None:
+    """Add new active subjects without risk classes, grouped by (region, tags, item keys) with
+    how many share each placement: a bulk load adds a million subjects in a few hundred groups."""
+    for (region_code, tags, item_keys), n in arrivals.items():
+        placed = Placement(True, region_code, tags, item_keys)
+        for key in placed.keys():  # noqa: SIM118 - a Placement, not a dict
+            into[key] += n
+
+
 def nonzero(changes: Counter[CountKey]) -> list[tuple[CountKey, int]]:
     return [(key, n) for key, n in changes.items() if n]
 

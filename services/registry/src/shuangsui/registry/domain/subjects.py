@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from functools import cached_property
 from typing import Any
 
 import orjson
@@ -94,15 +93,24 @@ class Subject:
             values["registered_on"] = self.registered_on.isoformat()
         return values
 
-    # Cached: planning, staging and history all need them, and a subject never changes.
-    @cached_property
+    # Kept once worked out: planning, staging and history all need them, and a subject never
+    # changes. (Not functools.cached_property: on Python 3.11 it takes a lock on every read.)
+    @property
     def content_json(self) -> str:
         """The content as canonical JSON: what the hash is taken over, and what history stores."""
-        return canonical_json(self.content())
+        known: str | None = self.__dict__.get("_content_json")
+        if known is None:
+            known = canonical_json(self.content())
+            object.__setattr__(self, "_content_json", known)
+        return known
 
-    @cached_property
+    @property
     def content_hash(self) -> str:
-        return hashlib.sha256(self.content_json.encode()).hexdigest()
+        known: str | None = self.__dict__.get("_content_hash")
+        if known is None:
+            known = hashlib.sha256(self.content_json.encode()).hexdigest()
+            object.__setattr__(self, "_content_hash", known)
+        return known
 
 
 @dataclass(frozen=True)

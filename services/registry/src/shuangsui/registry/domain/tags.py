@@ -43,6 +43,8 @@ _DIMENSIONS = frozenset(_DIMENSION_ORDER)
 
 class Taggable(Protocol):
     @property
+    def uscc(self) -> str: ...
+    @property
     def subject_type(self) -> str: ...
     @property
     def industry_code(self) -> str | None: ...
@@ -69,6 +71,8 @@ class TagInput:
     has_online_shop: bool
     capital_wan: Decimal | None
     employee_band: str | None
+    # Not for the rules: it finds the subject's approved tag correction (标签纠正), if any.
+    uscc: str = ""
 
     @classmethod
     def of(cls, subject: Taggable) -> TagInput:
@@ -81,6 +85,7 @@ class TagInput:
             has_online_shop=bool(subject.online_shops),
             capital_wan=subject.registered_capital_wan,
             employee_band=subject.employee_band,
+            uscc=subject.uscc,
         )
 
 

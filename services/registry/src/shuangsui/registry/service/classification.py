@@ -48,7 +48,8 @@ CLASSIFICATION_BUSY = p.problem_type(
 
 
 async def current_classifier(uow: UnitOfWork) -> Classifier:
-    """The classification a push writes under; held (shared) until the push commits."""
+    """The classification a push writes under, with the tag corrections in force; held
+    (shared) until the push commits."""
     await repo.share_classification(uow.session)
     return await repo.classifier_of(uow.session, await repo.latest_classification(uow.session))
 
@@ -148,7 +149,7 @@ async def run_pass_step(uow: UnitOfWork) -> bool:
             await repo.save_pass(uow.session, version, cursor=None, **finished)
             await uow.commit()
             return False
-        changed = await _reclassify(uow, classifier, rows)
+        changed = await reclassify(uow, classifier, rows)
         await repo.save_pass(
             uow.session, version, status="running", cursor=rows[-1].uscc,
             started_at=job["started_at"] or now, done=job["done"] + len(rows),
@@ -165,7 +166,11 @@ async def fold_counts(uow: UnitOfWork) -> int:
     return folded
 
 
-async def _reclassify(uow: UnitOfWork, classifier: Classifier, rows: Sequence[Any]) -> int:
+async def reclassify(
+    uow: UnitOfWork, classifier: Classifier, rows: Sequence[Any], actor: str = WORKER
+) -> int:
+    """Classify stored subjects (locked rows) again: write their verdicts, move their counts,
+    announce those whose tags or items changed. Returns how many changed."""
     verdicts = [classifier.classify(TagInput.of(row)) for row in rows]
     await repo.write_verdicts(
         uow.session,
@@ -205,7 +210,7 @@ async def _reclassify(uow: UnitOfWork, classifier: Classifier, rows: Sequence[An
             changes=changes[start : start + CHANGES_PER_EVENT],
         )
         subject = f"classification-{classifier.version}"
-        uow.record(Outgoing(event, subject=subject, actor=WORKER))
+        uow.record(Outgoing(event, subject=subject, actor=actor))
     return len(moved)
 
 

@@ -32,12 +32,14 @@ from shuangsui.registry.adapters.subjects import (
     read_subject,
     stored_versions,
 )
+from shuangsui.registry.adapters.tag_corrections import corrections_in_force
 from shuangsui.registry.domain.classification import Classifier, Verdict
 from shuangsui.registry.domain.population import (
     RISK_CLASSES,
     CountKey,
     Placement,
     by_risk_class,
+    count_arrivals,
     count_changes,
     nonzero,
 )
@@ -53,6 +55,7 @@ from shuangsui.registry.domain.subjects import (
 from shuangsui.registry.domain.tags import TagInput, tags_by_dimension
 from shuangsui.registry.service.classification import current_classifier
 from shuangsui.registry.service.push import PushReport, Row, read_chunk, run_push
+from shuangsui.registry.service.tag_corrections import correction_in_force
 
 
 async def push_subjects(
@@ -63,11 +66,11 @@ async def push_subjects(
     now = datetime.now(UTC)
     scope = RegionScope.of(by)
     duplicates = DuplicateGuard()
-    classifiers: list[Classifier] = []  # taken at the first chunk, held for the whole push
+    classifiers: list[VerdictsAsJson] = []  # taken at the first chunk, held for the whole push
 
     async def apply(valid: list[tuple[int, Subject]], report: PushReport) -> None:
         if not classifiers:
-            classifiers.append(await current_classifier(uow))
+            classifiers.append(VerdictsAsJson(await current_classifier(uow)))
         await _apply(uow, valid, classifiers[0], by, now, report)
 
     return await run_push(
@@ -84,12 +87,17 @@ async def push_subjects(
 async def _apply(
     uow: UnitOfWork,
     valid: list[tuple[int, Subject]],
-    classifier: Classifier,
+    described: VerdictsAsJson,
     by: Principal,
     now: datetime,
     report: PushReport,
 ) -> None:
+    classifier = described.classifier
     stored = await stored_versions(uow.session, [subject.uscc for _, subject in valid])
+    if stored:
+        # Locked now: a correction approved since the push began is committed and seen here.
+        fresh = await corrections_in_force(uow.session, list(stored))
+        classifier = classifier.refreshed(stored, fresh)
     changes = plan_changes(valid, {uscc: s.stored for uscc, s in stored.items()})
     for change in changes:
         report.count(change.kind, change.line, change.subject.uscc)
@@ -99,7 +107,7 @@ async def _apply(
     await _count(uow, applying, verdicts, stored)
     for change, verdict in zip(applying, verdicts, strict=True):
         subject_id = ids[change.subject.uscc]
-        event = upserted_payload(change, subject_id, verdict, classifier)
+        event = upserted_payload(change, subject_id, verdict, described)
         uow.record(Outgoing(event, subject=str(subject_id), actor=by.sub))
 
 
@@ -110,37 +118,58 @@ async def _count(
     stored: dict[str, StoredSubject],
 ) -> None:
     """Keep the population counts: each subject's old placement out, its new one in."""
+    arrivals: Counter[tuple[str, tuple[str, ...], tuple[int, ...]]] = Counter()
     moves = []
     for change, verdict in zip(applying, verdicts, strict=True):
         s = change.subject
-        after = Placement(
-            s.status is SubjectStatus.active, s.region_code, verdict.tags, verdict.item_keys
-        )
+        active = s.status is SubjectStatus.active
         held = stored.get(s.uscc)
-        before = held.placement if held else None
-        if before != after:
-            moves.append((s.uscc, before, after))
-    if not moves:
-        return
-    # Only subjects already stored can hold risk classes.
-    classes = await classes_by_uscc(uow.session, [u for u, before, _ in moves if before])
+        if held is None:
+            # New: no risk classes yet, so subjects placed alike count as one group.
+            if active and verdict.item_keys:
+                arrivals[s.region_code, verdict.tags, verdict.item_keys] += 1
+            continue
+        after = Placement(active, s.region_code, verdict.tags, verdict.item_keys)
+        if held.placement != after:
+            moves.append((s.uscc, held.placement, after))
     counts: Counter[CountKey] = Counter()
-    for uscc, before, after in moves:
-        held_classes = classes.get(uscc, {})
-        count_changes(
-            replace(before, classes=held_classes) if before else None,
-            replace(after, classes=held_classes),
-            counts,
-        )
+    count_arrivals(arrivals, counts)
+    if moves:
+        classes = await classes_by_uscc(uow.session, [uscc for uscc, _, _ in moves])
+        for uscc, before, after in moves:
+            held_classes = classes.get(uscc, {})
+            count_changes(
+                replace(before, classes=held_classes), replace(after, classes=held_classes), counts
+            )
+    if not counts:
+        return
     await append_deltas(uow.session, nonzero(counts))
 
 
+class VerdictsAsJson:
+    """Each distinct verdict's tags and item ids as JSON, written once per push: a million
+    subjects share a few hundred verdicts."""
+
+    def __init__(self, classifier: Classifier) -> None:
+        self.classifier = classifier
+        self._written: dict[Verdict, tuple[orjson.Fragment, orjson.Fragment]] = {}
+
+    def of(self, verdict: Verdict) -> tuple[orjson.Fragment, orjson.Fragment]:
+        written = self._written.get(verdict)
+        if written is None:
+            tags = orjson.dumps(tags_by_dimension(verdict.tags))
+            items = orjson.dumps(self.classifier.item_ids(verdict.item_keys), default=str)
+            written = self._written[verdict] = (orjson.Fragment(tags), orjson.Fragment(items))
+        return written
+
+
 def upserted_payload(
-    change: Change, subject_id: UUID, verdict: Verdict, classifier: Classifier
+    change: Change, subject_id: UUID, verdict: Verdict, verdicts: VerdictsAsJson
 ) -> PreparedPayload:
     """`registry.subject.upserted.v1` written straight to JSON: a bulk push records one per row,
     and every part was validated when the row was read (a test holds it to SubjectUpserted)."""
     s = change.subject
+    tags, item_ids = verdicts.of(verdict)
     data = {
         "subject_id": subject_id,
         "uscc": s.uscc,
@@ -153,9 +182,9 @@ def upserted_payload(
         "registered_address": s.registered_address,
         "business_address": s.business_address,
         "registered_on": s.registered_on,
-        "tags": tags_by_dimension(verdict.tags),
-        "applicable_item_ids": classifier.item_ids(verdict.item_keys),
-        "classification": classifier.version,
+        "tags": tags,
+        "applicable_item_ids": item_ids,
+        "classification": verdicts.classifier.version,
         "version": change.version,
         "source": s.source,
         "source_updated_at": s.source_updated_at,
@@ -175,6 +204,7 @@ async def get_subject(uow: UnitOfWork, uscc: str, scope: RegionScope) -> dict[st
         if found is None or not scope.allows(found["region_code"]):
             raise Problem(NOT_FOUND, f"no subject {uscc} in your region")
         found["risk_classes"] = await classes_of(uow.session, uscc)
+        found["tag_correction"] = await correction_in_force(uow.session, uscc)
         await _name_items(uow, [found])
     return found
 
