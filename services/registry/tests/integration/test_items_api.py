@@ -394,3 +394,179 @@ async def test_openapi_names_the_item_operations(registry):
         "text/csv",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     }
+
+
+# ---- required qualification (所需执法资格, R17) ----------------------------------------------
+
+QUALIFIED_HEADERS = [*HEADERS, "所需执法资格"]
+
+
+def qualified_sheet(*rows: dict[str, str]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(QUALIFIED_HEADERS)
+    for cells in rows:
+        base = dict(zip(HEADERS, row(cells["事项编码"]), strict=True))
+        writer.writerow([{**base, **cells}.get(h, "") for h in QUALIFIED_HEADERS])
+    return out.getvalue().encode()
+
+
+async def add(registry, auth, list_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    answer = await registry.post(f"{BASE}/item-lists/{list_id}/items", json=body, headers=auth)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+async def fresh_provincial_draft(registry, zhejiang) -> dict[str, Any]:
+    """A Zhejiang draft opened after the latest national publication, so it adopts it."""
+    found = await versions(registry, zhejiang, "provincial")
+    pending = next((v for v in found if v["status"] == "draft"), None)
+    if pending is not None:
+        await publish(registry, zhejiang, pending["list_id"])
+    return await open_draft(registry, zhejiang, "provincial")
+
+
+async def test_an_item_requires_one_qualification_or_none(registry, national):
+    draft = await open_draft(registry, national, "national")
+    food = await add(registry, national, draft["list_id"],
+                     item(code(), required_qualification=" food_safety "))  # fmt: skip
+    anyone = await add(registry, national, draft["list_id"], item(code()))
+
+    assert food["required_qualification"] == "food_safety"
+    assert anyone["required_qualification"] is None
+    stored = {i["item_id"]: i for i in await items_of(registry, draft["list_id"], national)}
+    assert stored[food["item_id"]]["required_qualification"] == "food_safety"
+    assert stored[anyone["item_id"]]["required_qualification"] is None
+
+
+async def test_a_changed_item_can_drop_its_qualification(registry, national):
+    draft = await open_draft(registry, national, "national")
+    mine = code()
+    added = await add(registry, national, draft["list_id"],
+                      item(mine, required_qualification="special_equipment"))  # fmt: skip
+    changed = await registry.put(
+        f"{BASE}/item-lists/{draft['list_id']}/items/{added['item_id']}",
+        json=item(mine, required_qualification=None),
+        headers={**national, "If-Match": f'"{added["version"]}"'},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["required_qualification"] is None
+    assert changed.json()["version"] == 2
+
+
+@pytest.mark.parametrize(
+    "qualification",
+    ["food_safety;drug_inspection", "food_safety、pricing", "x" * 61],
+    ids=["two codes", "two codes in office words", "too long"],
+)
+async def test_a_bad_qualification_is_refused_naming_the_field(registry, national, qualification):
+    draft = await open_draft(registry, national, "national")
+    before = len(await items_of(registry, draft["list_id"], national))
+    answer = await registry.post(
+        f"{BASE}/item-lists/{draft['list_id']}/items",
+        json=item(code(), required_qualification=qualification),
+        headers=national,
+    )
+    assert answer.status_code == 422, answer.text
+    assert [e["field"] for e in answer.json()["errors"]] == ["required_qualification"]
+    assert len(await items_of(registry, draft["list_id"], national)) == before
+
+
+async def test_imported_qualifications_export_and_import_back_unchanged(registry, national):
+    draft = await open_draft(registry, national, "national")
+    food, anyone = code(), code()
+    body = qualified_sheet({"事项编码": food, "所需执法资格": "food_safety"}, {"事项编码": anyone})
+    imported = await import_csv(registry, national, draft["list_id"], body)
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["created"] == 2
+
+    exported = await registry.get(
+        f"{BASE}/item-lists/{draft['list_id']}/export", params={"format": "csv"}, headers=national
+    )
+    assert exported.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    by_code = {r["事项编码"]: r for r in rows}
+    assert (by_code[food]["所需执法资格"], by_code[anyone]["所需执法资格"]) == ("food_safety", "")
+
+    again = await import_csv(registry, national, draft["list_id"], exported.content)
+    assert again.status_code == 200, again.text
+    report = again.json()
+    assert (report["created"], report["updated"], report["rejected"]) == (0, 0, 0)
+    assert report["unchanged"] == len(rows)
+
+
+async def test_an_import_changing_only_the_qualification_updates_the_item(registry, national):
+    draft = await open_draft(registry, national, "national")
+    mine = code()
+    first = await import_csv(registry, national, draft["list_id"],
+                             qualified_sheet({"事项编码": mine}))  # fmt: skip
+    assert first.json()["created"] == 1
+    body = qualified_sheet({"事项编码": mine, "所需执法资格": "industrial_product"})
+    changed = await import_csv(registry, national, draft["list_id"], body)
+    assert (changed.json()["updated"], changed.json()["unchanged"]) == (1, 0)
+    retried = await import_csv(registry, national, draft["list_id"], body)
+    assert (retried.json()["updated"], retried.json()["unchanged"]) == (0, 1)
+    stored = {i["code"]: i for i in await items_of(registry, draft["list_id"], national)}
+    assert stored[mine]["required_qualification"] == "industrial_product"
+    assert stored[mine]["version"] == 2
+
+
+async def test_an_imported_row_with_two_qualifications_is_rejected_naming_the_column(
+    registry, national
+):
+    draft = await open_draft(registry, national, "national")
+    body = qualified_sheet({"事项编码": code(), "所需执法资格": "food_safety、drug_inspection"})
+    answer = await import_csv(registry, national, draft["list_id"], body, mode="per_row")
+    assert answer.status_code == 200, answer.text
+    [error] = answer.json()["errors"]
+    assert (error["row"], error["field"], error["column"]) == (
+        2, "required_qualification", "所需执法资格"
+    )  # fmt: skip
+    assert answer.json()["created"] == 0
+
+
+async def test_adopted_national_items_keep_their_qualification_and_the_province_cannot_change_it(
+    registry, national, zhejiang, stack
+):
+    draft = await open_draft(registry, national, "national")
+    mine = code()
+    national_item = await add(registry, national, draft["list_id"],
+                              item(mine, required_qualification="drug_inspection"))  # fmt: skip
+    await publish(registry, national, draft["list_id"])
+
+    provincial = await fresh_provincial_draft(registry, zhejiang)
+    adopted = {i["code"]: i for i in await items_of(registry, provincial["list_id"], zhejiang)}
+    assert adopted[mine]["origin"] == "national"
+    assert adopted[mine]["required_qualification"] == "drug_inspection"
+
+    # A province adopts national items unchanged (R1), their qualification included.
+    body = qualified_sheet({"事项编码": mine, "所需执法资格": "pricing"})
+    refused = await import_csv(registry, zhejiang, provincial["list_id"], body, mode="per_row")
+    assert [(e["field"], e["row"]) for e in refused.json()["errors"]] == [("code", 2)]
+    await publish(registry, zhejiang, provincial["list_id"])
+
+    events = await outbox(stack, national_item["item_id"])
+    in_province = [e for e in events if e["data"]["list_id"] == provincial["list_id"]]
+    assert [e["data"]["required_qualification"] for e in in_province] == ["drug_inspection"]
+
+
+async def test_the_published_item_event_carries_content_and_qualification(
+    registry, national, stack
+):
+    from shuangsui.contracts.events.registry_items import ItemUpserted
+
+    draft = await open_draft(registry, national, "national")
+    food = await add(registry, national, draft["list_id"], item(
+        code(), content="进货查验、生产过程控制", required_qualification="food_safety"
+    ))  # fmt: skip
+    anyone = await add(registry, national, draft["list_id"], item(code()))
+    await publish(registry, national, draft["list_id"])
+
+    [food_event] = await outbox(stack, food["item_id"])
+    [anyone_event] = await outbox(stack, anyone["item_id"])
+    carried = ItemUpserted.model_validate(food_event["data"])
+    assert (carried.content, carried.required_qualification) == (
+        "进货查验、生产过程控制", "food_safety"
+    )  # fmt: skip
+    plain = ItemUpserted.model_validate(anyone_event["data"])
+    assert (plain.content, plain.required_qualification) == ("", None)

@@ -212,3 +212,83 @@ def test_guide_versions_follow_each_other_and_publish_once() -> None:
     with pytest.raises(ItemRuleError):
         new_guide_version([done, second], guide_id=uuid.uuid4(), item_id=item_id, steps=steps,
                           evidence_requirements=(), record_form_schema={})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("code", "ok"),
+    [
+        ("food_safety", True),
+        ("特种设备检验", True),
+        ("x" * 60, True),
+        ("x" * 61, False),
+        ("", False),
+        (" food_safety", False),
+        ("food_safety;pricing", False),
+        ("food_safety、pricing", False),
+    ],
+)
+def test_a_required_qualification_is_one_code_an_inspector_can_hold(code: str, ok: bool) -> None:
+    fields = [f for f, _ in content(required_qualification=code).problems()]
+    assert ("required_qualification" not in fields) is ok
+
+
+def test_an_item_without_a_qualification_requires_none() -> None:
+    assert content().required_qualification is None
+    assert content().problems() == []
+
+
+def test_the_qualification_column_reads_into_the_item() -> None:
+    item = read_row(2, row(所需执法资格=" food_safety "))
+    assert isinstance(item, ItemContent)
+    assert item.required_qualification == "food_safety"
+
+
+def test_a_blank_or_missing_qualification_column_requires_none() -> None:
+    for cells in (row(), row(所需执法资格="  ")):
+        item = read_row(2, cells)
+        assert isinstance(item, ItemContent)
+        assert item.required_qualification is None
+
+
+def test_two_qualifications_in_one_cell_are_an_error_naming_the_column() -> None:
+    errors = read_row(5, row(所需执法资格="food_safety、drug_inspection"))
+    assert isinstance(errors, list)
+    assert [(e.row, e.field, e.column) for e in errors] == [
+        (5, "required_qualification", "所需执法资格")
+    ]
+
+
+def test_an_exported_qualification_reads_back_to_the_same_content() -> None:
+    required = content(required_qualification="special_equipment")
+    item = rules.CheckItem(uuid.uuid4(), ItemOrigin.national, 1, required)
+    cells = dict(zip(EXPORT_HEADERS, export_row(item), strict=True))
+    assert cells["所需执法资格"] == "special_equipment"
+    assert read_row(2, cells) == required
+
+
+def test_adopted_national_items_keep_their_qualification() -> None:
+    draft, _ = rules.new_version(
+        list_id=uuid.uuid4(), level=ListLevel.national, province=None,
+        effective_from=date(2026, 1, 1), latest=None, draft_exists=False, national=None,
+    )  # fmt: skip
+    required = content("N-009", required_qualification="food_safety")
+    national = [rules.add_item(draft, [], required, uuid.uuid4())]
+    _, items = rules.new_version(
+        list_id=uuid.uuid4(), level=ListLevel.provincial, province="330000",
+        effective_from=date(2026, 3, 1), latest=None, draft_exists=False,
+        national=(rules.publish(draft, datetime.now(UTC)), national),
+    )  # fmt: skip
+    [adopted] = items
+    assert adopted.origin is ItemOrigin.national
+    assert adopted.content.required_qualification == "food_safety"
+
+
+def test_demo_items_require_only_qualifications_demo_inspectors_hold() -> None:
+    from shuangsui.devstack.demo import QUALIFICATIONS
+    from shuangsui.devstack.demo_catalogue import ITEMS
+
+    required = {i["required_qualification"] for i in ITEMS} - {None}
+    assert required, "the demo list should exercise R17"
+    assert required <= set(QUALIFICATIONS)
+    food_items = [i for i in ITEMS if i["business_line"] == "食品安全"]
+    assert {i["required_qualification"] for i in food_items} == {"food_safety"}

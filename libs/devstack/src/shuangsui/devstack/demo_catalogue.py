@@ -44,7 +44,7 @@ TAG_RULES: list[dict[str, Any]] = [
 
 def _item(
     number: int, name: str, line: str, category: str, types: list[str], tags: list[str],
-    basis: str,
+    basis: str, qualification: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     return {
         "code": f"DEMO-{number:02d}",
@@ -58,18 +58,22 @@ def _item(
         "subject_tags": tags,
         "allowed_methods": ["on_site", "documentary"],
         "iplus_item_code": f"1133000000{number:04d}",
+        "required_qualification": qualification,
     }
 
 
 FOOD_LAW = "《中华人民共和国食品安全法》"
 DRUG_LAW = "《中华人民共和国药品管理法》"
+# Qualification codes the demo inspectors hold (demo.QUALIFICATIONS): the specialised lines need
+# officers qualified for them (R17); credit and online checks any certified officer may carry out.
+FOOD, DRUG, EQUIPMENT = "food_safety", "drug_inspection", "special_equipment"
 ITEMS: list[dict[str, Any]] = [
-    _item(1, "食品生产者生产行为的检查", "食品安全", "key", ["enterprise"], ["format:食品生产"], FOOD_LAW),
-    _item(2, "食品销售者经营行为的检查", "食品安全", "key", ["enterprise", "individual"], ["format:食品销售"], FOOD_LAW),
-    _item(3, "餐饮服务提供者经营行为的检查", "食品安全", "key", ["enterprise", "individual"], ["format:餐饮服务"], FOOD_LAW),
-    _item(4, "药品零售企业经营行为的检查", "药品安全", "key", ["enterprise"], ["format:药品经营"], DRUG_LAW),
-    _item(5, "药品生产企业生产行为的检查", "药品安全", "key", ["enterprise"], ["format:药品生产"], DRUG_LAW),
-    _item(6, "特种设备生产单位的检查", "特种设备", "key", ["enterprise"], ["category:特种设备"], "《中华人民共和国特种设备安全法》"),
+    _item(1, "食品生产者生产行为的检查", "食品安全", "key", ["enterprise"], ["format:食品生产"], FOOD_LAW, FOOD),
+    _item(2, "食品销售者经营行为的检查", "食品安全", "key", ["enterprise", "individual"], ["format:食品销售"], FOOD_LAW, FOOD),
+    _item(3, "餐饮服务提供者经营行为的检查", "食品安全", "key", ["enterprise", "individual"], ["format:餐饮服务"], FOOD_LAW, FOOD),
+    _item(4, "药品零售企业经营行为的检查", "药品安全", "key", ["enterprise"], ["format:药品经营"], DRUG_LAW, DRUG),
+    _item(5, "药品生产企业生产行为的检查", "药品安全", "key", ["enterprise"], ["format:药品生产"], DRUG_LAW, DRUG),
+    _item(6, "特种设备生产单位的检查", "特种设备", "key", ["enterprise"], ["category:特种设备"], "《中华人民共和国特种设备安全法》", EQUIPMENT),
     _item(7, "企业公示信息的检查", "信用监管", "general", ["enterprise"], [], "《企业信息公示暂行条例》"),
     _item(8, "个体工商户年度报告信息的检查", "信用监管", "general", ["individual"], [], "《促进个体工商户发展条例》"),
     _item(9, "网络交易经营者经营行为的检查", "网络交易", "general", ["enterprise", "individual"], ["carrier:网络"], "《中华人民共和国电子商务法》"),

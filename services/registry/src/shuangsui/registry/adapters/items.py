@@ -69,6 +69,7 @@ check_items = sa.Table(
     sa.Column("min_ratio", sa.Numeric(6, 5)),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("subject_tags", JSONB, nullable=False, server_default="[]"),  # migration 0007
+    sa.Column("required_qualification", sa.Text),  # migration 0011
 )
 
 work_guides = sa.Table(
@@ -195,6 +196,7 @@ def _item_of(row: Any) -> CheckItem:
             min_ratio=None if ratio is None else Decimal(ratio).normalize(),
             status=ItemStatus(row.status),
             subject_tags=tuple(row.subject_tags),
+            required_qualification=row.required_qualification,
         ),
     )
 
@@ -221,6 +223,7 @@ def _item_values(list_id: UUID, item: CheckItem) -> dict[str, Any]:
         "min_ratio": c.min_ratio,
         "status": c.status.value,
         "subject_tags": list(c.subject_tags),
+        "required_qualification": c.required_qualification,
     }
 
 

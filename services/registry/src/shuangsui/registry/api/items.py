@@ -224,9 +224,12 @@ _SHEET_BODY = {
     response_model=ImportReportOut,
     summary="导入抽查事项（表格） · Import items from a spreadsheet",
     description="Upserts rows into a draft by 事项编码, from CSV (UTF-8 or GB18030) or XLSX with "
-    "the columns offices use (INTEGRATION_FORMATS.md §3). `mode=atomic` (default): one bad row "
-    "rejects the file with 422 and nothing is applied; `mode=per_row`: good rows are applied "
-    "and the report lists the rejected ones. Send `Idempotency-Key` to make a retry harmless.",
+    "the columns offices use (INTEGRATION_FORMATS.md §3); optional columns add 检查内容, "
+    "最低抽查比例, 权责清单编码, 检查实施清单编码, 适用标签, 所需执法资格 (one qualification code "
+    "as the inspector directory writes it, e.g. food_safety) and 状态. `mode=atomic` "
+    "(default): one bad row rejects the file with 422 and nothing is applied; `mode=per_row`: "
+    "good rows are applied and the report lists the rejected ones. Send `Idempotency-Key` to "
+    "make a retry harmless.",
     openapi_extra={"requestBody": _SHEET_BODY},
     responses={409: {}, 413: {}, 415: {}},
 )

@@ -37,6 +37,7 @@ ITEM_EXAMPLE: dict[str, Any] = {
     "content": "生产环境条件、进货查验、生产过程控制、出厂检验",
     "subject_types": ["enterprise"],
     "subject_tags": ["format:食品生产"],
+    "required_qualification": "food_safety",
     "allowed_methods": ["on_site", "documentary"],
     "iplus_item_code": "11330000000001",
     "implementation_codes": ["11330000002482150A1"],
@@ -64,6 +65,13 @@ class ItemIn(BaseModel):
         max_length=50,
         description="适用标签: the subjects also carry, in each dimension named, at least one of "
         "these tags (`format:` 业态, `category:` 品类, `carrier:` 载体, `scale:` 规模)",
+    )
+    required_qualification: str | None = Field(
+        default=None,
+        max_length=60,
+        description="Qualification a drawn inspector must hold, one code as the inspector "
+        "directory writes it, e.g. food_safety; null or absent: none beyond the law-enforcement "
+        "certificate · 所需执法资格",
     )
     allowed_methods: list[Method] = Field(min_length=1, description="检查方式")
     iplus_item_code: str = Field(
@@ -95,6 +103,7 @@ class ItemIn(BaseModel):
             min_ratio=self.min_ratio,
             status=self.status,
             subject_tags=tuple(dict.fromkeys(t.strip() for t in self.subject_tags)),
+            required_qualification=(self.required_qualification or "").strip() or None,
         )
 
 
@@ -112,6 +121,10 @@ class ItemOut(BaseModel):
     content: str
     subject_types: list[SubjectType]
     subject_tags: list[str] = Field(description="适用标签")
+    required_qualification: str | None = Field(
+        description="Qualification a drawn inspector must hold; null: none beyond the "
+        "law-enforcement certificate · 所需执法资格"
+    )
     allowed_methods: list[Method]
     iplus_item_code: str
     implementation_codes: list[str]
@@ -136,6 +149,7 @@ class ItemOut(BaseModel):
             content=c.content,
             subject_types=list(c.subject_types),
             subject_tags=list(c.subject_tags),
+            required_qualification=c.required_qualification,
             allowed_methods=list(c.allowed_methods),
             iplus_item_code=c.iplus_item_code,
             implementation_codes=list(c.implementation_codes),

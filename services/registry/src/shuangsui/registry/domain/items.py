@@ -21,6 +21,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from shuangsui.contracts.uscc import is_valid_uscc
+from shuangsui.registry.domain.inspectors import InvalidField, clean_tags
 
 # Items name subject types in the same vocabulary subjects are pushed with, so an item's scope
 # can be matched against the directory.
@@ -78,11 +79,30 @@ _IPLUS_CODE = re.compile(r"^[0-9]{14}$")
 # documented anywhere we found, so only digits are accepted there, up to 32 characters in all.
 _IMPLEMENTATION_CODE = re.compile(r"^[0-9A-Z]{18}[1-5][0-9]{0,13}$")
 _ITEM_CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,39}$")
+# Whatever separates entries in an inspector's or an item's list cell: a code holding one of
+# these would be read as several codes by the directory, so no inspector could ever hold it.
+_LIST_SEPARATOR = re.compile(r"[;；、|,，/\n]")
 
 
 def iplus_code_problem(code: str) -> str | None:
     if not _IPLUS_CODE.match(code):
         return "must be exactly 14 digits (监管事项目录编码)"
+    return None
+
+
+def qualification_problem(code: str) -> str | None:
+    """A required qualification must be a code inspectors can hold (R17): the directory's own
+    rule for qualification codes, and only one of them (DRAW_SPEC B.5: one lead rule per batch)."""
+    try:
+        cleaned = clean_tags([code])
+    except InvalidField as exc:
+        return f"{exc} (所需执法资格)"
+    if not cleaned:
+        return "must not be blank; send null when the item requires no qualification"
+    if cleaned != (code,):
+        return "a qualification code without surrounding spaces, e.g. food_safety (所需执法资格)"
+    if _LIST_SEPARATOR.search(code):
+        return "one qualification code only, e.g. food_safety: an item requires at most one"
     return None
 
 
@@ -118,6 +138,9 @@ class ItemContent:
     # 适用标签: narrows the subject types to subjects carrying, in every dimension named here,
     # at least one of these tags (e.g. format:餐饮服务). Empty: the types alone decide.
     subject_tags: tuple[str, ...] = ()
+    # 所需执法资格: a drawn inspector must hold this qualification code, in the vocabulary of
+    # the inspector directory (R17). None: the law-enforcement certificate suffices.
+    required_qualification: str | None = None
 
     def problems(self) -> list[tuple[str, str]]:
         """Every broken field rule as (field, reason); empty when the item is valid."""
@@ -150,6 +173,10 @@ class ItemContent:
                     ("subject_tags", f"{tag}: write dimension:value, e.g. format:餐饮服务")
                 )
                 break
+        if self.required_qualification is not None:
+            problem = qualification_problem(self.required_qualification)
+            if problem:
+                found.append(("required_qualification", problem))
         if self.min_ratio is not None and not (0 < self.min_ratio <= 1):
             found.append(("min_ratio", "must be a fraction greater than 0 and at most 1"))
         return found

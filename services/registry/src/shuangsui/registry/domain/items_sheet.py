@@ -2,9 +2,10 @@
 
 Provinces publish 随机抽查事项清单 with the columns 抽查类别, 抽查事项, 事项类别, 检查对象, 检查方式,
 检查主体, 检查依据. We add the columns that make an item reportable upward (事项编码, 监管事项目录编码,
-检查实施清单编码, 权责清单编码) and the planning hints (检查内容, 最低抽查比例, 状态). Cells hold the
-words offices write (一般 / 重点, 现场检查、书面检查); codes are accepted too, so a file
-exported by the API imports back unchanged.
+检查实施清单编码, 权责清单编码), the planning hints (检查内容, 最低抽查比例, 状态), the scope (适用标签)
+and the qualification a drawn inspector must hold (所需执法资格, one code as the inspector directory
+writes it, e.g. food_safety). Cells hold the words offices write (一般 / 重点, 现场检查、书面检查);
+codes are accepted too, so a file exported by the API imports back unchanged.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("监管事项目录编码", "iplus_item_code", True),
     Column("检查实施清单编码", "implementation_codes", False),
     Column("适用标签", "subject_tags", False),
+    Column("所需执法资格", "required_qualification", False),
     Column("状态", "status", False),
 )
 # Written on export only: tells a reader of a provincial list which rows the province adopted.
@@ -206,6 +208,7 @@ def read_row(row: int, cells: Mapping[str, str]) -> ItemContent | list[RowError]
         min_ratio=ratio,
         status=ItemStatus(status or "active"),
         subject_tags=tuple(dict.fromkeys(_entries(cell("subject_tags"), _LIST_SEPARATORS))),
+        required_qualification=cell("required_qualification") or None,
     )
     rule_errors = [
         RowError(row, field, HEADER_OF.get(field, field), reason)
@@ -255,6 +258,7 @@ def export_row(item: CheckItem) -> list[str]:
         c.iplus_item_code,
         "\n".join(c.implementation_codes),
         "\n".join(c.subject_tags),
+        c.required_qualification or "",
         STATUS_LABELS[c.status],
         ORIGIN_LABELS[item.origin],
     ]

@@ -303,10 +303,12 @@ def item_event(lst: ItemList, item: CheckItem) -> ItemUpserted:
             "responsible_department": c.responsible_department,
             "legal_basis": list(c.legal_basis),
             "allowed_methods": [m.value for m in c.allowed_methods],
+            "content": c.content,
             "subject_criteria": {
                 "subject_types": [t.value for t in c.subject_types],
                 "subject_tags": list(c.subject_tags),
             },
+            "required_qualification": c.required_qualification,
             "min_ratio": None if c.min_ratio is None else float(c.min_ratio),
             "power_list_code": c.power_list_code,
             "iplus_item_code": c.iplus_item_code,
