@@ -26,13 +26,17 @@ class ItemScope:
     code: str
     subject_types: frozenset[str]
     subject_tags: frozenset[str] = frozenset()
+    # Worked out once: asked per subject per item on the push path.
+    tag_groups: tuple[frozenset[str], ...] = field(
+        default=(), init=False, repr=False, compare=False
+    )
 
-    @cached_property  # asked once per subject per item on the push path
-    def tag_groups(self) -> tuple[frozenset[str], ...]:
+    def __post_init__(self) -> None:
         by_dimension: dict[str, set[str]] = {}
         for tag in self.subject_tags:
             by_dimension.setdefault(tag.partition(":")[0], set()).add(tag)
-        return tuple(frozenset(group) for _, group in sorted(by_dimension.items()))
+        groups = tuple(frozenset(group) for _, group in sorted(by_dimension.items()))
+        object.__setattr__(self, "tag_groups", groups)
 
     def covers(self, subject_type: str, tags: frozenset[str]) -> bool:
         return subject_type in self.subject_types and all(
@@ -79,6 +83,11 @@ class Classifier:
     items: tuple[ItemScope, ...] = ()
     item_keys: Mapping[UUID, int] = field(default_factory=dict)
     corrections: Mapping[str, Correction] = field(default_factory=dict)
+    # The items of each (subject type, tags) met so far: a million subjects fall into a few
+    # hundred of them. Not passed on by `replace`, so a classifier with other items starts afresh.
+    _keys_seen: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def classify(self, subject: TagInput) -> Verdict:
         tags = self.rules.tags_of(subject)
@@ -86,13 +95,21 @@ class Classifier:
         correction = self.corrections.get(subject.uscc)
         if correction is not None:
             tags = correction.applied_to(tags)
+        placement = (subject.subject_type, tags)
+        keys = self._keys_seen.get(placement)
+        if keys is None:
+            keys = self._keys_seen[placement] = self._item_keys_of(subject.subject_type, tags)
+        return Verdict(tags, keys)
+
+    def _item_keys_of(self, subject_type: str, tags: tuple[str, ...]) -> tuple[int, ...]:
         present = frozenset(tags)
-        keys = sorted(
-            self.item_keys[item.item_id]
-            for item in self.items
-            if item.covers(subject.subject_type, present)
+        return tuple(
+            sorted(
+                self.item_keys[item.item_id]
+                for item in self.items
+                if item.covers(subject_type, present)
+            )
         )
-        return Verdict(tags, tuple(keys))
 
     def item_ids(self, keys: Sequence[int]) -> list[UUID]:
         by_key = self._ids_by_key
