@@ -299,6 +299,23 @@ async def test_patch_rejects_an_unknown_status_naming_the_field(registry, admin)
     assert [e["field"] for e in answer.json()["errors"]] == ["status"]
 
 
+async def test_patch_cleans_qualification_codes_and_refuses_an_overlong_one(registry, admin):
+    officer = await imported(registry, admin, cert())
+    url = f"{BASE}/inspectors/{officer['inspector_id']}"
+    overlong = await registry.patch(
+        url, json={"qualifications": ["x" * 61]}, headers={**admin, "If-Match": '"1"'}
+    )
+    assert overlong.status_code == 422, overlong.text
+    assert [e["field"] for e in overlong.json()["errors"]] == ["qualifications"]
+    cleaned = await registry.patch(
+        url,
+        json={"qualifications": [" food_safety ", "food_safety", "drug_inspection"]},
+        headers={**admin, "If-Match": '"1"'},
+    )
+    assert cleaned.status_code == 200, cleaned.text
+    assert cleaned.json()["qualifications"] == ["drug_inspection", "food_safety"]
+
+
 async def test_declared_conflict_is_recorded_shown_to_admins_and_withdrawn(registry, admin, stack):
     officer = await imported(registry, admin, cert())
     url = f"{BASE}/inspectors/{officer['inspector_id']}/conflicts"

@@ -31,7 +31,7 @@ from shuangsui.registry.api.inspectors_models import (
 )
 from shuangsui.registry.api.params import BATCH_MODE, IF_MATCH
 from shuangsui.registry.api.sheet_imports import import_sheet, sheet_request_body
-from shuangsui.registry.domain.inspectors import Inspector, InspectorStatus, RowError, clean_tags
+from shuangsui.registry.domain.inspectors import Inspector, InspectorStatus, RowError
 from shuangsui.registry.domain.inspectors_import import parse_record
 from shuangsui.registry.domain.subjects import PushMode
 from shuangsui.registry.service import inspectors as use_cases
@@ -214,10 +214,9 @@ async def update_inspector(
     by: Principal = Depends(require(*KEEPERS)),
 ) -> InspectorOut:
     sent = body.model_dump(exclude_unset=True)
-    if sent.get("qualifications") is not None:
-        sent["qualifications"] = clean_tags(sent["qualifications"])
-    if sent.get("specialties") is not None:
-        sent["specialties"] = clean_tags(sent["specialties"])
+    for codes in ("qualifications", "specialties"):
+        if sent.get(codes) is not None:
+            sent[codes] = tuple(sent[codes])
     changes = InspectorChanges(**sent)
     updated = await use_cases.update_inspector(uow, inspector_id, changes, if_match, by)
     return _one(updated, by, response)

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shuangsui.contracts.uscc import Uscc
 from shuangsui.registry.api.batch_report_models import (
@@ -14,7 +14,12 @@ from shuangsui.registry.api.batch_report_models import (
     BatchRowErrorOut,
     per_row_example,
 )
-from shuangsui.registry.domain.inspectors import DeclaredConflict, Inspector, InspectorStatus
+from shuangsui.registry.domain.inspectors import (
+    DeclaredConflict,
+    Inspector,
+    InspectorStatus,
+    clean_tags,
+)
 from shuangsui.registry.service.inspectors import JusticeSyncReport
 
 
@@ -174,6 +179,13 @@ class InspectorPatch(BaseModel):
     cert_valid_until: date | None = Field(None, description="执法证有效期至")
     qualifications: list[str] | None = Field(None, max_length=50, description="执法资格")
     specialties: list[str] | None = Field(None, max_length=50, description="专业领域")
+
+    @field_validator("qualifications", "specialties")
+    @classmethod
+    def _codes(cls, values: list[str] | None) -> list[str] | None:
+        # The directory's own rule (trimmed, de-duplicated, at most 60 characters each): a
+        # refusal is a 422 naming the field, like any other.
+        return None if values is None else list(clean_tags(values))
 
 
 class StatusIn(BaseModel):
