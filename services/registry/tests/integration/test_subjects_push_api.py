@@ -437,3 +437,60 @@ async def test_a_retried_risk_class_push_is_applied_once(
     second = await registry.post(RISK, content=body, headers=headers)
     assert second.json() == first.json()
     assert len(await risk_events(stack, row["uscc"])) == 1
+
+
+async def test_every_pushed_field_lands_in_its_column_and_history_keeps_the_content(
+    registry, pusher, subject_row, stack
+):
+    full = subject_row(
+        9301,
+        subject_type="individual",
+        status="suspended",
+        registered_address="杭州市西湖区文三路1号",
+        business_address="杭州市西湖区文三路2号",
+        business_scope="预包装食品销售；餐饮服务",
+        licences=[{"type": "食品经营许可证", "number": "JY1", "valid_until": "2030-01-01"}],
+        online_shops=["https://shop.example.cn/9301"],
+        registered_capital_wan="12.50",
+        employee_band="10-49",
+        unit_code="330106-01",
+        registered_on="2015-06-01",
+        registration_no="330106000009301",
+        网店数=2,
+    )
+    bare = subject_row(9302)  # only what is required: the rest stays empty
+    answer = await registry.post(PUSH, content=ndjson(full, bare), headers={**pusher, **NDJSON})
+    assert answer.json()["created"] == 2, answer.text
+    conn = await asyncpg.connect(stack.database_url("registry"))
+    try:
+        stored = {
+            r["uscc"]: dict(r)
+            for r in await conn.fetch(
+                "SELECT * FROM subjects WHERE uscc = ANY($1)", [full["uscc"], bare["uscc"]]
+            )
+        }
+        history = await conn.fetchval(
+            "SELECT content FROM subject_history WHERE uscc = $1 AND version = 1", full["uscc"]
+        )
+    finally:
+        await conn.close()
+    row = stored[full["uscc"]]
+    for column in ("name", "subject_type", "status", "region_code", "registered_address",
+                   "business_address", "legal_representative", "industry_code", "business_scope",
+                   "employee_band", "unit_code", "registration_no", "source"):  # fmt: skip
+        assert row[column] == full[column], column
+    assert json.loads(row["licences"]) == full["licences"]
+    assert json.loads(row["online_shops"]) == full["online_shops"]
+    assert json.loads(row["extra"]) == {"网店数": 2}
+    assert str(row["registered_capital_wan"]) == "12.50"
+    assert row["registered_on"].isoformat() == "2015-06-01"
+    assert (row["version"], row["classification"] >= 0) == (1, True)
+    assert json.loads(history)["name"] == full["name"]
+    assert json.loads(history)["extra"] == {"网店数": 2}
+    empty = stored[bare["uscc"]]
+    assert (empty["business_scope"], empty["registered_capital_wan"], empty["registered_on"]) == (
+        None,
+        None,
+        None,
+    )
+    assert (json.loads(empty["licences"]), json.loads(empty["extra"])) == ([], {})

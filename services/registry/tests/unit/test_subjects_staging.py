@@ -3,11 +3,16 @@
 import json
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from stdnum.cn import uscc as stdnum_uscc
 
-from shuangsui.registry.adapters.subjects import _STAGE_COLUMNS, _new_ids, _stage_record
+from shuangsui.registry.adapters.subjects import (
+    _MERGED,
+    _STAGE_COLUMNS,
+    _new_ids,
+    _stage_record,
+    subjects,
+)
 from shuangsui.registry.domain.classification import Verdict
 from shuangsui.registry.domain.subjects import Change, ChangeKind, read_row
 
@@ -54,46 +59,26 @@ def test_every_stage_column_holds_the_subjects_value():
     record = dict(
         zip(
             _STAGE_COLUMNS,
-            _stage_record(Change(ChangeKind.updated, subject, 1, 4), NOW, subject_id, VERDICT, 7),
+            _stage_record(Change(ChangeKind.updated, subject, 1, 4), subject_id, VERDICT),
             strict=True,
         )
     )
     assert record.pop("subject_id") == subject_id
     assert (record.pop("tags"), record.pop("item_keys")) == (list(VERDICT.tags), [3, 9])
-    assert record.pop("classification") == 7
-    assert (record.pop("version"), record.pop("updated_at")) == (4, NOW)
+    assert record.pop("version") == 4
     assert record.pop("content_hash") == subject.content_hash
-    assert (record.pop("subject_type"), record.pop("status")) == ("individual", "suspended")
-    assert json.loads(record.pop("licences")) == list(subject.licences)
-    assert json.loads(record.pop("online_shops")) == list(subject.online_shops)
-    assert json.loads(record.pop("extra")) == {"网店数": 2}
-    assert record.pop("registered_capital_wan") == Decimal("12.50")
+    content = json.loads(record.pop("content"))
+    assert content == subject.content() | {
+        "subject_type": "individual", "status": "suspended", "extra": {"网店数": 2},
+    }  # fmt: skip
+    assert content["registered_capital_wan"] == "12.50", "the decimal as sent, scale kept"
     for column, value in record.items():
         assert value == getattr(subject, column), column
 
 
-def test_empty_lists_and_extra_are_stored_as_empty_json():
-    subject = read_row(
-        {
-            "uscc": full_subject().uscc,
-            "name": "n",
-            "region_code": "330106",
-            "source": "s",
-            "source_updated_at": "2025-03-01T08:00:00+08:00",
-        },
-        1,
-        NOW,
-        "33",
-    )
-    assert not isinstance(subject, list)
-    record = dict(
-        zip(
-            _STAGE_COLUMNS,
-            _stage_record(Change(ChangeKind.created, subject, 1, 1), NOW, uuid.uuid4(), VERDICT, 0),
-            strict=True,
-        )
-    )
-    assert (record["licences"], record["online_shops"], record["extra"]) == ("[]", "[]", "{}")
+def test_the_merge_fills_every_column_of_the_directory():
+    """Every column of `subjects` is written by the merge, from the stage or a parameter."""
+    assert set(_MERGED) == {column.name for column in subjects.columns}
 
 
 def test_new_ids_are_distinct_version_4_uuids():

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import repeat
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -70,18 +67,59 @@ subject_history = sa.Table(
     sa.Column("content", JSONB, nullable=False),
 )
 
-_STAGE_COLUMNS = [c.name for c in subjects.columns]
-_UPDATE_COLUMNS = [c for c in _STAGE_COLUMNS if c not in ("uscc", "subject_id")]
+# A push stages each subject's canonical content (the JSON its hash is taken over) once; the
+# merge spreads it over the columns and history keeps it as it is. The API process encodes nine
+# values per row instead of the table's twenty-seven plus a history row, and PostgreSQL, which
+# waits for the API during a bulk push, does the spreading.
+_STAGE = "pushed_subjects"
+_STAGE_COLUMNS = [
+    "uscc", "subject_id", "version", "content", "source", "source_updated_at", "content_hash",
+    "tags", "item_keys",
+]  # fmt: skip
+_CREATE_STAGE = f"""
+CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (
+    uscc text, subject_id uuid, version integer, content jsonb, source text,
+    source_updated_at timestamptz, content_hash text, tags text[], item_keys integer[]
+) ON COMMIT DELETE ROWS
+"""
+# Content fields by how they come out of the JSON (text, JSON, or cast); `extra` is JSON too.
+_CONTENT_TEXT = (
+    "name", "subject_type", "status", "region_code", "registered_address", "business_address",
+    "legal_representative", "industry_code", "business_scope", "employee_band", "unit_code",
+    "registration_no",
+)  # fmt: skip
+_CONTENT_CAST = {"registered_capital_wan": "numeric", "registered_on": "date"}
+_CONTENT_JSON = ("licences", "online_shops", "extra")
+_MERGED = {
+    "uscc": "uscc",
+    "subject_id": "subject_id",
+    **{c: f"content->>'{c}'" for c in _CONTENT_TEXT},
+    **{c: f"(content->>'{c}')::{kind}" for c, kind in _CONTENT_CAST.items()},
+    **{c: f"content->'{c}'" for c in _CONTENT_JSON},
+    "source": "source",
+    "source_updated_at": "source_updated_at",
+    "content_hash": "content_hash",
+    "version": "version",
+    "updated_at": "$1::timestamptz",
+    "tags": "tags",
+    "item_keys": "item_keys",
+    "classification": "$2::integer",
+}
+_UPDATE_COLUMNS = [c for c in _MERGED if c not in ("uscc", "subject_id")]
 # A row planned as created (version 1) or as the successor of version v updates only what is
 # still at version v - 1: a subject another push created meanwhile is left alone and missing from
 # RETURNING, which tells us the plan is stale.
 _MERGE = f"""
-INSERT INTO subjects ({", ".join(_STAGE_COLUMNS)})
-SELECT {", ".join(_STAGE_COLUMNS)} FROM subject_stage
+INSERT INTO subjects ({", ".join(_MERGED)})
+SELECT {", ".join(_MERGED.values())} FROM {_STAGE}
 ON CONFLICT (uscc) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in _UPDATE_COLUMNS)}
 WHERE subjects.version = EXCLUDED.version - 1
 RETURNING uscc, subject_id
 """  # noqa: S608 - column names are ours, never input
+_HISTORY = f"""
+INSERT INTO subject_history (uscc, version, changed_at, source, source_updated_at, actor, content)
+SELECT uscc, version, $1::timestamptz, source, source_updated_at, $2::text, content FROM {_STAGE}
+"""  # noqa: S608 - the stage's name is ours
 
 
 @dataclass(frozen=True)
@@ -136,97 +174,34 @@ async def apply_changes(
     if not changes:
         return {}
     driver = await asyncpg_connection(session)
-    await driver.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS subject_stage (LIKE subjects) ON COMMIT DELETE ROWS"
-    )
-    await driver.execute("TRUNCATE subject_stage")
+    await driver.execute(_CREATE_STAGE)
+    await driver.execute(f"TRUNCATE {_STAGE}")
     await driver.copy_records_to_table(
-        "subject_stage",
-        records=list(
-            map(
-                _stage_record,
-                changes,
-                repeat(now),
-                _new_ids(len(changes)),
-                verdicts,
-                repeat(classification),
-            )
-        ),
+        _STAGE,
+        records=list(map(_stage_record, changes, _new_ids(len(changes)), verdicts)),
         columns=_STAGE_COLUMNS,
     )
-    ids = {r["uscc"]: r["subject_id"] for r in await driver.fetch(_MERGE)}
+    ids = {r["uscc"]: r["subject_id"] for r in await driver.fetch(_MERGE, now, classification)}
     if len(ids) != len(changes):
         raise ChangedMeanwhile(f"{len(changes) - len(ids)} subject(s) were written by another push")
-    await driver.copy_records_to_table(
-        "subject_history",
-        records=[
-            (
-                c.subject.uscc,
-                c.version,
-                now,
-                c.subject.source,
-                c.subject.source_updated_at,
-                actor,
-                c.subject.content_json,
-            )
-            for c in changes
-        ],
-        columns=[c.name for c in subject_history.columns],
-    )
+    await driver.execute(_HISTORY, now, actor)
     return ids
 
 
-def _stage_record(
-    change: Change,
-    now: datetime,
-    subject_id: uuid.UUID,
-    verdict: Verdict,
-    classification: int,
-) -> tuple[Any, ...]:
-    """One row of `subject_stage`, in `_STAGE_COLUMNS` order (a test holds the two together)."""
+def _stage_record(change: Change, subject_id: uuid.UUID, verdict: Verdict) -> tuple[Any, ...]:
+    """One staged row, in `_STAGE_COLUMNS` order (a test holds the two together)."""
     s: Subject = change.subject
     return (
         s.uscc,
         subject_id,  # kept by the merge for existing subjects
-        s.name,
-        s.subject_type.value,
-        s.status.value,
-        s.region_code,
-        s.registered_address,
-        s.business_address,
-        s.legal_representative,
-        s.industry_code,
-        s.business_scope,
-        _json_list(s.licences),
-        _json_list(s.online_shops),
-        s.registered_capital_wan,
-        s.employee_band,
-        s.unit_code,
-        s.registered_on,
-        s.registration_no,
-        _json(s.extra) if s.extra else "{}",
+        change.version,
+        s.content_json,
         s.source,
         s.source_updated_at,
         s.content_hash,
-        change.version,
-        now,
         list(verdict.tags),
         list(verdict.item_keys),
-        classification,
     )
-
-
-def _json_list(values: tuple[Any, ...]) -> str:
-    return _json(values) if values else "[]"
-
-
-def _json(value: Any) -> str:
-    """JSON text for a JSONB column; what orjson refuses (integers beyond 64 bits kept in
-    `extra`) the standard library writes."""
-    try:
-        return orjson.dumps(value, default=str).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _new_ids(count: int) -> list[uuid.UUID]:
