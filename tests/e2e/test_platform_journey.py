@@ -205,3 +205,39 @@ def test_the_demo_subjects_are_tagged_indexed_and_counted_per_item(gateway, admi
     assert all(s["tags"]["carrier"] for s in covered), "every subject is 网络 or 实体"
     classified = sum(v for k, v in counted["by_risk_class"].items() if k != "unclassified")
     assert classified > 0, "the demo risk classes are counted"
+
+
+def test_a_station_corrects_a_subjects_tags_and_the_county_approves(platform, gateway, admin):
+    """The station knows better than the rules: its staff propose, the county bureau approves,
+    and the subject's tags and items follow at once."""
+    subject = all_pages(gateway, "/api/v1/registry/subjects", admin, status="active")[0]
+    station, county = subject["unit_code"], subject["region_code"]
+    staff = {"Authorization": "Bearer " + platform.token(
+        roles=["station_staff"], region=county, station=station, sub="e2e-station")}  # fmt: skip
+    bureau = {"Authorization": "Bearer " + platform.token(
+        roles=["department_admin"], region=county, sub="e2e-county")}  # fmt: skip
+    online = "carrier:网络" not in [f"carrier:{t}" for t in subject["tags"]["carrier"]]
+    change = {"add": ["carrier:网络"]} if online else {"remove": ["carrier:网络"]}
+
+    proposed = gateway.post(
+        f"/api/v1/registry/subjects/{subject['uscc']}/tag-corrections",
+        json={**change, "reason": "现场核查 · e2e"},
+        headers=staff,
+    )
+    assert proposed.status_code == 201, proposed.text
+    unchanged = gateway.get(f"/api/v1/registry/subjects/{subject['uscc']}", headers=admin).json()
+    assert unchanged["tags"] == subject["tags"], "nothing changes before review"
+
+    correction = proposed.json()["correction_id"]
+    own = gateway.post(f"/api/v1/registry/tag-corrections/{correction}:approve", headers=staff)
+    assert own.status_code == 403, "station staff cannot approve"
+    approved = gateway.post(
+        f"/api/v1/registry/tag-corrections/{correction}:approve",
+        json={"note": "同意"},
+        headers=bureau,
+    )
+    assert approved.status_code == 200, approved.text
+
+    after = gateway.get(f"/api/v1/registry/subjects/{subject['uscc']}", headers=admin).json()
+    assert ("网络" in after["tags"]["carrier"]) is online
+    assert after["tag_correction"]["approved_by"] == "e2e-county"

@@ -218,8 +218,10 @@ def _wait_for_gateway(running: RunningPlatform, timeout: float) -> None:
     while time.monotonic() < deadline:
         if running.process.poll() is not None:
             raise RuntimeError(f"shuangsui dev up exited early:\n{running.log.read_text()[-4000:]}")
+        # `dev up` says so once the demo province is loaded too: the gateway answers earlier.
+        announced = "the platform is ready" in running.log.read_text(errors="replace")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{running.gateway}/readyz", timeout=2).status_code == 200:
+            if announced and httpx.get(f"{running.gateway}/readyz", timeout=2).status_code == 200:
                 return
         time.sleep(0.5)
     raise RuntimeError(f"platform not ready in {timeout}s:\n{running.log.read_text()[-4000:]}")
