@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from shuangsui.contracts.workdays import shanghai_date
 from shuangsui.devstack.pytest_plugin import environment
 from shuangsui.kernel.db import Database, UnitOfWork
 from shuangsui.kernel.settings import load_settings
@@ -66,7 +67,7 @@ def new_uow(database):
 
 async def settle(new_uow) -> None:
     """What the worker does: follow the items in force, finish every pass, fold the counts."""
-    await follow_items_in_force(new_uow(), families_of("33"), datetime.now(UTC).date())
+    await follow_items_in_force(new_uow(), families_of("33"), shanghai_date(datetime.now(UTC)))
     while await run_pass_step(new_uow()):
         pass
     await run_pass_step(new_uow())  # the closing step marks the pass done

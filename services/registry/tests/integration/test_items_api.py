@@ -570,3 +570,31 @@ async def test_the_published_item_event_carries_content_and_qualification(
     )  # fmt: skip
     plain = ItemUpserted.model_validate(anyone_event["data"])
     assert (plain.content, plain.required_qualification) == ("", None)
+
+
+async def test_an_older_template_without_a_column_keeps_what_the_item_holds(registry, national):
+    """A file without the 适用标签 / 所需执法资格 / 检查内容 columns says nothing about them; a blank
+    cell in a column that is there clears it."""
+    draft = await open_draft(registry, national, "national")
+    mine = code()
+    await add(registry, national, draft["list_id"], item(
+        mine, required_qualification="food_safety", subject_tags=["format:餐饮服务"],
+        content="原有检查内容"))  # fmt: skip
+    renamed = await import_csv(
+        registry, national, draft["list_id"], sheet(row(mine, 抽查事项="餐饮服务单位检查"))
+    )
+    assert renamed.json()["updated"] == 1, renamed.text
+    [kept] = [i for i in await items_of(registry, draft["list_id"], national) if i["code"] == mine]
+    assert kept["name"] == "餐饮服务单位检查"
+    assert (kept["required_qualification"], kept["subject_tags"], kept["content"]) == (
+        "food_safety",
+        ["format:餐饮服务"],
+        "原有检查内容",
+    )
+    cleared = await import_csv(
+        registry, national, draft["list_id"], qualified_sheet({"事项编码": mine})
+    )
+    assert cleared.json()["updated"] == 1, cleared.text
+    [now] = [i for i in await items_of(registry, draft["list_id"], national) if i["code"] == mine]
+    assert now["required_qualification"] is None, "the column is there and blank: cleared"
+    assert now["subject_tags"] == ["format:餐饮服务"], "still absent from this file: kept"

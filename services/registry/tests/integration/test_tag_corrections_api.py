@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from shuangsui.contracts.workdays import shanghai_date
 from shuangsui.kernel.db import Database, UnitOfWork
 from shuangsui.messaging.outbox import outbox_writer
 from shuangsui.registry.service.classification import (
@@ -74,7 +75,7 @@ def reviewer(mint_token) -> dict[str, str]:
 
 async def settle(new_uow) -> None:
     """What the worker does: follow the items in force, finish every pass, fold the counts."""
-    await follow_items_in_force(new_uow(), families_of("33"), datetime.now(UTC).date())
+    await follow_items_in_force(new_uow(), families_of("33"), shanghai_date(datetime.now(UTC)))
     while await run_pass_step(new_uow()):
         pass
     await run_pass_step(new_uow())  # the closing step marks the pass done
@@ -127,6 +128,32 @@ async def publish_national_item(registry, national, **item: Any) -> str:
     published = await registry.post(f"{path}:publish", headers={**national, "If-Match": etag})
     assert published.status_code == 200, published.text
     return str(added.json()["item_id"])
+
+
+async def adopt_in_zhejiang(registry, admin) -> None:
+    """Once Zhejiang has a list of its own (other tests may have published one), national items
+    apply there through a provincial version adopting the latest national one (R1)."""
+    path = f"{BASE}/item-lists"
+    lists = (
+        await registry.get(path, params={"level": "provincial", "limit": 500}, headers=admin)
+    ).json()["items"]
+    if not lists:
+        return  # no provincial list yet: the national list applies as it is
+
+    async def publish(list_id: str) -> None:
+        etag = (await registry.get(f"{path}/{list_id}", headers=admin)).headers["etag"]
+        done = await registry.post(f"{path}/{list_id}:publish", headers={**admin, "If-Match": etag})
+        assert done.status_code == 200, done.text
+
+    for pending in [v for v in lists if v["status"] == "draft"]:
+        await publish(pending["list_id"])  # it adopted an older national version
+    latest = max(v["effective_from"] for v in lists)
+    effective = datetime.fromordinal(datetime.fromisoformat(latest).toordinal() + 1).date()
+    opened = await registry.post(
+        path, json={"level": "provincial", "effective_from": str(effective)}, headers=admin
+    )
+    assert opened.status_code == 201, opened.text
+    await publish(opened.json()["list_id"])
 
 
 async def count(registry, auth, item_id: str) -> int:
@@ -184,6 +211,7 @@ async def shops(registry, admin, national, pusher, uscc, new_uow) -> Shops:
     food_shops = await publish_national_item(
         registry, national, subject_types=["enterprise"], subject_tags=[f"format:{sells}"]
     )
+    await adopt_in_zhejiang(registry, admin)
     await settle(new_uow)
     base = 8_100_000 + uuid.uuid4().int % 90_000 * 10
     rows = [shop(uscc(base + n, COUNTY), n) for n in (1, 2)]

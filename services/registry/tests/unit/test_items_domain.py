@@ -20,7 +20,14 @@ from shuangsui.registry.domain.items import (
     Method,
     SubjectType,
 )
-from shuangsui.registry.domain.items_sheet import EXPORT_HEADERS, export_row, read_row, read_rows
+from shuangsui.registry.domain.items_sheet import (
+    EXPORT_HEADERS,
+    absent_fields,
+    export_row,
+    keeping_absent,
+    read_row,
+    read_rows,
+)
 
 AGENCY_CODE = "11330000002482150A1"
 
@@ -292,3 +299,21 @@ def test_demo_items_require_only_qualifications_demo_inspectors_hold() -> None:
     assert required <= set(QUALIFICATIONS)
     food_items = [i for i in ITEMS if i["business_line"] == "食品安全"]
     assert {i["required_qualification"] for i in food_items} == {"food_safety"}
+
+
+def test_columns_a_file_lacks_keep_what_the_list_holds_for_known_codes():
+    headers = ["事项编码", "抽查类别", "抽查事项", "事项类别", "检查对象", "检查方式", "检查主体",
+               "检查依据", "监管事项目录编码", "状态"]  # fmt: skip
+    absent = absent_fields(headers)
+    assert {"required_qualification", "subject_tags"} <= set(absent)
+    assert not {"status", "code"} & set(absent), "present or required: never kept"
+    held = content("N-001", required_qualification="food_safety", subject_tags=("format:餐饮服务",))
+    sent = [(2, content("N-001", name="改名")), (3, content("N-NEW"))]
+    kept = dict(keeping_absent(sent, {"N-001": held}, absent))
+    assert kept[2].name == "改名", "what the file says still applies"
+    assert (kept[2].required_qualification, kept[2].subject_tags) == (
+        "food_safety",
+        ("format:餐饮服务",),
+    )
+    assert kept[3] == content("N-NEW"), "a new item takes the file as it is"
+    assert keeping_absent(sent, {"N-001": held}, ()) == sent

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 from shuangsui.registry.domain.items import (
@@ -98,6 +98,28 @@ class RowError:
 def missing_headers(headers: Sequence[str]) -> list[str]:
     present = {h.strip() for h in headers}
     return [c.header for c in COLUMNS if c.required and c.header not in present]
+
+
+def absent_fields(headers: Sequence[str]) -> tuple[str, ...]:
+    """The optional columns a file does not have at all (an office's older template)."""
+    present = {h.strip() for h in headers}
+    return tuple(c.field for c in COLUMNS if not c.required and c.header not in present)
+
+
+def keeping_absent(
+    contents: Sequence[tuple[int, ItemContent]],
+    held: Mapping[str, ItemContent],
+    absent: Sequence[str],
+) -> list[tuple[int, ItemContent]]:
+    """A column the file does not have says nothing: an item the list already holds keeps those
+    values (a blank cell in a column that is there still clears it). Without this an older
+    template would silently clear scopes, qualifications and withdrawals it never showed."""
+    if not absent:
+        return list(contents)
+    return [
+        (row, replace(c, **{f: getattr(held[c.code], f) for f in absent}) if c.code in held else c)
+        for row, c in contents
+    ]
 
 
 def _vocabulary(labels: Mapping[str, str]) -> dict[str, str]:

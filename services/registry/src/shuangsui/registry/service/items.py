@@ -23,7 +23,13 @@ from shuangsui.messaging.envelope import Outgoing
 from shuangsui.registry.adapters import items as repo
 from shuangsui.registry.domain import items as rules
 from shuangsui.registry.domain.items import CheckItem, ItemContent, ItemList, ListLevel
-from shuangsui.registry.domain.items_sheet import RowError, missing_headers, read_rows
+from shuangsui.registry.domain.items_sheet import (
+    RowError,
+    absent_fields,
+    keeping_absent,
+    missing_headers,
+    read_rows,
+)
 
 ITEM_LIST_PUBLISHED = p.problem_type(
     "item-list-published", 409, "Published list version cannot change · 已发布清单版本不可修改",
@@ -216,6 +222,8 @@ async def import_items(
     async with uow:
         lst = await _writable(uow, list_id, by)
         existing = await repo.items_of(uow.session, list_id)
+        held = {i.content.code: i.content for i in existing}
+        contents = keeping_absent(contents, held, absent_fields(headers))
         changes, rule_errors = rules.plan_import(lst, existing, contents, uuid.uuid4)
         errors += [RowError(r, f, "事项编码", reason) for r, f, reason in rule_errors]
         errors.sort(key=lambda e: (e.row, e.field))
