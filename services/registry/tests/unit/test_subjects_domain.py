@@ -118,6 +118,19 @@ def test_licences_must_name_their_type():
     assert fields_refused(result) == ["licences[0].type"]
 
 
+@pytest.mark.parametrize(
+    "number",
+    ["33010600000001", "3301060000000012", "33010600000000A", "３３０１０６０００００００１２"],
+)
+def test_a_legacy_registration_number_has_15_digits(number):
+    assert fields_refused(read_row(row(registration_no=number), 1, NOW, "33")) == [
+        "registration_no"
+    ]
+    kept = read_row(row(registration_no=" 330106000000012 "), 1, NOW, "33")
+    assert isinstance(kept, Subject)
+    assert kept.registration_no == "330106000000012"
+
+
 def test_capital_must_be_a_non_negative_decimal():
     assert fields_refused(read_row(row(registered_capital_wan="-5"), 1, NOW, "33")) == [
         "registered_capital_wan"

@@ -92,7 +92,9 @@ class SubjectIn(BaseModel):
     employee_band: str | None = Field(None, description="从业人数区间")
     unit_code: str | None = Field(None, description="监管所 code")
     registered_on: str | None = Field(None, description="成立日期 YYYY-MM-DD")
-    registration_no: str | None = Field(None, description="Legacy 15-digit 注册号")
+    registration_no: str | None = Field(
+        None, description="Legacy 15-digit registration number · 注册号"
+    )
     source: str = Field(description="The pushing system (数据来源)")
     source_updated_at: str = Field(description="RFC 3339 time of the change at its source")
 

@@ -149,6 +149,14 @@ class RowReader:
             return None
         return value
 
+    def registration_no(self) -> str | None:
+        """The legacy 15-digit registration number (注册号) issued before the USCC."""
+        value = self.text("registration_no")
+        if value is not None and not (len(value) == 15 and value.isascii() and value.isdigit()):
+            self.fail("registration_no", "a legacy registration number (注册号) has 15 digits")
+            return None
+        return value
+
     def licences(self) -> tuple[dict[str, Any], ...]:
         value = self.raw.get("licences")
         if value in (None, ""):

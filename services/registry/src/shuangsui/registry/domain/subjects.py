@@ -175,7 +175,7 @@ def read_row(
         employee_band=reader.text("employee_band"),
         unit_code=reader.text("unit_code"),
         registered_on=reader.day("registered_on", now),
-        registration_no=reader.text("registration_no"),
+        registration_no=reader.registration_no(),
         extra=_extra(raw),
     )
     if reader.errors:
