@@ -6,6 +6,7 @@ carried by the outbox, the relay, NATS JetStream and planning's consumer.
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -241,3 +242,47 @@ def test_a_station_corrects_a_subjects_tags_and_the_county_approves(platform, ga
     after = gateway.get(f"/api/v1/registry/subjects/{subject['uscc']}", headers=admin).json()
     assert ("网络" in after["tags"]["carrier"]) is online
     assert after["tag_correction"]["approved_by"] == "e2e-county"
+
+
+def test_a_provincial_push_through_the_gateway_refuses_bad_rows_and_other_provinces(
+    platform, gateway, admin
+):
+    """A registration system pushes through the gateway: a batch with a bad row changes nothing;
+    a Guangdong system can neither push Zhejiang subjects nor read them."""
+    from stdnum.cn import uscc as stdnum_uscc
+
+    body = "91330106MA2E2E0000"[:17]
+    good = {
+        "uscc": body + stdnum_uscc.calc_check_digit(body), "name": "杭州端到端测试有限公司",
+        "region_code": "330106", "source": "zj-aic",
+        "source_updated_at": "2025-03-01T08:00:00+08:00",
+    }  # fmt: skip
+    bad = {**good, "uscc": good["uscc"][:-1] + ("0" if good["uscc"][-1] != "0" else "1")}
+    pusher = {
+        "Authorization": "Bearer " + platform.token(
+            roles=["integrator"], region="330000", scopes=["registry:subjects:push"]),
+        "content-type": "application/x-ndjson",
+    }  # fmt: skip
+    lines = "\n".join(json.dumps(r, ensure_ascii=False) for r in (good, bad)) + "\n"
+    refused = gateway.post("/api/v1/registry/subjects:bulk", content=lines.encode(), headers=pusher)
+    assert refused.status_code == 422, refused.text
+    assert [(e["line"], e["field"]) for e in refused.json()["errors"]] == [(2, "uscc")]
+    missing = gateway.get(f"/api/v1/registry/subjects/{good['uscc']}", headers=admin)
+    assert missing.status_code == 404, "atomic: nothing of the batch was applied"
+
+    guangdong_pusher = {
+        **pusher,
+        "Authorization": "Bearer " + platform.token(
+            roles=["integrator"], region="440000", scopes=["registry:subjects:push"]),
+    }  # fmt: skip
+    one = (json.dumps(good, ensure_ascii=False) + "\n").encode()
+    foreign = gateway.post("/api/v1/registry/subjects:bulk", content=one, headers=guangdong_pusher)
+    assert foreign.status_code == 403, foreign.text
+    accepted = gateway.post("/api/v1/registry/subjects:bulk", content=one, headers=pusher)
+    assert accepted.json()["created"] == 1, accepted.text
+    guangdong = {
+        "Authorization": "Bearer " + platform.token(roles=["provincial_admin"], region="440000")
+    }
+    peek = gateway.get(f"/api/v1/registry/subjects/{good['uscc']}", headers=guangdong)
+    assert peek.status_code in (403, 404)
+    assert good["name"] not in peek.text
