@@ -337,4 +337,4 @@ async def test_openapi_names_the_operations(registry):
     paths = (await registry.get("/openapi.json")).json()["paths"]
     ids = {op["operationId"] for item in paths.values() for op in item.values()}
     assert {"registry_orgs_upsert", "registry_orgs_get", "registry_orgs_list",
-            "registry_orgs_tree", "registry_orgs_import"} <= ids  # fmt: skip
+            "registry_org_tree_get", "registry_orgs_import"} <= ids  # fmt: skip

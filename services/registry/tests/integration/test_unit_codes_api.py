@@ -297,4 +297,4 @@ async def test_a_cursor_this_api_did_not_produce_is_refused(registry, admin):
 async def test_openapi_names_the_operation(registry):
     paths = (await registry.get("/openapi.json")).json()["paths"]
     operation = paths[f"{BASE}/orgs:unknown-units"]["get"]
-    assert operation["operationId"] == "registry_orgs_unknown_units"
+    assert operation["operationId"] == "registry_unknown_units_list"

@@ -95,7 +95,7 @@ async def import_inspectors(
 
 @router.post(
     "/inspectors:sync-justice",
-    operation_id="registry_inspectors_sync_justice",
+    operation_id="registry_inspectors_justice_sync",
     response_model=SyncReportOut,
     summary="同步司法行政执法人员库 · Sync with the justice enforcement-staff database",
     description="Merges officers from the justice administration's database. Unknown officers "
@@ -111,7 +111,7 @@ async def sync_justice(
     mode: PushMode = BATCH_MODE,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require_scope(SYNC_SCOPE, Role.provincial_admin)),
-    idempotency: IdempotencyKey = Depends(idempotency_key("registry_inspectors_sync_justice")),
+    idempotency: IdempotencyKey = Depends(idempotency_key("registry_inspectors_justice_sync")),
 ) -> JSONResponse:
     records, invalid = [], []
     for position, record in enumerate(body.records, start=1):

@@ -161,7 +161,7 @@ def _after_code(page: PageRequest) -> str | None:
 
 @router.get(
     "/orgs:unknown-units",
-    operation_id="registry_orgs_unknown_units",
+    operation_id="registry_unknown_units_list",
     response_model=Page[UnknownUnitOut],
     summary="未登记的单位编码 · Unit codes missing from the org directory",
     description="Unit codes that subjects (`unit_code`) and inspectors (`unit_code`, "
@@ -199,7 +199,7 @@ async def get_org(
 
 @router.get(
     "/orgs/{code}/tree",
-    operation_id="registry_orgs_tree",
+    operation_id="registry_org_tree_get",
     response_model=OrgTreeOut,
     summary="组织机构树 · An org and everything below it",
     description="The org with its sub-orgs nested under `children`, all the way down: a county "
