@@ -170,7 +170,8 @@ async def apply_changes(
     actor: str,
     now: datetime,
 ) -> dict[str, uuid.UUID]:
-    """Write created/updated subjects and their history; returns each one's subject_id."""
+    """Write created/updated subjects; returns each one's subject_id. Their history follows
+    with `record_history`, in the same transaction."""
     if not changes:
         return {}
     driver = await asyncpg_connection(session)
@@ -184,8 +185,13 @@ async def apply_changes(
     ids = {r["uscc"]: r["subject_id"] for r in await driver.fetch(_MERGE, now, classification)}
     if len(ids) != len(changes):
         raise ChangedMeanwhile(f"{len(changes) - len(ids)} subject(s) were written by another push")
-    await driver.execute(_HISTORY, now, actor)
     return ids
+
+
+async def record_history(session: AsyncSession, now: datetime, actor: str) -> None:
+    """One history version for every subject `apply_changes` just wrote (from its stage)."""
+    driver = await asyncpg_connection(session)
+    await driver.execute(_HISTORY, now, actor)
 
 
 def _stage_record(change: Change, subject_id: uuid.UUID, verdict: Verdict) -> tuple[Any, ...]:
@@ -219,6 +225,8 @@ class SubjectFilters:
     unit_code: str | None = None
     tags: tuple[str, ...] = ()  # format:餐饮服务 …; any within a dimension, all dimensions
     item_key: int | None = None  # the item's number in the index (事项-对象)
+    risk_class: str | None = None  # A–D, or "unclassified": no class in `risk_domain`
+    risk_domain: str = "general"
 
 
 async def read_subject(session: AsyncSession, uscc: str) -> dict[str, Any] | None:
@@ -240,6 +248,11 @@ def filter_clauses(scope: RegionScope, filters: SubjectFilters) -> list[Any]:
     if filters.item_key is not None:
         clauses.append(subjects.c.item_keys.contains([filters.item_key]))
     clauses.extend(tag_clauses(subjects.c.tags, filters.tags))
+    if filters.risk_class is not None:
+        # Imported here: the risk-class adapter builds on this module's table.
+        from shuangsui.registry.adapters.risk_classes import in_risk_stratum
+
+        clauses.append(in_risk_stratum(subjects.c.uscc, filters.risk_domain, filters.risk_class))
     return clauses
 
 
@@ -258,7 +271,12 @@ async def find_subjects(
     after: str | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    query = sa.select(subjects).where(*filter_clauses(scope, filters))
+    """A page of subjects by USCC, each with the risk classes it holds, in one query."""
+    # Imported here: the risk-class adapter builds on this module's table.
+    from shuangsui.registry.adapters.risk_classes import held_classes
+
+    classes = held_classes(subjects.c.uscc).label("risk_classes")
+    query = sa.select(subjects, classes).where(*filter_clauses(scope, filters))
     if after is not None:
         query = query.where(subjects.c.uscc > after)
     rows = await session.execute(query.order_by(subjects.c.uscc).limit(limit))

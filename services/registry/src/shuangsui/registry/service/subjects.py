@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -30,6 +31,7 @@ from shuangsui.registry.adapters.subjects import (
     find_subjects,
     read_history,
     read_subject,
+    record_history,
     stored_versions,
 )
 from shuangsui.registry.adapters.tag_corrections import corrections_in_force
@@ -104,11 +106,18 @@ async def _apply(
     applying = [change for change in changes if change.applies]
     verdicts = [classifier.classify(TagInput.of(change.subject)) for change in applying]
     ids = await apply_changes(uow.session, applying, verdicts, classifier.version, by.sub, now)
+    # PostgreSQL writes the history while this process writes the events: the query is sent
+    # first (one turn of the loop), and nothing else uses the connection until it is answered.
+    history = asyncio.ensure_future(record_history(uow.session, now, by.sub))
+    await asyncio.sleep(0)
+    try:
+        for change, verdict in zip(applying, verdicts, strict=True):
+            subject_id = ids[change.subject.uscc]
+            event = upserted_payload(change, subject_id, verdict, described)
+            uow.record(Outgoing(event, subject=str(subject_id), actor=by.sub))
+    finally:
+        await history
     await _count(uow, applying, verdicts, stored)
-    for change, verdict in zip(applying, verdicts, strict=True):
-        subject_id = ids[change.subject.uscc]
-        event = upserted_payload(change, subject_id, verdict, described)
-        uow.record(Outgoing(event, subject=str(subject_id), actor=by.sub))
 
 
 async def _count(
