@@ -426,27 +426,6 @@ async def test_justice_sync_without_scope_is_403(registry, mint_token):
     assert answer.status_code == 403
 
 
-async def test_institutions_are_upserted_by_uscc_and_listed(registry, admin):
-    body = {"uscc": USCC, "name": "某检验检测有限公司", "kind": "testing", "region_code": "330100",
-            "qualifications": ["CMA"], "valid_until": "2027-12-31"}  # fmt: skip
-    first = await registry.put(f"{BASE}/institutions", json=body, headers=admin)
-    second = await registry.put(
-        f"{BASE}/institutions", json={**body, "status": "suspended"}, headers=admin
-    )
-    assert first.status_code in (200, 201)
-    assert second.status_code == 200
-    assert second.json()["institution_id"] == first.json()["institution_id"]
-    listed = await registry.get(f"{BASE}/institutions", params={"kind": "testing"}, headers=admin)
-    assert any(i["uscc"] == USCC for i in listed.json()["items"])
-
-
-async def test_an_institution_without_uscc_is_refused_naming_the_field(registry, admin):
-    body = {"name": "某认证中心", "kind": "certification", "region_code": "330100"}
-    answer = await registry.put(f"{BASE}/institutions", json=body, headers=admin)
-    assert answer.status_code == 422
-    assert answer.json()["errors"][0]["field"] == "uscc"
-
-
 async def test_openapi_names_the_operations(registry):
     paths = (await registry.get("/openapi.json")).json()["paths"]
     ids = {op["operationId"] for item in paths.values() for op in item.values()}

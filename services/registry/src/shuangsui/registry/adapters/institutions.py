@@ -1,7 +1,9 @@
-"""Professional institutions and experts (委托专业机构): table (migration 0003) and queries."""
+"""Professional institutions and experts (委托专业机构与专家): table (migrations 0003, 0012) and
+queries."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +17,7 @@ from shuangsui.registry.domain.institutions import (
     InstitutionKind,
     InstitutionRecord,
     InstitutionStatus,
+    NaturalKey,
 )
 
 metadata = sa.MetaData()
@@ -24,6 +27,7 @@ institutions = sa.Table(
     metadata,
     sa.Column("institution_id", PgUuid(as_uuid=True), primary_key=True),
     sa.Column("uscc", sa.String(18)),
+    sa.Column("expert_code", sa.Text),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("region_code", sa.String(6), nullable=False),
@@ -34,6 +38,21 @@ institutions = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True)),
 )
 
+# The class half of a two-key advisory lock ("inst"); the other half is the natural key's hash.
+# Two-key locks never collide with the one-key locks other directories take.
+_KEY_LOCKS = 0x696E7374
+
+
+@dataclass(frozen=True)
+class InstitutionFilter:
+    """List filters; `region_prefix` comes from the verified token, never from the request."""
+
+    region_prefix: str
+    kind: str | None = None
+    qualification: str | None = None
+    uscc: str | None = None
+    expert_code: str | None = None
+
 
 def _institution(row: Any) -> Institution:
     record = InstitutionRecord(
@@ -41,6 +60,7 @@ def _institution(row: Any) -> Institution:
         kind=InstitutionKind(row.kind),
         region_code=row.region_code,
         uscc=row.uscc,
+        expert_code=row.expert_code,
         qualifications=tuple(row.qualifications),
         valid_until=row.valid_until,
         status=InstitutionStatus(row.status),
@@ -48,15 +68,31 @@ def _institution(row: Any) -> Institution:
     return Institution(row.institution_id, record, row.version)
 
 
-async def get(session: AsyncSession, institution_id: UUID) -> Institution | None:
-    query = sa.select(institutions).where(institutions.c.institution_id == institution_id)
-    row = (await session.execute(query.with_for_update())).one_or_none()
+async def lock_key(session: AsyncSession, key: NaturalKey) -> None:
+    """Serialise the writes of one natural key until commit. A row lock cannot cover a row that
+    is about to be inserted: two first writes of one key would both insert, and one would fail
+    on the unique index instead of finding the other's entry."""
+    await session.execute(
+        sa.select(sa.func.pg_advisory_xact_lock(_KEY_LOCKS, sa.func.hashtext(str(key))))
+    )
+
+
+async def find(session: AsyncSession, key: NaturalKey) -> Institution | None:
+    """The entry with this natural key, locked until commit."""
+    c = institutions.c
+    if key.uscc is not None:
+        where = [c.uscc == key.uscc]
+    else:
+        # The expression of the unique index institutions_expert_key.
+        where = [sa.func.left(c.region_code, 2) == key.province, c.expert_code == key.expert_code]
+    query = sa.select(institutions).where(*where).with_for_update()
+    row = (await session.execute(query)).one_or_none()
     return None if row is None else _institution(row)
 
 
-async def by_uscc(session: AsyncSession, uscc: str) -> Institution | None:
-    query = sa.select(institutions).where(institutions.c.uscc == uscc)
-    row = (await session.execute(query.with_for_update())).one_or_none()
+async def get(session: AsyncSession, institution_id: UUID) -> Institution | None:
+    query = sa.select(institutions).where(institutions.c.institution_id == institution_id)
+    row = (await session.execute(query)).one_or_none()
     return None if row is None else _institution(row)
 
 
@@ -64,6 +100,7 @@ async def save(session: AsyncSession, institution: Institution) -> None:
     record = institution.record
     values = {
         "uscc": record.uscc,
+        "expert_code": record.expert_code,
         "name": record.name,
         "kind": record.kind.value,
         "region_code": record.region_code,
@@ -82,21 +119,19 @@ async def save(session: AsyncSession, institution: Institution) -> None:
 
 
 async def search(
-    session: AsyncSession,
-    region_prefix: str,
-    kind: str | None,
-    qualification: str | None,
-    after: UUID | None,
-    limit: int,
+    session: AsyncSession, where: InstitutionFilter, after: UUID | None, limit: int
 ) -> list[Institution]:
+    """Up to `limit` entries in id order after `after` (keyset pagination)."""
     c = institutions.c
     clauses: list[sa.ColumnElement[bool]] = []
-    if region_prefix:
-        clauses.append(c.region_code.startswith(region_prefix, autoescape=True))
-    if kind is not None:
-        clauses.append(c.kind == kind)
-    if qualification is not None:
-        clauses.append(c.qualifications.contains([qualification]))
+    if where.region_prefix:
+        clauses.append(c.region_code.startswith(where.region_prefix, autoescape=True))
+    for column, value in ((c.kind, where.kind), (c.uscc, where.uscc),
+                          (c.expert_code, where.expert_code)):  # fmt: skip
+        if value is not None:
+            clauses.append(column == value)
+    if where.qualification is not None:
+        clauses.append(c.qualifications.contains([where.qualification]))
     if after is not None:
         clauses.append(c.institution_id > after)
     query = sa.select(institutions).where(*clauses).order_by(c.institution_id).limit(limit)

@@ -1,115 +1,158 @@
-"""HTTP: professional institutions and experts (委托专业机构) that assist entrusted checks (R23)."""
+"""HTTP: professional institutions and experts (委托专业机构与专家) that assist entrusted checks
+(R23) — upsert by natural key, read, list."""
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.responses import JSONResponse
 
-from shuangsui.contracts.regions import CurrentRegionCode
-from shuangsui.contracts.uscc import Uscc
+from shuangsui.contracts.uscc import InvalidUscc, validate_uscc
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role, require
 from shuangsui.kernel.concurrency import etag_of
 from shuangsui.kernel.db import UnitOfWork
+from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.platform import unit_of_work
-from shuangsui.registry.domain.inspectors import clean_tags
+from shuangsui.registry.adapters.institutions import InstitutionFilter
+from shuangsui.registry.api.institutions_models import (
+    ExpertIn,
+    InstitutionIn,
+    InstitutionOut,
+    InstitutionWrittenOut,
+)
+from shuangsui.registry.api.params import IF_MATCH
+from shuangsui.registry.domain.inspectors import InvalidField
 from shuangsui.registry.domain.institutions import (
-    Institution,
     InstitutionKind,
     InstitutionRecord,
-    InstitutionStatus,
+    clean_expert_code,
 )
-from shuangsui.registry.service.institutions import list_institutions, upsert_institution
+from shuangsui.registry.service import institutions as use_cases
 
-router = APIRouter(prefix="/api/v1/registry", tags=["institutions · 委托专业机构"])
+router = APIRouter(prefix="/api/v1/registry", tags=["institutions · 委托专业机构与专家"])
 
 KEEPERS = (Role.provincial_admin, Role.department_admin)
 READERS = (*KEEPERS, Role.partner_admin, Role.station_staff, Role.inspector, Role.reviewer,
            Role.auditor)  # fmt: skip
+_PROBLEMS: dict[int | str, dict[str, Any]] = {s: {"model": None, "description": d} for s, d in (
+    (403, "Region outside yours, or the entry is another jurisdiction's · 无权操作"),
+    (409, "Idempotent request in flight · 冲突"), (412, "If-Match is stale · 版本已变"),
+    (428, "If-Match missing · 缺少 If-Match"),
+)}  # fmt: skip
+_WRITES = (
+    "Answers 201 with the new entry, or 200 with `outcome` `updated` or `unchanged`, and its "
+    "`ETag`. Replacing an entry needs `If-Match` with its ETag (428 without, 412 when stale); "
+    "sending the state it already holds changes nothing and succeeds whatever `If-Match` says, "
+    "so a retry is harmless. `Idempotency-Key` returns the first answer to a retry. The region "
+    "must lie within yours (403 naming `region_code`). For provincial and department admins."
+)
 
 
-class InstitutionIn(BaseModel):
-    institution_id: UUID | None = Field(
-        None, description="Set to replace that entry; else matched by USCC or created · 机构编号"
-    )
-    uscc: Uscc | None = Field(None, description="Required except for experts · 统一社会信用代码")
-    name: str = Field(min_length=1, max_length=100, description="名称 / 专家姓名")
-    kind: InstitutionKind = Field(description="testing 检验检测 / inspection 检查 / "
-                                  "certification 认证 / expert 专家")  # fmt: skip
-    region_code: CurrentRegionCode = Field(description="Registering jurisdiction · 行政区划代码")
-    qualifications: list[str] = Field(default=[], max_length=50, description="资质")
-    valid_until: date | None = Field(None, description="Qualification valid until · 资质有效期至")
-    status: InstitutionStatus = Field(InstitutionStatus.active, description="状态")
+async def _written(
+    uow: UnitOfWork,
+    record: InstitutionRecord,
+    if_match: str | None,
+    by: Principal,
+    idempotency: IdempotencyKey,
+    fingerprint: dict[str, Any],
+) -> JSONResponse:
+    async def run() -> InstitutionWrittenOut:
+        change = await use_cases.upsert_entry(uow, record, if_match, by)
+        fields = InstitutionOut.fields_of(change.institution)
+        return InstitutionWrittenOut.model_validate({**fields, "outcome": change.kind.value})
 
-    model_config = {
-        "json_schema_extra": {
-            "examples": [{"uscc": "91350100M000100Y43", "name": "某检验检测有限公司",
-                          "kind": "testing", "region_code": "330100",
-                          "qualifications": ["CMA"], "valid_until": "2027-12-31"}]
-        }
-    }  # fmt: skip
-
-
-class InstitutionOut(BaseModel):
-    institution_id: UUID = Field(description="机构编号")
-    uscc: str | None = Field(description="统一社会信用代码")
-    name: str = Field(description="名称")
-    kind: InstitutionKind = Field(description="类别")
-    region_code: str = Field(description="行政区划代码")
-    qualifications: list[str] = Field(description="资质")
-    valid_until: date | None = Field(description="资质有效期至")
-    status: InstitutionStatus = Field(description="状态")
-    version: int = Field(description="版本")
-
-    @classmethod
-    def of(cls, i: Institution) -> InstitutionOut:
-        r = i.record
-        return cls(
-            institution_id=i.institution_id, uscc=r.uscc, name=r.name, kind=r.kind,
-            region_code=r.region_code, qualifications=list(r.qualifications),
-            valid_until=r.valid_until, status=r.status, version=i.version,
-        )  # fmt: skip
+    answer = await idempotency.run(uow, by, fingerprint, run)
+    # Status and ETag follow from the stored body, so a replayed answer carries them as well.
+    written = json.loads(bytes(answer.body))
+    if written["outcome"] == "created":
+        answer.status_code = 201
+    answer.headers["ETag"] = etag_of(written["version"])
+    return answer
 
 
 @router.put(
-    "/institutions",
+    "/institutions/{uscc}",
     operation_id="registry_institutions_upsert",
-    response_model=InstitutionOut,
-    summary="登记委托专业机构 · Upsert a professional institution or expert",
-    description="Creates the entry (201) or replaces the one with this `institution_id`, or "
-    "else this USCC (200).",
+    response_model=InstitutionWrittenOut,
+    summary="登记委托专业机构 · Create or replace a professional institution",
+    description="A testing, inspection or certification body, keyed by its USCC (统一社会信用代码): "
+    "a USCC names one entry, however often it is sent. " + _WRITES + " Each change is announced "
+    "as `registry.institution.upserted.v1`.",
+    responses=_PROBLEMS,
 )
-async def upsert(
+async def upsert_institution(
     body: InstitutionIn,
-    response: Response,
+    uscc: str = Path(
+        max_length=40, description="统一社会信用代码", examples=["91330100MA27XK5B3M"]
+    ),
+    if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(*KEEPERS)),
-) -> InstitutionOut:
+    idempotency: IdempotencyKey = Depends(idempotency_key("registry_institutions_upsert")),
+) -> JSONResponse:
+    try:
+        key = validate_uscc(uscc)
+    except InvalidUscc as exc:
+        raise p.Problem(p.VALIDATION, errors=[p.FieldError("uscc", exc.detail)]) from None
     record = InstitutionRecord(
-        name=body.name.strip(), kind=body.kind, region_code=body.region_code, uscc=body.uscc,
-        qualifications=clean_tags(body.qualifications), valid_until=body.valid_until,
+        name=body.name, kind=InstitutionKind(body.kind), region_code=body.region_code,
+        uscc=key, qualifications=tuple(body.qualifications), valid_until=body.valid_until,
         status=body.status,
     )  # fmt: skip
-    saved, created = await upsert_institution(uow, body.institution_id, record, by)
-    response.status_code = 201 if created else 200
-    response.headers["ETag"] = etag_of(saved.version)
-    return InstitutionOut.of(saved)
+    fingerprint = {"uscc": key, **body.model_dump(mode="json")}
+    return await _written(uow, record, if_match, by, idempotency, fingerprint)
+
+
+@router.put(
+    "/experts/{expert_code}",
+    operation_id="registry_experts_upsert",
+    response_model=InstitutionWrittenOut,
+    summary="登记专家 · Create or replace an expert",
+    description="An expert (专家), keyed by the province's own code for them (专家编码, "
+    "compared in upper case) within the province of `region_code`: a code names one expert "
+    "of the province, however often it is sent, even when the expert moves to another city of "
+    "it. " + _WRITES + " Each change is announced as `registry.expert.upserted.v1`.",
+    responses=_PROBLEMS,
+)
+async def upsert_expert(
+    body: ExpertIn,
+    expert_code: str = Path(max_length=40, description="专家编码", examples=["ZJ-EXP-0042"]),
+    if_match: str | None = IF_MATCH,
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(require(*KEEPERS)),
+    idempotency: IdempotencyKey = Depends(idempotency_key("registry_experts_upsert")),
+) -> JSONResponse:
+    try:
+        code = clean_expert_code(expert_code)
+    except InvalidField as exc:
+        raise p.Problem(p.VALIDATION, errors=[p.FieldError("expert_code", str(exc))]) from None
+    record = InstitutionRecord(
+        name=body.name, kind=InstitutionKind.expert, region_code=body.region_code,
+        expert_code=code, qualifications=tuple(body.qualifications),
+        valid_until=body.valid_until, status=body.status,
+    )  # fmt: skip
+    fingerprint = {"expert_code": code, **body.model_dump(mode="json")}
+    return await _written(uow, record, if_match, by, idempotency, fingerprint)
 
 
 @router.get(
     "/institutions",
     operation_id="registry_institutions_list",
     response_model=Page[InstitutionOut],
-    summary="查询委托专业机构 · List professional institutions and experts",
+    summary="查询委托专业机构与专家 · List professional institutions and experts",
+    description="Entries within the caller's region, in id order; experts are `kind=expert`.",
 )
 async def list_all(
     kind: InstitutionKind | None = Query(None, description="类别"),
-    qualification: str | None = Query(None, max_length=60, description="资质"),
+    qualification: str | None = Query(None, max_length=60, description="Holds this code · 资质"),
+    uscc: str | None = Query(None, max_length=18, description="统一社会信用代码"),
+    expert_code: str | None = Query(None, max_length=40, description="专家编码"),
     page: PageRequest = Depends(page_request),
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(*READERS)),
@@ -120,9 +163,30 @@ async def list_all(
             after = UUID(str(page.after.get("id")))
         except ValueError:
             raise p.Problem(p.INVALID_CURSOR) from None
-    rows = await list_institutions(
-        uow, RegionScope.of(by), kind.value if kind else None, qualification, after,
-        page.limit + 1,
+    where = InstitutionFilter(
+        region_prefix=RegionScope.of(by).prefix, kind=kind.value if kind else None,
+        qualification=qualification, uscc=uscc.strip().upper() if uscc else None,
+        expert_code=expert_code.strip().upper() if expert_code else None,
     )  # fmt: skip
+    rows = await use_cases.list_entries(uow, where, after, page.limit + 1)
     items, cursor = page.page(rows, lambda i: {"id": str(i.institution_id)})
     return Page[InstitutionOut](items=[InstitutionOut.of(i) for i in items], next_cursor=cursor)
+
+
+@router.get(
+    "/institutions/{institution_id}",
+    operation_id="registry_institutions_get",
+    response_model=InstitutionOut,
+    summary="查看委托专业机构或专家 · Get a professional institution or expert",
+    description="Answers with an `ETag`; send it as `If-Match` when replacing the entry. 404 "
+    "outside your region.",
+)
+async def get_one(
+    institution_id: UUID,
+    response: Response,
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(require(*READERS)),
+) -> InstitutionOut:
+    found = await use_cases.get_entry(uow, institution_id, RegionScope.of(by))
+    response.headers["ETag"] = etag_of(found.version)
+    return InstitutionOut.of(found)
