@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shuangsui.registry.adapters.subjects import placement_of, subjects
@@ -15,6 +15,8 @@ from shuangsui.registry.domain.population import Placement
 from shuangsui.registry.domain.risk_classes import ClassChange, RiskClass, StoredClass
 
 metadata = sa.MetaData()
+
+UNCLASSIFIED = "unclassified"  # the stratum of subjects without a class in a domain
 
 # Migration 0005 made these tables.
 risk_classes = sa.Table(
@@ -135,6 +137,52 @@ async def classes_of(session: AsyncSession, uscc: str) -> dict[str, dict[str, An
     }
 
 
+async def read_class_history(
+    session: AsyncSession, uscc: str, domain: str | None, before: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """A subject's class changes, newest first: ids follow the order changes were recorded."""
+    query = sa.select(
+        risk_class_history.c.id,
+        risk_class_history.c.domain,
+        risk_class_history.c.old_class,
+        risk_class_history.c.new_class,
+        risk_class_history.c.source,
+        risk_class_history.c.as_of,
+        risk_class_history.c.changed_at.label("recorded_at"),
+        risk_class_history.c.actor,
+    ).where(risk_class_history.c.uscc == uscc)
+    if domain is not None:
+        query = query.where(risk_class_history.c.domain == domain)
+    if before is not None:
+        query = query.where(risk_class_history.c.id < before)
+    rows = await session.execute(query.order_by(risk_class_history.c.id.desc()).limit(limit))
+    return [dict(row._mapping) for row in rows]
+
+
+def held_classes(uscc: Any) -> Any:
+    """The {domain: class} a subject holds, as a sub-select beside each row of a subject query
+    (the primary key finds them; no class at all is `{}`)."""
+    held = risk_classes.alias("held")
+    classes = (
+        sa.select(sa.func.jsonb_object_agg(held.c.domain, held.c.risk_class))
+        .where(held.c.uscc == uscc)
+        .scalar_subquery()
+    )
+    return sa.func.coalesce(classes, sa.text("'{}'::jsonb"), type_=JSONB)
+
+
+def in_risk_stratum(uscc: Any, domain: str, stratum: str) -> Any:
+    """A subject's class in `domain` is `stratum` (A–D), or it has none there (`unclassified`).
+
+    An alias of its own, so the clause stays correlated to the subject when the enclosing query
+    joins the risk classes too (`count_population`)."""
+    held = risk_classes.alias("held_in_domain")
+    in_domain = [held.c.uscc == uscc, held.c.domain == domain]
+    if stratum == UNCLASSIFIED:
+        return ~sa.exists().where(*in_domain)
+    return sa.exists().where(*in_domain, held.c.risk_class == stratum)
+
+
 async def count_population(
     session: AsyncSession, clauses: list[Any], domain: str
 ) -> dict[str, int]:
@@ -143,7 +191,7 @@ async def count_population(
         risk_classes,
         sa.and_(risk_classes.c.uscc == subjects.c.uscc, risk_classes.c.domain == domain),
     )
-    label = sa.func.coalesce(risk_classes.c.risk_class, "unclassified").label("risk_class")
+    label = sa.func.coalesce(risk_classes.c.risk_class, UNCLASSIFIED).label("risk_class")
     query = sa.select(label, sa.func.count()).select_from(joined).where(*clauses)
     rows = await session.execute(query.group_by(label))
     return {row[0]: int(row[1]) for row in rows}

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shuangsui.kernel.pagination import Page
 from shuangsui.registry.service.push import PushReport
 
 EXAMPLE_SUBJECT: dict[str, Any] = {
@@ -147,7 +149,9 @@ class PushReportOut(BaseModel):
         )
 
 
-class SubjectSummaryOut(BaseModel):
+class _SubjectOutBase(BaseModel):
+    """What the list and the single read share; each shows the risk classes its own way."""
+
     uscc: str = Field(description="统一社会信用代码")
     subject_id: UUID
     name: str = Field(description="名称")
@@ -168,6 +172,24 @@ class SubjectSummaryOut(BaseModel):
     version: int
 
 
+class SubjectSummaryOut(_SubjectOutBase):
+    risk_classes: dict[str, str] = Field(
+        description="Credit risk class A–D by domain (`general`, `food`, …); a domain without "
+        "one is absent · 信用风险分类",
+        examples=[{"general": "B", "food": "C"}],
+    )
+
+
+class RiskStratum(StrEnum):
+    """A stratum of a population by credit risk class (按信用风险分类分层)."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+    unclassified = "unclassified"  # no class in the domain asked about (未分类)
+
+
 class RiskClassOut(BaseModel):
     risk_class: str = Field(description="A–D (信用风险分类)")
     source: str = Field(description="The classification system")
@@ -186,7 +208,7 @@ class TagCorrectionInForceOut(BaseModel):
     approved_at: datetime = Field(description="审核通过时间")
 
 
-class SubjectOut(SubjectSummaryOut):
+class SubjectOut(_SubjectOutBase):
     registered_address: str | None
     business_address: str | None
     legal_representative: str | None = Field(
@@ -208,6 +230,49 @@ class SubjectOut(SubjectSummaryOut):
     updated_at: datetime
     tag_correction: TagCorrectionInForceOut | None = Field(
         None, description="The station's tag correction in force, if any · 生效的标签纠正"
+    )
+
+
+class RiskClassChangeOut(BaseModel):
+    domain: str = Field(description="`general` or a field such as `food` · 分类领域")
+    old_class: str | None = Field(description="Class before; null for the first · 变更前分类")
+    new_class: str = Field(description="Class after · 变更后分类")
+    source: str = Field(description="The classification system · 数据来源")
+    as_of: datetime = Field(description="When the classifier decided it · 分类时间")
+    recorded_at: datetime = Field(description="When the registry recorded it · 记录时间")
+    actor: str = Field(description="Who pushed it (token subject) · 推送方")
+
+
+EXAMPLE_RISK_HISTORY: dict[str, Any] = {
+    "items": [
+        {
+            "domain": "general", "old_class": "B", "new_class": "C", "source": "zj-credit",
+            "as_of": "2025-05-01T00:00:00Z", "recorded_at": "2025-05-01T02:13:08.412Z",
+            "actor": "zj-credit",
+        },
+        {
+            "domain": "general", "old_class": None, "new_class": "B", "source": "zj-credit",
+            "as_of": "2025-02-01T00:00:00Z", "recorded_at": "2025-02-01T02:10:51.027Z",
+            "actor": "zj-credit",
+        },
+    ],
+    "next_cursor": None,
+    "uscc": "91330106MA2GXXXX0D",
+    "risk_classes": {
+        "general": {"risk_class": "C", "source": "zj-credit", "as_of": "2025-05-01T00:00:00Z"}
+    },
+}  # fmt: skip
+
+
+class RiskClassHistoryOut(Page[RiskClassChangeOut]):
+    """风险分类历史 · A subject's credit risk classes in force, and this page of their changes
+    (`items`, newest first)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_RISK_HISTORY]})
+
+    uscc: str = Field(description="统一社会信用代码")
+    risk_classes: dict[str, RiskClassOut] = Field(
+        description="The class in force per domain · 现行信用风险分类"
     )
 
 

@@ -32,6 +32,10 @@ from shuangsui.registry.api.subject_models import (
     HistoryEntryOut,
     PopulationOut,
     PushReportOut,
+    RiskClassChangeOut,
+    RiskClassHistoryOut,
+    RiskClassOut,
+    RiskStratum,
     SubjectIn,
     SubjectOut,
     SubjectSummaryOut,
@@ -41,7 +45,7 @@ from shuangsui.registry.api.uploads import media_type_of, spool_body
 from shuangsui.registry.domain.subjects import PushMode
 from shuangsui.registry.domain.tags import parse_tag
 from shuangsui.registry.service.push import PushReport, Row, rows_of
-from shuangsui.registry.service.risk_classes import push_risk_classes
+from shuangsui.registry.service.risk_classes import push_risk_classes, risk_classes_with_history
 from shuangsui.registry.service.subjects import (
     get_subject,
     list_subjects,
@@ -62,6 +66,7 @@ TAG_FILTER = (
     "Tags such as `format:餐饮服务` (repeat the parameter for more): tags of one dimension are "
     "alternatives, every dimension named must match · 标签"
 )
+RISK_DOMAIN = "^[a-z][a-z_]{0,39}$"  # as the classification push accepts it
 # Personal data of legal representatives: only for those who act on the subject.
 SEES_PERSONAL_DATA = {
     Role.national_admin, Role.provincial_admin, Role.department_admin, Role.station_staff,
@@ -197,7 +202,10 @@ async def get(
     operation_id="registry_subjects_list",
     response_model=Page[SubjectSummaryOut],
     summary="检查对象列表 · List subjects",
-    description="Subjects within the caller's region, by USCC; filters narrow it further.",
+    description="Subjects within the caller's region, by USCC, each with its credit risk class "
+    "per domain (`risk_classes`); filters narrow it further. Sampling streams one stratum of a "
+    "draw's population with `item_id` and `risk_class` (e.g. `?item_id=…&risk_class=B`), "
+    "`unclassified` being the subjects without a class in `domain`.",
 )
 async def list_(
     region_code: str | None = Query(
@@ -211,14 +219,25 @@ async def list_(
     unit_code: str | None = Query(None, description="Supervising station (所)"),
     tag: list[str] = Query([], description=TAG_FILTER),
     item_id: UUID | None = Query(None, description="Only subjects within this item's scope"),
+    risk_class: RiskStratum | None = Query(
+        None,
+        description="Only subjects of this credit risk class in `domain`, or `unclassified` for "
+        "those without one there · 信用风险分类",
+    ),
+    domain: str = Query(
+        "general",
+        pattern=RISK_DOMAIN,
+        description="The domain `risk_class` refers to: general or a field such as food · 分类领域",
+    ),
     page: PageRequest = Depends(page_request),
     uow: UnitOfWork = Depends(unit_of_work),
     _by: Principal = Depends(require(*READERS)),
     scope: RegionScope = Depends(region_scope),
 ) -> Page[SubjectSummaryOut]:
     filters = SubjectFilters(
-        region_code, subject_type, status, industry_code, unit_code, tags=tag_filter(tag)
-    )
+        region_code, subject_type, status, industry_code, unit_code, tags=tag_filter(tag),
+        risk_class=risk_class.value if risk_class else None, risk_domain=domain,
+    )  # fmt: skip
     rows, cursor = await list_subjects(uow, scope, filters, page, item_id)
     return Page(items=[SubjectSummaryOut.model_validate(r) for r in rows], next_cursor=cursor)
 
@@ -293,6 +312,40 @@ async def history(
     entries = await subject_history(uow, uscc.upper(), scope)
     personal = by.has_any_role(*SEES_PERSONAL_DATA)
     return [HistoryEntryOut.of(entry, personal_data=personal) for entry in entries]
+
+
+@router.get(
+    "/subjects/{uscc}/risk-classes",
+    operation_id="registry_subject_risk_classes_list",
+    response_model=RiskClassHistoryOut,
+    summary="风险分类历史 · A subject's credit risk classes and their history",
+    description="The credit risk class (信用风险分类) in force per domain, with its source "
+    "(数据来源) and time (分类时间), and every change the classification system pushed: domain, "
+    "class before → after, source, `as_of`, when the registry recorded it (记录时间) and who "
+    "pushed it; newest first, paged with `limit` and `cursor`. A push that was stale (an older "
+    "`as_of`) or repeated the class in force changed nothing and is not listed. `domain` narrows "
+    "both to one domain. The readers and regions of `GET /subjects/{uscc}`: a subject outside "
+    "your region answers 404, like a missing one (a token of another province is refused with "
+    "403, its subjects being on its own platform).",
+    responses={404: {"description": "No such subject in your region"}},
+)
+async def risk_classes(
+    uscc: str,
+    domain: str | None = Query(
+        None, pattern=RISK_DOMAIN, description="Only this domain, e.g. general or food · 分类领域"
+    ),
+    page: PageRequest = Depends(page_request),
+    uow: UnitOfWork = Depends(unit_of_work),
+    _by: Principal = Depends(require(*READERS)),
+    scope: RegionScope = Depends(region_scope),
+) -> RiskClassHistoryOut:
+    found = await risk_classes_with_history(uow, uscc.upper(), scope, domain, page)
+    return RiskClassHistoryOut(
+        uscc=uscc.upper(),
+        risk_classes={d: RiskClassOut(**held) for d, held in found.in_force.items()},
+        items=[RiskClassChangeOut.model_validate(change) for change in found.changes],
+        next_cursor=found.next_cursor,
+    )
 
 
 async def _bulk(

@@ -1,19 +1,30 @@
-"""Use case: the credit risk classification system pushes subjects' risk classes."""
+"""Use cases: the credit risk classification system pushes subjects' risk classes; offices read
+a subject's classes with their history."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from shuangsui.contracts.events.registry_subjects import RiskClassChanged
 from shuangsui.kernel.auth import Principal
 from shuangsui.kernel.db import UnitOfWork
+from shuangsui.kernel.pagination import PageRequest
+from shuangsui.kernel.problems import NOT_FOUND, Problem
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.envelope import Outgoing
 from shuangsui.registry.adapters.population import append_deltas
-from shuangsui.registry.adapters.risk_classes import apply_classes, stored_classes, subjects_by_uscc
+from shuangsui.registry.adapters.risk_classes import (
+    apply_classes,
+    classes_of,
+    read_class_history,
+    stored_classes,
+    subjects_by_uscc,
+)
+from shuangsui.registry.adapters.subjects import read_subject
 from shuangsui.registry.domain.population import CountKey, count_changes, nonzero
 from shuangsui.registry.domain.risk_classes import (
     Classification,
@@ -85,3 +96,30 @@ async def push_risk_classes(
         ),
         apply=apply,
     )
+
+
+@dataclass(frozen=True)
+class ClassesWithHistory:
+    in_force: dict[str, dict[str, Any]]  # by domain: risk_class, source, as_of
+    changes: list[dict[str, Any]]  # this page of the history, newest first
+    next_cursor: str | None
+
+
+async def risk_classes_with_history(
+    uow: UnitOfWork, uscc: str, scope: RegionScope, domain: str | None, page: PageRequest
+) -> ClassesWithHistory:
+    """A subject's classes in force and how they came to be (issue 4: source and time of every
+    class, history kept); another region's subject is as missing as an unknown one."""
+    before = page.after.get("id") if page.after else None
+    async with uow:
+        subject = await read_subject(uow.session, uscc)
+        if subject is None or not scope.allows(subject["region_code"]):
+            raise Problem(NOT_FOUND, f"no subject {uscc} in your region")
+        in_force = await classes_of(uow.session, uscc)
+        rows = await read_class_history(
+            uow.session, uscc, domain, before if isinstance(before, int) else None, page.limit + 1
+        )
+    changes, cursor = page.page(rows, lambda row: {"id": row["id"]})
+    if domain is not None:
+        in_force = {d: held for d, held in in_force.items() if d == domain}
+    return ClassesWithHistory(in_force, changes, cursor)

@@ -225,8 +225,8 @@ async def list_subjects(
     page: PageRequest,
     item_id: UUID | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Subjects by USCC; with an item, those within its scope (how sampling streams a
-    population)."""
+    """Subjects by USCC with the risk classes they hold; with an item, those within its scope,
+    and with a risk class, one stratum of them (how sampling streams a population)."""
     after = str(page.after["uscc"]) if page.after and "uscc" in page.after else None
     async with uow:
         if item_id is not None:
