@@ -598,3 +598,271 @@ async def test_an_older_template_without_a_column_keeps_what_the_item_holds(regi
     [now] = [i for i in await items_of(registry, draft["list_id"], national) if i["code"] == mine]
     assert now["required_qualification"] is None, "the column is there and blank: cleared"
     assert now["subject_tags"] == ["format:餐饮服务"], "still absent from this file: kept"
+
+
+# ---- joint cross-department items (发起部门, 配合部门, 抽查层级; R20) ------------------------------
+
+JOINT_HEADERS = [*HEADERS, "发起部门", "配合部门", "抽查层级"]
+
+
+def joint_sheet(*rows: dict[str, str]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(JOINT_HEADERS)
+    for cells in rows:
+        base = dict(zip(HEADERS, row(cells["事项编码"]), strict=True))
+        writer.writerow([{**base, **cells}.get(h, "") for h in JOINT_HEADERS])
+    return out.getvalue().encode()
+
+
+def lead() -> str:
+    """A lead department of this test only, so filters by it see this test's items alone."""
+    return f"住房城乡建设部门{uuid.uuid4().hex[:8]}"
+
+
+def joint_columns(item_: dict[str, Any]) -> tuple[Any, Any, Any]:
+    return item_["lead_department"], item_["partner_departments"], item_["inspection_level"]
+
+
+async def test_a_joint_item_keeps_its_departments_and_level_through_create_update_and_read(
+    registry, national
+):
+    draft = await open_draft(registry, national, "national")
+    leader, mine, plain = lead(), code(), code()
+    created = await add(registry, national, draft["list_id"], item(
+        mine, lead_department=f" {leader} ", inspection_level="city",
+        partner_departments=["市场监管部门", " 应急管理部门 ", "市场监管部门"],
+    ))  # fmt: skip
+    single = await add(registry, national, draft["list_id"], item(plain))
+
+    assert joint_columns(created) == (leader, ["市场监管部门", "应急管理部门"], "city")
+    assert created["joint"] is True
+    assert (joint_columns(single), single["joint"]) == ((None, [], None), False)
+    stored = {i["code"]: i for i in await items_of(registry, draft["list_id"], national)}
+    assert joint_columns(stored[mine]) == joint_columns(created)
+
+    changed = await registry.put(
+        f"{BASE}/item-lists/{draft['list_id']}/items/{created['item_id']}",
+        json=item(mine, lead_department=leader, inspection_level="county"),
+        headers={**national, "If-Match": f'"{created["version"]}"'},
+    )
+    assert changed.status_code == 200, changed.text
+    assert joint_columns(changed.json()) == (leader, [], "county")
+    assert changed.json()["joint"] is False
+
+
+async def test_items_of_a_version_filter_by_joint_and_lead_department(registry, national):
+    draft = await open_draft(registry, national, "national")
+    leader, joint_code, led_alone, plain = lead(), code(), code(), code()
+    await add(
+        registry,
+        national,
+        draft["list_id"],
+        item(joint_code, lead_department=leader, partner_departments=["市场监管部门"]),
+    )
+    await add(registry, national, draft["list_id"], item(led_alone, lead_department=leader))
+    await add(registry, national, draft["list_id"], item(plain))
+    url = f"{BASE}/item-lists/{draft['list_id']}/items"
+
+    async def codes(**params: Any) -> set[str]:
+        answer = await registry.get(url, params={"limit": 500, **params}, headers=national)
+        assert answer.status_code == 200, answer.text
+        assert all(i["joint"] == (i["partner_departments"] != []) for i in answer.json()["items"])
+        return {i["code"] for i in answer.json()["items"]}
+
+    joint_items, single_items = await codes(joint="true"), await codes(joint="false")
+    assert joint_code in joint_items
+    assert not {led_alone, plain} & joint_items, "led alone or not at all: not joint"
+    assert {led_alone, plain} <= single_items
+    assert joint_code not in single_items
+    assert await codes(lead_department=leader) == {joint_code, led_alone}
+    assert await codes(lead_department=f" {leader} ", joint="true") == {joint_code}
+    refused = await registry.get(url, params={"joint": "maybe"}, headers=national)
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["joint"]
+
+
+async def test_a_joint_item_without_a_lead_department_is_refused_naming_it(registry, national):
+    draft = await open_draft(registry, national, "national")
+    before = len(await items_of(registry, draft["list_id"], national))
+    answer = await registry.post(
+        f"{BASE}/item-lists/{draft['list_id']}/items",
+        json=item(code(), partner_departments=["市场监管部门"]),
+        headers=national,
+    )
+    assert answer.status_code == 422, answer.text
+    assert [e["field"] for e in answer.json()["errors"]] == ["lead_department"]
+    assert len(await items_of(registry, draft["list_id"], national)) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"inspection_level": "township"}, "inspection_level"),
+        ({"inspection_level": "市级"}, "inspection_level"),
+        ({"lead_department": "部" * 51}, "lead_department"),
+        ({"partner_departments": ["部" * 51]}, "partner_departments[0]"),
+        ({"partner_departments": [f"部门{n}" for n in range(21)]}, "partner_departments"),
+        ({"partner_departments": ["市场监管、应急管理部门"]}, "partner_departments"),
+    ],
+    ids=[
+        "unknown level",
+        "level in office words",
+        "long lead",
+        "long partner",
+        "21 partners",
+        "two partners in one name",
+    ],
+)
+async def test_bad_joint_fields_are_refused_naming_the_field(registry, national, changes, field):
+    draft = await open_draft(registry, national, "national")
+    answer = await registry.post(
+        f"{BASE}/item-lists/{draft['list_id']}/items",
+        json=item(code(), **{"lead_department": "住房城乡建设部门", **changes}),
+        headers=national,
+    )
+    assert answer.status_code == 422, answer.text
+    assert [e["field"] for e in answer.json()["errors"]] == [field]
+
+
+async def test_joint_columns_import_export_and_import_back_unchanged(registry, national):
+    draft = await open_draft(registry, national, "national")
+    leader, city, county, plain = lead(), code(), code(), code()
+    body = joint_sheet(
+        {"事项编码": city, "发起部门": leader, "配合部门": "市场监管部门、应急管理部门",
+         "抽查层级": "市级"},
+        {"事项编码": county, "发起部门": leader, "配合部门": "市场监管部门；生态环境部门",
+         "抽查层级": "县"},
+        {"事项编码": plain},
+    )  # fmt: skip
+    key = {"Idempotency-Key": code()}
+    imported = await import_csv(registry, national, draft["list_id"], body, **key)
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["created"] == 3
+    retried = await import_csv(registry, national, draft["list_id"], body, **key)
+    assert retried.json() == imported.json()
+    assert retried.headers["idempotent-replayed"] == "true"
+
+    stored = {i["code"]: i for i in await items_of(registry, draft["list_id"], national)}
+    assert joint_columns(stored[city]) == (leader, ["市场监管部门", "应急管理部门"], "city")
+    assert joint_columns(stored[county]) == (leader, ["市场监管部门", "生态环境部门"], "county")
+    assert joint_columns(stored[plain]) == (None, [], None)
+
+    exported = await registry.get(
+        f"{BASE}/item-lists/{draft['list_id']}/export", params={"format": "csv"}, headers=national
+    )
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    by_code = {r["事项编码"]: r for r in rows}
+    assert [by_code[city][h] for h in ("发起部门", "配合部门", "抽查层级")] == [
+        leader, "市场监管部门、应急管理部门", "市级"
+    ]  # fmt: skip
+    assert [by_code[plain][h] for h in ("发起部门", "配合部门", "抽查层级")] == ["", "", ""]
+
+    again = await import_csv(registry, national, draft["list_id"], exported.content)
+    assert again.status_code == 200, again.text
+    report = again.json()
+    assert (report["created"], report["updated"], report["rejected"]) == (0, 0, 0)
+    assert report["unchanged"] == len(rows)
+
+
+async def test_imported_joint_rows_without_a_lead_or_with_an_unknown_level_are_rejected(
+    registry, national
+):
+    draft = await open_draft(registry, national, "national")
+    body = joint_sheet(
+        {"事项编码": code(), "配合部门": "市场监管部门"},
+        {"事项编码": code(), "发起部门": "市场监管部门", "抽查层级": "乡镇级"},
+    )
+    before = len(await items_of(registry, draft["list_id"], national))
+    atomic = await import_csv(registry, national, draft["list_id"], body)
+    assert atomic.status_code == 422, atomic.text
+    assert {e["field"] for e in atomic.json()["errors"]} == {
+        "rows[2].lead_department", "rows[3].inspection_level"
+    }  # fmt: skip
+    per_row = await import_csv(registry, national, draft["list_id"], body, mode="per_row")
+    assert [(e["row"], e["field"], e["column"]) for e in per_row.json()["errors"]] == [
+        (2, "lead_department", "发起部门"), (3, "inspection_level", "抽查层级")
+    ]  # fmt: skip
+    assert len(await items_of(registry, draft["list_id"], national)) == before
+
+
+async def test_a_file_without_the_joint_columns_keeps_them_and_a_blank_cell_clears_them(
+    registry, national
+):
+    draft = await open_draft(registry, national, "national")
+    leader, mine = lead(), code()
+    await add(registry, national, draft["list_id"], item(
+        mine, lead_department=leader, partner_departments=["市场监管部门"],
+        inspection_level="provincial",
+    ))  # fmt: skip
+    renamed = await import_csv(
+        registry, national, draft["list_id"], sheet(row(mine, 抽查事项="联合检查改名"))
+    )
+    assert renamed.json()["updated"] == 1, renamed.text
+    [kept] = [i for i in await items_of(registry, draft["list_id"], national) if i["code"] == mine]
+    assert kept["name"] == "联合检查改名"
+    assert joint_columns(kept) == (leader, ["市场监管部门"], "provincial")
+
+    cleared = await import_csv(
+        registry,
+        national,
+        draft["list_id"],
+        joint_sheet({"事项编码": mine, "抽查事项": "联合检查改名"}),
+    )
+    assert cleared.json()["updated"] == 1, cleared.text
+    [now] = [i for i in await items_of(registry, draft["list_id"], national) if i["code"] == mine]
+    assert joint_columns(now) == (None, [], None)
+
+
+async def test_other_provinces_and_other_roles_cannot_import_joint_items_into_zhejiang(
+    registry, national, zhejiang, mint_token
+):
+    await published_national(registry, national)
+    draft = await open_draft(registry, zhejiang, "provincial")
+    mine = code()
+    body = joint_sheet({"事项编码": mine, "发起部门": lead(), "配合部门": "市场监管部门"})
+    # Zhejiang's platform refuses another province's token outright; a Zhejiang inspector may
+    # not write the list, and does not see its draft.
+    for roles, region, reading in (
+        (["provincial_admin"], "440000", 403),
+        (["inspector"], "330000", 404),
+    ):
+        other = {"Authorization": f"Bearer {mint_token(roles=roles, region=region)}"}
+        answer = await import_csv(registry, other, draft["list_id"], body)
+        assert answer.status_code == 403, (roles, region, answer.text)
+        listed = await registry.get(
+            f"{BASE}/item-lists/{draft['list_id']}/items", params={"joint": "true"}, headers=other
+        )
+        assert listed.status_code == reading, (roles, region, listed.text)
+    assert mine not in {i["code"] for i in await items_of(registry, draft["list_id"], zhejiang)}
+
+
+async def test_adopted_national_joint_items_keep_their_departments_and_level(
+    registry, national, zhejiang
+):
+    draft = await open_draft(registry, national, "national")
+    leader, mine = lead(), code()
+    await add(registry, national, draft["list_id"], item(
+        mine, lead_department=leader, partner_departments=["市场监管部门", "应急管理部门"],
+        inspection_level="national",
+    ))  # fmt: skip
+    await publish(registry, national, draft["list_id"])
+
+    provincial = await fresh_provincial_draft(registry, zhejiang)
+    adopted = {i["code"]: i for i in await items_of(registry, provincial["list_id"], zhejiang)}
+    assert adopted[mine]["origin"] == "national"
+    assert joint_columns(adopted[mine]) == (leader, ["市场监管部门", "应急管理部门"], "national")
+
+    # Adopted unchanged (R1): the province cannot drop a partner from a national item.
+    body = joint_sheet({"事项编码": mine, "发起部门": leader, "配合部门": "市场监管部门"})
+    refused = await import_csv(registry, zhejiang, provincial["list_id"], body, mode="per_row")
+    assert [(e["field"], e["row"]) for e in refused.json()["errors"]] == [("code", 2)]
+    published = await publish(registry, zhejiang, provincial["list_id"])
+
+    in_force = await registry.get(
+        f"{BASE}/items",
+        params={"region": "330106", "on": published["effective_from"], "joint": "true",
+                "lead_department": leader, "limit": 500},
+    )  # fmt: skip
+    assert [i["code"] for i in in_force.json()["items"]] == [mine]
+    assert in_force.json()["items"][0]["list_id"] == provincial["list_id"]

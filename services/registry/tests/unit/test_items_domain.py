@@ -12,6 +12,7 @@ import pytest
 from shuangsui.registry.domain import items as rules
 from shuangsui.registry.domain.guides import GuideStep, new_guide_version, publish_guide
 from shuangsui.registry.domain.items import (
+    InspectionLevel,
     ItemCategory,
     ItemContent,
     ItemOrigin,
@@ -317,3 +318,144 @@ def test_columns_a_file_lacks_keep_what_the_list_holds_for_known_codes():
     )
     assert kept[3] == content("N-NEW"), "a new item takes the file as it is"
     assert keeping_absent(sent, {"N-001": held}, ()) == sent
+
+
+# ---- joint cross-department items (发起部门, 配合部门, 抽查层级; R20) ------------------------------
+
+JOINT_HEADERS = ("发起部门", "配合部门", "抽查层级")
+
+
+def joint(code: str = "J-001", **changes: object) -> ItemContent:
+    joint_columns: dict[str, object] = {
+        "lead_department": "住房城乡建设部门",
+        "partner_departments": ("市场监管部门", "应急管理部门"),
+        "inspection_level": InspectionLevel.city,
+    }
+    return content(code, **{**joint_columns, **changes})
+
+
+def test_an_item_with_partner_departments_is_joint_and_valid_with_a_lead() -> None:
+    assert joint().is_joint
+    assert joint().problems() == []
+    assert not content().is_joint
+
+
+def test_a_joint_item_without_a_lead_department_names_lead_department() -> None:
+    fields = [f for f, _ in joint(lead_department=None).problems()]
+    assert fields == ["lead_department"]
+
+
+def test_a_lead_department_alone_does_not_make_a_joint_item() -> None:
+    alone = content(lead_department="市场监管部门")
+    assert not alone.is_joint
+    assert alone.problems() == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"lead_department": "部" * 51}, "lead_department"),
+        ({"lead_department": "  "}, "lead_department"),
+        ({"lead_department": "市场监管、应急管理部门"}, "lead_department"),
+        ({"partner_departments": ("部" * 51,)}, "partner_departments"),
+        ({"partner_departments": ("",)}, "partner_departments"),
+        ({"partner_departments": tuple(f"部门{n}" for n in range(21))}, "partner_departments"),
+        ({"partner_departments": ("市场监管部门", "市场监管部门")}, "partner_departments"),
+        ({"partner_departments": ("住房城乡建设部门",)}, "partner_departments"),
+    ],
+    ids=[
+        "long lead",
+        "blank lead",
+        "two leads",
+        "long partner",
+        "blank partner",
+        "21 partners",
+        "partner twice",
+        "lead as partner",
+    ],
+)
+def test_department_names_break_rules_naming_their_field(changes: dict, field: str) -> None:
+    assert [f for f, _ in joint(**changes).problems()] == [field]
+
+
+def test_twenty_partner_departments_of_fifty_characters_are_allowed() -> None:
+    names = tuple(f"{n:02d}" + "部" * 48 for n in range(20))
+    assert joint(partner_departments=names).problems() == []
+
+
+def test_the_joint_columns_read_office_words_into_the_item() -> None:
+    item = read_row(2, row(发起部门=" 住房城乡建设部门 ", 配合部门="市场监管部门、应急管理部门、市场监管部门",
+                           抽查层级="市级"))  # fmt: skip
+    assert isinstance(item, ItemContent)
+    assert item.lead_department == "住房城乡建设部门"
+    assert item.partner_departments == ("市场监管部门", "应急管理部门"), "once each, in order"
+    assert item.inspection_level is InspectionLevel.city
+
+
+@pytest.mark.parametrize(
+    ("word", "level"),
+    [("国家级", "national"), ("国家", "national"), ("省级", "provincial"), ("省", "provincial"),
+     ("市级", "city"), ("市", "city"), ("县级", "county"), ("县", "county"), ("county", "county")],
+)  # fmt: skip
+def test_inspection_levels_read_from_the_words_offices_write(word: str, level: str) -> None:
+    item = read_row(2, row(抽查层级=word))
+    assert isinstance(item, ItemContent)
+    assert item.inspection_level == InspectionLevel(level)
+
+
+def test_blank_joint_columns_make_a_single_department_item_without_level() -> None:
+    item = read_row(2, row(发起部门="", 配合部门=" ", 抽查层级=""))
+    assert isinstance(item, ItemContent)
+    assert (item.lead_department, item.partner_departments, item.inspection_level) == (
+        None, (), None
+    )  # fmt: skip
+
+
+def test_an_unknown_level_is_a_row_error_naming_the_column() -> None:
+    errors = read_row(4, row(抽查层级="乡镇级"))
+    assert isinstance(errors, list)
+    assert [(e.row, e.field, e.column) for e in errors] == [(4, "inspection_level", "抽查层级")]
+    assert "市级" in errors[0].reason
+
+
+def test_a_row_with_partners_but_no_lead_is_an_error_naming_lead_department() -> None:
+    errors = read_row(3, row(配合部门="市场监管部门"))
+    assert isinstance(errors, list)
+    assert [(e.row, e.field, e.column) for e in errors] == [(3, "lead_department", "发起部门")]
+
+
+def test_an_exported_joint_item_reads_back_to_the_same_content() -> None:
+    item = rules.CheckItem(uuid.uuid4(), ItemOrigin.provincial, 1, joint())
+    cells = dict(zip(EXPORT_HEADERS, export_row(item), strict=True))
+    assert (cells["发起部门"], cells["配合部门"], cells["抽查层级"]) == (
+        "住房城乡建设部门", "市场监管部门、应急管理部门", "市级"
+    )  # fmt: skip
+    assert read_row(2, cells) == item.content
+
+
+def test_a_file_without_the_joint_columns_keeps_what_the_item_holds() -> None:
+    headers = [h for h in EXPORT_HEADERS if h not in JOINT_HEADERS]
+    absent = absent_fields(headers)
+    assert set(absent) == {"lead_department", "partner_departments", "inspection_level"}
+    sent = [(2, content("J-001", name="改名"))]
+    [(_, kept)] = keeping_absent(sent, {"J-001": joint()}, absent)
+    assert kept.name == "改名"
+    assert (kept.lead_department, kept.partner_departments, kept.inspection_level) == (
+        "住房城乡建设部门", ("市场监管部门", "应急管理部门"), InspectionLevel.city
+    )  # fmt: skip
+
+
+def test_adopted_national_items_keep_their_joint_columns() -> None:
+    draft, _ = rules.new_version(
+        list_id=uuid.uuid4(), level=ListLevel.national, province=None,
+        effective_from=date(2026, 1, 1), latest=None, draft_exists=False, national=None,
+    )  # fmt: skip
+    national = [rules.add_item(draft, [], joint("N-J01"), uuid.uuid4())]
+    _, items = rules.new_version(
+        list_id=uuid.uuid4(), level=ListLevel.provincial, province="330000",
+        effective_from=date(2026, 3, 1), latest=None, draft_exists=False,
+        national=(rules.publish(draft, datetime.now(UTC)), national),
+    )  # fmt: skip
+    [adopted] = items
+    assert adopted.origin is ItemOrigin.national
+    assert adopted.content == joint("N-J01")

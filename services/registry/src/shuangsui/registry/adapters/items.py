@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shuangsui.registry.domain.guides import GuideStatus, GuideStep, WorkGuide
 from shuangsui.registry.domain.items import (
     CheckItem,
+    InspectionLevel,
     ItemCategory,
     ItemContent,
     ItemList,
@@ -70,6 +71,9 @@ check_items = sa.Table(
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("subject_tags", JSONB, nullable=False, server_default="[]"),  # migration 0007
     sa.Column("required_qualification", sa.Text),  # migration 0011
+    sa.Column("lead_department", sa.Text),  # migration 0013
+    sa.Column("partner_departments", JSONB, nullable=False, server_default="[]"),  # 0013
+    sa.Column("inspection_level", sa.Text),  # migration 0013
 )
 
 work_guides = sa.Table(
@@ -197,6 +201,11 @@ def _item_of(row: Any) -> CheckItem:
             status=ItemStatus(row.status),
             subject_tags=tuple(row.subject_tags),
             required_qualification=row.required_qualification,
+            lead_department=row.lead_department,
+            partner_departments=tuple(row.partner_departments),
+            inspection_level=None
+            if row.inspection_level is None
+            else InspectionLevel(row.inspection_level),
         ),
     )
 
@@ -224,6 +233,9 @@ def _item_values(list_id: UUID, item: CheckItem) -> dict[str, Any]:
         "status": c.status.value,
         "subject_tags": list(c.subject_tags),
         "required_qualification": c.required_qualification,
+        "lead_department": c.lead_department,
+        "partner_departments": list(c.partner_departments),
+        "inspection_level": None if c.inspection_level is None else c.inspection_level.value,
     }
 
 
@@ -263,6 +275,8 @@ async def page_items(
     category: ItemCategory | None,
     method: Method | None,
     subject_type: SubjectType | None,
+    joint: bool | None,
+    lead_department: str | None,
     after_code: str | None,
     limit: int,
 ) -> list[CheckItem]:
@@ -276,6 +290,11 @@ async def page_items(
         query = query.where(c.allowed_methods.contains([method.value]))
     if subject_type is not None:
         query = query.where(c.subject_types.contains([subject_type.value]))
+    if joint is not None:
+        partnered = sa.func.jsonb_array_length(c.partner_departments) > 0
+        query = query.where(partnered if joint else sa.not_(partnered))
+    if lead_department is not None:
+        query = query.where(c.lead_department == lead_department)
     if after_code is not None:
         query = query.where(c.code > after_code)
     return [_item_of(r) for r in await s.execute(query.order_by(c.code).limit(limit + 1))]

@@ -37,7 +37,13 @@ from shuangsui.registry.api.items_models import (
 )
 from shuangsui.registry.api.params import IF_MATCH
 from shuangsui.registry.api.uploads import media_type_of, read_body
-from shuangsui.registry.domain.items import ItemCategory, ListLevel, Method, SubjectType
+from shuangsui.registry.domain.items import (
+    DEPARTMENT_NAME_MAX,
+    ItemCategory,
+    ListLevel,
+    Method,
+    SubjectType,
+)
 from shuangsui.registry.domain.items_sheet import EXPORT_HEADERS, export_row
 from shuangsui.registry.service import items as service
 from shuangsui.registry.service import items_read as reads
@@ -143,23 +149,46 @@ async def publish_list(
     return _with_etag(ItemListOut.of(lst), lst.revision)
 
 
+JOINT_QUERY = Query(
+    None, description="true: joint cross-department items only; false: the others · 跨部门联合"
+)
+LEAD_DEPARTMENT_QUERY = Query(
+    None, min_length=1, max_length=DEPARTMENT_NAME_MAX, description="Lead department · 发起部门"
+)
+
+
+def _department(name: str | None) -> str | None:
+    # Items store the name stripped, as offices' cells are read.
+    return None if name is None else name.strip() or None
+
+
 @router.get(
     "/item-lists/{list_id}/items",
     operation_id="registry_item_list_items_list",
     response_model=Page[ItemOut],
     summary="清单版本中的抽查事项 · Items of a list version",
-    description="Every item of one version, withdrawn ones included, in code order.",
+    description="Every item of one version, withdrawn ones included, in code order. "
+    "`joint=true` keeps the joint cross-department items (those with 配合部门), `joint=false` "
+    "the others; `lead_department` keeps the items a department leads (发起部门).",
 )
 async def list_version_items(
     list_id: UUID,
     category: ItemCategory | None = Query(None, description="general 一般 / key 重点"),
     method: Method | None = Query(None, description="检查方式"),
     subject_type: SubjectType | None = Query(None, description="检查对象"),
+    joint: bool | None = JOINT_QUERY,
+    lead_department: str | None = LEAD_DEPARTMENT_QUERY,
     page: PageRequest = Depends(page_request),
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal | None = Depends(optional_principal),
 ) -> Page[ItemOut]:
-    filters = reads.ItemFilters(category, method, subject_type)
+    filters = reads.ItemFilters(
+        category=category,
+        method=method,
+        subject_type=subject_type,
+        joint=joint,
+        lead_department=_department(lead_department),
+    )
     lst, items, cursor = await reads.items_of_version(uow, list_id, by, filters, page)
     return Page(items=[ItemOut.of(lst.list_id, i) for i in items], next_cursor=cursor)
 
@@ -224,9 +253,12 @@ _SHEET_BODY = {
     response_model=ImportReportOut,
     summary="导入抽查事项（表格） · Import items from a spreadsheet",
     description="Upserts rows into a draft by 事项编码, from CSV (UTF-8 or GB18030) or XLSX with "
-    "the columns offices use (INTEGRATION_FORMATS.md §3); optional columns add 检查内容, "
-    "最低抽查比例, 权责清单编码, 检查实施清单编码, 适用标签, 所需执法资格 (one qualification code "
-    "as the inspector directory writes it, e.g. food_safety) and 状态. `mode=atomic` "
+    "the columns offices use (INTEGRATION_FORMATS.md §3); optional columns add 发起部门, 配合部门 "
+    "(department names separated by 、; a row with 配合部门 needs 发起部门), 抽查层级 "
+    "(国家级 / 省级 / 市级 / 县级), 检查内容, 最低抽查比例, 权责清单编码, 检查实施清单编码, "
+    "适用标签, 所需执法资格 (one qualification code as the inspector directory writes it, e.g. "
+    "food_safety) and 状态. A column the file lacks keeps what the list's items hold. "
+    "`mode=atomic` "
     "(default): one bad row rejects the file with 422 and nothing is applied; `mode=per_row`: "
     "good rows are applied and the report lists the rejected ones. Send `Idempotency-Key` to "
     "make a retry harmless.",
@@ -301,10 +333,18 @@ async def items_in_force(
     category: ItemCategory | None = Query(None, description="general 一般 / key 重点"),
     method: Method | None = Query(None, description="检查方式"),
     subject_type: SubjectType | None = Query(None, description="检查对象"),
+    joint: bool | None = JOINT_QUERY,
+    lead_department: str | None = LEAD_DEPARTMENT_QUERY,
     page: PageRequest = Depends(page_request),
     uow: UnitOfWork = Depends(unit_of_work),
 ) -> Page[ItemOut]:
-    filters = reads.ItemFilters(category, method, subject_type)
+    filters = reads.ItemFilters(
+        category=category,
+        method=method,
+        subject_type=subject_type,
+        joint=joint,
+        lead_department=_department(lead_department),
+    )
     lst, items, cursor = await reads.items_in_force(uow, region, on or _today(), filters, page)
     list_id = lst.list_id if lst else None
     return Page(items=[ItemOut.of(list_id, i) for i in items if list_id], next_cursor=cursor)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shuangsui.registry.domain.guides import GuideStep, WorkGuide
 from shuangsui.registry.domain.items import (
+    DEPARTMENT_NAME_MAX,
+    PARTNER_DEPARTMENTS_MAX,
     CheckItem,
+    InspectionLevel,
     ItemCategory,
     ItemContent,
     ItemList,
@@ -45,12 +48,44 @@ ITEM_EXAMPLE: dict[str, Any] = {
     "min_ratio": 0.05,
     "status": "active",
 }
+# A joint cross-department item (跨部门联合检查, R20) as a joint list writes it.
+JOINT_ITEM_EXAMPLE: dict[str, Any] = {
+    **ITEM_EXAMPLE,
+    "code": "LH-003",
+    "name": "建设工程质量与建筑材料联合检查",
+    "business_line": "产品质量",
+    "item_category": "general",
+    "responsible_department": "住房城乡建设部门、市场监管部门",
+    "legal_basis": ["《建设工程质量管理条例》", "《中华人民共和国产品质量法》"],
+    "subject_types": ["enterprise"],
+    "subject_tags": [],
+    "required_qualification": None,
+    "lead_department": "住房城乡建设部门",
+    "partner_departments": ["市场监管部门", "应急管理部门"],
+    "inspection_level": "city",
+}
+LEAD_DEPARTMENT_DESCRIPTION = (
+    "The department that leads the joint inspection of this item, usually the industry "
+    "regulator (R20); required when partner_departments is not empty · 发起部门"
+)
+PARTNER_DEPARTMENTS_DESCRIPTION = (
+    f"Departments that take part in the joint inspection, at most {PARTNER_DEPARTMENTS_MAX}, "
+    "each named once, in the order given; not empty makes the item a joint cross-department "
+    "item (跨部门联合检查) · 配合部门"
+)
+INSPECTION_LEVEL_DESCRIPTION = (
+    "The tier that organises the inspection: national 国家级 / provincial 省级 / city 市级 / "
+    "county 县级; null when the list does not say · 抽查层级"
+)
+DepartmentName = Annotated[str, StringConstraints(max_length=DEPARTMENT_NAME_MAX)]
 
 
 class ItemIn(BaseModel):
     """One check item (抽查事项) as an office writes it."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ITEM_EXAMPLE]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ITEM_EXAMPLE, JOINT_ITEM_EXAMPLE]}
+    )
 
     code: str = Field(min_length=1, max_length=40, description="事项编码, unique in the version")
     name: str = Field(min_length=1, max_length=500, description="抽查事项")
@@ -85,6 +120,17 @@ class ItemIn(BaseModel):
         default=None, gt=0, le=1, description="最低抽查比例 as a fraction, e.g. 0.05"
     )
     status: ItemStatus = Field(default=ItemStatus.active, description="active / withdrawn 已撤销")
+    lead_department: str | None = Field(
+        default=None, max_length=DEPARTMENT_NAME_MAX, description=LEAD_DEPARTMENT_DESCRIPTION
+    )
+    partner_departments: list[DepartmentName] = Field(
+        default_factory=list,
+        max_length=PARTNER_DEPARTMENTS_MAX,
+        description=PARTNER_DEPARTMENTS_DESCRIPTION,
+    )
+    inspection_level: InspectionLevel | None = Field(
+        default=None, description=INSPECTION_LEVEL_DESCRIPTION
+    )
 
     def content_of(self) -> ItemContent:
         return ItemContent(
@@ -104,6 +150,9 @@ class ItemIn(BaseModel):
             status=self.status,
             subject_tags=tuple(dict.fromkeys(t.strip() for t in self.subject_tags)),
             required_qualification=(self.required_qualification or "").strip() or None,
+            lead_department=(self.lead_department or "").strip() or None,
+            partner_departments=tuple(dict.fromkeys(d.strip() for d in self.partner_departments)),
+            inspection_level=self.inspection_level,
         )
 
 
@@ -131,6 +180,13 @@ class ItemOut(BaseModel):
     power_list_code: str | None
     min_ratio: float | None
     status: ItemStatus
+    lead_department: str | None = Field(description=LEAD_DEPARTMENT_DESCRIPTION)
+    partner_departments: list[str] = Field(description=PARTNER_DEPARTMENTS_DESCRIPTION)
+    inspection_level: InspectionLevel | None = Field(description=INSPECTION_LEVEL_DESCRIPTION)
+    joint: bool = Field(
+        description="True when partner departments take part: a joint cross-department item "
+        "· 跨部门联合检查"
+    )
 
     @classmethod
     def of(cls, list_id: UUID, item: CheckItem) -> ItemOut:
@@ -156,6 +212,10 @@ class ItemOut(BaseModel):
             power_list_code=c.power_list_code,
             min_ratio=None if c.min_ratio is None else float(c.min_ratio),
             status=c.status,
+            lead_department=c.lead_department,
+            partner_departments=list(c.partner_departments),
+            inspection_level=c.inspection_level,
+            joint=c.is_joint,
         )
 
 

@@ -53,6 +53,15 @@ class Method(StrEnum):
     entrusted = "entrusted"  # 委托专业机构
 
 
+class InspectionLevel(StrEnum):
+    """抽查层级: which tier of government organises the joint inspection of an item."""
+
+    national = "national"  # 国家级
+    provincial = "provincial"  # 省级
+    city = "city"  # 市级 (地市)
+    county = "county"  # 县级 (县、区)
+
+
 class ItemOrigin(StrEnum):
     national = "national"  # adopted unchanged from the national list
     provincial = "provincial"  # added under local regulations
@@ -106,6 +115,57 @@ def qualification_problem(code: str) -> str | None:
     return None
 
 
+# A department's name as offices write it in one cell of 发起部门 / 配合部门.
+DEPARTMENT_NAME_MAX = 50
+PARTNER_DEPARTMENTS_MAX = 20
+
+
+def department_problem(name: str) -> str | None:
+    if not name.strip():
+        return "must not be blank"
+    if len(name) > DEPARTMENT_NAME_MAX:
+        return f"{name[:20]}…: at most {DEPARTMENT_NAME_MAX} characters"
+    if _LIST_SEPARATOR.search(name):
+        # A spreadsheet cell separates partner departments with these, so a name holding one
+        # would come back from an export as two departments.
+        return f"{name}: one department name, without separators such as 、 , ; /"
+    return None
+
+
+def joint_problems(lead: str | None, partners: Sequence[str]) -> list[tuple[str, str]]:
+    """The rules of a joint cross-department item (跨部门联合检查, R20), as (field, reason)."""
+    found: list[tuple[str, str]] = []
+    if lead is not None:
+        problem = department_problem(lead)
+        if problem:
+            found.append(("lead_department", f"{problem} (发起部门)"))
+    if len(partners) > PARTNER_DEPARTMENTS_MAX:
+        found.append(
+            ("partner_departments", f"at most {PARTNER_DEPARTMENTS_MAX} departments (配合部门)")
+        )
+    for name in partners:
+        problem = department_problem(name)
+        if problem:
+            found.append(("partner_departments", f"{problem} (配合部门)"))
+            break
+    if len(set(partners)) != len(partners):
+        found.append(("partner_departments", "a department is named twice (配合部门)"))
+    if partners and lead is None:
+        # The industry regulator leads a joint inspection (R20): partners without a lead is
+        # a joint item nobody organises.
+        found.append(
+            (
+                "lead_department",
+                "a joint item (配合部门 given) needs the department that leads it (发起部门)",
+            )
+        )
+    elif lead is not None and lead in partners:
+        found.append(
+            ("partner_departments", f"{lead} leads this item (发起部门), it is not a partner")
+        )
+    return found
+
+
 def implementation_code_problem(code: str) -> str | None:
     if not _IMPLEMENTATION_CODE.match(code):
         return (
@@ -141,6 +201,15 @@ class ItemContent:
     # 所需执法资格: a drawn inspector must hold this qualification code, in the vocabulary of
     # the inspector directory (R17). None: the law-enforcement certificate suffices.
     required_qualification: str | None = None
+    # 发起部门 / 配合部门 / 抽查层级 of a joint cross-department list (INTEGRATION_FORMATS.md §3,
+    # R20). Partners make the item a joint one, and then a lead department is required.
+    lead_department: str | None = None
+    partner_departments: tuple[str, ...] = ()
+    inspection_level: InspectionLevel | None = None
+
+    @property
+    def is_joint(self) -> bool:
+        return bool(self.partner_departments)
 
     def problems(self) -> list[tuple[str, str]]:
         """Every broken field rule as (field, reason); empty when the item is valid."""
@@ -179,6 +248,7 @@ class ItemContent:
                 found.append(("required_qualification", problem))
         if self.min_ratio is not None and not (0 < self.min_ratio <= 1):
             found.append(("min_ratio", "must be a fraction greater than 0 and at most 1"))
+        found += joint_problems(self.lead_department, self.partner_departments)
         return found
 
 

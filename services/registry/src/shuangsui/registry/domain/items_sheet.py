@@ -1,11 +1,13 @@
 """The item-list spreadsheet as offices keep it (INTEGRATION_FORMATS.md §3), as pure data.
 
 Provinces publish 随机抽查事项清单 with the columns 抽查类别, 抽查事项, 事项类别, 检查对象, 检查方式,
-检查主体, 检查依据. We add the columns that make an item reportable upward (事项编码, 监管事项目录编码,
-检查实施清单编码, 权责清单编码), the planning hints (检查内容, 最低抽查比例, 状态), the scope (适用标签)
-and the qualification a drawn inspector must hold (所需执法资格, one code as the inspector directory
-writes it, e.g. food_safety). Cells hold the words offices write (一般 / 重点, 现场检查、书面检查);
-codes are accepted too, so a file exported by the API imports back unchanged.
+检查主体, 检查依据; joint cross-department lists add 发起部门, 配合部门 (names separated as in other
+list cells, usually by 、) and 抽查层级 (国家级 / 省级 / 市级 / 县级). We add the columns that make an
+item reportable upward (事项编码, 监管事项目录编码, 检查实施清单编码, 权责清单编码), the planning hints
+(检查内容, 最低抽查比例, 状态), the scope (适用标签) and the qualification a drawn inspector must hold
+(所需执法资格, one code as the inspector directory writes it, e.g. food_safety). Cells hold the
+words offices write (一般 / 重点, 现场检查、书面检查, 市级); codes are accepted too, so a file
+exported by the API imports back unchanged.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 
 from shuangsui.registry.domain.items import (
     CheckItem,
+    InspectionLevel,
     ItemCategory,
     ItemContent,
     ItemOrigin,
@@ -44,6 +47,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("检查方式", "allowed_methods", True),
     Column("检查主体", "responsible_department", True),
     Column("检查依据", "legal_basis", True),
+    Column("发起部门", "lead_department", False),
+    Column("配合部门", "partner_departments", False),
+    Column("抽查层级", "inspection_level", False),
     Column("检查内容", "content", False),
     Column("最低抽查比例", "min_ratio", False),
     Column("权责清单编码", "power_list_code", False),
@@ -71,6 +77,12 @@ SUBJECT_LABELS = {
     SubjectType.cooperative: "农民专业合作社",
     SubjectType.other: "其他",
 }
+LEVEL_LABELS = {
+    InspectionLevel.national: "国家级",
+    InspectionLevel.provincial: "省级",
+    InspectionLevel.city: "市级",
+    InspectionLevel.county: "县级",
+}
 STATUS_LABELS = {ItemStatus.active: "有效", ItemStatus.withdrawn: "已撤销"}
 ORIGIN_LABELS = {ItemOrigin.national: "总局", ItemOrigin.provincial: "本省"}
 
@@ -81,6 +93,8 @@ _ALIASES: dict[str, str] = {
     "委托": "entrusted", "委托检查": "entrusted",
     "个体户": "individual", "农专社": "cooperative",
     "外国企业常驻代表机构": "other", "外企代表机构": "other",
+    "国家": "national", "省": "provincial", "市": "city", "县": "county",
+    "地市级": "city", "县区级": "county", "区县级": "county",
 }  # fmt: skip
 # Offices separate list entries with any of these; 、 is the usual one in Chinese text.
 _LIST_SEPARATORS = re.compile(r"[、,，;；/\n]+")
@@ -131,6 +145,7 @@ def _vocabulary(labels: Mapping[str, str]) -> dict[str, str]:
 _CATEGORIES = _vocabulary({k.value: v for k, v in CATEGORY_LABELS.items()})
 _METHODS = _vocabulary({k.value: v for k, v in METHOD_LABELS.items()})
 _SUBJECTS = _vocabulary({k.value: v for k, v in SUBJECT_LABELS.items()})
+_LEVELS = _vocabulary({k.value: v for k, v in LEVEL_LABELS.items()})
 _STATUSES = _vocabulary({k.value: v for k, v in STATUS_LABELS.items()})
 
 
@@ -202,6 +217,9 @@ def read_row(row: int, cells: Mapping[str, str]) -> ItemContent | list[RowError]
     status = _word(cell("status"), _STATUSES) if cell("status") else "active"
     if status is None:
         fail("status", "one of 有效、已撤销")
+    level = _word(cell("inspection_level"), _LEVELS) if cell("inspection_level") else None
+    if cell("inspection_level") and level is None:
+        fail("inspection_level", "one of 国家级、省级、市级、县级")
     try:
         ratio = _ratio(cell("min_ratio"))
     except InvalidOperation:
@@ -231,6 +249,11 @@ def read_row(row: int, cells: Mapping[str, str]) -> ItemContent | list[RowError]
         status=ItemStatus(status or "active"),
         subject_tags=tuple(dict.fromkeys(_entries(cell("subject_tags"), _LIST_SEPARATORS))),
         required_qualification=cell("required_qualification") or None,
+        lead_department=cell("lead_department") or None,
+        partner_departments=tuple(
+            dict.fromkeys(_entries(cell("partner_departments"), _LIST_SEPARATORS))
+        ),
+        inspection_level=InspectionLevel(level) if level else None,
     )
     rule_errors = [
         RowError(row, field, HEADER_OF.get(field, field), reason)
@@ -274,6 +297,9 @@ def export_row(item: CheckItem) -> list[str]:
         "、".join(METHOD_LABELS[m] for m in c.allowed_methods),
         c.responsible_department,
         "\n".join(c.legal_basis),
+        c.lead_department or "",
+        "、".join(c.partner_departments),
+        "" if c.inspection_level is None else LEVEL_LABELS[c.inspection_level],
         c.content,
         ratio,
         c.power_list_code or "",

@@ -37,6 +37,8 @@ class ItemFilters:
     category: ItemCategory | None = None
     method: Method | None = None
     subject_type: SubjectType | None = None
+    joint: bool | None = None  # True: joint cross-department items only; False: none of them
+    lead_department: str | None = None  # 发起部门, as the item writes it
 
 
 async def get_list(uow: UnitOfWork, list_id: UUID, by: Principal | None) -> ItemList:
@@ -129,6 +131,8 @@ async def _page(
         category=filters.category,
         method=filters.method,
         subject_type=filters.subject_type,
+        joint=filters.joint,
+        lead_department=filters.lead_department,
         after_code=str(page.after["code"]) if page.after else None,
         limit=page.limit,
     )
