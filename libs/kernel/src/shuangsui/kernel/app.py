@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 
-from shuangsui.kernel.auth import TokenVerifier
+from shuangsui.kernel.auth import OPTIONAL_BEARER, TokenVerifier
 from shuangsui.kernel.docs import install_docs
 from shuangsui.kernel.errors import install_error_handlers
 from shuangsui.kernel.observability import (
@@ -191,10 +191,25 @@ def _document_problems(app: FastAPI) -> None:
                 },
             },
         }
+        _document_optional_tokens(schema)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _document_optional_tokens(schema: dict[str, Any]) -> None:
+    """An operation on the optional bearer takes no token or the usual one: OpenAPI says that
+    with an empty requirement beside the bearer's (FastAPI would document a mandatory token)."""
+    schemes = schema.get("components", {}).get("securitySchemes", {})
+    if schemes.pop(OPTIONAL_BEARER, None) is None:
+        return
+    schemes.setdefault("HTTPBearer", {"type": "http", "scheme": "bearer"})
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            security = operation.get("security") if isinstance(operation, dict) else None
+            if security and {OPTIONAL_BEARER: []} in security:
+                operation["security"] = [{}, {"HTTPBearer": []}]
 
 
 def problem_catalogue() -> list[dict[str, Any]]:

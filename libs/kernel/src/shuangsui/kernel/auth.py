@@ -153,10 +153,21 @@ class TokenVerifier:
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT access token · 访问令牌")
+# Public reads take a token when there is one (an admin sees drafts too). The app's OpenAPI
+# document lists this scheme as "no token, or the bearer token" (see kernel.app).
+OPTIONAL_BEARER = "OptionalBearer"
+_optional_bearer = HTTPBearer(auto_error=False, scheme_name=OPTIONAL_BEARER)
 
 
 def _challenge(detail: str) -> Problem:
     return Problem(UNAUTHENTICATED, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def optional_principal(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_optional_bearer)
+) -> Principal | None:
+    """The caller of a public read: anonymous without a token; a bad token is still refused."""
+    return None if credentials is None else await current_principal(request, credentials)
 
 
 async def current_principal(

@@ -9,11 +9,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shuangsui.contracts.regions import InvalidRegionCode, province_region
 from shuangsui.kernel import problems as p
-from shuangsui.kernel.auth import Principal, Role, current_principal, require
+from shuangsui.kernel.auth import Principal, Role, optional_principal, require
 from shuangsui.kernel.concurrency import etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
@@ -50,15 +49,7 @@ from shuangsui.registry.service import items_read as reads
 
 router = APIRouter(prefix="/api/v1/registry", tags=["item lists · 抽查事项清单"])
 admins = require(Role.national_admin, Role.provincial_admin)
-_bearer = HTTPBearer(auto_error=False, description="Optional: admins see their drafts too")
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
-
-
-async def optional_principal(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
-) -> Principal | None:
-    """Published lists are public: no token is fine, a bad token is still refused."""
-    return None if credentials is None else await current_principal(request, credentials)
 
 
 def _with_etag(body: ItemListOut | ItemOut, tag: int, status: int = 200) -> JSONResponse:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Depends
 
-from shuangsui.kernel.auth import Principal, Role, current_principal, require
+from shuangsui.kernel.auth import Principal, Role, optional_principal, require
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.api.items_models import GuideIn, GuideOut
@@ -15,13 +14,6 @@ from shuangsui.registry.service import guides as service
 
 router = APIRouter(tags=["work guides · 抽查工作指引"])
 admins = require(Role.national_admin, Role.provincial_admin)
-_bearer = HTTPBearer(auto_error=False, description="Optional: admins see draft guides too")
-
-
-async def _optional_principal(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
-) -> Principal | None:
-    return None if credentials is None else await current_principal(request, credentials)
 
 
 @router.post(
@@ -75,7 +67,7 @@ async def publish_guide(
 async def list_guides(
     item_id: UUID,
     uow: UnitOfWork = Depends(unit_of_work),
-    by: Principal | None = Depends(_optional_principal),
+    by: Principal | None = Depends(optional_principal),
 ) -> list[GuideOut]:
     return [GuideOut.of(g) for g in await service.guides(uow, item_id, by)]
 
@@ -90,6 +82,6 @@ async def get_guide(
     item_id: UUID,
     version: int,
     uow: UnitOfWork = Depends(unit_of_work),
-    by: Principal | None = Depends(_optional_principal),
+    by: Principal | None = Depends(optional_principal),
 ) -> GuideOut:
     return GuideOut.of(await service.guide(uow, item_id, version, by))

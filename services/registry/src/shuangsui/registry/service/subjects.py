@@ -105,18 +105,19 @@ async def _apply(
         report.count(change.kind, change.line, change.subject.uscc)
     applying = [change for change in changes if change.applies]
     verdicts = [classifier.classify(TagInput.of(change.subject)) for change in applying]
-    ids = await apply_changes(uow.session, applying, verdicts, classifier.version, by.sub, now)
-    # PostgreSQL writes the history while this process writes the events: the query is sent
-    # first (one turn of the loop), and nothing else uses the connection until it is answered.
-    history = asyncio.ensure_future(record_history(uow.session, now, by.sub))
-    await asyncio.sleep(0)
-    try:
-        for change, verdict in zip(applying, verdicts, strict=True):
-            subject_id = ids[change.subject.uscc]
-            event = upserted_payload(change, subject_id, verdict, described)
-            uow.record(Outgoing(event, subject=str(subject_id), actor=by.sub))
-    finally:
-        await history
+    if applying:
+        ids = await apply_changes(uow.session, applying, verdicts, classifier.version, by.sub, now)
+        # PostgreSQL writes the history while this process writes the events: the query is
+        # sent first (one turn of the loop), and nothing else uses the connection meanwhile.
+        history = asyncio.ensure_future(record_history(uow.session, now, by.sub))
+        await asyncio.sleep(0)
+        try:
+            for change, verdict in zip(applying, verdicts, strict=True):
+                subject_id = ids[change.subject.uscc]
+                event = upserted_payload(change, subject_id, verdict, described)
+                uow.record(Outgoing(event, subject=str(subject_id), actor=by.sub))
+        finally:
+            await history
     await _count(uow, applying, verdicts, stored)
 
 
