@@ -42,13 +42,15 @@ def throwaway_stack(prefix: str) -> Iterator[Stack]:
 
 
 @contextmanager
-def registry_api(stack: Stack) -> Iterator[str]:
-    """The registry as production runs it (uvicorn, one process); yields its base URL."""
+def registry_api(stack: Stack, workers: int = 1) -> Iterator[str]:
+    """The registry as production runs it (uvicorn, one process unless told otherwise); yields
+    its base URL."""
     port = free_port()
     env = {**os.environ, **stack.service_env("registry"), "LOG_LEVEL": "WARNING"}
     argv = [
         sys.executable, "-m", "uvicorn", "--factory", "shuangsui.registry.main:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
+        "--workers", str(workers),
     ]  # fmt: skip
     api = subprocess.Popen(argv, env=env)
     url = f"http://127.0.0.1:{port}"

@@ -14,23 +14,18 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import pytest
 
-from shuangsui.contracts.workdays import shanghai_date
 from shuangsui.devstack.pytest_plugin import environment
-from shuangsui.kernel.db import Database, UnitOfWork
+from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.settings import load_settings
-from shuangsui.messaging.outbox import outbox_writer
 from shuangsui.registry.service import classification
 from shuangsui.registry.service.classification import (
     current_classifier,
-    families_of,
     fold_counts,
-    follow_items_in_force,
     recount_population,
     run_pass_step,
 )
@@ -52,28 +47,6 @@ def pusher(mint_token):
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.fixture
-async def database(stack):
-    url = stack.database_url("registry").replace("postgresql://", "postgresql+asyncpg://", 1)
-    db = Database(url)
-    yield db
-    await db.stop()
-
-
-@pytest.fixture
-def new_uow(database):
-    return lambda: UnitOfWork(database, event_writer=outbox_writer("p33", "registry"))
-
-
-async def settle(new_uow) -> None:
-    """What the worker does: follow the items in force, finish every pass, fold the counts."""
-    await follow_items_in_force(new_uow(), families_of("33"), shanghai_date(datetime.now(UTC)))
-    while await run_pass_step(new_uow()):
-        pass
-    await run_pass_step(new_uow())  # the closing step marks the pass done
-    await fold_counts(new_uow())
-
-
 def ndjson(*rows: dict[str, Any]) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
 
@@ -85,58 +58,6 @@ def county_subject(uscc, number: int, **fields: Any) -> dict[str, Any]:
         "industry_code": "F5123", "source": "zj-aic",
         "source_updated_at": "2025-03-01T08:00:00+08:00", **fields,
     }  # fmt: skip
-
-
-async def replace_rules(registry, admin, rules: list[dict[str, Any]]) -> dict[str, Any]:
-    etag = (await registry.get(f"{BASE}/tag-rules", headers=admin)).headers["etag"]
-    answer = await registry.put(
-        f"{BASE}/tag-rules",
-        json={"rules": rules, "note": "test"},
-        headers={**admin, "If-Match": etag},
-    )
-    assert answer.status_code == 202, answer.text
-    return answer.json()
-
-
-async def publish_national_item(registry, national, **item: Any) -> str:
-    """A new national list version holding one more item; returns the item's id."""
-    lists = (
-        await registry.get(
-            f"{BASE}/item-lists", params={"level": "national", "limit": 500}, headers=national
-        )
-    ).json()["items"]
-    draft = next((v for v in lists if v["status"] == "draft"), None)
-    if draft is None:
-        latest = max(v["effective_from"] for v in lists) if lists else "2019-12-31"
-        effective = datetime.fromisoformat(latest).date().toordinal() + 1
-        answer = await registry.post(
-            f"{BASE}/item-lists",
-            json={
-                "level": "national",
-                "effective_from": str(datetime.fromordinal(effective).date()),
-            },
-            headers=national,
-        )
-        assert answer.status_code == 201, answer.text
-        draft = answer.json()
-    body = {
-        "code": f"IX-{uuid.uuid4().hex[:8]}", "name": "餐饮服务食品安全检查",
-        "business_line": "食品安全", "item_category": "key", "responsible_department": "市场监管部门",
-        "legal_basis": ["《中华人民共和国食品安全法》"], "allowed_methods": ["on_site"],
-        "iplus_item_code": "11330000000001", "implementation_codes": [AGENCY_CODE], **item,
-    }  # fmt: skip
-    added = await registry.post(
-        f"{BASE}/item-lists/{draft['list_id']}/items", json=body, headers=national
-    )
-    assert added.status_code == 201, added.text
-    etag = (await registry.get(f"{BASE}/item-lists/{draft['list_id']}", headers=national)).headers[
-        "etag"
-    ]
-    published = await registry.post(
-        f"{BASE}/item-lists/{draft['list_id']}:publish", headers={**national, "If-Match": etag}
-    )
-    assert published.status_code == 200, published.text
-    return str(added.json()["item_id"])
 
 
 async def count(registry, auth, **params: Any) -> dict[str, Any]:
@@ -249,20 +170,19 @@ async def test_rules_need_an_admin_if_match_and_sound_conditions(registry, admin
 
 
 async def test_pushed_subjects_are_tagged_indexed_and_counted(
-    registry, admin, national, pusher, uscc, new_uow, stack, mint_token
+    catalogue, registry, admin, national, pusher, uscc, new_uow, stack, mint_token
 ):
     marker = uuid.uuid4().hex[:6]
     restaurant = f"餐饮{marker}"
-    await replace_rules(registry, admin, [
+    await catalogue.replace_rules([
         {"dimension": "format", "value": restaurant, "when": {"industry_code_prefixes": ["H62"]}},
         {"dimension": "carrier", "value": "网络", "when": {"has_online_shop": True}},
         {"dimension": "carrier", "value": "实体", "when": {"has_online_shop": False}},
     ])  # fmt: skip
-    item_id = await publish_national_item(
-        registry, national, subject_types=["enterprise", "individual"],
+    item_id = await catalogue.publish_national_item(subject_types=["enterprise", "individual"],
         subject_tags=[f"format:{restaurant}"],
     )  # fmt: skip
-    await settle(new_uow)
+    await catalogue.settle()
 
     base = 7_100_000 + int(marker, 16) % 100_000 * 10
     rows = [
@@ -352,9 +272,9 @@ async def test_pushed_subjects_are_tagged_indexed_and_counted(
 
 
 async def test_a_rule_change_retags_in_the_background_with_progress(
-    registry, admin, pusher, uscc, new_uow, stack, monkeypatch
+    catalogue, registry, admin, pusher, uscc, new_uow, stack, monkeypatch
 ):
-    await settle(new_uow)
+    await catalogue.settle()
     base = 7_900_000 + uuid.uuid4().int % 90_000 * 10
     rows = [
         county_subject(uscc, base + n, registered_capital_wan=str(n * 100)) for n in range(1, 8)
@@ -365,7 +285,7 @@ async def test_a_rule_change_retags_in_the_background_with_progress(
     assert pushed.status_code == 200, pushed.text
     label = f"大型{uuid.uuid4().hex[:6]}"
 
-    started = await replace_rules(registry, admin, [
+    started = await catalogue.replace_rules([
         {"dimension": "scale", "value": label, "when": {"capital_wan_min": "500"}},
     ])  # fmt: skip
     assert started["status"] == "pending"
@@ -380,7 +300,7 @@ async def test_a_rule_change_retags_in_the_background_with_progress(
     midway = (await registry.get(f"{BASE}/classifications/{version}", headers=admin)).json()
     assert midway["status"] == "running"
     assert 0 < midway["percent"] < 100
-    await settle(new_uow)
+    await catalogue.settle()
     done = (await registry.get(f"{BASE}/classifications/{version}", headers=admin)).json()
     assert (done["status"], done["percent"], done["done"]) == ("done", 100.0, done["total"])
 
@@ -403,9 +323,9 @@ async def test_a_rule_change_retags_in_the_background_with_progress(
 
 
 async def test_two_workers_share_a_pass_without_doing_anything_twice(
-    registry, admin, new_uow, stack, monkeypatch
+    catalogue, registry, admin, new_uow, stack, monkeypatch
 ):
-    started = await replace_rules(registry, admin, [
+    started = await catalogue.replace_rules([
         {"dimension": "carrier", "value": "网络", "when": {"has_online_shop": True}},
     ])  # fmt: skip
     monkeypatch.setattr(classification, "PASS_BATCH", 50)
@@ -418,7 +338,7 @@ async def test_two_workers_share_a_pass_without_doing_anything_twice(
             await asyncio.sleep(0)
 
     await asyncio.gather(worker(), worker())
-    await settle(new_uow)
+    await catalogue.settle()
     done = (
         await registry.get(f"{BASE}/classifications/{started['version']}", headers=admin)
     ).json()
@@ -468,13 +388,13 @@ async def test_counting_refuses_bad_tags_unknown_items_and_other_provinces(
 
 
 async def test_the_worker_follows_a_newly_published_list_and_reclassifies(
-    registry, national, admin, service_env, new_uow
+    catalogue, registry, national, admin, service_env, new_uow
 ):
     with environment(service_env("registry")):
         settings = load_settings(Settings, SERVICE)
     chores = Chores(settings, new_uow)
-    await settle(new_uow)
-    item_id = await publish_national_item(registry, national, subject_types=["cooperative"])
+    await catalogue.settle()
+    item_id = await catalogue.publish_national_item(subject_types=["cooperative"])
     unknown = await registry.get(
         f"{BASE}/population:count", params={"item_id": item_id}, headers=admin
     )
@@ -492,10 +412,10 @@ async def test_the_worker_follows_a_newly_published_list_and_reclassifies(
 
 
 async def test_a_recount_finds_counts_that_drifted_and_replaces_them(
-    registry, national, pusher, uscc, new_uow, stack, service_env
+    catalogue, registry, national, pusher, uscc, new_uow, stack, service_env
 ):
-    item_id = await publish_national_item(registry, national, subject_types=["enterprise"])
-    await settle(new_uow)
+    item_id = await catalogue.publish_national_item(subject_types=["enterprise"])
+    await catalogue.settle()
     base = 7_500_000 + uuid.uuid4().int % 90_000 * 10
     rows = [county_subject(uscc, base + n) for n in range(3)]
     pushed = await registry.post(
@@ -530,10 +450,10 @@ async def test_a_recount_finds_counts_that_drifted_and_replaces_them(
     assert (checked.returncode, "agree" in checked.stdout) == (0, True), checked.stderr
 
 
-async def test_saving_the_same_rules_again_starts_nothing(registry, admin, mint_token):
+async def test_saving_the_same_rules_again_starts_nothing(catalogue, registry, admin, mint_token):
     rules = [{"dimension": "carrier", "value": f"网络{uuid.uuid4().hex[:4]}", "when": {"has_online_shop": True}}]  # fmt: skip
-    first = await replace_rules(registry, admin, rules)
-    again = await replace_rules(registry, admin, rules)
+    first = await catalogue.replace_rules(rules)
+    again = await catalogue.replace_rules(rules)
     assert again["version"] == first["version"], "a retried change re-tags nothing"
     assert (await registry.get(f"{BASE}/tag-rules", headers=admin)).headers["etag"] == (
         f'"{first["rules_version"]}"'

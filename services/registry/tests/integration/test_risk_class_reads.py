@@ -9,20 +9,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-
-from shuangsui.contracts.workdays import shanghai_date
-from shuangsui.kernel.db import Database, UnitOfWork
-from shuangsui.messaging.outbox import outbox_writer
-from shuangsui.registry.service.classification import (
-    families_of,
-    fold_counts,
-    follow_items_in_force,
-    run_pass_step,
-)
 
 BASE = "/api/v1/registry"
 COUNTY = "330282"
@@ -38,19 +27,6 @@ def classifier(mint_token) -> dict[str, str]:
         scopes=["registry:risk-classes:push"],
     )  # fmt: skip
     return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-async def database(stack):
-    url = stack.database_url("registry").replace("postgresql://", "postgresql+asyncpg://", 1)
-    db = Database(url)
-    yield db
-    await db.stop()
-
-
-@pytest.fixture
-def new_uow(database):
-    return lambda: UnitOfWork(database, event_writer=outbox_writer("p33", "registry"))
 
 
 def bearer(mint_token, roles: list[str], region: str) -> dict[str, str]:
@@ -280,80 +256,6 @@ async def test_the_subject_history_names_the_source_and_the_actor(registry, push
 # The list by class, within an item's population ------------------------------------------
 
 
-async def settle(new_uow) -> None:
-    """What the worker does: follow the items in force, finish every pass, fold the counts."""
-    await follow_items_in_force(new_uow(), families_of("33"), shanghai_date(datetime.now(UTC)))
-    while await run_pass_step(new_uow()):
-        pass
-    await run_pass_step(new_uow())  # the closing step marks the pass done
-    await fold_counts(new_uow())
-
-
-async def replace_rules(registry, admin, rules: list[dict[str, Any]]) -> None:
-    etag = (await registry.get(f"{BASE}/tag-rules", headers=admin)).headers["etag"]
-    answer = await registry.put(
-        f"{BASE}/tag-rules", json={"rules": rules, "note": "test"}, headers={**admin, "If-Match": etag}
-    )  # fmt: skip
-    assert answer.status_code == 202, answer.text
-
-
-async def publish_national_item(registry, national, **item: Any) -> str:
-    """A national list version holding one more item; returns the item's id."""
-    path = f"{BASE}/item-lists"
-    lists = (
-        await registry.get(path, params={"level": "national", "limit": 500}, headers=national)
-    ).json()["items"]
-    draft = next((v for v in lists if v["status"] == "draft"), None)
-    if draft is None:
-        latest = max(v["effective_from"] for v in lists) if lists else "2019-12-31"
-        effective = datetime.fromordinal(datetime.fromisoformat(latest).toordinal() + 1).date()
-        opened = await registry.post(
-            path, json={"level": "national", "effective_from": str(effective)}, headers=national
-        )
-        assert opened.status_code == 201, opened.text
-        draft = opened.json()
-    body = {
-        "code": f"RC-{uuid.uuid4().hex[:8]}", "name": "食品生产企业监督检查",
-        "business_line": "食品安全", "item_category": "key", "responsible_department": "市场监管部门",
-        "legal_basis": ["《中华人民共和国食品安全法》"], "allowed_methods": ["on_site"],
-        "iplus_item_code": "11330000000001", "implementation_codes": [AGENCY_CODE], **item,
-    }  # fmt: skip
-    added = await registry.post(f"{path}/{draft['list_id']}/items", json=body, headers=national)
-    assert added.status_code == 201, added.text
-    etag = (await registry.get(f"{path}/{draft['list_id']}", headers=national)).headers["etag"]
-    published = await registry.post(
-        f"{path}/{draft['list_id']}:publish", headers={**national, "If-Match": etag}
-    )
-    assert published.status_code == 200, published.text
-    return str(added.json()["item_id"])
-
-
-async def adopt_in_zhejiang(registry, admin) -> None:
-    """Once Zhejiang has a list of its own (other tests may have published one), national items
-    apply there through a provincial version adopting the latest national one (R1)."""
-    path = f"{BASE}/item-lists"
-    lists = (
-        await registry.get(path, params={"level": "provincial", "limit": 500}, headers=admin)
-    ).json()["items"]
-    if not lists:
-        return
-
-    async def publish(list_id: str) -> None:
-        etag = (await registry.get(f"{path}/{list_id}", headers=admin)).headers["etag"]
-        done = await registry.post(f"{path}/{list_id}:publish", headers={**admin, "If-Match": etag})
-        assert done.status_code == 200, done.text
-
-    for pending in [v for v in lists if v["status"] == "draft"]:
-        await publish(pending["list_id"])
-    latest = max(v["effective_from"] for v in lists)
-    effective = datetime.fromordinal(datetime.fromisoformat(latest).toordinal() + 1).date()
-    opened = await registry.post(
-        path, json={"level": "provincial", "effective_from": str(effective)}, headers=admin
-    )
-    assert opened.status_code == 201, opened.text
-    await publish(opened.json()["list_id"])
-
-
 async def list_usccs(registry, auth, station: str, **params: Any) -> set[str]:
     answer = await registry.get(
         f"{BASE}/subjects", params={"unit_code": station, "limit": 500, **params}, headers=auth
@@ -363,18 +265,17 @@ async def list_usccs(registry, auth, station: str, **params: Any) -> set[str]:
 
 
 async def test_the_list_shows_classes_and_streams_one_stratum_of_an_items_population(
-    registry, pusher, classifier, admin, national, mint_token, uscc, new_uow
+    catalogue, registry, pusher, classifier, admin, national, mint_token, uscc, new_uow
 ):
     marker = uuid.uuid4().hex[:6]
     makers = f"食品生产{marker}"
-    await replace_rules(registry, admin, [
+    await catalogue.replace_rules([
         {"dimension": "format", "value": makers, "when": {"industry_code_prefixes": ["C14"]}},
     ])  # fmt: skip
-    item_id = await publish_national_item(
-        registry, national, subject_types=["enterprise"], subject_tags=[f"format:{makers}"]
+    item_id = await catalogue.publish_national_item(
+        subject_types=["enterprise"], subject_tags=[f"format:{makers}"]
     )
-    await adopt_in_zhejiang(registry, admin)
-    await settle(new_uow)
+    await catalogue.settle()
 
     station = f"330282-{marker}"  # other tests' subjects of the county are not this station's
     b, c, food_only, bare, outside = (

@@ -11,22 +11,14 @@ import asyncio
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import pytest
 
-from shuangsui.contracts.workdays import shanghai_date
-from shuangsui.kernel.db import Database, UnitOfWork
-from shuangsui.messaging.outbox import outbox_writer
 from shuangsui.registry.service.classification import (
     current_classifier,
-    families_of,
-    fold_counts,
-    follow_items_in_force,
     recount_population,
-    run_pass_step,
 )
 
 BASE = "/api/v1/registry"
@@ -42,19 +34,6 @@ def pusher(mint_token):
         roles=["integrator"], region="330000", sub="zj-aic", scopes=["registry:subjects:push"]
     )
     return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-async def database(stack):
-    url = stack.database_url("registry").replace("postgresql://", "postgresql+asyncpg://", 1)
-    db = Database(url)
-    yield db
-    await db.stop()
-
-
-@pytest.fixture
-def new_uow(database):
-    return lambda: UnitOfWork(database, event_writer=outbox_writer("p33", "registry"))
 
 
 def bearer(mint_token, roles: list[str], region: str, **claims: Any) -> dict[str, str]:
@@ -73,87 +52,8 @@ def reviewer(mint_token) -> dict[str, str]:
     return bearer(mint_token, ["department_admin"], COUNTY, sub="li-county-admin")
 
 
-async def settle(new_uow) -> None:
-    """What the worker does: follow the items in force, finish every pass, fold the counts."""
-    await follow_items_in_force(new_uow(), families_of("33"), shanghai_date(datetime.now(UTC)))
-    while await run_pass_step(new_uow()):
-        pass
-    await run_pass_step(new_uow())  # the closing step marks the pass done
-    await fold_counts(new_uow())
-
-
 def ndjson(*rows: dict[str, Any]) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
-
-
-async def replace_rules(registry, admin, rules: list[dict[str, Any]]) -> dict[str, Any]:
-    etag = (await registry.get(f"{BASE}/tag-rules", headers=admin)).headers["etag"]
-    answer = await registry.put(
-        f"{BASE}/tag-rules", json={"rules": rules, "note": "test"}, headers={**admin, "If-Match": etag}
-    )  # fmt: skip
-    assert answer.status_code == 202, answer.text
-    return answer.json()
-
-
-async def publish_national_item(registry, national, **item: Any) -> str:
-    """A new national list version holding one more item; returns the item's id."""
-    lists = (
-        await registry.get(
-            f"{BASE}/item-lists", params={"level": "national", "limit": 500}, headers=national
-        )
-    ).json()["items"]
-    draft = next((v for v in lists if v["status"] == "draft"), None)
-    if draft is None:
-        latest = max(v["effective_from"] for v in lists) if lists else "2019-12-31"
-        effective = datetime.fromisoformat(latest).date().toordinal() + 1
-        answer = await registry.post(
-            f"{BASE}/item-lists",
-            json={"level": "national", "effective_from": str(datetime.fromordinal(effective).date())},
-            headers=national,
-        )  # fmt: skip
-        assert answer.status_code == 201, answer.text
-        draft = answer.json()
-    body = {
-        "code": f"TC-{uuid.uuid4().hex[:8]}", "name": "餐饮服务食品安全检查",
-        "business_line": "食品安全", "item_category": "key", "responsible_department": "市场监管部门",
-        "legal_basis": ["《中华人民共和国食品安全法》"], "allowed_methods": ["on_site"],
-        "iplus_item_code": "11330000000001", "implementation_codes": [AGENCY_CODE], **item,
-    }  # fmt: skip
-    added = await registry.post(
-        f"{BASE}/item-lists/{draft['list_id']}/items", json=body, headers=national
-    )
-    assert added.status_code == 201, added.text
-    path = f"{BASE}/item-lists/{draft['list_id']}"
-    etag = (await registry.get(path, headers=national)).headers["etag"]
-    published = await registry.post(f"{path}:publish", headers={**national, "If-Match": etag})
-    assert published.status_code == 200, published.text
-    return str(added.json()["item_id"])
-
-
-async def adopt_in_zhejiang(registry, admin) -> None:
-    """Once Zhejiang has a list of its own (other tests may have published one), national items
-    apply there through a provincial version adopting the latest national one (R1)."""
-    path = f"{BASE}/item-lists"
-    lists = (
-        await registry.get(path, params={"level": "provincial", "limit": 500}, headers=admin)
-    ).json()["items"]
-    if not lists:
-        return  # no provincial list yet: the national list applies as it is
-
-    async def publish(list_id: str) -> None:
-        etag = (await registry.get(f"{path}/{list_id}", headers=admin)).headers["etag"]
-        done = await registry.post(f"{path}/{list_id}:publish", headers={**admin, "If-Match": etag})
-        assert done.status_code == 200, done.text
-
-    for pending in [v for v in lists if v["status"] == "draft"]:
-        await publish(pending["list_id"])  # it adopted an older national version
-    latest = max(v["effective_from"] for v in lists)
-    effective = datetime.fromordinal(datetime.fromisoformat(latest).toordinal() + 1).date()
-    opened = await registry.post(
-        path, json={"level": "provincial", "effective_from": str(effective)}, headers=admin
-    )
-    assert opened.status_code == 201, opened.text
-    await publish(opened.json()["list_id"])
 
 
 async def count(registry, auth, item_id: str) -> int:
@@ -198,21 +98,20 @@ class Shops:
 
 
 @pytest.fixture
-async def shops(registry, admin, national, pusher, uscc, new_uow) -> Shops:
+async def shops(catalogue, registry, admin, national, pusher, uscc, new_uow) -> Shops:
     marker = uuid.uuid4().hex[:6]
     sells, serves = f"食品销售{marker}", f"餐饮{marker}"
-    await replace_rules(registry, admin, [
+    await catalogue.replace_rules([
         {"dimension": "format", "value": sells, "when": {"industry_code_prefixes": ["F52"]}},
         {"dimension": "carrier", "value": "实体", "when": {"has_online_shop": False}},
     ])  # fmt: skip
-    restaurants = await publish_national_item(
-        registry, national, subject_types=["enterprise"], subject_tags=[f"format:{serves}"]
+    restaurants = await catalogue.publish_national_item(
+        subject_types=["enterprise"], subject_tags=[f"format:{serves}"]
     )
-    food_shops = await publish_national_item(
-        registry, national, subject_types=["enterprise"], subject_tags=[f"format:{sells}"]
+    food_shops = await catalogue.publish_national_item(
+        subject_types=["enterprise"], subject_tags=[f"format:{sells}"]
     )
-    await adopt_in_zhejiang(registry, admin)
-    await settle(new_uow)
+    await catalogue.settle()
     base = 8_100_000 + uuid.uuid4().int % 90_000 * 10
     rows = [shop(uscc(base + n, COUNTY), n) for n in (1, 2)]
     pushed = await registry.post(
@@ -312,7 +211,7 @@ async def test_an_approved_correction_retags_reindexes_and_recounts_at_once(
 
 
 async def test_the_correction_holds_under_later_pushes_and_rule_changes_until_replaced(
-    registry, admin, station, reviewer, pusher, shops, new_uow, stack
+    catalogue, registry, admin, station, reviewer, pusher, shops, new_uow, stack
 ):
     correction = (await propose(registry, station, shops.uscc, shops.proposal())).json()
     approved = await decide(registry, reviewer, correction["correction_id"], "approve")
@@ -337,11 +236,11 @@ async def test_the_correction_holds_under_later_pushes_and_rule_changes_until_re
     ]
     assert upserted["tags"]["format"] == [shops.serves]
 
-    started = await replace_rules(registry, admin, [
+    started = await catalogue.replace_rules([
         {"dimension": "format", "value": shops.sells, "when": {"industry_code_prefixes": ["F52"]}},
         {"dimension": "carrier", "value": "线下", "when": {"has_online_shop": False}},
     ])  # fmt: skip
-    await settle(new_uow)
+    await catalogue.settle()
     after_pass = await subject(registry, admin, shops.uscc)
     assert after_pass["classification"] >= started["version"]
     assert after_pass["tags"]["format"] == [shops.serves], "a re-classification keeps it"
@@ -364,7 +263,7 @@ async def test_the_correction_holds_under_later_pushes_and_rule_changes_until_re
     assert (replaced["in_force"], replaced["replaced_by"]) == (
         False, lifting.json()["correction_id"],
     )  # fmt: skip
-    await settle(new_uow)
+    await catalogue.settle()
     assert (await subject(registry, admin, shops.uscc))["tags"]["format"] == [shops.sells]
     assert await recount_population(new_uow(), replace=False) == 0
 
