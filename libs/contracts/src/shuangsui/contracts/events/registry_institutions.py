@@ -9,7 +9,7 @@ replaces its row when ``version`` is higher than the one it holds and ignores th
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
@@ -20,10 +20,28 @@ from shuangsui.contracts.uscc import Uscc
 
 __all__ = ["ExpertUpserted", "InstitutionUpserted"]
 
-_STATUS = (
-    "active, suspended or revoked; only an active entry whose qualification is valid that day "
-    "may assist a check (状态)."
-)
+# What institutions and experts both carry, described once.
+Jurisdiction = Annotated[RegionCode, Field(description="Registering jurisdiction (行政区划代码).")]
+Qualifications = Annotated[
+    list[str],
+    Field(
+        description="Qualification codes, sorted; the vocabulary of the inspector directory and "
+        "of the items' required qualifications (资质)."
+    ),
+]
+ValidUntil = Annotated[
+    dt.date | None,
+    Field(description="Last day the qualification is valid; null = no end (资质有效期至)."),
+]
+EntryStatus = Annotated[
+    Literal["active", "suspended", "revoked"],
+    Field(
+        description="active, suspended or revoked; only an active entry whose qualification is "
+        "valid that day may assist a check (状态)."
+    ),
+]
+Version = Annotated[int, Field(ge=1, description="Increases with every change (版本).")]
+ChangedAt = Annotated[AwareDatetime, Field(description="When the change was committed (变更时间).")]
 
 
 class InstitutionUpserted(EventPayload):
@@ -37,17 +55,12 @@ class InstitutionUpserted(EventPayload):
     kind: Literal["testing", "inspection", "certification"] = Field(
         description="testing 检验检测机构, inspection 检查机构 or certification 认证机构 (类别)."
     )
-    region_code: RegionCode = Field(description="Registering jurisdiction (行政区划代码).")
-    qualifications: list[str] = Field(
-        description="Qualification codes, sorted; the vocabulary of the inspector directory and "
-        "of the items' required qualifications (资质)."
-    )
-    valid_until: dt.date | None = Field(
-        description="Last day the qualification is valid; null = no end (资质有效期至)."
-    )
-    status: Literal["active", "suspended", "revoked"] = Field(description=_STATUS)
-    version: int = Field(ge=1, description="Increases with every change (版本).")
-    changed_at: AwareDatetime = Field(description="When the change was committed (变更时间).")
+    region_code: Jurisdiction
+    qualifications: Qualifications
+    valid_until: ValidUntil
+    status: EntryStatus
+    version: Version
+    changed_at: ChangedAt
 
 
 class ExpertUpserted(EventPayload):
@@ -65,14 +78,9 @@ class ExpertUpserted(EventPayload):
         "(专家编码).",
     )
     name: str = Field(description="The expert's name (专家姓名).")
-    region_code: RegionCode = Field(description="Registering jurisdiction (行政区划代码).")
-    qualifications: list[str] = Field(
-        description="Qualification codes, sorted; the vocabulary of the inspector directory and "
-        "of the items' required qualifications (资质)."
-    )
-    valid_until: dt.date | None = Field(
-        description="Last day the qualification is valid; null = no end (资质有效期至)."
-    )
-    status: Literal["active", "suspended", "revoked"] = Field(description=_STATUS)
-    version: int = Field(ge=1, description="Increases with every change (版本).")
-    changed_at: AwareDatetime = Field(description="When the change was committed (变更时间).")
+    region_code: Jurisdiction
+    qualifications: Qualifications
+    valid_until: ValidUntil
+    status: EntryStatus
+    version: Version
+    changed_at: ChangedAt
