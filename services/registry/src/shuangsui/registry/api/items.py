@@ -36,8 +36,10 @@ from shuangsui.registry.api.items_models import (
 )
 from shuangsui.registry.api.params import IF_MATCH
 from shuangsui.registry.api.uploads import media_type_of, read_body
-from shuangsui.registry.domain.items import (
+from shuangsui.registry.domain.item_fields import (
     DEPARTMENT_NAME_MAX,
+)
+from shuangsui.registry.domain.items import (
     ItemCategory,
     ListLevel,
     Method,

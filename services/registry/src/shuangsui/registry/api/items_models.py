@@ -10,9 +10,11 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shuangsui.registry.domain.guides import GuideStep, WorkGuide
-from shuangsui.registry.domain.items import (
+from shuangsui.registry.domain.item_fields import (
     DEPARTMENT_NAME_MAX,
     PARTNER_DEPARTMENTS_MAX,
+)
+from shuangsui.registry.domain.items import (
     CheckItem,
     InspectionLevel,
     ItemCategory,

@@ -18,6 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
+from shuangsui.registry.domain.item_fields import (
+    iplus_code_problem,
+)
 from shuangsui.registry.domain.items import (
     CheckItem,
     InspectionLevel,
@@ -27,7 +30,6 @@ from shuangsui.registry.domain.items import (
     ItemStatus,
     Method,
     SubjectType,
-    iplus_code_problem,
 )
 
 
