@@ -7,41 +7,17 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shuangsui.registry.adapters.risk_class_tables import (
+    UNCLASSIFIED,
+    risk_class_history,
+    risk_classes,
+)
 from shuangsui.registry.adapters.subjects import placement_of, subjects
 from shuangsui.registry.domain.population import Placement
 from shuangsui.registry.domain.risk_classes import ClassChange, RiskClass, StoredClass
-
-metadata = sa.MetaData()
-
-UNCLASSIFIED = "unclassified"  # the stratum of subjects without a class in a domain
-
-# Migration 0005 made these tables.
-risk_classes = sa.Table(
-    "subject_risk_classes",
-    metadata,
-    sa.Column("uscc", sa.String(18), primary_key=True),
-    sa.Column("domain", sa.String(40), primary_key=True),
-    sa.Column("risk_class", sa.String(1), nullable=False),
-    sa.Column("source", sa.Text, nullable=False),
-    sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-)
-risk_class_history = sa.Table(
-    "risk_class_history",
-    metadata,
-    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("uscc", sa.String(18), nullable=False, index=True),
-    sa.Column("domain", sa.String(40), nullable=False),
-    sa.Column("old_class", sa.String(1)),
-    sa.Column("new_class", sa.String(1), nullable=False),
-    sa.Column("source", sa.Text, nullable=False),
-    sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("actor", sa.Text, nullable=False),
-)
 
 
 async def subjects_by_uscc(
@@ -157,30 +133,6 @@ async def read_class_history(
         query = query.where(risk_class_history.c.id < before)
     rows = await session.execute(query.order_by(risk_class_history.c.id.desc()).limit(limit))
     return [dict(row._mapping) for row in rows]
-
-
-def held_classes(uscc: Any) -> Any:
-    """The {domain: class} a subject holds, as a sub-select beside each row of a subject query
-    (the primary key finds them; no class at all is `{}`)."""
-    held = risk_classes.alias("held")
-    classes = (
-        sa.select(sa.func.jsonb_object_agg(held.c.domain, held.c.risk_class))
-        .where(held.c.uscc == uscc)
-        .scalar_subquery()
-    )
-    return sa.func.coalesce(classes, sa.text("'{}'::jsonb"), type_=JSONB)
-
-
-def in_risk_stratum(uscc: Any, domain: str, stratum: str) -> Any:
-    """A subject's class in `domain` is `stratum` (A–D), or it has none there (`unclassified`).
-
-    An alias of its own, so the clause stays correlated to the subject when the enclosing query
-    joins the risk classes too (`count_population`)."""
-    held = risk_classes.alias("held_in_domain")
-    in_domain = [held.c.uscc == uscc, held.c.domain == domain]
-    if stratum == UNCLASSIFIED:
-        return ~sa.exists().where(*in_domain)
-    return sa.exists().where(*in_domain, held.c.risk_class == stratum)
 
 
 async def count_population(

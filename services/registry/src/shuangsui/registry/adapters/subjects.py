@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shuangsui.contracts.regions import scope_prefix
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.registry.adapters.driver import asyncpg_connection
+from shuangsui.registry.adapters.risk_class_tables import held_classes, in_risk_stratum
 from shuangsui.registry.domain.classification import Verdict
 from shuangsui.registry.domain.conflicts import ChangedMeanwhile
 from shuangsui.registry.domain.population import Placement
@@ -249,9 +250,6 @@ def filter_clauses(scope: RegionScope, filters: SubjectFilters) -> list[Any]:
         clauses.append(subjects.c.item_keys.contains([filters.item_key]))
     clauses.extend(tag_clauses(subjects.c.tags, filters.tags))
     if filters.risk_class is not None:
-        # Imported here: the risk-class adapter builds on this module's table.
-        from shuangsui.registry.adapters.risk_classes import in_risk_stratum
-
         clauses.append(in_risk_stratum(subjects.c.uscc, filters.risk_domain, filters.risk_class))
     return clauses
 
@@ -272,9 +270,6 @@ async def find_subjects(
     limit: int,
 ) -> list[dict[str, Any]]:
     """A page of subjects by USCC, each with the risk classes it holds, in one query."""
-    # Imported here: the risk-class adapter builds on this module's table.
-    from shuangsui.registry.adapters.risk_classes import held_classes
-
     classes = held_classes(subjects.c.uscc).label("risk_classes")
     query = sa.select(subjects, classes).where(*filter_clauses(scope, filters))
     if after is not None:
