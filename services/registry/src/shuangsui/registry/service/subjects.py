@@ -68,12 +68,13 @@ async def push_subjects(
     now = datetime.now(UTC)
     scope = RegionScope.of(by)
     duplicates = DuplicateGuard()
-    classifiers: list[VerdictsAsJson] = []  # taken at the first chunk, held for the whole push
+    # The classifier is taken at the first chunk and held for the whole push.
+    described: list[VerdictsAsJson] = []
 
     async def apply(valid: list[tuple[int, Subject]], report: PushReport) -> None:
-        if not classifiers:
-            classifiers.append(VerdictsAsJson(await current_classifier(uow)))
-        await _apply(uow, valid, classifiers[0], by, now, report)
+        if not described:
+            described.append(VerdictsAsJson(await current_classifier(uow)))
+        await _apply(uow, valid, described[0], by, now, report)
 
     return await run_push(
         uow,
