@@ -35,7 +35,6 @@ from shuangsui.registry.worker import Chores
 BASE = "/api/v1/registry"
 COUNTY = "330881"
 NDJSON = {"content-type": "application/x-ndjson"}
-AGENCY_CODE = "11330000002482150A1"
 
 
 @pytest.fixture

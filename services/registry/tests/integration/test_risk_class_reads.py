@@ -16,7 +16,6 @@ import pytest
 BASE = "/api/v1/registry"
 COUNTY = "330282"
 NDJSON = {"content-type": "application/x-ndjson"}
-AGENCY_CODE = "11330000002482150A1"
 
 
 @pytest.fixture

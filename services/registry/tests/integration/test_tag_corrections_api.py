@@ -25,7 +25,6 @@ BASE = "/api/v1/registry"
 COUNTY = "330824"
 STATION = "330824-01"
 NDJSON = {"content-type": "application/x-ndjson"}
-AGENCY_CODE = "11330000002482150A1"
 
 
 @pytest.fixture
