@@ -112,17 +112,6 @@ def _hashable(row: asyncpg.Record) -> tuple[Any, ...]:
     return item_key, region, tuple(tags), domain, risk_class, int(n)
 
 
-async def events(stack, event_type: str) -> list[dict[str, Any]]:
-    conn = await asyncpg.connect(stack.database_url("registry"))
-    try:
-        rows = await conn.fetch(
-            "SELECT envelope FROM outbox WHERE event_type = $1 ORDER BY seq", event_type
-        )
-    finally:
-        await conn.close()
-    return [json.loads(r["envelope"])["data"] for r in rows]
-
-
 async def test_rules_need_an_admin_if_match_and_sound_conditions(registry, admin, mint_token):
     current = await registry.get(f"{BASE}/tag-rules", headers=admin)
     assert current.status_code == 200
@@ -169,7 +158,7 @@ async def test_rules_need_an_admin_if_match_and_sound_conditions(registry, admin
 
 
 async def test_pushed_subjects_are_tagged_indexed_and_counted(
-    catalogue, registry, admin, national, pusher, uscc, new_uow, stack, mint_token
+    announced, catalogue, registry, admin, national, pusher, uscc, new_uow, stack, mint_token
 ):
     marker = uuid.uuid4().hex[:6]
     restaurant = f"餐饮{marker}"
@@ -205,9 +194,7 @@ async def test_pushed_subjects_are_tagged_indexed_and_counted(
     assert other["tags"]["carrier"] == ["实体"]
     assert item_id not in other["applicable_item_ids"]
     [event] = [
-        e
-        for e in await events(stack, "registry.subject.upserted.v1")
-        if e["uscc"] == rows[1]["uscc"]
+        e for e in await announced("registry.subject.upserted.v1") if e["uscc"] == rows[1]["uscc"]
     ]
     assert event["tags"]["format"] == [restaurant]
     assert item_id in event["applicable_item_ids"]
@@ -271,7 +258,7 @@ async def test_pushed_subjects_are_tagged_indexed_and_counted(
 
 
 async def test_a_rule_change_retags_in_the_background_with_progress(
-    catalogue, registry, admin, pusher, uscc, new_uow, stack, monkeypatch
+    announced, catalogue, registry, admin, pusher, uscc, new_uow, stack, monkeypatch
 ):
     await catalogue.settle()
     base = 7_900_000 + uuid.uuid4().int % 90_000 * 10
@@ -310,7 +297,7 @@ async def test_a_rule_change_retags_in_the_background_with_progress(
     assert {s["classification"] for s in tagged} == {version}
     announced = [
         e
-        for e in await events(stack, "registry.subject.tags_changed.v1")
+        for e in await announced("registry.subject.tags_changed.v1")
         if e["classification"] == version
     ]
     assert max(len(e["changes"]) for e in announced) <= 2, "events stay small"

@@ -13,7 +13,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import pytest
 
 from shuangsui.registry.service.classification import (
@@ -61,17 +60,6 @@ async def count(registry, auth, item_id: str) -> int:
     )  # fmt: skip
     assert answer.status_code == 200, answer.text
     return int(answer.json()["total"])
-
-
-async def events(stack, event_type: str) -> list[dict[str, Any]]:
-    conn = await asyncpg.connect(stack.database_url("registry"))
-    try:
-        rows = await conn.fetch(
-            "SELECT envelope FROM outbox WHERE event_type = $1 ORDER BY seq", event_type
-        )
-    finally:
-        await conn.close()
-    return [json.loads(r["envelope"])["data"] for r in rows]
 
 
 @dataclass
@@ -148,7 +136,7 @@ async def subject(registry, auth, uscc: str) -> dict[str, Any]:
 
 
 async def test_an_approved_correction_retags_reindexes_and_recounts_at_once(
-    registry, admin, station, reviewer, shops, new_uow, stack
+    announced, registry, admin, station, reviewer, shops, new_uow, stack
 ):
     assert await count(registry, admin, shops.food_shops) == 2
     assert await count(registry, admin, shops.restaurants) == 0
@@ -192,14 +180,14 @@ async def test_an_approved_correction_retags_reindexes_and_recounts_at_once(
     assert await count(registry, admin, shops.food_shops) == 1
     assert await recount_population(new_uow(), replace=False) == 0, "counts equal a recount"
 
-    [announced] = [
+    [retagged] = [
         change
-        for event in await events(stack, "registry.subject.tags_changed.v1")
+        for event in await announced("registry.subject.tags_changed.v1")
         for change in event["changes"]
         if change["uscc"] == shops.uscc
     ]
-    assert announced["tags"]["format"] == [shops.serves]
-    assert shops.restaurants in announced["applicable_item_ids"]
+    assert retagged["tags"]["format"] == [shops.serves]
+    assert shops.restaurants in retagged["applicable_item_ids"]
 
     again = await decide(registry, reviewer, correction["correction_id"], "approve")
     assert again.status_code == 409
@@ -210,7 +198,7 @@ async def test_an_approved_correction_retags_reindexes_and_recounts_at_once(
 
 
 async def test_the_correction_holds_under_later_pushes_and_rule_changes_until_replaced(
-    catalogue, registry, admin, station, reviewer, pusher, shops, new_uow, stack
+    announced, catalogue, registry, admin, station, reviewer, pusher, shops, new_uow, stack
 ):
     correction = (await propose(registry, station, shops.uscc, shops.proposal())).json()
     approved = await decide(registry, reviewer, correction["correction_id"], "approve")
@@ -230,7 +218,7 @@ async def test_the_correction_holds_under_later_pushes_and_rule_changes_until_re
     assert after_push["tags"]["format"] == [shops.serves], "a push keeps the correction"
     [upserted] = [
         e
-        for e in await events(stack, "registry.subject.upserted.v1")
+        for e in await announced("registry.subject.upserted.v1")
         if e["uscc"] == shops.uscc and e["version"] == after_push["version"]
     ]
     assert upserted["tags"]["format"] == [shops.serves]
