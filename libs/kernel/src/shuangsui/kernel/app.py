@@ -58,7 +58,10 @@ YOUNG_COLLECTION_THRESHOLD = 50_000
 
 def settle_garbage_collector() -> None:
     """Once started, move everything the service built so far (modules, routes, schemas, the
-    region index) out of the collector's sight, and collect young objects less often."""
+    region index) out of the collector's sight, and collect young objects less often. Once per
+    process: an app started again in the same process (tests) finds it done."""
+    if gc.get_threshold()[0] == YOUNG_COLLECTION_THRESHOLD:
+        return
     gc.collect()
     gc.freeze()
     _, middle, old = gc.get_threshold()
