@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -12,10 +11,11 @@ from fastapi.responses import JSONResponse
 
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role, require, require_scope
-from shuangsui.kernel.concurrency import etag_of
+from shuangsui.kernel.concurrency import IF_MATCH, etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.responses import problem_responses
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.adapters.inspectors import InspectorFilter
@@ -29,8 +29,9 @@ from shuangsui.registry.api.inspectors_models import (
     StatusIn,
     SyncReportOut,
 )
-from shuangsui.registry.api.params import BATCH_MODE, IF_MATCH
+from shuangsui.registry.api.params import BATCH_MODE
 from shuangsui.registry.api.sheet_imports import import_sheet, sheet_request_body
+from shuangsui.registry.api.uploads import upload_problems
 from shuangsui.registry.domain.inspectors import Inspector, InspectorStatus, RowError
 from shuangsui.registry.domain.inspectors_import import parse_record
 from shuangsui.registry.domain.subjects import PushMode
@@ -51,15 +52,9 @@ _CSV_EXAMPLE = (
     "qualifications,specialties,status\n"
     "王芳,330106001,330106,330106-01,科员,33010012345,2027-06-30,food_safety;pricing,food,active\n"
 )
-_PROBLEMS = {s: {"model": None, "description": d} for s, d in (
-    (409, "Concurrent change / idempotent request in flight · 冲突"),
-    (412, "If-Match is stale · 版本已变"), (413, "Body too large · 请求体过大"),
-    (415, "Not CSV/XLSX · 内容类型不支持"), (428, "If-Match missing · 缺少 If-Match"),
-)}  # fmt: skip
-
-
-def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {c: _PROBLEMS[c] for c in codes}
+_UPDATE_PROBLEMS = problem_responses(
+    p.NOT_FOUND, use_cases.CONCURRENT_CHANGE, p.PRECONDITION_FAILED, p.PRECONDITION_REQUIRED
+)
 
 
 @router.post(
@@ -78,7 +73,7 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     "org, `unit_code` and `station_code` must be codes of its orgs (组织机构), else the row is "
     "rejected naming the field. Integrators need the scope `registry:inspectors:import`.",
     openapi_extra=sheet_request_body(_CSV_EXAMPLE),
-    responses=_problems(409, 413, 415),
+    responses=upload_problems(use_cases.CONCURRENT_CHANGE),
 )
 async def import_inspectors(
     request: Request,
@@ -104,7 +99,9 @@ async def import_inspectors(
     "NOT overwritten: it is listed in `conflicts` for the office to resolve. A record naming a "
     "unit or station that is no org of the province (once it has loaded any) is rejected and "
     "not applied. Integrators need the scope `registry:inspectors:sync`.",
-    responses=_problems(409),
+    responses=problem_responses(
+        p.IDEMPOTENCY_IN_PROGRESS, use_cases.CONCURRENT_CHANGE, p.VALIDATION, p.BATCH_REJECTED
+    ),
 )
 async def sync_justice(
     body: JusticeSyncIn,
@@ -180,6 +177,7 @@ def _one(inspector: Inspector, by: Principal, response: Response) -> InspectorOu
     response_model=InspectorOut,
     summary="查看执法检查人员 · Get an inspector",
     description="Answers with an `ETag`; send it as `If-Match` when changing the officer.",
+    responses=problem_responses(p.NOT_FOUND),
 )
 async def get_inspector(
     inspector_id: UUID,
@@ -203,7 +201,7 @@ async def get_inspector(
     description="Changes only the fields sent (status, position, station, certificate date, "
     "qualifications, specialties). Requires `If-Match`: 428 without it, 412 when stale. A "
     "`station_code` must be an org of the province once it has loaded any (422 otherwise).",
-    responses=_problems(412, 428),
+    responses=_UPDATE_PROBLEMS,
 )
 async def update_inspector(
     inspector_id: UUID,
@@ -228,7 +226,7 @@ async def update_inspector(
     response_model=InspectorOut,
     summary="设置执法检查人员状态 · Set an inspector's status",
     description="Only `active` officers are drawn (R17). Requires `If-Match`.",
-    responses=_problems(412, 428),
+    responses=_UPDATE_PROBLEMS,
 )
 async def set_status(
     inspector_id: UUID,
@@ -252,7 +250,9 @@ async def set_status(
     description="An admin records a conflict for the directory (`source=directory`); an officer "
     "declares one for themself (`source=inspector`, token `sub` = their `inspector_id`). While "
     "it is not withdrawn, sampling never assigns the officer to that subject (R19).",
-    responses=_problems(409),
+    responses=problem_responses(
+        p.NOT_FOUND, p.IDEMPOTENCY_IN_PROGRESS, use_cases.CONFLICT_ALREADY_DECLARED
+    ),
 )
 async def declare_conflict(
     inspector_id: UUID,
@@ -282,7 +282,7 @@ async def declare_conflict(
     response_model=ConflictOut,
     summary="撤回回避事由 · Withdraw a conflict of interest",
     description="Admins only: an officer cannot lift their own recusal.",
-    responses=_problems(409),
+    responses=problem_responses(p.NOT_FOUND, use_cases.CONFLICT_ALREADY_WITHDRAWN),
 )
 async def withdraw_conflict(
     inspector_id: UUID,

@@ -13,10 +13,11 @@ from fastapi.responses import JSONResponse
 from shuangsui.contracts.regions import InvalidRegionCode, province_region
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role, optional_principal, require
-from shuangsui.kernel.concurrency import etag_of
+from shuangsui.kernel.concurrency import IF_MATCH, etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.responses import problem_responses
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.adapters.items_sheets import (
     CSV_TYPE,
@@ -34,8 +35,7 @@ from shuangsui.registry.api.items_models import (
     ItemListOut,
     ItemOut,
 )
-from shuangsui.registry.api.params import IF_MATCH
-from shuangsui.registry.api.uploads import media_type_of, read_body
+from shuangsui.registry.api.uploads import media_type_of, read_body, upload_problems
 from shuangsui.registry.domain.item_fields import (
     DEPARTMENT_NAME_MAX,
 )
@@ -70,7 +70,7 @@ def _with_etag(body: ItemListOut | ItemOut, tag: int, status: int = 200) -> JSON
     "the caller's province (provincial admins). It starts as a copy of the latest published "
     "version (an adjustment, 动态调整); a provincial version also adopts, unchanged, the items "
     "of the national version in force on `effective_from` (R1). One draft per list at a time.",
-    responses={409: {"description": "A draft already exists · 已有草稿"}},
+    responses=problem_responses(descriptions={409: "A draft already exists · 已有草稿"}),
 )
 async def create_list(
     body: ItemListIn,
@@ -130,7 +130,12 @@ async def get_list(
     description="Publishes a draft version; it becomes public and immutable, and is in force "
     "from `effective_from` until the next version's. Records `registry.item_list.published.v1` "
     "and one `registry.item.upserted.v1` per item. Requires `If-Match` with the list's ETag.",
-    responses={409: {"description": "Already published · 已发布"}, 412: {}, 428: {}},
+    responses=problem_responses(
+        service.ITEM_LIST_PUBLISHED,
+        p.PRECONDITION_FAILED,
+        p.PRECONDITION_REQUIRED,
+        descriptions={409: "Already published · 已发布"},
+    ),
 )
 async def publish_list(
     list_id: UUID,
@@ -192,7 +197,11 @@ async def list_version_items(
     status_code=201,
     response_model=ItemOut,
     summary="新增抽查事项 · Add an item to a draft",
-    responses={409: {"description": "Code taken, or version published · 编码重复或已发布"}},
+    responses=problem_responses(
+        service.ITEM_LIST_CONFLICT,
+        service.ITEM_LIST_PUBLISHED,
+        descriptions={409: "Code taken, or version published · 编码重复或已发布"},
+    ),
 )
 async def add_item(
     list_id: UUID,
@@ -211,7 +220,12 @@ async def add_item(
     summary="修改抽查事项 · Update an item in a draft",
     description="Replaces the item's content. Requires `If-Match` with the item's ETag. "
     "National items inside a provincial list are read-only (R1).",
-    responses={409: {}, 412: {}, 428: {}},
+    responses=problem_responses(
+        service.ITEM_LIST_CONFLICT,
+        service.ITEM_LIST_PUBLISHED,
+        p.PRECONDITION_FAILED,
+        p.PRECONDITION_REQUIRED,
+    ),
 )
 async def update_item(
     list_id: UUID,
@@ -256,7 +270,7 @@ _SHEET_BODY = {
     "good rows are applied and the report lists the rejected ones. Send `Idempotency-Key` to "
     "make a retry harmless.",
     openapi_extra={"requestBody": _SHEET_BODY},
-    responses={409: {}, 413: {}, 415: {}},
+    responses=upload_problems(service.ITEM_LIST_CONFLICT, service.ITEM_LIST_PUBLISHED),
 )
 async def import_items(
     list_id: UUID,

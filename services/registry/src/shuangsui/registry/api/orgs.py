@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role, current_principal, require, require_scope
-from shuangsui.kernel.concurrency import etag_of
+from shuangsui.kernel.concurrency import IF_MATCH, etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.responses import problem_responses
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.adapters.orgs import OrgFilter
@@ -23,8 +22,9 @@ from shuangsui.registry.api.org_models import (
     OrgTreeOut,
     UnknownUnitOut,
 )
-from shuangsui.registry.api.params import BATCH_MODE, IF_MATCH
+from shuangsui.registry.api.params import BATCH_MODE
 from shuangsui.registry.api.sheet_imports import import_sheet, sheet_request_body
+from shuangsui.registry.api.uploads import upload_problems
 from shuangsui.registry.domain.orgs import Org, OrgLevel, OrgStatus, read_record
 from shuangsui.registry.domain.subjects import PushMode
 from shuangsui.registry.service import orgs as use_cases
@@ -40,17 +40,7 @@ _CSV_EXAMPLE = (
     "330106-AMR,杭州市西湖区市场监督管理局,county,330106,330100-AMR,market_supervision,true\n"
     "330106-01,西湖区市场监督管理局第一市场监管所,station,330106,330106-AMR,market_supervision,false\n"
 )
-_PROBLEMS = {s: {"model": None, "description": d} for s, d in (
-    (404, "No such org in your region · 未找到"),
-    (409, "Idempotent request in flight · 冲突"), (412, "If-Match is stale · 版本已变"),
-    (413, "Body too large · 请求体过大"), (415, "Not CSV/XLSX · 内容类型不支持"),
-    (428, "If-Match missing · 缺少 If-Match"),
-)}  # fmt: skip
 _CODE = Path(description="Unit code · 单位编码", examples=["330106-01"], max_length=32)
-
-
-def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {c: _PROBLEMS[c] for c in codes}
 
 
 def _one(org: Org, response: Response) -> OrgOut:
@@ -71,7 +61,9 @@ def _one(org: Org, response: Response) -> OrgOut:
     "no org becomes its own ancestor; an org that would leave a sub-org misplaced is refused. "
     "Each change is announced as `registry.org.upserted.v1`. Integrators need the scope "
     "`registry:orgs:push`.",
-    responses=_problems(412, 428),
+    responses=problem_responses(
+        p.FORBIDDEN, p.PRECONDITION_FAILED, p.PRECONDITION_REQUIRED, p.VALIDATION
+    ),
 )
 async def upsert(
     body: OrgIn,
@@ -106,7 +98,7 @@ async def upsert(
     "`Idempotency-Key` to make a retry harmless. Integrators need the scope "
     "`registry:orgs:push`.",
     openapi_extra=sheet_request_body(_CSV_EXAMPLE),
-    responses=_problems(409, 413, 415),
+    responses=upload_problems(),
 )
 async def import_orgs(
     request: Request,
@@ -186,7 +178,7 @@ async def unknown_units(
     response_model=OrgOut,
     summary="查看组织机构 · Get an org",
     description="Answers with an `ETag`; send it as `If-Match` when replacing the org.",
-    responses=_problems(404),
+    responses=problem_responses(descriptions={404: "No such org in your region · 未找到"}),
 )
 async def get_org(
     response: Response,
@@ -207,7 +199,7 @@ async def get_org(
     "modes draw from (bureau_wide 全局内随机, hq_and_stations 局机关与所随机, station_group "
     "若干所内随机, single_station 单一所内随机). Closed orgs, and what is below them, are left "
     "out unless `include_closed=true`.",
-    responses=_problems(404),
+    responses=problem_responses(descriptions={404: "No such org in your region · 未找到"}),
 )
 async def org_tree(
     code: str = _CODE,

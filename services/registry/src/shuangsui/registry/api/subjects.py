@@ -21,6 +21,7 @@ from shuangsui.kernel.problems import (
     FieldError,
     Problem,
 )
+from shuangsui.kernel.responses import problem_responses
 from shuangsui.kernel.scope import RegionScope, region_scope
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.adapters.push_formats import CSV, NDJSON, NotThatFormat, read_rows
@@ -41,10 +42,10 @@ from shuangsui.registry.api.subject_models import (
     SubjectSummaryOut,
     subject_out,
 )
-from shuangsui.registry.api.uploads import media_type_of, spool_body
+from shuangsui.registry.api.uploads import media_type_of, spool_body, upload_problems
 from shuangsui.registry.domain.subjects import PushMode
 from shuangsui.registry.domain.tags import parse_tag
-from shuangsui.registry.service.push import PushReport, Row, rows_of
+from shuangsui.registry.service.push import CONCURRENT_CHANGE, PushReport, Row, rows_of
 from shuangsui.registry.service.risk_classes import push_risk_classes, risk_classes_with_history
 from shuangsui.registry.service.subjects import (
     get_subject,
@@ -99,10 +100,7 @@ SEES_PERSONAL_DATA = {
             },
         }
     },
-    responses={
-        413: {"description": "Body over MAX_PUSH_BYTES"},
-        415: {"description": "Not NDJSON or CSV"},
-    },
+    responses=upload_problems(CONCURRENT_CHANGE),
 )
 async def bulk_upsert(
     request: Request,
@@ -137,6 +135,7 @@ async def bulk_upsert(
             },
         }
     },
+    responses=upload_problems(CONCURRENT_CHANGE),
 )
 async def risk_classes_bulk(
     request: Request,
@@ -184,7 +183,7 @@ async def upsert(
     operation_id="registry_subjects_get",
     response_model=SubjectOut,
     summary="查询检查对象 · Get a subject",
-    responses={404: {"description": "No such subject in your region"}},
+    responses=problem_responses(descriptions={404: "No such subject in your region · 未找到"}),
 )
 async def get(
     uscc: str,
@@ -327,7 +326,7 @@ async def history(
     "both to one domain. The readers and regions of `GET /subjects/{uscc}`: a subject outside "
     "your region answers 404, like a missing one (a token of another province is refused with "
     "403, its subjects being on its own platform).",
-    responses={404: {"description": "No such subject in your region"}},
+    responses=problem_responses(descriptions={404: "No such subject in your region · 未找到"}),
 )
 async def risk_classes(
     uscc: str,
