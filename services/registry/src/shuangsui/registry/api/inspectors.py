@@ -32,11 +32,12 @@ from shuangsui.registry.api.inspectors_models import (
 from shuangsui.registry.api.params import BATCH_MODE
 from shuangsui.registry.api.sheet_imports import import_sheet, sheet_request_body
 from shuangsui.registry.api.uploads import upload_problems
-from shuangsui.registry.domain.inspectors import Inspector, InspectorStatus, RowError
+from shuangsui.registry.domain.inspectors import InspectorStatus, RowError
 from shuangsui.registry.domain.inspectors_import import parse_record
+from shuangsui.registry.domain.inspectors_visibility import Shown
 from shuangsui.registry.domain.subjects import PushMode
 from shuangsui.registry.service import inspectors as use_cases
-from shuangsui.registry.service.inspectors import InspectorChanges, jurisdiction_of
+from shuangsui.registry.service.inspectors import InspectorChanges
 
 router = APIRouter(prefix="/api/v1/registry", tags=["inspectors · 执法检查人员名录库"])
 
@@ -154,21 +155,19 @@ async def list_inspectors(
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(*READERS)),
 ) -> Page[InspectorOut]:
-    only = jurisdiction_of(by).department_type if Role.partner_admin in by.roles else None
     where = InspectorFilter(
         region_prefix=RegionScope.of(by).prefix, unit_code=unit_code, station_code=station_code,
         status=status.value if status else None, qualification=qualification,
-        specialty=specialty, department_type=only if only is not None else department_type,
+        specialty=specialty, department_type=department_type,
     )  # fmt: skip
-    rows = await use_cases.list_inspectors(uow, where, _after(page), page.limit + 1)
-    items, cursor = page.page(rows, lambda i: {"id": str(i.inspector_id)})
-    shown = [InspectorOut.of(i, use_cases.may_see_personal_data(by, i)) for i in items]
-    return Page[InspectorOut](items=shown, next_cursor=cursor)
+    rows = await use_cases.list_inspectors(uow, where, _after(page), page.limit + 1, by)
+    items, cursor = page.page(rows, lambda s: {"id": str(s.inspector.inspector_id)})
+    return Page[InspectorOut](items=[InspectorOut.of(s) for s in items], next_cursor=cursor)
 
 
-def _one(inspector: Inspector, by: Principal, response: Response) -> InspectorOut:
-    response.headers["ETag"] = etag_of(inspector.version)
-    return InspectorOut.of(inspector, use_cases.may_see_personal_data(by, inspector))
+def _one(shown: Shown, response: Response) -> InspectorOut:
+    response.headers["ETag"] = etag_of(shown.inspector.version)
+    return InspectorOut.of(shown)
 
 
 @router.get(
@@ -185,12 +184,7 @@ async def get_inspector(
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(*READERS)),
 ) -> InspectorOut:
-    found = await use_cases.get_inspector(uow, inspector_id, RegionScope.of(by))
-    # A partner department's admin sees only its own department's officers (DOMAIN §7).
-    partner_only = Role.partner_admin in by.roles and not by.has_any_role(*KEEPERS[:2])
-    if partner_only and jurisdiction_of(by).refusal(found.record) is not None:
-        raise p.Problem(p.NOT_FOUND, "no such inspector")
-    return _one(found, by, response)
+    return _one(await use_cases.get_inspector(uow, inspector_id, by), response)
 
 
 @router.patch(
@@ -217,7 +211,7 @@ async def update_inspector(
             sent[codes] = tuple(sent[codes])
     changes = InspectorChanges(**sent)
     updated = await use_cases.update_inspector(uow, inspector_id, changes, if_match, by)
-    return _one(updated, by, response)
+    return _one(updated, response)
 
 
 @router.put(
@@ -238,7 +232,7 @@ async def set_status(
 ) -> InspectorOut:
     changes = InspectorChanges(status=body.status)
     updated = await use_cases.update_inspector(uow, inspector_id, changes, if_match, by)
-    return _one(updated, by, response)
+    return _one(updated, response)
 
 
 @router.post(

@@ -16,10 +16,10 @@ from shuangsui.registry.api.batch_report_models import (
 )
 from shuangsui.registry.domain.inspectors import (
     DeclaredConflict,
-    Inspector,
     InspectorStatus,
     clean_tags,
 )
+from shuangsui.registry.domain.inspectors_visibility import Shown
 from shuangsui.registry.service.inspectors import JusticeSyncReport
 
 
@@ -63,7 +63,8 @@ class InspectorOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, inspector: Inspector, personal: bool) -> InspectorOut:
+    def of(cls, shown: Shown) -> InspectorOut:
+        inspector, personal = shown.inspector, shown.personal
         r = inspector.record
         return cls(
             inspector_id=inspector.inspector_id, name=r.name, unit_code=r.unit_code,

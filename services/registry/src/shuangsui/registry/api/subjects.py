@@ -43,7 +43,7 @@ from shuangsui.registry.api.subject_models import (
     subject_out,
 )
 from shuangsui.registry.api.uploads import media_type_of, spool_body, upload_problems
-from shuangsui.registry.domain.subjects import PushMode
+from shuangsui.registry.domain.subjects import PushMode, sees_personal_data
 from shuangsui.registry.domain.tags import parse_tag
 from shuangsui.registry.service.push import CONCURRENT_CHANGE, PushReport, Row, rows_of
 from shuangsui.registry.service.risk_classes import push_risk_classes, risk_classes_with_history
@@ -68,11 +68,6 @@ TAG_FILTER = (
     "alternatives, every dimension named must match · 标签"
 )
 RISK_DOMAIN = "^[a-z][a-z_]{0,39}$"  # as the classification push accepts it
-# Personal data of legal representatives: only for those who act on the subject.
-SEES_PERSONAL_DATA = {
-    Role.national_admin, Role.provincial_admin, Role.department_admin, Role.station_staff,
-    Role.inspector,
-}  # fmt: skip
 
 
 @router.post(
@@ -192,7 +187,7 @@ async def get(
     scope: RegionScope = Depends(region_scope),
 ) -> Response:
     subject = await get_subject(uow, uscc.upper(), scope)
-    out = subject_out(subject, personal_data=by.has_any_role(*SEES_PERSONAL_DATA))
+    out = subject_out(subject, personal_data=sees_personal_data(by.roles))
     return JSONResponse(out.model_dump(mode="json"), headers={"ETag": etag_of(subject["version"])})
 
 
@@ -309,7 +304,7 @@ async def history(
     scope: RegionScope = Depends(region_scope),
 ) -> list[HistoryEntryOut]:
     entries = await subject_history(uow, uscc.upper(), scope)
-    personal = by.has_any_role(*SEES_PERSONAL_DATA)
+    personal = sees_personal_data(by.roles)
     return [HistoryEntryOut.of(entry, personal_data=personal) for entry in entries]
 
 

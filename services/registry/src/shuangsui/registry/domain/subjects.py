@@ -39,6 +39,18 @@ class PushMode(StrEnum):
     per_row = "per_row"
 
 
+# A subject's personal data (its legal representative, 法定代表人) is shown only to the roles
+# that act on subjects; the other readers (reviewers, auditors, partner departments) see the
+# business facts (DOMAIN §7, R34).
+PERSONAL_DATA_ROLES = frozenset(
+    {"national_admin", "provincial_admin", "department_admin", "station_staff", "inspector"}
+)
+
+
+def sees_personal_data(roles: Iterable[str]) -> bool:
+    return not PERSONAL_DATA_ROLES.isdisjoint(roles)
+
+
 # The business content of a subject; `source` and `source_updated_at` say where and when from.
 CONTENT_FIELDS = (
     "name", "subject_type", "status", "region_code", "registered_address", "business_address",

@@ -38,6 +38,7 @@ from shuangsui.registry.domain.inspectors import (
 )
 from shuangsui.registry.domain.inspectors_import import parse_sheet
 from shuangsui.registry.domain.inspectors_sync import FieldConflict, plan_justice_sync
+from shuangsui.registry.domain.inspectors_visibility import Reader, Shown
 from shuangsui.registry.domain.subjects import PushMode
 from shuangsui.registry.service.batch_imports import finish_batch, read_rows
 from shuangsui.registry.service.push import PushReport
@@ -72,16 +73,12 @@ def jurisdiction_of(by: Principal) -> Jurisdiction:
     return Jurisdiction(prefix, by.department_type or "")
 
 
-def may_see_personal_data(by: Principal, inspector: Inspector) -> bool:
-    """Certificate numbers, justice-database links and conflicts (with the subjects they name)
-    are shown to those who keep the directory or approve recusals (DOMAIN §7: admins), to a
-    partner admin for its own department's officers, and to an officer for their own record.
-    Station staff, reviewers, auditors and other inspectors see the eligibility facts only."""
-    if by.is_national or by.has_any_role(Role.provincial_admin, Role.department_admin):
-        return True
-    if Role.partner_admin in by.roles and inspector.record.department_type == by.department_type:
-        return True
-    return by.sub == str(inspector.inspector_id)
+def reader_of(by: Principal) -> Reader:
+    """What the token may see of the directory (the rule itself is `Reader`'s)."""
+    keeper = by.is_national or by.has_any_role(Role.provincial_admin, Role.department_admin)
+    # A partner department's admin sees the officers it keeps: its own department's.
+    partner = jurisdiction_of(by).department_type if Role.partner_admin in by.roles else None
+    return Reader(RegionScope.of(by).prefix, keeper, partner, by.sub)
 
 
 def known_region(code: str) -> bool:
@@ -176,20 +173,25 @@ async def sync_justice(
         return await finish_batch(uow, report, changes, errors, lambda c: _apply(uow, c, by))
 
 
-async def get_inspector(uow: UnitOfWork, inspector_id: UUID, scope: RegionScope) -> Inspector:
+async def get_inspector(uow: UnitOfWork, inspector_id: UUID, by: Principal) -> Shown:
+    reader = reader_of(by)
     async with uow:
         found = await repo.get(uow.session, inspector_id)
-    if found is None:
+    if found is None or not reader.sees(found):
         raise p.Problem(p.NOT_FOUND, "no such inspector")
-    scope.ensure_visible(found.record.region_code, "inspector")
-    return found
+    return reader.show(found)
 
 
 async def list_inspectors(
-    uow: UnitOfWork, where: repo.InspectorFilter, after: UUID | None, limit: int
-) -> list[Inspector]:
+    uow: UnitOfWork, where: repo.InspectorFilter, after: UUID | None, limit: int, by: Principal
+) -> list[Shown]:
+    """The officers `where` asks for, within what the caller sees."""
+    reader = reader_of(by)
+    department = reader.department_filter(where.department_type)
+    where = replace(where, region_prefix=reader.region_prefix, department_type=department)
     async with uow:
-        return await repo.search(uow.session, where, after, limit)
+        found = await repo.search(uow.session, where, after, limit)
+    return [reader.show(i) for i in found]
 
 
 async def _load_for_change(
@@ -220,7 +222,7 @@ class InspectorChanges:
 async def update_inspector(
     uow: UnitOfWork, inspector_id: UUID, changes: InspectorChanges, if_match: str | None,
     by: Principal,
-) -> Inspector:  # fmt: skip
+) -> Shown:  # fmt: skip
     """Change status (and other hand-kept fields) under If-Match; a no-op records nothing.
 
     A station sent must be an org of the directory (422 naming `station_code` otherwise); the
@@ -236,11 +238,11 @@ async def update_inspector(
             if unknown:
                 raise p.Problem(p.VALIDATION, "the officer is not valid", errors=unknown)
         if record == current.record:
-            return current
+            return reader_of(by).show(current)
         updated = replace(current, record=record, version=current.version + 1)
         await _apply(uow, [Change(0, ChangeKind.updated, updated)], by)
         await uow.commit()
-        return updated
+        return reader_of(by).show(updated)
 
 
 async def declare_conflict(
