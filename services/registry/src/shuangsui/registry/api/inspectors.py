@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role, require, require_scope
+from shuangsui.kernel.bulk import BulkReportOut
 from shuangsui.kernel.concurrency import IF_MATCH, etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
@@ -22,7 +23,6 @@ from shuangsui.registry.adapters.inspectors import InspectorFilter
 from shuangsui.registry.api.inspectors_models import (
     ConflictIn,
     ConflictOut,
-    ImportReportOut,
     InspectorOut,
     InspectorPatch,
     JusticeSyncIn,
@@ -32,8 +32,7 @@ from shuangsui.registry.api.inspectors_models import (
 from shuangsui.registry.api.params import BATCH_MODE
 from shuangsui.registry.api.sheet_imports import import_sheet, sheet_request_body
 from shuangsui.registry.api.uploads import upload_problems
-from shuangsui.registry.domain.inspectors import InspectorStatus, RowError
-from shuangsui.registry.domain.inspectors_import import parse_record
+from shuangsui.registry.domain.inspectors import InspectorStatus
 from shuangsui.registry.domain.inspectors_visibility import Shown
 from shuangsui.registry.domain.subjects import PushMode
 from shuangsui.registry.service import inspectors as use_cases
@@ -61,13 +60,13 @@ _UPDATE_PROBLEMS = problem_responses(
 @router.post(
     "/inspectors:import",
     operation_id="registry_inspectors_import",
-    response_model=ImportReportOut,
+    response_model=BulkReportOut,
     summary="导入执法检查人员 · Import inspectors",
     description="A CSV (UTF-8 or GB18030) or XLSX sheet, one officer per row, keyed by "
     "`cert_no` (执法证号). Columns may use the English names or the Chinese headings "
     "(姓名, 单位编码, 行政区划代码, 执法证号, 执法证有效期至, …); list cells hold codes separated by "
-    "`;` or a JSON array. The answer is the report of every bulk push (without `stale`: a "
-    "sheet has no source time). `mode=atomic` (default) applies nothing if any row is invalid "
+    "`;` or a JSON array. The answer is the report of every bulk write (`stale` is always 0: "
+    "a sheet has no source time; `key` is the row's `cert_no`). `mode=atomic` (default) applies nothing if any row is invalid "
     "and answers 422 `/problems/batch-rejected` with the row errors; `mode=per_row` applies "
     "the valid rows and reports the others. At most 1,000 errors are listed "
     "(`errors_truncated`); the counts are always complete. Once the province has loaded any "
@@ -85,7 +84,7 @@ async def import_inspectors(
 ) -> JSONResponse:
     return await import_sheet(
         request, mode, MAX_IMPORT_BYTES, uow, by, idempotency,
-        use_cases.import_inspectors, ImportReportOut.of,
+        use_cases.import_inspectors, BulkReportOut.of,
     )  # fmt: skip
 
 
@@ -111,18 +110,9 @@ async def sync_justice(
     by: Principal = Depends(require_scope(SYNC_SCOPE, Role.provincial_admin)),
     idempotency: IdempotencyKey = Depends(idempotency_key("registry_inspectors_justice_sync")),
 ) -> JSONResponse:
-    records, invalid = [], []
-    for position, record in enumerate(body.records, start=1):
-        parsed, errors = parse_record(record.cells(), position, use_cases.known_region)
-        if not record.justice_db_ref.strip():
-            errors.append(RowError(position, "justice_db_ref", "required"))
-        if parsed is not None and not errors:
-            records.append((position, parsed))
-        invalid += errors
-
     async def run() -> SyncReportOut:
-        report = await use_cases.sync_justice(uow, records, invalid, mode, by)
-        return SyncReportOut.of_sync(report)
+        sent = [record.cells() for record in body.records]
+        return SyncReportOut.of_sync(await use_cases.sync_justice(uow, sent, mode, by))
 
     return await idempotency.run(uow, by, body, run)
 

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role, current_principal, require, require_scope
+from shuangsui.kernel.bulk import BulkReportOut
 from shuangsui.kernel.concurrency import IF_MATCH, etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
@@ -16,7 +17,6 @@ from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.adapters.orgs import OrgFilter
 from shuangsui.registry.api.org_models import (
-    OrgImportReportOut,
     OrgIn,
     OrgOut,
     OrgTreeOut,
@@ -85,16 +85,17 @@ async def upsert(
 @router.post(
     "/orgs:import",
     operation_id="registry_orgs_import",
-    response_model=OrgImportReportOut,
+    response_model=BulkReportOut,
     summary="导入组织机构 · Import orgs",
     description="A CSV (UTF-8 or GB18030) or XLSX sheet, one org per row, keyed by `code`. "
     "Columns may use the English names or the Chinese headings (机构编码, 机构名称, 层级, "
     "行政区划代码, 上级机构编码, 部门类型, 局机关, 状态); `level` also accepts 国家级 / 省级 / "
     "市级 / 县级 / 所. A parent may appear before or after its children in the file. "
     "`mode=atomic` (default) applies nothing if any row is invalid and answers 422 "
-    "`/problems/batch-rejected` with the row errors (line, field, reason); `mode=per_row` "
+    "`/problems/batch-rejected` with the row errors (line, key, field, reason); `mode=per_row` "
     "applies the valid rows and reports the others. The answer is the report of every bulk "
-    "push, without `stale`; at most 1,000 errors are listed (`errors_truncated`). Send "
+    "write (`stale` is always 0; `key` is the row's `code`); at most 1,000 errors are listed "
+    "(`errors_truncated`). Send "
     "`Idempotency-Key` to make a retry harmless. Integrators need the scope "
     "`registry:orgs:push`.",
     openapi_extra=sheet_request_body(_CSV_EXAMPLE),
@@ -109,7 +110,7 @@ async def import_orgs(
 ) -> JSONResponse:
     return await import_sheet(
         request, mode, MAX_IMPORT_BYTES, uow, by, idempotency,
-        use_cases.import_orgs, OrgImportReportOut.of,
+        use_cases.import_orgs, BulkReportOut.of,
     )  # fmt: skip
 
 

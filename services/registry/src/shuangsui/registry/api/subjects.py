@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from shuangsui.kernel.auth import Principal, Role, require, require_scope
+from shuangsui.kernel.bulk import BulkReport, BulkReportOut
 from shuangsui.kernel.concurrency import etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
@@ -32,7 +33,6 @@ from shuangsui.registry.api.subject_models import (
     RISK_EXAMPLES,
     HistoryEntryOut,
     PopulationOut,
-    PushReportOut,
     RiskClassChangeOut,
     RiskClassHistoryOut,
     RiskClassOut,
@@ -45,7 +45,7 @@ from shuangsui.registry.api.subject_models import (
 from shuangsui.registry.api.uploads import media_type_of, spool_body, upload_problems
 from shuangsui.registry.domain.subjects import PushMode, sees_personal_data
 from shuangsui.registry.domain.tags import parse_tag
-from shuangsui.registry.service.push import CONCURRENT_CHANGE, PushReport, Row, rows_of
+from shuangsui.registry.service.push import CONCURRENT_CHANGE, Row, rows_of
 from shuangsui.registry.service.risk_classes import push_risk_classes, risk_classes_with_history
 from shuangsui.registry.service.subjects import (
     get_subject,
@@ -73,7 +73,7 @@ RISK_DOMAIN = "^[a-z][a-z_]{0,39}$"  # as the classification push accepts it
 @router.post(
     "/subjects:bulk",
     operation_id="registry_subjects_bulk_upsert",
-    response_model=PushReportOut,
+    response_model=BulkReportOut,
     summary="批量推送检查对象 · Bulk push subjects",
     description=(
         "For registration and permit systems. The body is NDJSON (`application/x-ndjson`, one "
@@ -112,7 +112,7 @@ async def bulk_upsert(
 @router.post(
     "/risk-classes:bulk",
     operation_id="registry_risk_classes_bulk_upsert",
-    response_model=PushReportOut,
+    response_model=BulkReportOut,
     summary="推送信用风险分类 · Push credit risk classes",
     description=(
         "For the credit risk classification system: one `{uscc, risk_class, domain, source, "
@@ -147,7 +147,7 @@ async def risk_classes_bulk(
 @router.put(
     "/subjects/{uscc}",
     operation_id="registry_subjects_upsert",
-    response_model=PushReportOut,
+    response_model=BulkReportOut,
     summary="推送单个检查对象 · Upsert one subject",
     description="The same rules as the bulk push, for one subject; errors are 422 with the field.",
 )
@@ -160,7 +160,7 @@ async def upsert(
 ) -> JSONResponse:
     row = {**body.model_dump(exclude_unset=True, mode="json"), "uscc": uscc}
 
-    async def run() -> PushReportOut:
+    async def run() -> BulkReportOut:
         try:
             report = await push_subjects(uow, rows_of(iter([(1, row)])), PushMode.atomic, by)
         except Problem as refused:
@@ -168,7 +168,7 @@ async def upsert(
                 raise
             errors = [FieldError(e["field"], e["reason"]) for e in refused.extensions["errors"]]
             raise Problem(VALIDATION, "the subject is not valid", errors=errors) from None
-        return PushReportOut.of(report)
+        return BulkReportOut.of(report)
 
     return await idempotency.run(uow, by, row, run)
 
@@ -347,7 +347,7 @@ async def _bulk(
     mode: PushMode,
     by: Principal,
     idempotency: IdempotencyKey,
-    push: Callable[[AsyncIterator[Row]], Awaitable[PushReport]],
+    push: Callable[[AsyncIterator[Row]], Awaitable[BulkReport]],
     uow: UnitOfWork,
 ) -> JSONResponse:
     """Shared by every bulk push: media type, spooling with a size limit, idempotency."""
@@ -356,8 +356,8 @@ async def _bulk(
     try:
         rows = read_rows(media_type, body)
 
-        async def run() -> PushReportOut:
-            return PushReportOut.of(await push(_rows(rows)))
+        async def run() -> BulkReportOut:
+            return BulkReportOut.of(await push(_rows(rows)))
 
         fingerprint = {"sha256": digest, "mode": mode.value, "media_type": media_type}
         return await idempotency.run(uow, by, fingerprint, run)

@@ -17,7 +17,8 @@ from typing import Any
 
 import orjson
 
-from shuangsui.registry.domain.rows import RowError, RowReader
+from shuangsui.contracts.batches import ChangeKind, RowError
+from shuangsui.registry.domain.rows import RowReader
 
 
 class SubjectType(StrEnum):
@@ -134,13 +135,6 @@ class Stored:
     version: int
 
 
-class ChangeKind(StrEnum):
-    created = "created"
-    updated = "updated"
-    unchanged = "unchanged"
-    stale = "stale"
-
-
 @dataclass(frozen=True)
 class Change:
     kind: ChangeKind
@@ -150,7 +144,7 @@ class Change:
 
     @property
     def applies(self) -> bool:
-        return self.kind in (ChangeKind.created, ChangeKind.updated)
+        return self.kind.applies
 
 
 def canonical_json(content: dict[str, Any]) -> str:
