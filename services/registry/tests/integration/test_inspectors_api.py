@@ -85,8 +85,9 @@ async def test_csv_import_creates_officers_and_records_upserted_events(registry,
     answer = await upload(registry, admin, HEADER + row(first) + row(second))
     assert answer.status_code == 200, answer.text
     assert answer.json() == {
-        "mode": "atomic", "received": 2, "created": 2, "updated": 0, "unchanged": 0,
-        "rejected": 0, "applied": True, "errors": [], "errors_truncated": False,
+        "mode": "atomic", "applied": True, "received": 2, "created": 2, "updated": 0,
+        "unchanged": 0, "stale": 0, "rejected": 0, "errors": [], "errors_truncated": False,
+        "stale_rows": [],
     }  # fmt: skip
     events = await outbox(
         stack,
@@ -132,8 +133,8 @@ async def test_atomic_batch_with_one_bad_row_changes_nothing(registry, admin, st
     assert problem["type"] == "/problems/batch-rejected"
     assert problem["applied"] is False
     assert problem["errors"] == [
-        {"line": 3, "field": "cert_valid_until", "reason": problem["errors"][0]["reason"],
-         "uscc": None}
+        {"line": 3, "key": bad, "field": "cert_valid_until",
+         "reason": problem["errors"][0]["reason"]}
     ]  # fmt: skip
     rows = await outbox(stack, "SELECT 1 FROM inspectors WHERE cert_no = $1", good)
     assert rows == []
@@ -411,7 +412,12 @@ async def test_justice_sync_per_row_reports_like_an_import(registry, mint_token)
     report = answer.json()
     assert (report["mode"], report["created"], report["rejected"]) == ("per_row", 1, 1)
     assert report["errors"] == [
-        {"line": 2, "field": "cert_no", "reason": "certificate number repeats line 1"}
+        {
+            "line": 2,
+            "key": cert_no,
+            "field": "cert_no",
+            "reason": "certificate number repeats line 1",
+        }
     ]
     assert (report["errors_truncated"], report["conflicts"]) == (False, [])
 

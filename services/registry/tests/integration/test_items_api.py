@@ -286,24 +286,25 @@ async def test_atomic_import_with_a_bad_row_applies_nothing(registry, national):
     answer = await import_csv(registry, national, draft["list_id"], body)
     assert answer.status_code == 422, answer.text
     assert answer.json()["type"] == "/problems/batch-rejected"
-    assert {e["field"] for e in answer.json()["errors"]} == {
-        "rows[3].iplus_item_code", "rows[4].allowed_methods", "rows[4].item_category",
-        "rows[6].code",
+    # The refusal is the report of every bulk write: each row error has its line and key.
+    assert {(e["line"], e["field"]) for e in answer.json()["errors"]} == {
+        (3, "iplus_item_code"), (4, "allowed_methods"), (4, "item_category"), (6, "code"),
     }  # fmt: skip
+    assert (answer.json()["received"], answer.json()["rejected"]) == (5, 3)
     assert len(await items_of(registry, draft["list_id"], national)) == before
 
 
 async def test_per_row_import_applies_the_good_rows(registry, national):
     draft = await open_draft(registry, national, "national")
-    good = code()
-    body = sheet(row(good), row(code(), 检查对象="外星人"))
+    good, bad = code(), code()
+    body = sheet(row(good), row(bad, 检查对象="外星人"))
     answer = await import_csv(registry, national, draft["list_id"], body, mode="per_row")
     assert answer.status_code == 200, answer.text
     report = answer.json()
     assert (report["created"], report["rejected"]) == (1, 1)
-    assert report["errors"][0] | {"reason": ""} == {
-        "row": 3, "field": "subject_types", "column": "检查对象", "reason": ""
-    }  # fmt: skip
+    [error] = report["errors"]
+    assert (error["line"], error["key"], error["field"]) == (3, bad, "subject_types")
+    assert error["reason"].startswith("检查对象: ")
     assert good in {i["code"] for i in await items_of(registry, draft["list_id"], national)}
 
 
@@ -349,7 +350,7 @@ async def test_export_imports_back_unchanged(registry, national, fmt):
     )
     assert answer.status_code == 200, answer.text
     report = answer.json()
-    assert report["rows"] == len(await items_of(registry, v["list_id"]))
+    assert report["received"] == len(await items_of(registry, v["list_id"]))
     assert (report["created"], report["updated"], report["rejected"]) == (0, 0, 0)
 
 
@@ -524,9 +525,8 @@ async def test_an_imported_row_with_two_qualifications_is_rejected_naming_the_co
     answer = await import_csv(registry, national, draft["list_id"], body, mode="per_row")
     assert answer.status_code == 200, answer.text
     [error] = answer.json()["errors"]
-    assert (error["row"], error["field"], error["column"]) == (
-        2, "required_qualification", "所需执法资格"
-    )  # fmt: skip
+    assert (error["line"], error["field"]) == (2, "required_qualification")
+    assert error["reason"].startswith("所需执法资格: ")
     assert answer.json()["created"] == 0
 
 
@@ -547,7 +547,9 @@ async def test_adopted_national_items_keep_their_qualification_and_the_province_
     # A province adopts national items unchanged (R1), their qualification included.
     body = qualified_sheet({"事项编码": mine, "所需执法资格": "pricing"})
     refused = await import_csv(registry, zhejiang, provincial["list_id"], body, mode="per_row")
-    assert [(e["field"], e["row"]) for e in refused.json()["errors"]] == [("code", 2)]
+    assert [(e["field"], e["line"], e["key"]) for e in refused.json()["errors"]] == [
+        ("code", 2, mine)
+    ]
     await publish(registry, zhejiang, provincial["list_id"])
 
     events = await outbox(stack, national_item["item_id"])
@@ -775,13 +777,13 @@ async def test_imported_joint_rows_without_a_lead_or_with_an_unknown_level_are_r
     before = len(await items_of(registry, draft["list_id"], national))
     atomic = await import_csv(registry, national, draft["list_id"], body)
     assert atomic.status_code == 422, atomic.text
-    assert {e["field"] for e in atomic.json()["errors"]} == {
-        "rows[2].lead_department", "rows[3].inspection_level"
+    assert {(e["line"], e["field"]) for e in atomic.json()["errors"]} == {
+        (2, "lead_department"), (3, "inspection_level")
     }  # fmt: skip
     per_row = await import_csv(registry, national, draft["list_id"], body, mode="per_row")
-    assert [(e["row"], e["field"], e["column"]) for e in per_row.json()["errors"]] == [
-        (2, "lead_department", "发起部门"), (3, "inspection_level", "抽查层级")
-    ]  # fmt: skip
+    assert [
+        (e["line"], e["field"], e["reason"].split(": ", 1)[0]) for e in per_row.json()["errors"]
+    ] == [(2, "lead_department", "发起部门"), (3, "inspection_level", "抽查层级")]
     assert len(await items_of(registry, draft["list_id"], national)) == before
 
 
@@ -855,7 +857,9 @@ async def test_adopted_national_joint_items_keep_their_departments_and_level(
     # Adopted unchanged (R1): the province cannot drop a partner from a national item.
     body = joint_sheet({"事项编码": mine, "发起部门": leader, "配合部门": "市场监管部门"})
     refused = await import_csv(registry, zhejiang, provincial["list_id"], body, mode="per_row")
-    assert [(e["field"], e["row"]) for e in refused.json()["errors"]] == [("code", 2)]
+    assert [(e["field"], e["line"], e["key"]) for e in refused.json()["errors"]] == [
+        ("code", 2, mine)
+    ]
     published = await publish(registry, zhejiang, provincial["list_id"])
 
     in_force = await registry.get(

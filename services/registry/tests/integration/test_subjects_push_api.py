@@ -79,7 +79,7 @@ async def test_an_atomic_batch_with_one_bad_row_changes_nothing(
     assert report["type"] == "/problems/batch-rejected"
     assert (report["applied"], report["created"], report["rejected"]) == (False, 0, 1)
     assert report["errors"] == [
-        {"line": 2, "uscc": bad["uscc"], "field": "status", "reason": report["errors"][0]["reason"]}
+        {"line": 2, "key": bad["uscc"], "field": "status", "reason": report["errors"][0]["reason"]}
     ]
     missing = await registry.get(f"/api/v1/registry/subjects/{good['uscc']}", headers=admin)
     assert missing.status_code == 404
@@ -107,7 +107,9 @@ async def test_an_older_change_is_reported_stale_and_not_applied(
     await registry.post(PUSH, content=ndjson(newer), headers={**pusher, **NDJSON})
     report = (await registry.post(PUSH, content=ndjson(older), headers={**pusher, **NDJSON})).json()
     assert (report["stale"], report["updated"]) == (1, 0)
-    assert report["stale_rows"][0]["uscc"] == newer["uscc"]
+    assert report["stale_rows"] == [
+        {"line": 1, "key": newer["uscc"], "reason": "older than stored"}
+    ]
     got = await registry.get(f"/api/v1/registry/subjects/{newer['uscc']}", headers=admin)
     assert got.json()["name"] == "新名称"
 

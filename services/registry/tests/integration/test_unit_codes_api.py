@@ -152,7 +152,12 @@ async def test_the_sync_reports_an_unknown_unit_and_applies_the_rest(
     report = answer.json()
     assert (report["created"], report["rejected"]) == (1, 1)
     assert report["errors"] == [
-        {"line": 2, "field": "station_code", "reason": f"unknown unit {tag}-S7: {UNKNOWN}"}
+        {
+            "line": 2,
+            "key": records[1]["cert_no"],
+            "field": "station_code",
+            "reason": f"unknown unit {tag}-S7: {UNKNOWN}",
+        }
     ]
     stations = [o["station_code"] for o in await officers_with(registry, admin, f"{tag}-X")]
     assert stations == [f"{tag}-S1"]

@@ -8,8 +8,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from shuangsui.contracts.batches import ChangeKind
 from shuangsui.registry.domain.inspectors import (
-    ChangeKind,
     ConflictAlreadyDeclared,
     ConflictSource,
     DeclaredConflict,

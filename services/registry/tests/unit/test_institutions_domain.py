@@ -9,7 +9,8 @@ from uuid import UUID
 
 import pytest
 
-from shuangsui.registry.domain.inspectors import ChangeKind, InvalidField
+from shuangsui.contracts.batches import ChangeKind
+from shuangsui.registry.domain.inspectors import InvalidField
 from shuangsui.registry.domain.institutions import (
     Institution,
     InstitutionKind,

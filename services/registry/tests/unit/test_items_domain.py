@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from shuangsui.contracts.batches import RowError
 from shuangsui.registry.domain import items as rules
 from shuangsui.registry.domain.guides import GuideStep, new_guide_version, publish_guide
 from shuangsui.registry.domain.items import (
@@ -183,10 +184,16 @@ def test_a_row_in_office_words_reads_into_codes() -> None:
     assert item.min_ratio == Decimal("0.05")
 
 
-def test_row_errors_name_row_field_and_column() -> None:
+def named(error: RowError) -> tuple[int, str, str]:
+    """The error's line, field and the column heading its reason starts with."""
+    return error.line, error.field, error.reason.split(": ", 1)[0]
+
+
+def test_row_errors_name_line_field_column_and_the_rows_code() -> None:
     errors = read_row(7, row(事项类别="特别", 检查方式="飞行检查", 监管事项目录编码="123"))
     assert isinstance(errors, list)
-    assert {(e.row, e.field, e.column) for e in errors} == {
+    assert {e.key for e in errors} == {row()["事项编码"]}
+    assert {named(e) for e in errors} == {
         (7, "item_category", "事项类别"),
         (7, "allowed_methods", "检查方式"),
         (7, "iplus_item_code", "监管事项目录编码"),
@@ -196,8 +203,8 @@ def test_row_errors_name_row_field_and_column() -> None:
 def test_a_code_repeated_in_one_file_is_an_error_on_the_later_row() -> None:
     good, errors = read_rows([(2, row()), (3, row())])
     assert [n for n, _ in good] == [2]
-    assert [(e.row, e.field) for e in errors] == [(3, "code")]
-    assert "row 2" in errors[0].reason
+    assert [(e.line, e.field, e.key) for e in errors] == [(3, "code", row()["事项编码"])]
+    assert "line 2" in errors[0].reason
 
 
 def test_an_exported_row_reads_back_to_the_same_content() -> None:
@@ -261,9 +268,7 @@ def test_a_blank_or_missing_qualification_column_requires_none() -> None:
 def test_two_qualifications_in_one_cell_are_an_error_naming_the_column() -> None:
     errors = read_row(5, row(所需执法资格="food_safety、drug_inspection"))
     assert isinstance(errors, list)
-    assert [(e.row, e.field, e.column) for e in errors] == [
-        (5, "required_qualification", "所需执法资格")
-    ]
+    assert [named(e) for e in errors] == [(5, "required_qualification", "所需执法资格")]
 
 
 def test_an_exported_qualification_reads_back_to_the_same_content() -> None:
@@ -414,14 +419,14 @@ def test_blank_joint_columns_make_a_single_department_item_without_level() -> No
 def test_an_unknown_level_is_a_row_error_naming_the_column() -> None:
     errors = read_row(4, row(抽查层级="乡镇级"))
     assert isinstance(errors, list)
-    assert [(e.row, e.field, e.column) for e in errors] == [(4, "inspection_level", "抽查层级")]
+    assert [named(e) for e in errors] == [(4, "inspection_level", "抽查层级")]
     assert "市级" in errors[0].reason
 
 
 def test_a_row_with_partners_but_no_lead_is_an_error_naming_lead_department() -> None:
     errors = read_row(3, row(配合部门="市场监管部门"))
     assert isinstance(errors, list)
-    assert [(e.row, e.field, e.column) for e in errors] == [(3, "lead_department", "发起部门")]
+    assert [named(e) for e in errors] == [(3, "lead_department", "发起部门")]
 
 
 def test_an_exported_joint_item_reads_back_to_the_same_content() -> None:

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import pytest
 
-from shuangsui.registry.domain.inspectors import ChangeKind, RowError
+from shuangsui.contracts.batches import ChangeKind, RowError
 from shuangsui.registry.domain.orgs import (
     Org,
     OrgChange,

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
+from shuangsui.contracts.batches import RowError
 from shuangsui.registry.adapters.push_formats import _json_line, ndjson_rows
-from shuangsui.registry.domain.rows import RowError
 
 HOSTILE_LINES = [
     '{"uscc": "91330106MA2AXXXX0X", "name": "杭州西溪食品有限公司"}',

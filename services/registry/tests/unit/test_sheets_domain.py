@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from shuangsui.registry.domain.inspectors import RowError
+from shuangsui.contracts.batches import RowError
 from shuangsui.registry.domain.sheets import BadHeader, Sheet, map_header, parse_rows
 
 COLUMNS = {"code": ("编码",), "name": ("名称",), "note": ()}
@@ -46,12 +46,20 @@ def test_a_repeated_and_a_missing_column_are_both_named():
 
 
 def test_a_short_row_reads_its_missing_cells_as_empty():
-    valid, errors = parse_rows(sheet(["A1", "甲"]), COLUMNS, REQUIRED, read, unique=[])
+    valid, errors = parse_rows(sheet(["A1", "甲"]), COLUMNS, REQUIRED, read, key="code", unique=[])
     assert (valid, errors) == ([(2, Entry("A1", "甲", ""))], [])
 
 
-def test_a_repeated_key_rejects_the_later_row_and_errors_come_in_line_order():
+def test_a_repeated_key_rejects_the_later_row_and_errors_come_in_line_order_with_their_key():
     rows = sheet(["A1", "甲"], ["B2", ""], ["A1", "乙"])
-    valid, errors = parse_rows(rows, COLUMNS, REQUIRED, read, unique=[("code", "code")])
+    valid, errors = parse_rows(rows, COLUMNS, REQUIRED, read, key="code", unique=[("code", "code")])
     assert [line for line, _ in valid] == [2]
-    assert errors == [RowError(3, "name", "required"), RowError(4, "code", "code repeats line 2")]
+    assert errors == [
+        RowError(3, "name", "required", key="B2"),
+        RowError(4, "code", "code repeats line 2", key="A1"),
+    ]
+
+
+def test_an_error_of_a_row_without_its_key_names_no_key():
+    _, errors = parse_rows(sheet([" ", ""]), COLUMNS, REQUIRED, read, key="code", unique=[])
+    assert errors == [RowError(2, "name", "required", key=None)]

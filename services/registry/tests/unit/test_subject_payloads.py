@@ -12,9 +12,10 @@ import pytest
 from asyncpg.pgproto.pgproto import UUID as PgUUID
 from stdnum.cn import uscc as stdnum_uscc
 
+from shuangsui.contracts.batches import ChangeKind
 from shuangsui.contracts.events.registry_subjects import SubjectUpserted
 from shuangsui.registry.domain.classification import Classifier, ItemScope, Verdict
-from shuangsui.registry.domain.subjects import Change, ChangeKind, canonical_json, read_row
+from shuangsui.registry.domain.subjects import Change, canonical_json, read_row
 from shuangsui.registry.domain.tags import TagRules
 from shuangsui.registry.service.subjects import VerdictsAsJson, upserted_payload
 

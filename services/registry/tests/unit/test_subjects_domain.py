@@ -5,9 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from stdnum.cn import uscc as stdnum_uscc
 
-from shuangsui.registry.domain.rows import RowError
+from shuangsui.contracts.batches import ChangeKind, RowError
 from shuangsui.registry.domain.subjects import (
-    ChangeKind,
     DuplicateGuard,
     Stored,
     Subject,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from stdnum.cn import uscc as stdnum_uscc
 
+from shuangsui.contracts.batches import ChangeKind
 from shuangsui.registry.adapters.subjects import (
     _MERGED,
     _STAGE_COLUMNS,
@@ -14,7 +15,7 @@ from shuangsui.registry.adapters.subjects import (
     subjects,
 )
 from shuangsui.registry.domain.classification import Verdict
-from shuangsui.registry.domain.subjects import Change, ChangeKind, read_row
+from shuangsui.registry.domain.subjects import Change, read_row
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 VERDICT = Verdict(tags=("carrier:网络", "format:餐饮服务"), item_keys=(3, 9))

@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import date
 from uuid import uuid4
 
+from shuangsui.contracts.batches import ChangeKind
 from shuangsui.registry.domain.inspectors import (
-    ChangeKind,
     Inspector,
     InspectorRecord,
     Jurisdiction,

@@ -19,7 +19,8 @@ from shuangsui.kernel.observability import (
     configure_tracing,
     install_request_context,
 )
-from shuangsui.kernel.problems import CATALOGUE
+from shuangsui.kernel.problems import CATALOGUE, FORBIDDEN, UNAUTHENTICATED, VALIDATION
+from shuangsui.kernel.responses import problem_responses
 from shuangsui.kernel.settings import BaseServiceSettings
 
 
@@ -35,19 +36,8 @@ class Component(Protocol):
     async def ready(self) -> tuple[bool, str]: ...
 
 
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "description": "Problem details (RFC 9457) · 错误详情",
-    "content": {
-        "application/problem+json": {
-            "schema": {"$ref": "#/components/schemas/Problem"},
-        }
-    },
-}
-COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: PROBLEM_SCHEMA,
-    403: PROBLEM_SCHEMA,
-    422: PROBLEM_SCHEMA,
-}
+# Any operation may answer these (no token, not allowed, a malformed request).
+COMMON_RESPONSES = problem_responses(UNAUTHENTICATED, FORBIDDEN, VALIDATION)
 
 
 # Young objects are collected after this many allocations (CPython's default is 700). A bulk

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from fastapi import Header
+
 from shuangsui.kernel.problems import PRECONDITION_FAILED, PRECONDITION_REQUIRED, Problem
+
+# The header of every update of a versioned resource, declared once so each reads the same.
+IF_MATCH = Header(None, alias="If-Match", description="ETag last read · 版本标签")
 
 
 def etag_of(version: int | str) -> str:

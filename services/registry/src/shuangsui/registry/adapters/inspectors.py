@@ -26,6 +26,15 @@ from shuangsui.registry.domain.inspectors import (
 
 metadata = sa.MetaData()
 
+
+def _stamps() -> list[sa.Column[Any]]:
+    """Set by the database (migration 0003): when the row was made and last changed."""
+    return [
+        sa.Column(name, sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+        for name in ("created_at", "updated_at")
+    ]
+
+
 inspectors = sa.Table(
     "inspectors",
     metadata,
@@ -43,8 +52,7 @@ inspectors = sa.Table(
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("justice_db_ref", sa.Text),
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True)),
-    sa.Column("updated_at", sa.DateTime(timezone=True)),
+    *_stamps(),
 )
 
 conflicts = sa.Table(
@@ -59,8 +67,7 @@ conflicts = sa.Table(
     sa.Column("withdrawn", sa.Boolean, nullable=False),
     sa.Column("declared_by", sa.Text, nullable=False),
     sa.Column("withdrawn_by", sa.Text),
-    sa.Column("created_at", sa.DateTime(timezone=True)),
-    sa.Column("updated_at", sa.DateTime(timezone=True)),
+    *_stamps(),
 )
 
 

@@ -46,6 +46,9 @@ item_lists = sa.Table(
     sa.Column("adopted_list_id", _uuid),
     sa.Column("based_on_list_id", _uuid),
     sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
 )
 
 check_items = sa.Table(
@@ -88,6 +91,9 @@ work_guides = sa.Table(
     sa.Column("record_form_schema", JSONB, nullable=False),
     sa.Column("published_at", sa.DateTime(timezone=True)),
     sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
 )
 
 

@@ -33,7 +33,11 @@ def _key() -> list[sa.Column[Any]]:
 
 
 population_counts = sa.Table(
-    "population_counts", metadata, *_key(), sa.Column("n", sa.BigInteger, nullable=False)
+    "population_counts",
+    metadata,
+    *_key(),
+    sa.Column("n", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("item_key", "region_code", "tags", "domain", "risk_class"),
 )
 # Migration 0009: the same counts summed over tag sets, for counts that name no tag.
 population_totals = sa.Table(
@@ -44,6 +48,7 @@ population_totals = sa.Table(
     sa.Column("region_code", sa.String(6), nullable=False),
     sa.Column("risk_class", sa.String(1), nullable=False),
     sa.Column("n", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("item_key", "domain", "region_code", "risk_class"),
 )
 population_deltas = sa.Table(
     "population_deltas", metadata, *_key(), sa.Column("n", sa.Integer, nullable=False)

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import orjson
 
-from shuangsui.registry.domain.rows import RowError
+from shuangsui.contracts.batches import RowError
 
 # CSV cells that hold lists (or objects) hold them as JSON (ARCHITECTURE.md §5).
 JSON_CELLS = {"licences", "online_shops", "extra"}

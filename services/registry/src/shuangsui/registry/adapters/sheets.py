@@ -1,10 +1,12 @@
-"""Reading an uploaded import sheet — CSV or XLSX — into text cells with their line numbers."""
+"""Sheet files, CSV (UTF-8 or GB18030) and XLSX: an uploaded one read into text cells with their
+line numbers, and a list written out as one. Which columns mean what is each domain's own."""
 
 from __future__ import annotations
 
 import csv
 import io
 import zipfile
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -97,3 +99,26 @@ def _read_xlsx(body: bytes, max_rows: int) -> Sheet:
     finally:
         book.close()
     return Sheet(header=header, rows=rows, lines=lines)
+
+
+def write_csv(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(headers)
+    writer.writerows(rows)
+    # The BOM makes Excel open the Chinese headers as UTF-8 instead of the local code page.
+    return out.getvalue().encode("utf-8-sig")
+
+
+def write_xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=title[:31])
+    sheet.append(list(headers))
+    for row in rows:
+        # Written as text so codes keep their leading zeros and all 14 digits.
+        sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -12,30 +11,32 @@ from fastapi.responses import JSONResponse
 
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role, require, require_scope
-from shuangsui.kernel.concurrency import etag_of
+from shuangsui.kernel.bulk import BulkReportOut
+from shuangsui.kernel.concurrency import IF_MATCH, etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.responses import problem_responses
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.adapters.inspectors import InspectorFilter
 from shuangsui.registry.api.inspectors_models import (
     ConflictIn,
     ConflictOut,
-    ImportReportOut,
     InspectorOut,
     InspectorPatch,
     JusticeSyncIn,
     StatusIn,
     SyncReportOut,
 )
-from shuangsui.registry.api.params import BATCH_MODE, IF_MATCH
+from shuangsui.registry.api.params import BATCH_MODE
 from shuangsui.registry.api.sheet_imports import import_sheet, sheet_request_body
-from shuangsui.registry.domain.inspectors import Inspector, InspectorStatus, RowError
-from shuangsui.registry.domain.inspectors_import import parse_record
+from shuangsui.registry.api.uploads import upload_problems
+from shuangsui.registry.domain.inspectors import InspectorStatus
+from shuangsui.registry.domain.inspectors_visibility import Shown
 from shuangsui.registry.domain.subjects import PushMode
 from shuangsui.registry.service import inspectors as use_cases
-from shuangsui.registry.service.inspectors import InspectorChanges, jurisdiction_of
+from shuangsui.registry.service.inspectors import InspectorChanges
 
 router = APIRouter(prefix="/api/v1/registry", tags=["inspectors · 执法检查人员名录库"])
 
@@ -51,34 +52,28 @@ _CSV_EXAMPLE = (
     "qualifications,specialties,status\n"
     "王芳,330106001,330106,330106-01,科员,33010012345,2027-06-30,food_safety;pricing,food,active\n"
 )
-_PROBLEMS = {s: {"model": None, "description": d} for s, d in (
-    (409, "Concurrent change / idempotent request in flight · 冲突"),
-    (412, "If-Match is stale · 版本已变"), (413, "Body too large · 请求体过大"),
-    (415, "Not CSV/XLSX · 内容类型不支持"), (428, "If-Match missing · 缺少 If-Match"),
-)}  # fmt: skip
-
-
-def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {c: _PROBLEMS[c] for c in codes}
+_UPDATE_PROBLEMS = problem_responses(
+    p.NOT_FOUND, use_cases.CONCURRENT_CHANGE, p.PRECONDITION_FAILED, p.PRECONDITION_REQUIRED
+)
 
 
 @router.post(
     "/inspectors:import",
     operation_id="registry_inspectors_import",
-    response_model=ImportReportOut,
+    response_model=BulkReportOut,
     summary="导入执法检查人员 · Import inspectors",
     description="A CSV (UTF-8 or GB18030) or XLSX sheet, one officer per row, keyed by "
     "`cert_no` (执法证号). Columns may use the English names or the Chinese headings "
     "(姓名, 单位编码, 行政区划代码, 执法证号, 执法证有效期至, …); list cells hold codes separated by "
-    "`;` or a JSON array. The answer is the report of every bulk push (without `stale`: a "
-    "sheet has no source time). `mode=atomic` (default) applies nothing if any row is invalid "
+    "`;` or a JSON array. The answer is the report of every bulk write (`stale` is always 0: "
+    "a sheet has no source time; `key` is the row's `cert_no`). `mode=atomic` (default) applies nothing if any row is invalid "
     "and answers 422 `/problems/batch-rejected` with the row errors; `mode=per_row` applies "
     "the valid rows and reports the others. At most 1,000 errors are listed "
     "(`errors_truncated`); the counts are always complete. Once the province has loaded any "
     "org, `unit_code` and `station_code` must be codes of its orgs (组织机构), else the row is "
     "rejected naming the field. Integrators need the scope `registry:inspectors:import`.",
     openapi_extra=sheet_request_body(_CSV_EXAMPLE),
-    responses=_problems(409, 413, 415),
+    responses=upload_problems(use_cases.CONCURRENT_CHANGE),
 )
 async def import_inspectors(
     request: Request,
@@ -89,7 +84,7 @@ async def import_inspectors(
 ) -> JSONResponse:
     return await import_sheet(
         request, mode, MAX_IMPORT_BYTES, uow, by, idempotency,
-        use_cases.import_inspectors, ImportReportOut.of,
+        use_cases.import_inspectors, BulkReportOut.of,
     )  # fmt: skip
 
 
@@ -104,7 +99,9 @@ async def import_inspectors(
     "NOT overwritten: it is listed in `conflicts` for the office to resolve. A record naming a "
     "unit or station that is no org of the province (once it has loaded any) is rejected and "
     "not applied. Integrators need the scope `registry:inspectors:sync`.",
-    responses=_problems(409),
+    responses=problem_responses(
+        p.IDEMPOTENCY_IN_PROGRESS, use_cases.CONCURRENT_CHANGE, p.VALIDATION, p.BATCH_REJECTED
+    ),
 )
 async def sync_justice(
     body: JusticeSyncIn,
@@ -113,18 +110,9 @@ async def sync_justice(
     by: Principal = Depends(require_scope(SYNC_SCOPE, Role.provincial_admin)),
     idempotency: IdempotencyKey = Depends(idempotency_key("registry_inspectors_justice_sync")),
 ) -> JSONResponse:
-    records, invalid = [], []
-    for position, record in enumerate(body.records, start=1):
-        parsed, errors = parse_record(record.cells(), position, use_cases.known_region)
-        if not record.justice_db_ref.strip():
-            errors.append(RowError(position, "justice_db_ref", "required"))
-        if parsed is not None and not errors:
-            records.append((position, parsed))
-        invalid += errors
-
     async def run() -> SyncReportOut:
-        report = await use_cases.sync_justice(uow, records, invalid, mode, by)
-        return SyncReportOut.of_sync(report)
+        sent = [record.cells() for record in body.records]
+        return SyncReportOut.of_sync(await use_cases.sync_justice(uow, sent, mode, by))
 
     return await idempotency.run(uow, by, body, run)
 
@@ -157,21 +145,19 @@ async def list_inspectors(
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(*READERS)),
 ) -> Page[InspectorOut]:
-    only = jurisdiction_of(by).department_type if Role.partner_admin in by.roles else None
     where = InspectorFilter(
         region_prefix=RegionScope.of(by).prefix, unit_code=unit_code, station_code=station_code,
         status=status.value if status else None, qualification=qualification,
-        specialty=specialty, department_type=only if only is not None else department_type,
+        specialty=specialty, department_type=department_type,
     )  # fmt: skip
-    rows = await use_cases.list_inspectors(uow, where, _after(page), page.limit + 1)
-    items, cursor = page.page(rows, lambda i: {"id": str(i.inspector_id)})
-    shown = [InspectorOut.of(i, use_cases.may_see_personal_data(by, i)) for i in items]
-    return Page[InspectorOut](items=shown, next_cursor=cursor)
+    rows = await use_cases.list_inspectors(uow, where, _after(page), page.limit + 1, by)
+    items, cursor = page.page(rows, lambda s: {"id": str(s.inspector.inspector_id)})
+    return Page[InspectorOut](items=[InspectorOut.of(s) for s in items], next_cursor=cursor)
 
 
-def _one(inspector: Inspector, by: Principal, response: Response) -> InspectorOut:
-    response.headers["ETag"] = etag_of(inspector.version)
-    return InspectorOut.of(inspector, use_cases.may_see_personal_data(by, inspector))
+def _one(shown: Shown, response: Response) -> InspectorOut:
+    response.headers["ETag"] = etag_of(shown.inspector.version)
+    return InspectorOut.of(shown)
 
 
 @router.get(
@@ -180,6 +166,7 @@ def _one(inspector: Inspector, by: Principal, response: Response) -> InspectorOu
     response_model=InspectorOut,
     summary="查看执法检查人员 · Get an inspector",
     description="Answers with an `ETag`; send it as `If-Match` when changing the officer.",
+    responses=problem_responses(p.NOT_FOUND),
 )
 async def get_inspector(
     inspector_id: UUID,
@@ -187,12 +174,7 @@ async def get_inspector(
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(*READERS)),
 ) -> InspectorOut:
-    found = await use_cases.get_inspector(uow, inspector_id, RegionScope.of(by))
-    # A partner department's admin sees only its own department's officers (DOMAIN §7).
-    partner_only = Role.partner_admin in by.roles and not by.has_any_role(*KEEPERS[:2])
-    if partner_only and jurisdiction_of(by).refusal(found.record) is not None:
-        raise p.Problem(p.NOT_FOUND, "no such inspector")
-    return _one(found, by, response)
+    return _one(await use_cases.get_inspector(uow, inspector_id, by), response)
 
 
 @router.patch(
@@ -203,7 +185,7 @@ async def get_inspector(
     description="Changes only the fields sent (status, position, station, certificate date, "
     "qualifications, specialties). Requires `If-Match`: 428 without it, 412 when stale. A "
     "`station_code` must be an org of the province once it has loaded any (422 otherwise).",
-    responses=_problems(412, 428),
+    responses=_UPDATE_PROBLEMS,
 )
 async def update_inspector(
     inspector_id: UUID,
@@ -219,7 +201,7 @@ async def update_inspector(
             sent[codes] = tuple(sent[codes])
     changes = InspectorChanges(**sent)
     updated = await use_cases.update_inspector(uow, inspector_id, changes, if_match, by)
-    return _one(updated, by, response)
+    return _one(updated, response)
 
 
 @router.put(
@@ -228,7 +210,7 @@ async def update_inspector(
     response_model=InspectorOut,
     summary="设置执法检查人员状态 · Set an inspector's status",
     description="Only `active` officers are drawn (R17). Requires `If-Match`.",
-    responses=_problems(412, 428),
+    responses=_UPDATE_PROBLEMS,
 )
 async def set_status(
     inspector_id: UUID,
@@ -240,7 +222,7 @@ async def set_status(
 ) -> InspectorOut:
     changes = InspectorChanges(status=body.status)
     updated = await use_cases.update_inspector(uow, inspector_id, changes, if_match, by)
-    return _one(updated, by, response)
+    return _one(updated, response)
 
 
 @router.post(
@@ -252,7 +234,9 @@ async def set_status(
     description="An admin records a conflict for the directory (`source=directory`); an officer "
     "declares one for themself (`source=inspector`, token `sub` = their `inspector_id`). While "
     "it is not withdrawn, sampling never assigns the officer to that subject (R19).",
-    responses=_problems(409),
+    responses=problem_responses(
+        p.NOT_FOUND, p.IDEMPOTENCY_IN_PROGRESS, use_cases.CONFLICT_ALREADY_DECLARED
+    ),
 )
 async def declare_conflict(
     inspector_id: UUID,
@@ -282,7 +266,7 @@ async def declare_conflict(
     response_model=ConflictOut,
     summary="撤回回避事由 · Withdraw a conflict of interest",
     description="Admins only: an officer cannot lift their own recusal.",
-    responses=_problems(409),
+    responses=problem_responses(p.NOT_FOUND, use_cases.CONFLICT_ALREADY_WITHDRAWN),
 )
 async def withdraw_conflict(
     inspector_id: UUID,

@@ -9,17 +9,13 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shuangsui.contracts.uscc import Uscc
-from shuangsui.registry.api.batch_report_models import (
-    BatchReportOut,
-    BatchRowErrorOut,
-    per_row_example,
-)
+from shuangsui.kernel.bulk import BulkReportOut
 from shuangsui.registry.domain.inspectors import (
     DeclaredConflict,
-    Inspector,
     InspectorStatus,
     clean_tags,
 )
+from shuangsui.registry.domain.inspectors_visibility import Shown
 from shuangsui.registry.service.inspectors import JusticeSyncReport
 
 
@@ -63,7 +59,8 @@ class InspectorOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, inspector: Inspector, personal: bool) -> InspectorOut:
+    def of(cls, shown: Shown) -> InspectorOut:
+        inspector, personal = shown.inspector, shown.personal
         r = inspector.record
         return cls(
             inspector_id=inspector.inspector_id, name=r.name, unit_code=r.unit_code,
@@ -77,27 +74,6 @@ class InspectorOut(BaseModel):
         )  # fmt: skip
 
 
-class RowErrorOut(BatchRowErrorOut):
-    line: int = Field(description="File line (header = 1) or record position (1-based) · 行号")
-    field: str = Field(description="Column or field · 字段")
-
-
-class OfficerReportOut(BatchReportOut[RowErrorOut]):
-    """处理报告 · What a batch did: the report of every bulk push, without `stale` (officers'
-    rows carry no source time, so none is ever older than the directory)."""
-
-    created: int = Field(description="Officers added · 新增")
-    updated: int = Field(description="Officers changed · 更新")
-
-
-class ImportReportOut(OfficerReportOut):
-    model_config = per_row_example(
-        created=1, updated=1,
-        error={"line": 4, "field": "cert_valid_until",
-               "reason": "'2026-13-01' is not a date in the form YYYY-MM-DD"},
-    )  # fmt: skip
-
-
 class FieldConflictOut(BaseModel):
     line: int = Field(description="Record position (1-based) · 记录序号")
     inspector_id: UUID = Field(description="The stored officer · 执法检查人员编号")
@@ -106,7 +82,9 @@ class FieldConflictOut(BaseModel):
     incoming: str | list[str] | None = Field(description="Justice database value · 司法库值")
 
 
-class SyncReportOut(OfficerReportOut):
+class SyncReportOut(BulkReportOut):
+    """处理报告 · What a sync did: the report of every bulk write, plus the differences found."""
+
     conflicts: list[FieldConflictOut] = Field(
         description="Differences reported, not applied · 冲突（未覆盖）"
     )

@@ -13,10 +13,11 @@ from fastapi.responses import JSONResponse
 from shuangsui.contracts.uscc import InvalidUscc, validate_uscc
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role, require
-from shuangsui.kernel.concurrency import etag_of
+from shuangsui.kernel.concurrency import IF_MATCH, etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.responses import problem_responses
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.adapters.institutions import InstitutionFilter
@@ -26,7 +27,6 @@ from shuangsui.registry.api.institutions_models import (
     InstitutionOut,
     InstitutionWrittenOut,
 )
-from shuangsui.registry.api.params import IF_MATCH
 from shuangsui.registry.domain.inspectors import InvalidField
 from shuangsui.registry.domain.institutions import (
     InstitutionKind,
@@ -40,11 +40,13 @@ router = APIRouter(prefix="/api/v1/registry", tags=["institutions · 委托专�
 KEEPERS = (Role.provincial_admin, Role.department_admin)
 READERS = (*KEEPERS, Role.partner_admin, Role.station_staff, Role.inspector, Role.reviewer,
            Role.auditor)  # fmt: skip
-_PROBLEMS: dict[int | str, dict[str, Any]] = {s: {"model": None, "description": d} for s, d in (
-    (403, "Region outside yours, or the entry is another jurisdiction's · 无权操作"),
-    (409, "Idempotent request in flight · 冲突"), (412, "If-Match is stale · 版本已变"),
-    (428, "If-Match missing · 缺少 If-Match"),
-)}  # fmt: skip
+_PROBLEMS = problem_responses(
+    p.FORBIDDEN,
+    p.IDEMPOTENCY_IN_PROGRESS,
+    p.PRECONDITION_FAILED,
+    p.PRECONDITION_REQUIRED,
+    descriptions={403: "Region outside yours, or the entry is another jurisdiction's · 无权操作"},
+)
 _WRITES = (
     "Answers 201 with the new entry, or 200 with `outcome` `updated` or `unchanged`, and its "
     "`ETag`. Replacing an entry needs `If-Match` with its ETag (428 without, 412 when stale); "

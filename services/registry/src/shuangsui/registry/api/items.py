@@ -13,29 +13,22 @@ from fastapi.responses import JSONResponse
 from shuangsui.contracts.regions import InvalidRegionCode, province_region
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role, optional_principal, require
-from shuangsui.kernel.concurrency import etag_of
+from shuangsui.kernel.bulk import BulkReportOut
+from shuangsui.kernel.concurrency import IF_MATCH, etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.responses import problem_responses
 from shuangsui.messaging.platform import unit_of_work
-from shuangsui.registry.adapters.items_sheets import (
-    CSV_TYPE,
-    XLSX_TYPE,
-    SheetUnreadable,
-    read_sheet,
-    write_csv,
-    write_xlsx,
-)
+from shuangsui.registry.adapters.sheets import CSV, XLSX, write_csv, write_xlsx
 from shuangsui.registry.api import items_guides
 from shuangsui.registry.api.items_models import (
-    ImportReportOut,
     ItemIn,
     ItemListIn,
     ItemListOut,
     ItemOut,
 )
-from shuangsui.registry.api.params import IF_MATCH
-from shuangsui.registry.api.uploads import media_type_of, read_body
+from shuangsui.registry.api.uploads import media_type_of, read_body, upload_problems
 from shuangsui.registry.domain.item_fields import (
     DEPARTMENT_NAME_MAX,
 )
@@ -70,7 +63,7 @@ def _with_etag(body: ItemListOut | ItemOut, tag: int, status: int = 200) -> JSON
     "the caller's province (provincial admins). It starts as a copy of the latest published "
     "version (an adjustment, 动态调整); a provincial version also adopts, unchanged, the items "
     "of the national version in force on `effective_from` (R1). One draft per list at a time.",
-    responses={409: {"description": "A draft already exists · 已有草稿"}},
+    responses=problem_responses(descriptions={409: "A draft already exists · 已有草稿"}),
 )
 async def create_list(
     body: ItemListIn,
@@ -130,7 +123,12 @@ async def get_list(
     description="Publishes a draft version; it becomes public and immutable, and is in force "
     "from `effective_from` until the next version's. Records `registry.item_list.published.v1` "
     "and one `registry.item.upserted.v1` per item. Requires `If-Match` with the list's ETag.",
-    responses={409: {"description": "Already published · 已发布"}, 412: {}, 428: {}},
+    responses=problem_responses(
+        service.ITEM_LIST_PUBLISHED,
+        p.PRECONDITION_FAILED,
+        p.PRECONDITION_REQUIRED,
+        descriptions={409: "Already published · 已发布"},
+    ),
 )
 async def publish_list(
     list_id: UUID,
@@ -192,7 +190,11 @@ async def list_version_items(
     status_code=201,
     response_model=ItemOut,
     summary="新增抽查事项 · Add an item to a draft",
-    responses={409: {"description": "Code taken, or version published · 编码重复或已发布"}},
+    responses=problem_responses(
+        service.ITEM_LIST_CONFLICT,
+        service.ITEM_LIST_PUBLISHED,
+        descriptions={409: "Code taken, or version published · 编码重复或已发布"},
+    ),
 )
 async def add_item(
     list_id: UUID,
@@ -211,7 +213,12 @@ async def add_item(
     summary="修改抽查事项 · Update an item in a draft",
     description="Replaces the item's content. Requires `If-Match` with the item's ETag. "
     "National items inside a provincial list are read-only (R1).",
-    responses={409: {}, 412: {}, 428: {}},
+    responses=problem_responses(
+        service.ITEM_LIST_CONFLICT,
+        service.ITEM_LIST_PUBLISHED,
+        p.PRECONDITION_FAILED,
+        p.PRECONDITION_REQUIRED,
+    ),
 )
 async def update_item(
     list_id: UUID,
@@ -229,13 +236,13 @@ _SHEET_BODY = {
     "required": True,
     "description": "The office spreadsheet: header row, then one item per row · 事项清单表格",
     "content": {
-        CSV_TYPE: {
+        CSV: {
             "schema": {"type": "string"},
             "example": "事项编码,抽查类别,抽查事项,事项类别,检查对象,检查方式,检查主体,检查依据,"
             "监管事项目录编码\r\nSC-001,食品安全,食品生产者生产行为的检查,重点,企业,"
             "现场检查、书面检查,市场监管部门,《食品安全法》第一百一十条,11330000000001\r\n",
         },
-        XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+        XLSX: {"schema": {"type": "string", "format": "binary"}},
     },
 }
 
@@ -243,7 +250,7 @@ _SHEET_BODY = {
 @router.post(
     "/item-lists/{list_id}/items:import",
     operation_id="registry_item_list_items_import",
-    response_model=ImportReportOut,
+    response_model=BulkReportOut,
     summary="导入抽查事项（表格） · Import items from a spreadsheet",
     description="Upserts rows into a draft by 事项编码, from CSV (UTF-8 or GB18030) or XLSX with "
     "the columns offices use (INTEGRATION_FORMATS.md §3); optional columns add 发起部门, 配合部门 "
@@ -252,11 +259,14 @@ _SHEET_BODY = {
     "适用标签, 所需执法资格 (one qualification code as the inspector directory writes it, e.g. "
     "food_safety) and 状态. A column the file lacks keeps what the list's items hold. "
     "`mode=atomic` "
-    "(default): one bad row rejects the file with 422 and nothing is applied; `mode=per_row`: "
-    "good rows are applied and the report lists the rejected ones. Send `Idempotency-Key` to "
-    "make a retry harmless.",
+    "(default): one bad row rejects the file with 422 `/problems/batch-rejected` and nothing is "
+    "applied; `mode=per_row`: good rows are applied and the report lists the rejected ones. The "
+    "answer is the report of every bulk write: `line` is the row as the spreadsheet numbers it "
+    "(header = 1), `key` its 事项编码, and each reason starts with the column heading. A file "
+    "without a required column, or without data rows, is 422 `/problems/validation-error`. "
+    "Send `Idempotency-Key` to make a retry harmless.",
     openapi_extra={"requestBody": _SHEET_BODY},
-    responses={409: {}, 413: {}, 415: {}},
+    responses=upload_problems(service.ITEM_LIST_CONFLICT, service.ITEM_LIST_PUBLISHED),
 )
 async def import_items(
     list_id: UUID,
@@ -266,21 +276,17 @@ async def import_items(
     by: Principal = Depends(admins),
     idempotency: IdempotencyKey = Depends(idempotency_key("registry_item_list_items_import")),
 ) -> JSONResponse:
-    content_type = media_type_of(request, (CSV_TYPE, XLSX_TYPE))
+    media_type = media_type_of(request, (CSV, XLSX))
     body, digest = await read_body(request, MAX_IMPORT_BYTES)
-    try:
-        headers, rows = read_sheet(content_type, body)
-    except SheetUnreadable as exc:
-        raise p.Problem(p.UNSUPPORTED_MEDIA_TYPE, str(exc)) from None
     fingerprint = {
         "list_id": str(list_id),
         "mode": mode,
         "sha256": digest,
     }
 
-    async def run() -> ImportReportOut:
-        report = await service.import_items(uow, list_id, headers, rows, mode, by)
-        return ImportReportOut.of(report)
+    async def run() -> BulkReportOut:
+        report = await service.import_items(uow, list_id, media_type, body, mode, by)
+        return BulkReportOut.of(report)
 
     return await idempotency.run(uow, by, fingerprint, run)
 
@@ -292,7 +298,7 @@ async def import_items(
     description="The office columns (INTEGRATION_FORMATS.md §3) plus 来源 (总局 / 本省). The "
     "file imports back unchanged. CSV is UTF-8 with a BOM so Excel shows the Chinese headers.",
     response_class=Response,
-    responses={200: {"content": {CSV_TYPE: {}, XLSX_TYPE: {}}, "description": "The file"}},
+    responses={200: {"content": {CSV: {}, XLSX: {}}, "description": "The file"}},
 )
 async def export_list(
     list_id: UUID,
@@ -304,9 +310,9 @@ async def export_list(
     rows = [export_row(i) for i in items]
     name = f"抽查事项清单-{lst.family}-v{lst.version}.{format}"
     if format == "csv":
-        content, media = write_csv(EXPORT_HEADERS, rows), CSV_TYPE
+        content, media = write_csv(EXPORT_HEADERS, rows), CSV
     else:
-        content, media = write_xlsx(f"{lst.family}-v{lst.version}", EXPORT_HEADERS, rows), XLSX_TYPE
+        content, media = write_xlsx(f"{lst.family}-v{lst.version}", EXPORT_HEADERS, rows), XLSX
     disposition = f"attachment; filename=\"item-list.{format}\"; filename*=UTF-8''{quote(name)}"
     return Response(content, media_type=media, headers={"Content-Disposition": disposition})
 

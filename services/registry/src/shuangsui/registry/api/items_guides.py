@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 
 from shuangsui.kernel.auth import Principal, Role, optional_principal, require
 from shuangsui.kernel.db import UnitOfWork
+from shuangsui.kernel.responses import problem_responses
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.api.items_models import GuideIn, GuideOut
 from shuangsui.registry.service import guides as service
@@ -25,7 +26,7 @@ admins = require(Role.national_admin, Role.provincial_admin)
     description="The next version of the item's guide: steps, each with its checkpoints "
     "(检查要点), evidence requirements and the record form (检查记录表). Written by the admins of "
     "the list that introduced the item. One draft at a time.",
-    responses={409: {"description": "A draft exists · 已有草稿"}},
+    responses=problem_responses(descriptions={409: "A draft exists · 已有草稿"}),
 )
 async def draft_guide(
     item_id: UUID,
@@ -46,7 +47,7 @@ async def draft_guide(
     summary="发布抽查工作指引 · Publish a work-guide version",
     description="Makes the draft version official and immutable (R4); records "
     "`registry.guide.published.v1`.",
-    responses={409: {"description": "Already published · 已发布"}},
+    responses=problem_responses(descriptions={409: "Already published · 已发布"}),
 )
 async def publish_guide(
     item_id: UUID,

@@ -27,7 +27,6 @@ from shuangsui.registry.domain.items import (
     Method,
     SubjectType,
 )
-from shuangsui.registry.service.items import ImportReport
 
 IPLUS_PATTERN = r"^[0-9]{14}$"
 PROVINCE_PATTERN = r"^[0-9]{2}0000$"
@@ -261,48 +260,6 @@ class ItemListOut(BaseModel):
             revision=lst.revision,
             adopted_list_id=lst.adopted_list_id,
             based_on_list_id=lst.based_on_list_id,
-        )
-
-
-class RowErrorOut(BaseModel):
-    row: int = Field(description="Row number as the spreadsheet shows it (header = 1)")
-    field: str = Field(description="Our field name, e.g. iplus_item_code")
-    column: str = Field(description="The column header, e.g. 监管事项目录编码")
-    reason: str
-
-
-class ImportReportOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "mode": "per_row", "rows": 3, "created": 2, "updated": 0, "unchanged": 0,
-                    "rejected": 1,
-                    "errors": [{"row": 4, "field": "iplus_item_code", "column": "监管事项目录编码",
-                                "reason": "must be exactly 14 digits (监管事项目录编码)"}],
-                }
-            ]
-        }
-    )  # fmt: skip
-
-    mode: Literal["atomic", "per_row"]
-    rows: int = Field(description="Data rows read")
-    created: int
-    updated: int
-    unchanged: int = Field(description="Rows equal to what the draft already holds")
-    rejected: int = Field(description="Rows with at least one error (not applied)")
-    errors: list[RowErrorOut]
-
-    @classmethod
-    def of(cls, report: ImportReport) -> ImportReportOut:
-        return cls(
-            mode=report.mode,
-            rows=report.rows,
-            created=report.created,
-            updated=report.updated,
-            unchanged=report.unchanged,
-            rejected=report.rejected,
-            errors=[RowErrorOut(**vars(e)) for e in report.errors],
         )
 
 

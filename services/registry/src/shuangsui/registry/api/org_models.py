@@ -8,11 +8,6 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shuangsui.registry.api.batch_report_models import (
-    BatchReportOut,
-    BatchRowErrorOut,
-    per_row_example,
-)
 from shuangsui.registry.domain.orgs import Org, OrgLevel, OrgStatus, UnitUsage
 
 CODE_PATTERN = r"^[0-9A-Za-z_\-]{1,32}$"
@@ -99,25 +94,6 @@ class OrgTreeOut(OrgOut):
             return cls(**OrgOut.of(org).model_dump(), children=children)
 
         return node(orgs[0])
-
-
-class OrgRowErrorOut(BatchRowErrorOut):
-    line: int = Field(description="File line (header = 1) or sheet row · 行号")
-    field: str = Field(description="Column · 字段")
-
-
-class OrgImportReportOut(BatchReportOut[OrgRowErrorOut]):
-    """处理报告 · What an import did: the report of every bulk push, without `stale` (an org's
-    row carries no source time, so none is ever older than the directory)."""
-
-    model_config = per_row_example(
-        created=2, updated=0,
-        error={"line": 4, "field": "parent_code",
-               "reason": "no org 330106-AMR: neither stored nor in this file"},
-    )  # fmt: skip
-
-    created: int = Field(description="Orgs added · 新增")
-    updated: int = Field(description="Orgs changed · 更新")
 
 
 class UnknownUnitOut(BaseModel):

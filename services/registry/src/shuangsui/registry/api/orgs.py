@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role, current_principal, require, require_scope
-from shuangsui.kernel.concurrency import etag_of
+from shuangsui.kernel.bulk import BulkReportOut
+from shuangsui.kernel.concurrency import IF_MATCH, etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.responses import problem_responses
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.adapters.orgs import OrgFilter
 from shuangsui.registry.api.org_models import (
-    OrgImportReportOut,
     OrgIn,
     OrgOut,
     OrgTreeOut,
     UnknownUnitOut,
 )
-from shuangsui.registry.api.params import BATCH_MODE, IF_MATCH
+from shuangsui.registry.api.params import BATCH_MODE
 from shuangsui.registry.api.sheet_imports import import_sheet, sheet_request_body
+from shuangsui.registry.api.uploads import upload_problems
 from shuangsui.registry.domain.orgs import Org, OrgLevel, OrgStatus, read_record
 from shuangsui.registry.domain.subjects import PushMode
 from shuangsui.registry.service import orgs as use_cases
@@ -40,17 +40,7 @@ _CSV_EXAMPLE = (
     "330106-AMR,杭州市西湖区市场监督管理局,county,330106,330100-AMR,market_supervision,true\n"
     "330106-01,西湖区市场监督管理局第一市场监管所,station,330106,330106-AMR,market_supervision,false\n"
 )
-_PROBLEMS = {s: {"model": None, "description": d} for s, d in (
-    (404, "No such org in your region · 未找到"),
-    (409, "Idempotent request in flight · 冲突"), (412, "If-Match is stale · 版本已变"),
-    (413, "Body too large · 请求体过大"), (415, "Not CSV/XLSX · 内容类型不支持"),
-    (428, "If-Match missing · 缺少 If-Match"),
-)}  # fmt: skip
 _CODE = Path(description="Unit code · 单位编码", examples=["330106-01"], max_length=32)
-
-
-def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {c: _PROBLEMS[c] for c in codes}
 
 
 def _one(org: Org, response: Response) -> OrgOut:
@@ -71,7 +61,9 @@ def _one(org: Org, response: Response) -> OrgOut:
     "no org becomes its own ancestor; an org that would leave a sub-org misplaced is refused. "
     "Each change is announced as `registry.org.upserted.v1`. Integrators need the scope "
     "`registry:orgs:push`.",
-    responses=_problems(412, 428),
+    responses=problem_responses(
+        p.FORBIDDEN, p.PRECONDITION_FAILED, p.PRECONDITION_REQUIRED, p.VALIDATION
+    ),
 )
 async def upsert(
     body: OrgIn,
@@ -93,20 +85,21 @@ async def upsert(
 @router.post(
     "/orgs:import",
     operation_id="registry_orgs_import",
-    response_model=OrgImportReportOut,
+    response_model=BulkReportOut,
     summary="导入组织机构 · Import orgs",
     description="A CSV (UTF-8 or GB18030) or XLSX sheet, one org per row, keyed by `code`. "
     "Columns may use the English names or the Chinese headings (机构编码, 机构名称, 层级, "
     "行政区划代码, 上级机构编码, 部门类型, 局机关, 状态); `level` also accepts 国家级 / 省级 / "
     "市级 / 县级 / 所. A parent may appear before or after its children in the file. "
     "`mode=atomic` (default) applies nothing if any row is invalid and answers 422 "
-    "`/problems/batch-rejected` with the row errors (line, field, reason); `mode=per_row` "
+    "`/problems/batch-rejected` with the row errors (line, key, field, reason); `mode=per_row` "
     "applies the valid rows and reports the others. The answer is the report of every bulk "
-    "push, without `stale`; at most 1,000 errors are listed (`errors_truncated`). Send "
+    "write (`stale` is always 0; `key` is the row's `code`); at most 1,000 errors are listed "
+    "(`errors_truncated`). Send "
     "`Idempotency-Key` to make a retry harmless. Integrators need the scope "
     "`registry:orgs:push`.",
     openapi_extra=sheet_request_body(_CSV_EXAMPLE),
-    responses=_problems(409, 413, 415),
+    responses=upload_problems(),
 )
 async def import_orgs(
     request: Request,
@@ -117,7 +110,7 @@ async def import_orgs(
 ) -> JSONResponse:
     return await import_sheet(
         request, mode, MAX_IMPORT_BYTES, uow, by, idempotency,
-        use_cases.import_orgs, OrgImportReportOut.of,
+        use_cases.import_orgs, BulkReportOut.of,
     )  # fmt: skip
 
 
@@ -186,7 +179,7 @@ async def unknown_units(
     response_model=OrgOut,
     summary="查看组织机构 · Get an org",
     description="Answers with an `ETag`; send it as `If-Match` when replacing the org.",
-    responses=_problems(404),
+    responses=problem_responses(descriptions={404: "No such org in your region · 未找到"}),
 )
 async def get_org(
     response: Response,
@@ -207,7 +200,7 @@ async def get_org(
     "modes draw from (bureau_wide 全局内随机, hq_and_stations 局机关与所随机, station_group "
     "若干所内随机, single_station 单一所内随机). Closed orgs, and what is below them, are left "
     "out unless `include_closed=true`.",
-    responses=_problems(404),
+    responses=problem_responses(descriptions={404: "No such org in your region · 未找到"}),
 )
 async def org_tree(
     code: str = _CODE,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import Header, Query
+from fastapi import Query
 
 from shuangsui.registry.domain.subjects import PushMode
 
-IF_MATCH = Header(None, alias="If-Match", description="ETag last read · 版本标签")
 BATCH_MODE = Query(PushMode.atomic, description="atomic 整批生效 / per_row 逐行生效")

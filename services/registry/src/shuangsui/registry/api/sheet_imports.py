@@ -14,14 +14,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from shuangsui.kernel.auth import Principal
+from shuangsui.kernel.bulk import BulkReport
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey
 from shuangsui.registry.adapters.sheets import CSV, XLSX
 from shuangsui.registry.api.uploads import media_type_of, read_body
 from shuangsui.registry.domain.subjects import PushMode
-from shuangsui.registry.service.push import PushReport
 
-SheetImport = Callable[[UnitOfWork, str, bytes, PushMode, Principal], Awaitable[PushReport]]
+SheetImport = Callable[[UnitOfWork, str, bytes, PushMode, Principal], Awaitable[BulkReport]]
 
 
 def sheet_request_body(csv_example: str) -> dict[str, Any]:
@@ -45,7 +45,7 @@ async def import_sheet(
     by: Principal,
     idempotency: IdempotencyKey,
     use_case: SheetImport,
-    answer: Callable[[PushReport], BaseModel],
+    answer: Callable[[BulkReport], BaseModel],
 ) -> JSONResponse:
     """415/413 before anything is read further; a retry with the same key, file and mode gets
     the first answer instead of importing again."""

@@ -10,7 +10,6 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from shuangsui.kernel.pagination import Page
-from shuangsui.registry.service.push import PushReport
 
 EXAMPLE_SUBJECT: dict[str, Any] = {
     "uscc": "91330106MA2GXXXX0D",
@@ -99,54 +98,6 @@ class SubjectIn(BaseModel):
     )
     source: str = Field(description="The pushing system (数据来源)")
     source_updated_at: str = Field(description="RFC 3339 time of the change at its source")
-
-
-class RowErrorOut(BaseModel):
-    line: int = Field(description="Line (NDJSON) or CSV line number · 行号")
-    uscc: str | None = Field(description="The row's USCC, if readable")
-    field: str = Field(description="The field at fault · 字段")
-    reason: str = Field(description="Why · 原因")
-
-
-class StaleRowOut(BaseModel):
-    line: int
-    uscc: str
-    reason: str
-
-
-class PushReportOut(BaseModel):
-    """处理报告 · What a push did."""
-
-    mode: str = Field(description="atomic / per_row")
-    applied: bool = Field(description="False when an atomic batch was refused whole · 是否生效")
-    received: int = Field(description="Rows read · 收到")
-    created: int = Field(description="New subjects · 新增")
-    updated: int = Field(description="Changed subjects · 更新")
-    unchanged: int = Field(description="Same content as stored · 未变")
-    stale: int = Field(description="Older than stored, ignored · 过期")
-    rejected: int = Field(description="Refused rows · 拒收")
-    errors: list[RowErrorOut] = Field(description="One entry per refused field (first 1,000)")
-    errors_truncated: bool
-    stale_rows: list[StaleRowOut]
-
-    @classmethod
-    def of(cls, report: PushReport) -> PushReportOut:
-        return cls(
-            mode=report.mode.value,
-            applied=report.applied,
-            received=report.received,
-            created=report.created,
-            updated=report.updated,
-            unchanged=report.unchanged,
-            stale=report.stale,
-            rejected=report.rejected,
-            errors=[
-                RowErrorOut(line=e.line, uscc=e.uscc, field=e.field, reason=e.reason)
-                for e in report.errors
-            ],
-            errors_truncated=report.errors_truncated,
-            stale_rows=[StaleRowOut(**row) for row in report.stale_rows],
-        )
 
 
 class _SubjectOutBase(BaseModel):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from shuangsui.kernel.auth import Principal, Role, require, require_scope
+from shuangsui.kernel.bulk import BulkReport, BulkReportOut
 from shuangsui.kernel.concurrency import etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
@@ -21,6 +22,7 @@ from shuangsui.kernel.problems import (
     FieldError,
     Problem,
 )
+from shuangsui.kernel.responses import problem_responses
 from shuangsui.kernel.scope import RegionScope, region_scope
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.adapters.push_formats import CSV, NDJSON, NotThatFormat, read_rows
@@ -31,7 +33,6 @@ from shuangsui.registry.api.subject_models import (
     RISK_EXAMPLES,
     HistoryEntryOut,
     PopulationOut,
-    PushReportOut,
     RiskClassChangeOut,
     RiskClassHistoryOut,
     RiskClassOut,
@@ -41,10 +42,10 @@ from shuangsui.registry.api.subject_models import (
     SubjectSummaryOut,
     subject_out,
 )
-from shuangsui.registry.api.uploads import media_type_of, spool_body
-from shuangsui.registry.domain.subjects import PushMode
+from shuangsui.registry.api.uploads import media_type_of, spool_body, upload_problems
+from shuangsui.registry.domain.subjects import PushMode, sees_personal_data
 from shuangsui.registry.domain.tags import parse_tag
-from shuangsui.registry.service.push import PushReport, Row, rows_of
+from shuangsui.registry.service.push import CONCURRENT_CHANGE, Row, rows_of
 from shuangsui.registry.service.risk_classes import push_risk_classes, risk_classes_with_history
 from shuangsui.registry.service.subjects import (
     get_subject,
@@ -67,17 +68,12 @@ TAG_FILTER = (
     "alternatives, every dimension named must match · 标签"
 )
 RISK_DOMAIN = "^[a-z][a-z_]{0,39}$"  # as the classification push accepts it
-# Personal data of legal representatives: only for those who act on the subject.
-SEES_PERSONAL_DATA = {
-    Role.national_admin, Role.provincial_admin, Role.department_admin, Role.station_staff,
-    Role.inspector,
-}  # fmt: skip
 
 
 @router.post(
     "/subjects:bulk",
     operation_id="registry_subjects_bulk_upsert",
-    response_model=PushReportOut,
+    response_model=BulkReportOut,
     summary="批量推送检查对象 · Bulk push subjects",
     description=(
         "For registration and permit systems. The body is NDJSON (`application/x-ndjson`, one "
@@ -99,10 +95,7 @@ SEES_PERSONAL_DATA = {
             },
         }
     },
-    responses={
-        413: {"description": "Body over MAX_PUSH_BYTES"},
-        415: {"description": "Not NDJSON or CSV"},
-    },
+    responses=upload_problems(CONCURRENT_CHANGE),
 )
 async def bulk_upsert(
     request: Request,
@@ -119,7 +112,7 @@ async def bulk_upsert(
 @router.post(
     "/risk-classes:bulk",
     operation_id="registry_risk_classes_bulk_upsert",
-    response_model=PushReportOut,
+    response_model=BulkReportOut,
     summary="推送信用风险分类 · Push credit risk classes",
     description=(
         "For the credit risk classification system: one `{uscc, risk_class, domain, source, "
@@ -137,6 +130,7 @@ async def bulk_upsert(
             },
         }
     },
+    responses=upload_problems(CONCURRENT_CHANGE),
 )
 async def risk_classes_bulk(
     request: Request,
@@ -153,7 +147,7 @@ async def risk_classes_bulk(
 @router.put(
     "/subjects/{uscc}",
     operation_id="registry_subjects_upsert",
-    response_model=PushReportOut,
+    response_model=BulkReportOut,
     summary="推送单个检查对象 · Upsert one subject",
     description="The same rules as the bulk push, for one subject; errors are 422 with the field.",
 )
@@ -166,7 +160,7 @@ async def upsert(
 ) -> JSONResponse:
     row = {**body.model_dump(exclude_unset=True, mode="json"), "uscc": uscc}
 
-    async def run() -> PushReportOut:
+    async def run() -> BulkReportOut:
         try:
             report = await push_subjects(uow, rows_of(iter([(1, row)])), PushMode.atomic, by)
         except Problem as refused:
@@ -174,7 +168,7 @@ async def upsert(
                 raise
             errors = [FieldError(e["field"], e["reason"]) for e in refused.extensions["errors"]]
             raise Problem(VALIDATION, "the subject is not valid", errors=errors) from None
-        return PushReportOut.of(report)
+        return BulkReportOut.of(report)
 
     return await idempotency.run(uow, by, row, run)
 
@@ -184,7 +178,7 @@ async def upsert(
     operation_id="registry_subjects_get",
     response_model=SubjectOut,
     summary="查询检查对象 · Get a subject",
-    responses={404: {"description": "No such subject in your region"}},
+    responses=problem_responses(descriptions={404: "No such subject in your region · 未找到"}),
 )
 async def get(
     uscc: str,
@@ -193,7 +187,7 @@ async def get(
     scope: RegionScope = Depends(region_scope),
 ) -> Response:
     subject = await get_subject(uow, uscc.upper(), scope)
-    out = subject_out(subject, personal_data=by.has_any_role(*SEES_PERSONAL_DATA))
+    out = subject_out(subject, personal_data=sees_personal_data(by.roles))
     return JSONResponse(out.model_dump(mode="json"), headers={"ETag": etag_of(subject["version"])})
 
 
@@ -310,7 +304,7 @@ async def history(
     scope: RegionScope = Depends(region_scope),
 ) -> list[HistoryEntryOut]:
     entries = await subject_history(uow, uscc.upper(), scope)
-    personal = by.has_any_role(*SEES_PERSONAL_DATA)
+    personal = sees_personal_data(by.roles)
     return [HistoryEntryOut.of(entry, personal_data=personal) for entry in entries]
 
 
@@ -327,7 +321,7 @@ async def history(
     "both to one domain. The readers and regions of `GET /subjects/{uscc}`: a subject outside "
     "your region answers 404, like a missing one (a token of another province is refused with "
     "403, its subjects being on its own platform).",
-    responses={404: {"description": "No such subject in your region"}},
+    responses=problem_responses(descriptions={404: "No such subject in your region · 未找到"}),
 )
 async def risk_classes(
     uscc: str,
@@ -353,7 +347,7 @@ async def _bulk(
     mode: PushMode,
     by: Principal,
     idempotency: IdempotencyKey,
-    push: Callable[[AsyncIterator[Row]], Awaitable[PushReport]],
+    push: Callable[[AsyncIterator[Row]], Awaitable[BulkReport]],
     uow: UnitOfWork,
 ) -> JSONResponse:
     """Shared by every bulk push: media type, spooling with a size limit, idempotency."""
@@ -362,8 +356,8 @@ async def _bulk(
     try:
         rows = read_rows(media_type, body)
 
-        async def run() -> PushReportOut:
-            return PushReportOut.of(await push(_rows(rows)))
+        async def run() -> BulkReportOut:
+            return BulkReportOut.of(await push(_rows(rows)))
 
         fingerprint = {"sha256": digest, "mode": mode.value, "media_type": media_type}
         return await idempotency.run(uow, by, fingerprint, run)

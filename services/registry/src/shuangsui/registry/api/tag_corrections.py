@@ -10,10 +10,12 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role, require
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.responses import problem_responses
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.adapters.tag_corrections import Found
 from shuangsui.registry.domain.tag_corrections import (
@@ -24,6 +26,8 @@ from shuangsui.registry.domain.tag_corrections import (
     Decision,
 )
 from shuangsui.registry.service.tag_corrections import (
+    CORRECTION_DECIDED,
+    CORRECTION_PENDING,
     REVIEWERS,
     decide_correction,
     get_correction,
@@ -35,11 +39,18 @@ router = APIRouter(prefix="/api/v1/registry", tags=["tag corrections · 标签�
 
 READERS = (*REVIEWERS, Role.station_staff, Role.auditor)
 TAG = "`dimension:value`, dimension one of format 业态 / category 品类 / carrier 载体 / scale 规模"
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "Not your station, not a reviewer, or your own proposal · 无权操作"},
-    404: {"description": "No such subject or correction in your region · 未找到"},
-    409: {"description": "Not awaiting review, or one already awaits review · 状态冲突"},
-}
+_PROBLEMS = problem_responses(
+    p.FORBIDDEN,
+    p.NOT_FOUND,
+    p.IDEMPOTENCY_IN_PROGRESS,
+    CORRECTION_PENDING,
+    CORRECTION_DECIDED,
+    descriptions={
+        403: "Not your station, not a reviewer, or your own proposal · 无权操作",
+        404: "No such subject or correction in your region · 未找到",
+        409: "Not awaiting review, or one already awaits review · 状态冲突",
+    },
+)
 
 PROPOSAL_EXAMPLE: dict[str, Any] = {
     "add": ["format:餐饮服务"],
@@ -177,7 +188,7 @@ async def list_(
     operation_id="registry_tag_corrections_get",
     response_model=TagCorrectionOut,
     summary="查询标签纠正 · Get a tag correction",
-    responses={404: _PROBLEMS[404]},
+    responses=problem_responses(descriptions={404: "No such correction in your region · 未找到"}),
 )
 async def get(
     correction_id: UUID,

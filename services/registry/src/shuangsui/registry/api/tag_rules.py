@@ -10,15 +10,17 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role, require
-from shuangsui.kernel.concurrency import etag_of
+from shuangsui.kernel.concurrency import IF_MATCH, etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.responses import problem_responses
 from shuangsui.messaging.platform import unit_of_work
-from shuangsui.registry.api.params import IF_MATCH
 from shuangsui.registry.domain.subjects import SubjectType
 from shuangsui.registry.domain.tags import Condition, TagDimension, TagRule, rule_to_json
 from shuangsui.registry.service.classification import (
+    CLASSIFICATION_BUSY,
     families_of,
     get_classification,
     get_rules,
@@ -198,10 +200,12 @@ async def rules_get(
     "stale, 428 when missing). 409 `classification-busy` while a push holds the current rules "
     "for more than a few seconds. Saving the same rules again starts nothing and answers the "
     "current pass.",
-    responses={
-        409: {"description": "Pushes in progress; try again"},
-        412: {"description": "The rules changed meanwhile"},
-    },
+    responses=problem_responses(
+        CLASSIFICATION_BUSY,
+        p.PRECONDITION_FAILED,
+        p.PRECONDITION_REQUIRED,
+        descriptions={412: "The rules changed meanwhile · 规则已被修改"},
+    ),
 )
 async def rules_replace(
     body: TagRulesIn,

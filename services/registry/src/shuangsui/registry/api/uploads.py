@@ -12,9 +12,26 @@ from typing import IO
 
 from fastapi import Request
 
-from shuangsui.kernel.problems import PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, Problem
+from shuangsui.kernel.problems import (
+    BATCH_REJECTED,
+    IDEMPOTENCY_IN_PROGRESS,
+    PAYLOAD_TOO_LARGE,
+    UNSUPPORTED_MEDIA_TYPE,
+    VALIDATION,
+    Problem,
+    ProblemType,
+)
+from shuangsui.kernel.responses import Responses, problem_responses
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+
+def upload_problems(*more: ProblemType) -> Responses:
+    """What an upload of rows may answer besides its report (`more`: the use case's own)."""
+    return problem_responses(
+        IDEMPOTENCY_IN_PROGRESS, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, VALIDATION,
+        BATCH_REJECTED, *more,
+    )  # fmt: skip
 
 
 def media_type_of(request: Request, accepted: tuple[str, ...]) -> str:

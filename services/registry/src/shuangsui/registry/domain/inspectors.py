@@ -14,6 +14,8 @@ from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
+from shuangsui.contracts.batches import ChangeKind, RowError
+
 MARKET_SUPERVISION = "market_supervision"
 
 
@@ -32,15 +34,6 @@ class ConflictSource(StrEnum):
     directory = "directory"
     inspector = "inspector"
     subject_application = "subject_application"
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One rejected field of one input row; `line` is the row's line in the file (header = 1)."""
-
-    line: int
-    field: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -235,12 +228,6 @@ def clean_optional_text(value: str, limit: int) -> str | None:
 # --- import planning ----------------------------------------------------------------------------
 
 
-class ChangeKind(StrEnum):
-    created = "created"
-    updated = "updated"
-    unchanged = "unchanged"
-
-
 @dataclass(frozen=True)
 class Change:
     line: int
@@ -249,7 +236,7 @@ class Change:
 
     @property
     def applies(self) -> bool:
-        return self.kind is not ChangeKind.unchanged
+        return self.kind.applies
 
 
 def merge_import(stored: InspectorRecord, incoming: InspectorRecord) -> InspectorRecord:
@@ -276,20 +263,19 @@ def plan_import(
     for line, record in rows:
         refused = jurisdiction.refusal(record)
         if refused is not None:
-            errors.append(RowError(line, *refused))
+            errors.append(RowError(line, *refused, key=record.cert_no))
             continue
         unknown = units.refusals(record)
         if unknown:
-            errors += [RowError(line, name, reason) for name, reason in unknown]
+            errors += [RowError(line, name, reason, record.cert_no) for name, reason in unknown]
             continue
         current = stored.get(record.cert_no)
         if current is None:
             changes.append(Change(line, ChangeKind.created, Inspector(new_id(), record)))
             continue
         if jurisdiction.refusal(current.record) is not None:
-            errors.append(
-                RowError(line, "cert_no", "registered to an officer of another jurisdiction")
-            )
+            reason = "registered to an officer of another jurisdiction"
+            errors.append(RowError(line, "cert_no", reason, record.cert_no))
             continue
         merged = merge_import(current.record, record)
         if merged == current.record:

@@ -9,10 +9,10 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from shuangsui.contracts.batches import RowError
 from shuangsui.registry.domain.inspectors import (
     InspectorRecord,
     InvalidField,
-    RowError,
     clean_cert_no,
     clean_code,
     clean_date,
@@ -102,5 +102,6 @@ def parse_sheet(
     of a certificate number or justice-database reference: the later row is rejected)."""
     return parse_rows(
         sheet, COLUMNS, REQUIRED_COLUMNS, lambda cells, line: parse_record(cells, line, known_region),
+        key="cert_no",
         unique=[("cert_no", "certificate number"), ("justice_db_ref", "justice-database reference")],
     )  # fmt: skip

@@ -34,15 +34,14 @@ from dataclasses import dataclass, replace
 from datetime import date
 from uuid import UUID
 
+from shuangsui.contracts.batches import ChangeKind, RowError
 from shuangsui.registry.domain.inspectors import (
     Change,
-    ChangeKind,
     Inspector,
     InspectorRecord,
     InspectorStatus,
     Jurisdiction,
     KnownUnits,
-    RowError,
 )
 
 COMPARED_FIELDS = (
@@ -153,7 +152,8 @@ def _refusals(
     if current is None:
         refused = jurisdiction.refusal(record)
         if refused is not None:
-            return [RowError(line, *refused)]
+            return [RowError(line, *refused, key=record.cert_no)]
     elif jurisdiction.refusal(current.record) is not None:
-        return [RowError(line, "justice_db_ref", "matches an officer of another jurisdiction")]
-    return [RowError(line, name, reason) for name, reason in units.refusals(record)]
+        reason = "matches an officer of another jurisdiction"
+        return [RowError(line, "justice_db_ref", reason, record.cert_no)]
+    return [RowError(line, name, reason, record.cert_no) for name, reason in units.refusals(record)]

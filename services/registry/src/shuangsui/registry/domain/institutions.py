@@ -30,7 +30,8 @@ from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
-from shuangsui.registry.domain.inspectors import ChangeKind, InvalidField, province_of
+from shuangsui.contracts.batches import ChangeKind
+from shuangsui.registry.domain.inspectors import InvalidField, province_of
 
 
 class InstitutionKind(StrEnum):
@@ -153,7 +154,7 @@ class InstitutionChange:
 
     @property
     def applies(self) -> bool:
-        return self.kind is not ChangeKind.unchanged
+        return self.kind.applies
 
 
 def plan_upsert(

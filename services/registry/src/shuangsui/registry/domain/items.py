@@ -20,6 +20,7 @@ from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
+from shuangsui.contracts.batches import ChangeKind
 from shuangsui.registry.domain.item_fields import (
     implementation_code_problem,
     iplus_code_problem,
@@ -300,9 +301,9 @@ def _ensure_valid(content: ItemContent) -> None:
 
 @dataclass(frozen=True)
 class ImportChange:
-    row: int
-    item: CheckItem
-    created: bool
+    line: int
+    kind: ChangeKind
+    item: CheckItem  # the state after the change
 
 
 def plan_import(
@@ -311,8 +312,8 @@ def plan_import(
     rows: Sequence[tuple[int, ItemContent]],
     new_id: Callable[[], UUID],
 ) -> tuple[list[ImportChange], list[tuple[int, str, str]]]:
-    """Upsert by code: (changes, row errors (row, field, reason)). Rows equal to what the draft
-    holds are skipped, so an exported list re-imports cleanly, national rows included."""
+    """Upsert by code: (a change per row, row errors (line, field, reason)). A row equal to what
+    the draft holds is unchanged, so an exported list re-imports cleanly, national rows included."""
     lst.ensure_draft()
     by_code = {i.code: i for i in existing}
     changes: list[ImportChange] = []
@@ -321,19 +322,14 @@ def plan_import(
         current = by_code.get(content.code)
         if current is None:
             item = CheckItem(item_id=new_id(), origin=lst.own_origin, version=1, content=content)
-            changes.append(ImportChange(row, item, created=True))
+            changes.append(ImportChange(row, ChangeKind.created, item))
         elif current.content == content:
-            continue
+            changes.append(ImportChange(row, ChangeKind.unchanged, current))
         elif current.origin is not lst.own_origin:
             errors.append((row, "code", "a national item cannot be changed in a provincial list"))
         else:
-            changes.append(
-                ImportChange(
-                    row,
-                    replace(current, content=content, version=current.version + 1),
-                    created=False,
-                )
-            )
+            updated = replace(current, content=content, version=current.version + 1)
+            changes.append(ImportChange(row, ChangeKind.updated, updated))
     return changes, errors
 
 

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
+from shuangsui.contracts.batches import RowError
 from shuangsui.registry.domain.item_fields import (
     iplus_code_problem,
 )
@@ -31,6 +32,7 @@ from shuangsui.registry.domain.items import (
     Method,
     SubjectType,
 )
+from shuangsui.registry.domain.sheets import BadHeader, Sheet
 
 
 @dataclass(frozen=True)
@@ -103,17 +105,29 @@ _LIST_SEPARATORS = re.compile(r"[、,，;；/\n]+")
 _BASIS_SEPARATORS = re.compile(r"[;；\n]+")
 
 
-@dataclass(frozen=True)
-class RowError:
-    row: int  # the spreadsheet's row number: the header is row 1
-    field: str
-    column: str
-    reason: str
+def sheet_error(line: int, field: str, reason: str, code: str | None) -> RowError:
+    """A row error naming the column heading as well: the sheet's columns are its headings,
+    and `field` is our name for one (`iplus_item_code` for 监管事项目录编码)."""
+    return RowError(line, field, f"{HEADER_OF.get(field, field)}: {reason}", code or None)
 
 
 def missing_headers(headers: Sequence[str]) -> list[str]:
     present = {h.strip() for h in headers}
     return [c.header for c in COLUMNS if c.required and c.header not in present]
+
+
+def parse_sheet(sheet: Sheet) -> tuple[list[tuple[int, ItemContent]], list[RowError]]:
+    """A sheet's valid rows and the errors of the others; a sheet without a required column is
+    refused whole (`BadHeader`)."""
+    missing = missing_headers(sheet.header)
+    if missing:
+        raise BadHeader([(h, "required column is missing") for h in missing])
+    headers = [h.strip() for h in sheet.header]
+    rows = [
+        (line, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(headers)})
+        for line, cells in zip(sheet.lines, sheet.rows, strict=True)
+    ]
+    return read_rows(rows)
 
 
 def absent_fields(headers: Sequence[str]) -> tuple[str, ...]:
@@ -202,7 +216,7 @@ def read_row(row: int, cells: Mapping[str, str]) -> ItemContent | list[RowError]
         return (cells.get(HEADER_OF[field]) or "").strip()
 
     def fail(field: str, reason: str) -> None:
-        errors.append(RowError(row, field, HEADER_OF[field], reason))
+        errors.append(sheet_error(row, field, reason, cell("code")))
 
     for column in COLUMNS:
         if column.required and not cell(column.field):
@@ -257,10 +271,7 @@ def read_row(row: int, cells: Mapping[str, str]) -> ItemContent | list[RowError]
         ),
         inspection_level=InspectionLevel(level) if level else None,
     )
-    rule_errors = [
-        RowError(row, field, HEADER_OF.get(field, field), reason)
-        for field, reason in content.problems()
-    ]
+    rule_errors = [sheet_error(row, f, reason, content.code) for f, reason in content.problems()]
     return rule_errors or content
 
 
@@ -278,9 +289,7 @@ def read_rows(
             continue
         earlier = first_row.setdefault(result.code, number)
         if earlier != number:
-            errors.append(
-                RowError(number, "code", HEADER_OF["code"], f"duplicate of row {earlier}")
-            )
+            errors.append(sheet_error(number, "code", f"duplicate of line {earlier}", result.code))
             continue
         good.append((number, result))
     return good, errors

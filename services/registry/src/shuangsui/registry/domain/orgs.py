@@ -15,12 +15,11 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from uuid import UUID
 
+from shuangsui.contracts.batches import ChangeKind, RowError
 from shuangsui.contracts.regions import InvalidRegionCode, RegionLevel, contains, region_info
 from shuangsui.registry.domain.inspectors import (
     MARKET_SUPERVISION,
-    ChangeKind,
     InvalidField,
-    RowError,
     clean_code,
     clean_department_type,
     clean_name,
@@ -182,7 +181,9 @@ def read_record(cells: Mapping[str, str], line: int) -> tuple[OrgRecord | None, 
 def parse_sheet(sheet: Sheet) -> tuple[list[tuple[int, OrgRecord]], list[RowError]]:
     """Valid rows with their lines, and the errors of the others; a code repeated in one file
     rejects the later rows."""
-    return parse_rows(sheet, COLUMNS, REQUIRED_COLUMNS, read_record, unique=[("code", "unit code")])
+    return parse_rows(
+        sheet, COLUMNS, REQUIRED_COLUMNS, read_record, key="code", unique=[("code", "unit code")]
+    )
 
 
 # --- planning -----------------------------------------------------------------------------------
@@ -197,7 +198,7 @@ class OrgChange:
 
     @property
     def applies(self) -> bool:
-        return self.kind is not ChangeKind.unchanged
+        return self.kind.applies
 
 
 def plan_orgs(
@@ -219,7 +220,7 @@ def plan_orgs(
         current = stored.get(record.code)
         problem = _own_problem(record, current, region_prefix)
         if problem is not None:
-            errors.append(RowError(line, *problem))
+            errors.append(RowError(line, *problem, key=record.code))
             continue
         if current is None:
             org = Org(new_id(), record)
@@ -236,7 +237,7 @@ def plan_orgs(
             if record.parent_code is not None:
                 children[record.parent_code].append(code)
         failed = {
-            code: RowError(line, *problem)
+            code: RowError(line, *problem, key=code)
             for code, (line, org) in candidates.items()
             if (problem := _place_problem(org.record, view, children[code], candidates))
         }

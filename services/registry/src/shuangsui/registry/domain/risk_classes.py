@@ -13,8 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from shuangsui.registry.domain.rows import RowError, RowReader
-from shuangsui.registry.domain.subjects import ChangeKind
+from shuangsui.contracts.batches import ChangeKind, RowError
+from shuangsui.registry.domain.rows import RowReader
 
 _DOMAIN = re.compile(r"^[a-z][a-z_]{0,39}$")
 
@@ -56,7 +56,7 @@ class ClassChange:
 
     @property
     def applies(self) -> bool:
-        return self.kind in (ChangeKind.created, ChangeKind.updated)
+        return self.kind.applies
 
 
 def read_classification(

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from shuangsui.contracts.batches import RowError
 from shuangsui.contracts.regions import InvalidRegionCode, validate_region_code
 from shuangsui.contracts.uscc import InvalidUscc, validate_uscc
 
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_TEXT = 2000
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    field: str
-    reason: str
-    uscc: str | None = None
 
 
 class RowReader:

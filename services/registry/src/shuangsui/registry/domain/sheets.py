@@ -9,10 +9,11 @@ ignored. Every error of a row is reported at once, so that one round trip fixes 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from shuangsui.registry.domain.inspectors import InvalidField, RowError, duplicate_errors
+from shuangsui.contracts.batches import RowError
+from shuangsui.registry.domain.inspectors import InvalidField, duplicate_errors
 
 R = TypeVar("R")
 
@@ -77,21 +78,26 @@ def parse_rows(
     columns: Mapping[str, Sequence[str]],
     required: Sequence[str],
     read: ReadRecord[R],
+    *,
+    key: str,
     unique: Sequence[tuple[str, str]],
 ) -> tuple[list[tuple[int, R]], list[RowError]]:
-    """Valid rows with their lines, and the errors of the others, in line order. A row that
-    repeats an earlier row's key (each of `unique` is an attribute and its label) is rejected:
-    which of the two should win would be arbitrary."""
+    """Valid rows with their lines, and the errors of the others, in line order, each naming
+    its row's `key` column as the file has it. A row that repeats an earlier row's key (each of
+    `unique` is an attribute and its label) is rejected: which should win would be arbitrary."""
     positions = map_header(sheet.header, columns, required)
     parsed: list[tuple[int, R]] = []
     errors: list[RowError] = []
+    keys: dict[int, str | None] = {}
     for line, row in zip(sheet.lines, sheet.rows, strict=True):
         cells = {c: (row[i] if i < len(row) else "") for c, i in positions.items()}
+        keys[line] = cells.get(key, "").strip() or None
         record, row_errors = read(cells, line)
         if record is not None:
             parsed.append((line, record))
         errors += row_errors
-    repeated = [e for key, label in unique for e in duplicate_errors(parsed, key, label)]
+    repeated = [e for name, label in unique for e in duplicate_errors(parsed, name, label)]
     rejected = {e.line for e in repeated}
     valid = [(n, r) for n, r in parsed if n not in rejected]
-    return valid, sorted(errors + repeated, key=lambda e: (e.line, e.field))
+    keyed = [replace(e, key=keys[e.line]) for e in errors + repeated]
+    return valid, sorted(keyed, key=lambda e: (e.line, e.field))

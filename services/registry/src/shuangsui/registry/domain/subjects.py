@@ -17,7 +17,8 @@ from typing import Any
 
 import orjson
 
-from shuangsui.registry.domain.rows import RowError, RowReader
+from shuangsui.contracts.batches import ChangeKind, RowError
+from shuangsui.registry.domain.rows import RowReader
 
 
 class SubjectType(StrEnum):
@@ -37,6 +38,18 @@ class SubjectStatus(StrEnum):
 class PushMode(StrEnum):
     atomic = "atomic"
     per_row = "per_row"
+
+
+# A subject's personal data (its legal representative, 法定代表人) is shown only to the roles
+# that act on subjects; the other readers (reviewers, auditors, partner departments) see the
+# business facts (DOMAIN §7, R34).
+PERSONAL_DATA_ROLES = frozenset(
+    {"national_admin", "provincial_admin", "department_admin", "station_staff", "inspector"}
+)
+
+
+def sees_personal_data(roles: Iterable[str]) -> bool:
+    return not PERSONAL_DATA_ROLES.isdisjoint(roles)
 
 
 # The business content of a subject; `source` and `source_updated_at` say where and when from.
@@ -122,13 +135,6 @@ class Stored:
     version: int
 
 
-class ChangeKind(StrEnum):
-    created = "created"
-    updated = "updated"
-    unchanged = "unchanged"
-    stale = "stale"
-
-
 @dataclass(frozen=True)
 class Change:
     kind: ChangeKind
@@ -138,7 +144,7 @@ class Change:
 
     @property
     def applies(self) -> bool:
-        return self.kind in (ChangeKind.created, ChangeKind.updated)
+        return self.kind.applies
 
 
 def canonical_json(content: dict[str, Any]) -> str:

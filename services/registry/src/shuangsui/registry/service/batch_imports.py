@@ -1,9 +1,10 @@
-"""Batches planned whole (a directory's CSV/XLSX sheet, the justice sync), unlike a push's chunks.
+"""Batches planned whole (a CSV/XLSX sheet of a directory or an item list, the justice sync),
+unlike a push's chunks.
 
-Two steps are the same for every directory: reading the uploaded sheet, where a file that cannot
-be imported at all is refused before any row is looked at, and finishing the planned batch —
-refused whole in atomic mode, else applied and committed — with the push report every bulk
-write answers with. How rows are planned and saved stays with each directory.
+Two steps are the same for every one of them: reading the uploaded sheet, where a file that
+cannot be imported at all is refused before any row is looked at, and finishing the planned
+batch — refused whole in atomic mode, else applied and committed — with the report every bulk
+write answers with. How rows are planned and saved stays with each.
 """
 
 from __future__ import annotations
@@ -13,21 +14,18 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Generic, Protocol, TypeVar
 
+from shuangsui.contracts.batches import ChangeKind, RowError
 from shuangsui.kernel import problems as p
+from shuangsui.kernel.bulk import BulkReport
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.registry.adapters.sheets import TooManyRows, UnreadableSheet, read_sheet
-from shuangsui.registry.domain.inspectors import ChangeKind, RowError
-from shuangsui.registry.domain.rows import RowError as ReportedError
 from shuangsui.registry.domain.sheets import BadHeader, Sheet
-from shuangsui.registry.domain.subjects import ChangeKind as PushedKind
-from shuangsui.registry.domain.subjects import PushMode
-from shuangsui.registry.service.push import PushReport
 
 # A sheet is read and checked whole (an XLSX cannot be streamed anyway), so its size is capped.
 MAX_ROWS = 20_000
 
 R = TypeVar("R")
-Report = TypeVar("Report", bound=PushReport)
+Report = TypeVar("Report", bound=BulkReport)
 
 
 class PlannedRow(Protocol):
@@ -43,6 +41,7 @@ Planned = TypeVar("Planned", bound=PlannedRow)
 
 @dataclass(frozen=True)
 class SheetRows(Generic[R]):
+    header: Sequence[str]
     received: int  # data rows in the file, valid or not
     valid: list[tuple[int, R]]
     invalid: list[RowError]
@@ -70,7 +69,7 @@ def read_rows(
         ) from None
     if not sheet.rows:
         raise p.Problem(p.VALIDATION, errors=[p.FieldError("body", "the sheet has no data rows")])
-    return SheetRows(len(sheet.rows), valid, invalid)
+    return SheetRows(sheet.header, len(sheet.rows), valid, invalid)
 
 
 async def finish_batch(
@@ -83,19 +82,19 @@ async def finish_batch(
     """Inside the unit of work: refuse the batch (atomic mode, any row rejected) by raising the
     report's problem, or count and apply its changes and commit."""
     _reject_rows(report, errors)
-    if report.rejected and report.mode is PushMode.atomic:
-        raise report.problem()  # leaving the unit of work without commit rolls back
+    if report.refused_whole:
+        raise report.refusal()  # leaving the unit of work without commit rolls back
     for change in changes:
-        # These rows carry no source time, so none is ever stale: no USCC to list.
-        report.count(PushedKind(change.kind.value), change.line, uscc="")
+        # These rows carry no source time, so none is ever stale: no key to list.
+        report.count(change.kind, change.line, key="")
     await apply(changes)
     await uow.commit()
     return report
 
 
-def _reject_rows(report: PushReport, errors: Iterable[RowError]) -> None:
+def _reject_rows(report: BulkReport, errors: Iterable[RowError]) -> None:
     """A batch's errors are found all at once, not row by row: each row with any is rejected
     once, in line order, with all its errors, so the listed errors are the first rows' ones."""
     in_order = sorted(errors, key=lambda e: (e.line, e.field))
     for _, row_errors in groupby(in_order, key=lambda e: e.line):
-        report.reject([ReportedError(e.line, e.field, e.reason) for e in row_errors])
+        report.reject(list(row_errors))

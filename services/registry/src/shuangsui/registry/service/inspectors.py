@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
 
+from shuangsui.contracts.batches import ChangeKind, RowError
 from shuangsui.contracts.events.registry_inspectors import (
     InspectorConflictDeclared,
     InspectorUpserted,
@@ -17,6 +18,7 @@ from shuangsui.contracts.events.registry_inspectors import (
 from shuangsui.contracts.regions import InvalidRegionCode, validate_region_code
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role
+from shuangsui.kernel.bulk import BulkReport
 from shuangsui.kernel.concurrency import check_if_match
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.scope import RegionScope
@@ -26,7 +28,6 @@ from shuangsui.registry.adapters import orgs as org_repo
 from shuangsui.registry.domain import inspectors as rules
 from shuangsui.registry.domain.inspectors import (
     Change,
-    ChangeKind,
     ConflictSource,
     DeclaredConflict,
     Inspector,
@@ -34,13 +35,12 @@ from shuangsui.registry.domain.inspectors import (
     InspectorStatus,
     Jurisdiction,
     KnownUnits,
-    RowError,
 )
-from shuangsui.registry.domain.inspectors_import import parse_sheet
+from shuangsui.registry.domain.inspectors_import import parse_record, parse_sheet
 from shuangsui.registry.domain.inspectors_sync import FieldConflict, plan_justice_sync
+from shuangsui.registry.domain.inspectors_visibility import Reader, Shown
 from shuangsui.registry.domain.subjects import PushMode
 from shuangsui.registry.service.batch_imports import finish_batch, read_rows
-from shuangsui.registry.service.push import PushReport
 
 CONFLICT_ALREADY_DECLARED = p.problem_type(
     "conflict-already-declared", 409, "Conflict already declared · 回避事由已登记",
@@ -57,8 +57,8 @@ CONCURRENT_CHANGE = p.problem_type(
 
 
 @dataclass
-class JusticeSyncReport(PushReport):
-    """A push's report, plus the differences the sync reports instead of overwriting."""
+class JusticeSyncReport(BulkReport):
+    """A bulk report, plus the differences the sync reports instead of overwriting."""
 
     conflicts: list[tuple[int, UUID, FieldConflict]] = field(default_factory=list)
 
@@ -72,16 +72,12 @@ def jurisdiction_of(by: Principal) -> Jurisdiction:
     return Jurisdiction(prefix, by.department_type or "")
 
 
-def may_see_personal_data(by: Principal, inspector: Inspector) -> bool:
-    """Certificate numbers, justice-database links and conflicts (with the subjects they name)
-    are shown to those who keep the directory or approve recusals (DOMAIN §7: admins), to a
-    partner admin for its own department's officers, and to an officer for their own record.
-    Station staff, reviewers, auditors and other inspectors see the eligibility facts only."""
-    if by.is_national or by.has_any_role(Role.provincial_admin, Role.department_admin):
-        return True
-    if Role.partner_admin in by.roles and inspector.record.department_type == by.department_type:
-        return True
-    return by.sub == str(inspector.inspector_id)
+def reader_of(by: Principal) -> Reader:
+    """What the token may see of the directory (the rule itself is `Reader`'s)."""
+    keeper = by.is_national or by.has_any_role(Role.provincial_admin, Role.department_admin)
+    # A partner department's admin sees the officers it keeps: its own department's.
+    partner = jurisdiction_of(by).department_type if Role.partner_admin in by.roles else None
+    return Reader(RegionScope.of(by).prefix, keeper, partner, by.sub)
 
 
 def known_region(code: str) -> bool:
@@ -130,13 +126,13 @@ async def _apply(uow: UnitOfWork, changes: Sequence[Change], by: Principal) -> N
 
 async def import_inspectors(
     uow: UnitOfWork, media_type: str, body: bytes, mode: PushMode, by: Principal
-) -> PushReport:
+) -> BulkReport:
     """Import a CSV/XLSX sheet keyed by certificate number; atomic unless `per_row`.
 
     The sheet is checked whole, not in a push's chunks: it is small (at most MAX_ROWS), an XLSX
     is read whole anyway, and a repeated certificate may stand anywhere in it."""
     sheet = read_rows(media_type, body, lambda s: parse_sheet(s, known_region))
-    report = PushReport(mode, received=sheet.received)
+    report = BulkReport(mode, received=sheet.received)
     async with uow:
         certs = (r.cert_no for _, r in sheet.valid)
         stored = await repo.by_key(uow.session, "cert_no", certs)
@@ -146,20 +142,35 @@ async def import_inspectors(
         return await finish_batch(uow, report, changes, errors, lambda c: _apply(uow, c, by))
 
 
+def _justice_records(
+    sent: Sequence[Mapping[str, str]],
+) -> tuple[list[tuple[int, InspectorRecord]], list[RowError]]:
+    """The records that read, by their position in the batch (from 1), and the others' errors."""
+    records, invalid = [], []
+    for position, cells in enumerate(sent, start=1):
+        record, errors = parse_record(cells, position, known_region)
+        if not cells.get("justice_db_ref", "").strip():
+            errors.append(RowError(position, "justice_db_ref", "required"))
+        if record is not None and not errors:
+            records.append((position, record))
+        key = cells.get("cert_no", "").strip() or None
+        invalid += [replace(e, key=key) for e in errors]
+    return records, invalid
+
+
 async def sync_justice(
-    uow: UnitOfWork,
-    records: Sequence[tuple[int, InspectorRecord]],
-    invalid: list[RowError],
-    mode: PushMode,
-    by: Principal,
+    uow: UnitOfWork, sent: Sequence[Mapping[str, str]], mode: PushMode, by: Principal
 ) -> JusticeSyncReport:
-    """Merge the justice database's officers without overwriting (see `inspectors_sync`)."""
+    """Merge the justice database's officers without overwriting (see `inspectors_sync`);
+    `sent` holds each record's fields as text, in the order sent."""
+    records, invalid = _justice_records(sent)
     dupes = rules.duplicate_errors(records, "justice_db_ref", "justice-database reference")
     dupes += rules.duplicate_errors(records, "cert_no", "certificate number")
+    cert_at = {line: record.cert_no for line, record in records}
+    dupes = [replace(e, key=cert_at[e.line]) for e in dupes]
     bad_lines = {e.line for e in dupes}
     records = [(n, r) for n, r in records if n not in bad_lines]
-    received = len(records) + len({e.line for e in invalid + dupes})
-    report = JusticeSyncReport(mode, received=received)
+    report = JusticeSyncReport(mode, received=len(sent))
     async with uow:
         refs = [r.justice_db_ref for _, r in records if r.justice_db_ref]
         by_ref = await repo.by_key(uow.session, "justice_db_ref", refs)
@@ -176,20 +187,25 @@ async def sync_justice(
         return await finish_batch(uow, report, changes, errors, lambda c: _apply(uow, c, by))
 
 
-async def get_inspector(uow: UnitOfWork, inspector_id: UUID, scope: RegionScope) -> Inspector:
+async def get_inspector(uow: UnitOfWork, inspector_id: UUID, by: Principal) -> Shown:
+    reader = reader_of(by)
     async with uow:
         found = await repo.get(uow.session, inspector_id)
-    if found is None:
+    if found is None or not reader.sees(found):
         raise p.Problem(p.NOT_FOUND, "no such inspector")
-    scope.ensure_visible(found.record.region_code, "inspector")
-    return found
+    return reader.show(found)
 
 
 async def list_inspectors(
-    uow: UnitOfWork, where: repo.InspectorFilter, after: UUID | None, limit: int
-) -> list[Inspector]:
+    uow: UnitOfWork, where: repo.InspectorFilter, after: UUID | None, limit: int, by: Principal
+) -> list[Shown]:
+    """The officers `where` asks for, within what the caller sees."""
+    reader = reader_of(by)
+    department = reader.department_filter(where.department_type)
+    where = replace(where, region_prefix=reader.region_prefix, department_type=department)
     async with uow:
-        return await repo.search(uow.session, where, after, limit)
+        found = await repo.search(uow.session, where, after, limit)
+    return [reader.show(i) for i in found]
 
 
 async def _load_for_change(
@@ -220,7 +236,7 @@ class InspectorChanges:
 async def update_inspector(
     uow: UnitOfWork, inspector_id: UUID, changes: InspectorChanges, if_match: str | None,
     by: Principal,
-) -> Inspector:  # fmt: skip
+) -> Shown:  # fmt: skip
     """Change status (and other hand-kept fields) under If-Match; a no-op records nothing.
 
     A station sent must be an org of the directory (422 naming `station_code` otherwise); the
@@ -236,11 +252,11 @@ async def update_inspector(
             if unknown:
                 raise p.Problem(p.VALIDATION, "the officer is not valid", errors=unknown)
         if record == current.record:
-            return current
+            return reader_of(by).show(current)
         updated = replace(current, record=record, version=current.version + 1)
         await _apply(uow, [Change(0, ChangeKind.updated, updated)], by)
         await uow.commit()
-        return updated
+        return reader_of(by).show(updated)
 
 
 async def declare_conflict(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
+from shuangsui.contracts.batches import ChangeKind
 from shuangsui.contracts.events.registry_institutions import ExpertUpserted, InstitutionUpserted
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal
@@ -21,7 +22,6 @@ from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.envelope import Outgoing
 from shuangsui.registry.adapters import institutions as repo
-from shuangsui.registry.domain.inspectors import ChangeKind
 from shuangsui.registry.domain.institutions import (
     Institution,
     InstitutionChange,

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal
 from uuid import UUID
 
+from shuangsui.contracts.batches import ChangeKind
 from shuangsui.contracts.events.registry_items import ItemListPublished, ItemUpserted
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role
+from shuangsui.kernel.bulk import BulkReport
 from shuangsui.kernel.concurrency import check_if_match
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.messaging.envelope import Outgoing
@@ -24,12 +25,12 @@ from shuangsui.registry.adapters import items as repo
 from shuangsui.registry.domain import items as rules
 from shuangsui.registry.domain.items import CheckItem, ItemContent, ItemList, ListLevel
 from shuangsui.registry.domain.items_sheet import (
-    RowError,
     absent_fields,
     keeping_absent,
-    missing_headers,
-    read_rows,
+    parse_sheet,
+    sheet_error,
 )
+from shuangsui.registry.service.batch_imports import finish_batch, read_rows
 
 ITEM_LIST_PUBLISHED = p.problem_type(
     "item-list-published", 409, "Published list version cannot change · 已发布清单版本不可修改",
@@ -190,64 +191,30 @@ async def update_item(
     return updated
 
 
-@dataclass
-class ImportReport:
-    mode: ImportMode
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-
 async def import_items(
-    uow: UnitOfWork,
-    list_id: UUID,
-    headers: Sequence[str],
-    rows: Sequence[tuple[int, dict[str, str]]],
-    mode: ImportMode,
-    by: Principal,
-) -> ImportReport:
-    """Upsert spreadsheet rows into a draft by item code; atomic unless `per_row`."""
-    missing = missing_headers(headers)
-    if missing:
-        raise p.Problem(
-            p.VALIDATION,
-            "the header row lacks required columns",
-            errors=[p.FieldError(h, "required column is missing") for h in missing],
-        )
-    contents, errors = read_rows(rows)
-    report = ImportReport(mode=mode, rows=len(rows))
+    uow: UnitOfWork, list_id: UUID, media_type: str, body: bytes, mode: ImportMode, by: Principal
+) -> BulkReport:
+    """Upsert the rows of a CSV/XLSX sheet into a draft by item code; atomic unless `per_row`."""
+    sheet = read_rows(media_type, body, parse_sheet)
+    report = BulkReport(mode, received=sheet.received)
     async with uow:
         lst = await _writable(uow, list_id, by)
         existing = await repo.items_of(uow.session, list_id)
         held = {i.content.code: i.content for i in existing}
-        contents = keeping_absent(contents, held, absent_fields(headers))
-        changes, rule_errors = rules.plan_import(lst, existing, contents, uuid.uuid4)
-        errors += [RowError(r, f, "事项编码", reason) for r, f, reason in rule_errors]
-        errors.sort(key=lambda e: (e.row, e.field))
-        report.errors = errors
-        report.rejected = len({e.row for e in errors})
-        if errors and mode == "atomic":
-            # Leaving the block without commit rolls the transaction back: nothing half-applied.
-            raise p.Problem(
-                p.BATCH_REJECTED,
-                f"{report.rejected} of {len(rows)} rows are invalid; nothing was applied",
-                errors=[
-                    p.FieldError(f"rows[{e.row}].{e.field}", f"{e.column}: {e.reason}")
-                    for e in errors
-                ],
-            )
-        await repo.insert_items(uow.session, list_id, [c.item for c in changes if c.created])
-        await repo.update_items(uow.session, list_id, [c.item for c in changes if not c.created])
-        report.created = sum(c.created for c in changes)
-        report.updated = len(changes) - report.created
-        report.unchanged = len(rows) - report.rejected - len(changes)
-        if changes:
-            await repo.save_list(uow.session, rules.touched(lst))
-        await uow.commit()
-    return report
+        contents = keeping_absent(sheet.valid, held, absent_fields(sheet.header))
+        changes, refused = rules.plan_import(lst, existing, contents, uuid.uuid4)
+        code_at = {line: content.code for line, content in contents}
+        errors = sheet.invalid + [sheet_error(n, f, why, code_at[n]) for n, f, why in refused]
+
+        async def apply(planned: Sequence[rules.ImportChange]) -> None:
+            created = [c.item for c in planned if c.kind is ChangeKind.created]
+            updated = [c.item for c in planned if c.kind is ChangeKind.updated]
+            await repo.insert_items(uow.session, list_id, created)
+            await repo.update_items(uow.session, list_id, updated)
+            if created or updated:
+                await repo.save_list(uow.session, rules.touched(lst))
+
+        return await finish_batch(uow, report, changes, errors, apply)
 
 
 async def publish_list(

@@ -6,16 +6,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from shuangsui.contracts.batches import ChangeKind
 from shuangsui.contracts.events.registry_orgs import OrgUpserted
 from shuangsui.contracts.regions import InvalidRegionCode, scope_prefix
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal
+from shuangsui.kernel.bulk import BulkReport
 from shuangsui.kernel.concurrency import check_if_match
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.envelope import Outgoing
 from shuangsui.registry.adapters import orgs as repo
-from shuangsui.registry.domain.inspectors import ChangeKind
 from shuangsui.registry.domain.orgs import (
     Org,
     OrgChange,
@@ -26,7 +27,6 @@ from shuangsui.registry.domain.orgs import (
 )
 from shuangsui.registry.domain.subjects import PushMode
 from shuangsui.registry.service.batch_imports import finish_batch, read_rows
-from shuangsui.registry.service.push import PushReport
 
 
 def _upserted(change: OrgChange, by: Principal, now: datetime) -> Outgoing:
@@ -82,12 +82,12 @@ async def upsert_org(
 
 async def import_orgs(
     uow: UnitOfWork, media_type: str, body: bytes, mode: PushMode, by: Principal
-) -> PushReport:
+) -> BulkReport:
     """Import a CSV/XLSX sheet keyed by unit code; atomic unless `per_row`.
 
     The sheet is planned whole, not in a push's chunks: a parent may stand anywhere in it."""
     sheet = read_rows(media_type, body, parse_sheet)
-    report = PushReport(mode, received=sheet.received)
+    report = BulkReport(mode, received=sheet.received)
     async with uow:
         await repo.lock_for_writes(uow.session)
         stored = await repo.surroundings(uow.session, [r for _, r in sheet.valid])

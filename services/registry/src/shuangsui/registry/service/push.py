@@ -1,8 +1,8 @@
 """The shape every push from a provincial system shares: rows in chunks, a report, all or none.
 
 Atomic mode applies all rows or none; per-row mode applies every valid row. Rows are handled in
-chunks, so a million-row push never sits in memory; the report lists at most 1,000 errors but
-always counts everything.
+chunks, so a million-row push never sits in memory; the report (`shuangsui.kernel.bulk`) lists
+at most 1,000 errors but always counts everything.
 
 Chunks are pipelined: while PostgreSQL works on one chunk (COPY, merge, outbox), the next one is
 read and validated. The connection is still used by one chunk at a time, in order.
@@ -12,22 +12,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
+from shuangsui.contracts.batches import RowError
+from shuangsui.kernel.bulk import BulkReport
 from shuangsui.kernel.db import UnitOfWork
-from shuangsui.kernel.problems import BATCH_REJECTED, Problem, problem_type
+from shuangsui.kernel.problems import Problem, problem_type
 from shuangsui.registry.domain.conflicts import ChangedMeanwhile
-from shuangsui.registry.domain.rows import RowError
-from shuangsui.registry.domain.subjects import ChangeKind, DuplicateGuard, PushMode
+from shuangsui.registry.domain.subjects import DuplicateGuard, PushMode
 
 CHUNK = 5000
 # Reading and validating hand the event loop back this often, so that the previous chunk's
 # database replies are taken as they arrive instead of after the whole chunk is validated.
 YIELD_EVERY = 250
-MAX_LISTED = 1000
 
 CONCURRENT_CHANGE = problem_type(
     "concurrent-change", 409, "Changed by another push meanwhile · 并发修改",
@@ -37,53 +36,6 @@ CONCURRENT_CHANGE = problem_type(
 
 Row = tuple[int, dict[str, Any] | RowError]
 Valid = TypeVar("Valid")
-
-
-@dataclass
-class PushReport:
-    """The answer to a push: counts, and one entry per refused or stale row."""
-
-    mode: PushMode
-    received: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    stale: int = 0
-    rejected: int = 0
-    applied: bool = True
-    errors: list[RowError] = field(default_factory=list)
-    stale_rows: list[dict[str, Any]] = field(default_factory=list)
-
-    def reject(self, errors: list[RowError]) -> None:
-        self.rejected += 1
-        room = MAX_LISTED - len(self.errors)
-        self.errors.extend(errors[: max(room, 0)])
-
-    def count(self, kind: ChangeKind, line: int, uscc: str) -> None:
-        setattr(self, kind.value, getattr(self, kind.value) + 1)
-        if kind is ChangeKind.stale and len(self.stale_rows) < MAX_LISTED:
-            self.stale_rows.append({"line": line, "uscc": uscc, "reason": "older than stored"})
-
-    @property
-    def errors_truncated(self) -> bool:
-        return self.rejected > 0 and len(self.errors) >= MAX_LISTED
-
-    def problem(self) -> Problem:
-        """The atomic refusal, shaped like every batch refusal of the platform."""
-        problem = Problem(
-            BATCH_REJECTED,
-            f"{self.rejected} of {self.received} rows are invalid; nothing was applied",
-            received=self.received, created=0, updated=0, unchanged=0, stale=0,
-            rejected=self.rejected, applied=False, errors_truncated=self.errors_truncated,
-        )  # fmt: skip
-        # Row errors carry their line beside the field (a plain problem error has no line).
-        problem.extensions["errors"] = [vars(e) for e in self.errors]
-        return problem
-
-    def nothing_applied(self) -> None:
-        self.applied = False
-        self.created = self.updated = self.unchanged = self.stale = 0
-        self.stale_rows = []
 
 
 class Keyed(Protocol):
@@ -99,7 +51,7 @@ K = TypeVar("K", bound=Keyed)
 
 def read_chunk(
     chunk: list[Row],
-    report: PushReport,
+    report: BulkReport,
     read: Callable[[dict[str, Any], int], K | list[RowError]],
     duplicates: DuplicateGuard,
 ) -> list[tuple[int, K]]:
@@ -126,10 +78,10 @@ async def run_push(
     uow: UnitOfWork,
     rows: AsyncIterator[Row],
     mode: PushMode,
-    validate: Callable[[list[Row], PushReport], list[Valid]],
-    apply: Callable[[list[Valid], PushReport], Awaitable[None]],
-) -> PushReport:
-    report = PushReport(mode)
+    validate: Callable[[list[Row], BulkReport], list[Valid]],
+    apply: Callable[[list[Valid], BulkReport], Awaitable[None]],
+) -> BulkReport:
+    report = BulkReport(mode)
 
     async def apply_chunk(valid: list[Valid]) -> None:
         await apply(valid, report)
@@ -144,7 +96,7 @@ async def run_push(
                     if writing is not None:
                         await writing  # chunks are written one after another, in order
                         writing = None
-                    if mode is PushMode.atomic and report.rejected:
+                    if report.refused_whole:
                         continue  # keep validating to report every error; write nothing more
                     writing = asyncio.ensure_future(apply_chunk(valid))
                 if writing is not None:
@@ -154,9 +106,8 @@ async def run_push(
                 # Never roll back under a chunk still writing: let it finish (or fail) first.
                 if writing is not None:
                     await asyncio.gather(writing, return_exceptions=True)
-            if mode is PushMode.atomic and report.rejected:
-                report.nothing_applied()
-                raise report.problem()  # leaving the block without commit rolls everything back
+            if report.refused_whole:
+                raise report.refusal()  # leaving the block without commit rolls everything back
             await uow.commit()
     except IntegrityError as exc:
         if "idempotency_keys" in str(exc.orig):
@@ -169,8 +120,8 @@ async def run_push(
 
 async def _validate(
     chunk: list[Row],
-    report: PushReport,
-    validate: Callable[[list[Row], PushReport], list[Valid]],
+    report: BulkReport,
+    validate: Callable[[list[Row], BulkReport], list[Valid]],
 ) -> list[Valid]:
     valid: list[Valid] = []
     for start in range(0, len(chunk), YIELD_EVERY):

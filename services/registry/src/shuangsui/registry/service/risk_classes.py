@@ -9,8 +9,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from shuangsui.contracts.batches import RowError
 from shuangsui.contracts.events.registry_subjects import RiskClassChanged
 from shuangsui.kernel.auth import Principal
+from shuangsui.kernel.bulk import BulkReport
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.pagination import PageRequest
 from shuangsui.kernel.problems import NOT_FOUND, Problem
@@ -31,20 +33,19 @@ from shuangsui.registry.domain.risk_classes import (
     plan_classifications,
     read_classification,
 )
-from shuangsui.registry.domain.rows import RowError
 from shuangsui.registry.domain.subjects import DuplicateGuard, PushMode
-from shuangsui.registry.service.push import PushReport, Row, read_chunk, run_push
+from shuangsui.registry.service.push import Row, read_chunk, run_push
 
 
 async def push_risk_classes(
     uow: UnitOfWork, rows: AsyncIterator[Row], mode: PushMode, by: Principal
-) -> PushReport:
+) -> BulkReport:
     """Apply classifications of known subjects within the caller's region; history and events
     for each real change, stale ones reported (DOMAIN.md R2, seed §(十))."""
     now = datetime.now(UTC)
     duplicates = DuplicateGuard()
 
-    async def apply(valid: list[tuple[int, Classification]], report: PushReport) -> None:
+    async def apply(valid: list[tuple[int, Classification]], report: BulkReport) -> None:
         known = await subjects_by_uscc(uow.session, [c.uscc for _, c in valid])
         scope = RegionScope.of(by)
         usable = []

@@ -15,6 +15,7 @@ import orjson
 from shuangsui.contracts.events.registry_subjects import SubjectUpserted
 from shuangsui.contracts.regions import scope_prefix
 from shuangsui.kernel.auth import Principal
+from shuangsui.kernel.bulk import BulkReport
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.pagination import PageRequest
 from shuangsui.kernel.problems import NOT_FOUND, Problem
@@ -56,13 +57,13 @@ from shuangsui.registry.domain.subjects import (
 )
 from shuangsui.registry.domain.tags import TagInput, tags_by_dimension
 from shuangsui.registry.service.classification import current_classifier
-from shuangsui.registry.service.push import PushReport, Row, read_chunk, run_push
+from shuangsui.registry.service.push import Row, read_chunk, run_push
 from shuangsui.registry.service.tag_corrections import correction_in_force
 
 
 async def push_subjects(
     uow: UnitOfWork, rows: AsyncIterator[Row], mode: PushMode, by: Principal
-) -> PushReport:
+) -> BulkReport:
     """Apply pushed subjects: validate every row, skip stale and unchanged ones, classify the
     rest (tags, items), keep the population counts, record events."""
     now = datetime.now(UTC)
@@ -71,7 +72,7 @@ async def push_subjects(
     # The classifier is taken at the first chunk and held for the whole push.
     described: list[VerdictsAsJson] = []
 
-    async def apply(valid: list[tuple[int, Subject]], report: PushReport) -> None:
+    async def apply(valid: list[tuple[int, Subject]], report: BulkReport) -> None:
         if not described:
             described.append(VerdictsAsJson(await current_classifier(uow)))
         await _apply(uow, valid, described[0], by, now, report)
@@ -93,7 +94,7 @@ async def _apply(
     described: VerdictsAsJson,
     by: Principal,
     now: datetime,
-    report: PushReport,
+    report: BulkReport,
 ) -> None:
     classifier = described.classifier
     stored = await stored_versions(uow.session, [subject.uscc for _, subject in valid])
