@@ -286,3 +286,58 @@ def test_a_provincial_push_through_the_gateway_refuses_bad_rows_and_other_provin
     peek = gateway.get(f"/api/v1/registry/subjects/{good['uscc']}", headers=guangdong)
     assert peek.status_code in (403, 404)
     assert good["name"] not in peek.text
+
+
+def test_a_planner_previews_an_items_population_counted_by_the_registry(gateway, platform):
+    """Planning asks the registry as its service principal: the strata it shows are the
+    registry's own counts, and the expected sample is the draw's ceiling rule."""
+    items = gateway.get("/api/v1/registry/items", params={"region": "330106", "limit": 500})
+    assert items.status_code == 200, items.text
+    planner = {
+        "Authorization": "Bearer "
+        + platform.token(roles=["department_admin"], region="330100", org="330100-AMR")
+    }
+
+    def counted(item_id):
+        answer = gateway.get(
+            "/api/v1/registry/population:count",
+            params={"item_id": item_id, "region_code": "330100"}, headers=planner,
+        )  # fmt: skip
+        return answer.json()["total"] if answer.status_code == 200 else 0
+
+    # The demo's item index is built by the registry worker; take an item it has counted.
+    populated = wait_for(
+        lambda: next((i["item_id"] for i in items.json()["items"] if counted(i["item_id"])), None)
+    )
+    registry_count = gateway.get(
+        "/api/v1/registry/population:count",
+        params={"item_id": populated, "region_code": "330100"}, headers=planner,
+    ).json()  # fmt: skip
+
+    preview = gateway.get(
+        "/api/v1/planning/population:preview",
+        params={"item_id": populated, "region_code": "330100", "ratio_a": "3%",
+                "ratio_b": "1/10", "ratio_c": "40%", "ratio_d": "100%"},
+        headers=planner,
+    )  # fmt: skip
+
+    assert preview.status_code == 200, preview.text
+    shown = preview.json()
+    assert shown["total"] == registry_count["total"]
+    by_class = registry_count["by_risk_class"]
+    strata = {s["stratum"]: s for s in shown["strata"]}
+    assert strata["B"]["population"] == by_class["B"] + by_class["unclassified"]
+    assert strata["D"]["expected_sample"] == by_class["D"]
+    assert strata["A"]["ratio"] == "3/100"
+    assert shown["expected_sample"] == sum(s["expected_sample"] for s in shown["strata"])
+
+
+def test_a_service_token_does_not_open_the_platform_from_outside(gateway, platform):
+    """A service principal's token is addressed to one service; the gateway refuses it."""
+    token = platform.issuer.service_token("planning", "registry", ["registry:population:read"])
+
+    answer = gateway.get(
+        "/api/v1/registry/population:count", headers={"Authorization": f"Bearer {token}"}
+    )
+
+    assert answer.status_code == 401

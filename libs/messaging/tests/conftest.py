@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shuangsui.devstack.nats import NatsServer
-from shuangsui.devstack.ports import free_port
 from shuangsui.kernel.db import Database
 from shuangsui.kernel.idempotency import metadata as idempotency_metadata
 from shuangsui.messaging.tables import metadata as messaging_metadata
@@ -31,11 +29,3 @@ async def database(messaging_db: str) -> AsyncIterator[Database]:
     db = Database(asyncpg_url(messaging_db))
     yield db
     await db.stop()
-
-
-@pytest.fixture
-def nats_server(tmp_path) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path / "nats", free_port())
-    server.start()
-    yield server
-    server.stop()

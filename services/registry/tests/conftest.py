@@ -1,14 +1,12 @@
 """Registry test helpers: valid USCCs on demand, pushed rows, tokens, and the catalogue (rules,
 items in force, what the worker does) arranged through the API."""
 
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import pytest
 from stdnum.cn import uscc as stdnum_uscc
 
@@ -98,20 +96,9 @@ def new_uow(database) -> Callable[[], UnitOfWork]:
 
 
 @pytest.fixture
-def announced(stack) -> Callable[[str], Any]:
+def announced(ledger) -> Callable[[str], Any]:
     """`await announced(event_type)`: the data of every such event in the outbox, in order."""
-
-    async def read(event_type: str) -> list[dict[str, Any]]:
-        conn = await asyncpg.connect(stack.database_url("registry"))
-        try:
-            rows = await conn.fetch(
-                "SELECT envelope FROM outbox WHERE event_type = $1 ORDER BY seq", event_type
-            )
-        finally:
-            await conn.close()
-        return [json.loads(r["envelope"])["data"] for r in rows]
-
-    return read
+    return ledger("registry").announced_data
 
 
 @dataclass

@@ -9,6 +9,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES = ("registry", "planning", "sampling", "inspection", "disclosure")
 
+# What each service may do when it calls another (its service principal's scopes). In
+# production the identity provider holds this table, as the client's granted scopes; the
+# local stack grants exactly these and nothing else (docs/operations.md, "Service calls").
+SERVICE_GRANTS: dict[str, tuple[str, ...]] = {
+    "registry": (),
+    "planning": ("registry:population:read",),
+    "sampling": ("registry:subjects:export", "registry:inspectors:export"),
+    "inspection": (),
+    "disclosure": (),
+}
+
 
 class StackSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SHUANGSUI_", extra="ignore")

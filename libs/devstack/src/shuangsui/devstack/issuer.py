@@ -16,6 +16,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
+from shuangsui.kernel.auth import internal_audience
+from shuangsui.kernel.service_auth import SIGNED_TOKEN_SECONDS, service_claims
+
 DEV_ISSUER = "https://dev-issuer.shuangsui.local"
 DEV_AUDIENCE = "shuangsui"
 KEY_ID = "dev-1"
@@ -69,6 +72,25 @@ class DevIssuer:
         }
         key = self.private_key_path.read_bytes()
         return jwt.encode(body, key, algorithm="ES256", headers={"kid": KEY_ID})
+
+    def service_credentials_env(self, scopes: tuple[str, ...]) -> dict[str, str]:
+        """What a service of the local stack needs to sign its own service tokens: this
+        issuer's key, and the scopes the stack grants it (SERVICE_GRANTS)."""
+        self.ensure_keys()
+        return {
+            "SERVICE_SIGNING_KEY_PATH": str(self.private_key_path),
+            "SERVICE_SIGNING_KEY_ID": KEY_ID,
+            "SERVICE_SCOPES": " ".join(scopes),
+        }
+
+    def service_token(
+        self, caller: str, callee: str, scopes: list[str], province: str = "33", **overrides: Any
+    ) -> str:
+        """A token of the service principal `system:<caller>` addressed to `callee`, as the
+        caller itself would sign it; `overrides` replace claims (`aud`, `sub`, `roles` …)."""
+        audience = internal_audience(self.audience, callee)
+        claims = service_claims(caller, province, audience, scopes, SIGNED_TOKEN_SECONDS)
+        return self.mint({**claims, **overrides})
 
     def token_for(self, *, roles: list[str], region: str = "330000", **options: Any) -> str:
         """Tests' shorthand: claims as keywords; `exp`, `iss`, `aud` override the standard ones."""

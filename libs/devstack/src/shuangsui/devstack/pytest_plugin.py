@@ -3,7 +3,8 @@
 Loaded for the whole workspace through `-p shuangsui.devstack.pytest_plugin` (root pyproject).
 Fixtures:
 - `stack` — PostgreSQL + NATS + one migrated database per service (no service processes).
-- `issuer` — the development token issuer of that stack; `mint_token(roles=…, region=…)`.
+- `issuer` — the development token issuer of that stack; `mint_token(roles=…, region=…)`;
+  `bearer("provincial_admin", region=…)` — the Authorization header of such a token.
 - `service_app(name)` — a service's ASGI app built in-process against the real stack.
 - `fresh_database()` — an empty database of its own for a test (library tests).
 - `platform` — the whole platform as real processes through `shuangsui dev up`.
@@ -66,6 +67,20 @@ def mint_token(issuer: DevIssuer) -> Callable[..., str]:
     """`mint_token(roles=["provincial_admin"], region="330000", scopes=[…], exp=…, iss=…)`."""
 
     return issuer.token_for
+
+
+@pytest.fixture(scope="session")
+def bearer(issuer: DevIssuer) -> Callable[..., dict[str, str]]:
+    """`bearer("provincial_admin", region="440000", scopes=[…])`: the Authorization header of a
+    token holding those roles (any claim of `mint_token` as a keyword; region 330000 unless
+    told)."""
+
+    def headers(*roles: str, region: str = "330000", **claims: Any) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {issuer.token_for(roles=list(roles), region=region, **claims)}"
+        }
+
+    return headers
 
 
 @contextlib.contextmanager

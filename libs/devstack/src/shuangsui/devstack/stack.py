@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from shuangsui.devstack.config import SERVICES, StackSettings
+from shuangsui.devstack.config import SERVICE_GRANTS, SERVICES, StackSettings
 from shuangsui.devstack.errors import DevstackError
 from shuangsui.devstack.issuer import DevIssuer
 from shuangsui.devstack.nats import NatsServer
@@ -93,18 +93,22 @@ class Stack:
             "AUTH_AUDIENCE": self.issuer.audience,
             "AUTH_JWKS_PATH": str(self.issuer.jwks_path),
             "LOG_FORMAT": "json",
+            **self.service_urls(),
         }
+
+    def service_urls(self) -> dict[str, str]:
+        return {f"{s.upper()}_URL": self.settings.url_of(s) for s in SERVICES}
 
     def service_env(self, service: str) -> dict[str, str]:
         return {
             **self.common_env(),
             "DATABASE_URL": self.database_url(service),
             "SERVICE_NAME": service,
+            **self.issuer.service_credentials_env(SERVICE_GRANTS[service]),
         }
 
     def gateway_env(self) -> dict[str, str]:
-        urls = {f"{s.upper()}_URL": self.settings.url_of(s) for s in SERVICES}
-        return {**self.common_env(), **urls}
+        return self.common_env()
 
     def start_infrastructure(self) -> None:
         self.say(f"starting PostgreSQL on 127.0.0.1:{self.settings.pg_port} …")

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 
-from shuangsui.kernel.auth import OPTIONAL_BEARER, TokenVerifier
+from shuangsui.kernel.auth import OPTIONAL_BEARER, TokenVerifier, internal_audience
 from shuangsui.kernel.docs import install_docs
 from shuangsui.kernel.errors import install_error_handlers
 from shuangsui.kernel.observability import (
@@ -68,8 +68,10 @@ def create_service_app(
     components: Sequence[Component] = (),
     version: str = "0.1.0",
     serve_openapi: bool = True,
+    accepts_service_calls: bool = True,
 ) -> FastAPI:
-    """`serve_openapi=False` lets an app (the gateway) serve its own /openapi.json and /docs."""
+    """`serve_openapi=False` lets an app (the gateway) serve its own /openapi.json and /docs;
+    `accepts_service_calls=False` (the gateway, the platform's edge) refuses service tokens."""
     configure_logging(settings.log_level, settings.log_format)
     metrics = HttpMetrics(service)
 
@@ -101,6 +103,9 @@ def create_service_app(
         settings.auth_audience,
         jwks_path=settings.auth_jwks_path,
         jwks_url=settings.auth_jwks_url,
+        service_audience=(
+            internal_audience(settings.auth_audience, service) if accepts_service_calls else None
+        ),
     )
     app.state.components = list(components)
     for component in components:

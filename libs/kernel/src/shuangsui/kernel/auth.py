@@ -35,6 +35,28 @@ class Role(StrEnum):
     auditor = "auditor"
     enterprise = "enterprise"
     integrator = "integrator"
+    # Another service of the platform calling this one (`sub = system:<service>`): it holds
+    # only the scopes its deployment granted, never a user's role.
+    service = "service"
+
+
+SYSTEM_PREFIX = "system:"
+
+
+def system_actor(service: str) -> str:
+    """The actor of what a service does on its own (consumers, schedulers, calls to others)."""
+    return f"{SYSTEM_PREFIX}{service}"
+
+
+def deployment_region(province: str) -> str:
+    """The region of the whole deployment: `330000` for province 33, `100000` nationally."""
+    return "100000" if province == "national" else f"{province}0000"
+
+
+def internal_audience(audience: str, service: str) -> str:
+    """The audience of tokens addressed to one service by another (`shuangsui:registry`).
+    The gateway accepts only the public audience, so such a token is useless from outside."""
+    return f"{audience}:{service}"
 
 
 @dataclass(frozen=True)
@@ -57,8 +79,22 @@ class Principal:
     def is_national(self) -> bool:
         return Role.national_admin in self.roles
 
+    @property
+    def is_service(self) -> bool:
+        return Role.service in self.roles
+
     def has_any_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
+
+    @classmethod
+    def system(cls, service: str, province: str) -> Principal:
+        """The service itself, for use cases its consumers and schedulers run: the whole
+        deployment's region, no user role; events it records name `system:<service>`."""
+        return cls(
+            sub=system_actor(service),
+            roles=frozenset({Role.service}),
+            region_code=deployment_region(province),
+        )
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> Principal:
@@ -97,11 +133,15 @@ class TokenVerifier:
         *,
         jwks_path: str | None = None,
         jwks_url: str | None = None,
+        service_audience: str | None = None,
     ) -> None:
+        """`service_audience`: the audience of calls from other services to this one (see
+        `internal_audience`); None (the gateway) accepts no service tokens at all."""
         if not (jwks_path or jwks_url):
             raise ValueError("set AUTH_JWKS_PATH or AUTH_JWKS_URL")
         self.issuer = issuer
         self.audience = audience
+        self.service_audience = service_audience
         self._jwks_path = jwks_path
         self._url_client = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
         self._file_keys: dict[str, jwt.PyJWK] | None = None
@@ -134,12 +174,13 @@ class TokenVerifier:
         return principal
 
     def _check(self, token: str) -> tuple[Principal, float]:
+        audiences = [self.audience, *([self.service_audience] if self.service_audience else [])]
         try:
             claims = jwt.decode(
                 token,
                 self._key_for(token),
                 algorithms=ALGORITHMS,
-                audience=self.audience,
+                audience=audiences,
                 issuer=self.issuer,
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
@@ -149,7 +190,25 @@ class TokenVerifier:
             raise Problem(UNAUTHENTICATED, "the access token is from an unknown issuer") from None
         except (jwt.InvalidTokenError, jwt.PyJWKClientError, ValueError) as exc:
             raise Problem(UNAUTHENTICATED, f"the access token is not valid: {exc}") from None
-        return Principal.from_claims(claims), float(claims["exp"])
+        principal = Principal.from_claims(claims)
+        self._check_service_audience(principal, claims["aud"])
+        return principal, float(claims["exp"])
+
+    def _check_service_audience(self, principal: Principal, audience: str | list[str]) -> None:
+        """A service token is addressed to this service and to nothing else, and the audience
+        of service calls admits service principals only: neither passes for the other."""
+        addressed = {audience} if isinstance(audience, str) else set(audience)
+        internal = self.service_audience is not None and self.service_audience in addressed
+        if principal.is_service:
+            if not internal or len(addressed) != 1:
+                raise Problem(
+                    UNAUTHENTICATED,
+                    "a service token is accepted only by the one service it is addressed to",
+                )
+            if not principal.sub.startswith(SYSTEM_PREFIX):
+                raise Problem(UNAUTHENTICATED, "a service token's sub must be system:<service>")
+        elif internal:
+            raise Problem(UNAUTHENTICATED, "this audience is for service calls only")
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT access token · 访问令牌")
@@ -210,10 +269,11 @@ def require(*roles: str) -> PrincipalDependency:
 
 
 def require_scope(scope: str, *roles: str) -> PrincipalDependency:
-    """Dependency: an `integrator` client granted `scope`, or a user holding one of `roles`."""
+    """Dependency: an `integrator` client or another service (`service` role) granted `scope`,
+    or a user holding one of `roles`."""
 
     async def check(principal: Principal = Depends(current_principal)) -> Principal:
-        if Role.integrator in principal.roles and scope in principal.scopes:
+        if principal.has_any_role(Role.integrator, Role.service) and scope in principal.scopes:
             return principal
         if principal.is_national or principal.has_any_role(*roles):
             return principal

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.observability import current_request_id
+from shuangsui.kernel.service_client import ServiceCallError, ServiceUnreachable
 
 _BY_STATUS = {
     401: p.UNAUTHENTICATED,
@@ -114,6 +115,20 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != kind.title else None
         return problem_response(p.Problem(kind, detail, headers=dict(exc.headers or {})), request)
+
+    @app.exception_handler(ServiceCallError)
+    async def on_service_call(request: Request, exc: ServiceCallError) -> JSONResponse:
+        """A call the use case did not handle itself: the callee down is 503 (retry later), a
+        refusal is 502 naming what the callee said; both are logged for operators."""
+        log.warning("service call failed", service=exc.service, operation=exc.operation,
+                    status=exc.status, type=exc.problem.type)  # fmt: skip
+        kind = (
+            p.SERVICE_UNAVAILABLE if isinstance(exc, ServiceUnreachable) else p.SERVICE_CALL_FAILED
+        )
+        detail = f"{exc.operation} on the {exc.service} service: {exc.problem.status} {exc.problem.title}"
+        if exc.problem.detail:
+            detail += f" ({exc.problem.detail})"
+        return problem_response(p.Problem(kind, detail), request)
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -93,6 +93,11 @@ SERVICE_UNAVAILABLE = problem_type(
     "service-unavailable", 503, "Service unavailable · 服务暂不可用",
     "A dependency (database, broker or another service) cannot be reached; retry later.",
 )  # fmt: skip
+SERVICE_CALL_FAILED = problem_type(
+    "service-call-failed", 502, "Another service refused the call · 服务间调用失败",
+    "This service asked another one of the platform for part of the answer and was refused; "
+    "`detail` names the service and its answer. Retrying will not help until that is fixed.",
+)  # fmt: skip
 INTERNAL = problem_type(
     "internal-error", 500, "Internal error · 内部错误",
     "An unexpected error; it has been logged with the request id shown here.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TypeVar
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,6 +42,42 @@ class BaseServiceSettings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None,
         description="OTEL_EXPORTER_OTLP_ENDPOINT — enables OpenTelemetry tracing when set",
+    )
+    # Calls to other services (kernel.service_client), under the principal system:<service>.
+    service_token_url: str | None = Field(
+        default=None,
+        description="SERVICE_TOKEN_URL — the identity provider's OAuth 2.0 token endpoint; "
+        "this service gets its tokens for calls to other services there (client credentials)",
+    )
+    service_client_id: str | None = Field(
+        default=None,
+        description="SERVICE_CLIENT_ID — this service's client id at the identity provider "
+        "(default system:<service>)",
+    )
+    service_client_secret: SecretStr | None = Field(
+        default=None, description="SERVICE_CLIENT_SECRET — its client secret"
+    )
+    service_scopes: str = Field(
+        default="",
+        description="SERVICE_SCOPES — space-separated scopes to ask for; the identity provider "
+        "grants at most those configured for the client",
+    )
+    service_signing_key_path: str | None = Field(
+        default=None,
+        description="SERVICE_SIGNING_KEY_PATH — local runs only: sign service tokens with the "
+        "development issuer's key instead of asking a token endpoint",
+    )
+    service_signing_key_id: str | None = Field(
+        default=None, description="SERVICE_SIGNING_KEY_ID — the `kid` of that key"
+    )
+    service_call_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="SERVICE_CALL_TIMEOUT_SECONDS — per call to a service"
+    )
+    service_call_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="SERVICE_CALL_ATTEMPTS — tries of an idempotent call before giving up",
     )
 
     @field_validator("province")

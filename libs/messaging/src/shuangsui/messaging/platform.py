@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
 
-from shuangsui.kernel.app import create_service_app
+from shuangsui.kernel.app import Component, create_service_app
 from shuangsui.kernel.calendar_check import CalendarCoverage
 from shuangsui.kernel.db import Database, UnitOfWork
 from shuangsui.kernel.settings import DatabaseSettings, load_settings
@@ -25,7 +26,9 @@ def create_platform_app(
     description: str,
     settings: DatabaseSettings,
     routers: Sequence[APIRouter],
+    components: Sequence[Component] = (),
 ) -> FastAPI:
+    """`components`: what else the app starts and closes, e.g. clients of other services."""
     database = Database.from_settings(settings)
     broker = NatsLink(settings.nats_url, f"{service}-api")
     return create_service_app(
@@ -34,7 +37,7 @@ def create_platform_app(
         description=description,
         settings=settings,
         routers=routers,
-        components=[database, broker, CalendarCoverage()],
+        components=[database, broker, CalendarCoverage(), *components],
     )
 
 
@@ -46,22 +49,29 @@ def unit_of_work(request: Request) -> UnitOfWork:
     )
 
 
+S = TypeVar("S", bound=DatabaseSettings)
+
+
 def app_factory(
     service: str,
     title: str,
     description: str,
     routers: Sequence[APIRouter],
-    settings_class: type[DatabaseSettings] = DatabaseSettings,
+    settings_class: type[S] = DatabaseSettings,  # type: ignore[assignment]
+    components: Callable[[S], Sequence[Component]] = lambda _settings: (),
 ) -> Callable[[], FastAPI]:
-    """`create_app` for uvicorn's `--factory`: settings are read when the app is built."""
+    """`create_app` for uvicorn's `--factory`: settings are read when the app is built, and
+    `components(settings)` builds what else the app runs (clients of other services)."""
 
     def create_app() -> FastAPI:
+        settings = load_settings(settings_class, service)
         return create_platform_app(
             service=service,
             title=title,
             description=description,
-            settings=load_settings(settings_class, service),
+            settings=settings,
             routers=routers,
+            components=components(settings),
         )
 
     return create_app

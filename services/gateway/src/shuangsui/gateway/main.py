@@ -36,6 +36,7 @@ def create_app() -> FastAPI:
         routers=[_routes(upstreams)],
         components=[upstreams, *upstreams.services()],
         serve_openapi=False,
+        accepts_service_calls=False,
     )
     _merge_openapi(app, upstreams)
     return app

@@ -1,4 +1,6 @@
-"""Planning settings: all from the environment (the README's settings table)."""
+"""Planning settings: all from the environment (docs/operations.md's settings table)."""
+
+from pydantic import Field
 
 from shuangsui.kernel.settings import DatabaseSettings
 
@@ -6,4 +8,7 @@ SERVICE = "planning"
 
 
 class Settings(DatabaseSettings):
-    """Nothing beyond the common settings yet."""
+    registry_url: str = Field(
+        description="REGISTRY_URL — the registry's API, e.g. http://127.0.0.1:8001 (population "
+        "counts for previews)"
+    )

@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from shuangsui.planning.api import probes
+from shuangsui.planning.api import population, probes
 
-ROUTERS: list[APIRouter] = [probes.router]
+ROUTERS: list[APIRouter] = [population.router, probes.router]

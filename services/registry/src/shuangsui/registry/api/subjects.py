@@ -59,6 +59,7 @@ router = APIRouter(prefix="/api/v1/registry", tags=["subjects · 检查对象名
 
 PUSH_SCOPE = "registry:subjects:push"
 RISK_SCOPE = "registry:risk-classes:push"
+POPULATION_SCOPE = "registry:population:read"  # planning's previews, national integrators
 READERS = (
     Role.provincial_admin, Role.department_admin, Role.station_staff, Role.inspector,
     Role.reviewer, Role.auditor, Role.partner_admin,
@@ -245,7 +246,8 @@ async def list_(
     "in `domain` (`unclassified` when the classifier has none). Planning sizes batches with it. "
     "With `item_id` (and only `region_code`, `tag` and the default status) the counts kept per "
     "item answer in milliseconds (`method: index`); other filters count over the directory "
-    "(`method: scan`).",
+    "(`method: scan`). Other services and integrators call it with the scope "
+    "`registry:population:read`.",
 )
 async def population(
     region_code: str | None = Query(None, description="A region within yours (行政区划)"),
@@ -261,7 +263,7 @@ async def population(
     item_id: UUID | None = Query(None, description="An item in force (抽查事项)"),
     tag: list[str] = Query([], description=TAG_FILTER),
     uow: UnitOfWork = Depends(unit_of_work),
-    _by: Principal = Depends(require(*READERS)),
+    _by: Principal = Depends(require_scope(POPULATION_SCOPE, *READERS)),
     scope: RegionScope = Depends(region_scope),
 ) -> PopulationOut:
     filters = SubjectFilters(

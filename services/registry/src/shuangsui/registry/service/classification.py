@@ -12,7 +12,7 @@ from typing import Any
 from shuangsui.contracts.events.registry_subjects import SubjectTags, TagsChanged
 from shuangsui.contracts.workdays import shanghai_date
 from shuangsui.kernel import problems as p
-from shuangsui.kernel.auth import Principal
+from shuangsui.kernel.auth import Principal, system_actor
 from shuangsui.kernel.concurrency import check_if_match
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.messaging.envelope import Outgoing
@@ -38,7 +38,7 @@ from shuangsui.registry.service.items_read import version_in_force
 PASS_BATCH = 2000
 CHANGES_PER_EVENT = 250
 LOCK_WAIT_MS = 5000
-WORKER = "registry-worker"
+WORKER = system_actor("registry")  # the actor of what the worker does on its own
 
 CLASSIFICATION_BUSY = p.problem_type(
     "classification-busy", 409, "Pushes in progress · 正在接收推送",
