@@ -11,7 +11,15 @@ from pydantic import BaseModel, Field
 from shuangsui.contracts.regions import RegionCode
 from shuangsui.drawspec.model import Ratio
 from shuangsui.kernel.auth import Principal, Role, require
-from shuangsui.kernel.problems import VALIDATION, FieldError, Problem
+from shuangsui.kernel.problems import (
+    FORBIDDEN,
+    SERVICE_CALL_FAILED,
+    SERVICE_UNAVAILABLE,
+    VALIDATION,
+    FieldError,
+    Problem,
+)
+from shuangsui.kernel.responses import problem_responses
 from shuangsui.kernel.service_client import ServiceClient, client_of
 from shuangsui.planning.domain.population import RISK_CLASSES, RatioNotValid, parse_ratio
 from shuangsui.planning.service.population import PopulationPreview, preview_population
@@ -96,7 +104,7 @@ def _ratio_query(risk_class: str) -> Any:
     "the draw's own rule). Planning asks the registry (`registry_population_count`) as its "
     "service principal; `method` and `classification` say how the registry counted. The "
     "region must lie within yours (default: yours).",
-    responses={502: {}, 503: {}},
+    responses=problem_responses(FORBIDDEN, SERVICE_CALL_FAILED, SERVICE_UNAVAILABLE),
 )
 async def preview(
     item_id: UUID = Query(description="An item in force (抽查事项)"),

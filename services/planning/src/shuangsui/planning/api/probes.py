@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from shuangsui.kernel.auth import Principal, Role, require
 from shuangsui.kernel.db import UnitOfWork
+from shuangsui.kernel.responses import problem_responses
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.planning.service.probes import received_probe
 
@@ -29,7 +30,7 @@ class ReceivedProbeOut(BaseModel):
     operation_id="planning_probes_get",
     response_model=ReceivedProbeOut,
     summary="A probe received from the registry · 查询链路探测",
-    responses={404: {"description": "Not arrived (yet)"}},
+    responses=problem_responses(404, descriptions={404: "Not arrived (yet) · 尚未到达"}),
 )
 async def get_probe(
     probe_id: UUID,
