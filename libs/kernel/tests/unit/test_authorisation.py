@@ -6,6 +6,7 @@ import time
 import pytest
 from fastapi import APIRouter, Depends
 
+from shuangsui.devstack.issuer import authorization
 from shuangsui.kernel.auth import Principal, current_principal, require, require_scope
 
 router = APIRouter(prefix="/api/v1/kerneltest")
@@ -35,10 +36,6 @@ async def provincial_platform(build_app, client_of):
     return await client_of(build_app(router, province="33"))
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 async def test_request_without_token_is_401_with_a_bearer_challenge(provincial_platform):
     answer = await provincial_platform.get("/api/v1/kerneltest/me")
 
@@ -50,7 +47,7 @@ async def test_request_without_token_is_401_with_a_bearer_challenge(provincial_p
 async def test_expired_token_is_401_with_a_bearer_challenge(provincial_platform, token):
     expired = token(roles=["provincial_admin"], exp=int(time.time()) - 60)
 
-    answer = await provincial_platform.get("/api/v1/kerneltest/me", headers=bearer(expired))
+    answer = await provincial_platform.get("/api/v1/kerneltest/me", headers=authorization(expired))
 
     assert answer.status_code == 401
     assert answer.headers["www-authenticate"] == "Bearer"
@@ -59,14 +56,16 @@ async def test_expired_token_is_401_with_a_bearer_challenge(provincial_platform,
 async def test_token_without_region_code_is_401(provincial_platform, dev_issuer):
     no_region = dev_issuer.mint({"sub": "someone", "roles": ["provincial_admin"]})
 
-    answer = await provincial_platform.get("/api/v1/kerneltest/me", headers=bearer(no_region))
+    answer = await provincial_platform.get(
+        "/api/v1/kerneltest/me", headers=authorization(no_region)
+    )
 
     assert answer.status_code == 401
 
 
 async def test_holder_of_a_required_role_passes(provincial_platform, token):
     answer = await provincial_platform.post(
-        "/api/v1/kerneltest/plans", headers=bearer(token(roles=["department_admin"]))
+        "/api/v1/kerneltest/plans", headers=authorization(token(roles=["department_admin"]))
     )
 
     assert answer.status_code == 200
@@ -74,7 +73,7 @@ async def test_holder_of_a_required_role_passes(provincial_platform, token):
 
 async def test_caller_without_a_required_role_is_403_naming_the_roles(provincial_platform, token):
     answer = await provincial_platform.post(
-        "/api/v1/kerneltest/plans", headers=bearer(token(roles=["inspector", "auditor"]))
+        "/api/v1/kerneltest/plans", headers=authorization(token(roles=["inspector", "auditor"]))
     )
 
     assert answer.status_code == 403
@@ -84,7 +83,8 @@ async def test_caller_without_a_required_role_is_403_naming_the_roles(provincial
 
 async def test_national_admin_passes_every_role_check(provincial_platform, token):
     answer = await provincial_platform.post(
-        "/api/v1/kerneltest/plans", headers=bearer(token(roles=["national_admin"], region="110000"))
+        "/api/v1/kerneltest/plans",
+        headers=authorization(token(roles=["national_admin"], region="110000")),
     )
 
     assert answer.status_code == 200
@@ -94,7 +94,7 @@ async def test_integrator_granted_the_scope_may_push(provincial_platform, token)
     client = token(roles=["integrator"], scopes=["registry:subjects:push"])
 
     answer = await provincial_platform.post(
-        "/api/v1/kerneltest/subjects:bulk", headers=bearer(client)
+        "/api/v1/kerneltest/subjects:bulk", headers=authorization(client)
     )
 
     assert answer.status_code == 200
@@ -104,7 +104,7 @@ async def test_integrator_without_the_scope_is_403_naming_it(provincial_platform
     client = token(roles=["integrator"], scopes=["registry:items:push"])
 
     answer = await provincial_platform.post(
-        "/api/v1/kerneltest/subjects:bulk", headers=bearer(client)
+        "/api/v1/kerneltest/subjects:bulk", headers=authorization(client)
     )
 
     assert answer.status_code == 403
@@ -115,7 +115,7 @@ async def test_scope_without_the_integrator_role_grants_nothing(provincial_platf
     user = token(roles=["inspector"], scopes=["registry:subjects:push"])
 
     answer = await provincial_platform.post(
-        "/api/v1/kerneltest/subjects:bulk", headers=bearer(user)
+        "/api/v1/kerneltest/subjects:bulk", headers=authorization(user)
     )
 
     assert answer.status_code == 403
@@ -125,7 +125,7 @@ async def test_user_holding_an_alternative_role_may_push_without_a_scope(
     provincial_platform, token
 ):
     answer = await provincial_platform.post(
-        "/api/v1/kerneltest/subjects:bulk", headers=bearer(token(roles=["provincial_admin"]))
+        "/api/v1/kerneltest/subjects:bulk", headers=authorization(token(roles=["provincial_admin"]))
     )
 
     assert answer.status_code == 200
@@ -134,7 +134,9 @@ async def test_user_holding_an_alternative_role_may_push_without_a_scope(
 async def test_token_of_another_province_is_403(provincial_platform, token):
     guangdong = token(roles=["provincial_admin"], region="440000")
 
-    answer = await provincial_platform.get("/api/v1/kerneltest/me", headers=bearer(guangdong))
+    answer = await provincial_platform.get(
+        "/api/v1/kerneltest/me", headers=authorization(guangdong)
+    )
 
     assert answer.status_code == 403
     assert answer.json()["type"] == "/problems/forbidden"
@@ -144,7 +146,7 @@ async def test_token_of_another_province_is_403(provincial_platform, token):
 async def test_national_admin_may_cross_into_a_province(provincial_platform, token):
     national = token(roles=["national_admin"], region="110000")
 
-    answer = await provincial_platform.get("/api/v1/kerneltest/me", headers=bearer(national))
+    answer = await provincial_platform.get("/api/v1/kerneltest/me", headers=authorization(national))
 
     assert answer.status_code == 200
 
@@ -153,6 +155,6 @@ async def test_national_platform_accepts_tokens_of_every_province(build_app, cli
     national_platform = await client_of(build_app(router, province="national"))
     guangdong = token(roles=["provincial_admin"], region="440000")
 
-    answer = await national_platform.get("/api/v1/kerneltest/me", headers=bearer(guangdong))
+    answer = await national_platform.get("/api/v1/kerneltest/me", headers=authorization(guangdong))
 
     assert answer.status_code == 200

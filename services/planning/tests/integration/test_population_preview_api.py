@@ -14,20 +14,14 @@ from shuangsui.devstack.pytest_plugin import environment
 PREVIEW = "/api/v1/planning/population:preview"
 
 
-def bearer(mint_token, roles, region="330000", **claims):
-    return {"Authorization": f"Bearer {mint_token(roles=roles, region=region, **claims)}"}
-
-
-async def test_the_registry_is_asked_as_planning_and_its_refusal_names_the_item(
-    planning, mint_token
-):
+async def test_the_registry_is_asked_as_planning_and_its_refusal_names_the_item(planning, bearer):
     """An item the registry does not hold in force: the registry accepted planning's service
     token (a refused token would be a 502) and said why; the planner gets it as a 422."""
     item = uuid.uuid4()
 
     answer = await planning.get(
         PREVIEW, params={"item_id": str(item), "region_code": "330106"},
-        headers=bearer(mint_token, ["department_admin"], region="330100"),
+        headers=bearer("department_admin", region="330100"),
     )  # fmt: skip
 
     assert answer.status_code == 422, answer.text
@@ -38,11 +32,11 @@ async def test_the_registry_is_asked_as_planning_and_its_refusal_names_the_item(
 
 
 async def test_a_region_outside_the_planners_jurisdiction_is_refused_before_asking(
-    planning, mint_token
+    planning, bearer
 ):
     answer = await planning.get(
         PREVIEW, params={"item_id": str(uuid.uuid4()), "region_code": "330206"},
-        headers=bearer(mint_token, ["department_admin"], region="330100"),
+        headers=bearer("department_admin", region="330100"),
     )  # fmt: skip
 
     assert answer.status_code == 403
@@ -61,14 +55,10 @@ async def test_a_region_outside_the_planners_jurisdiction_is_refused_before_aski
         ({"item_id": "not-a-uuid"}, "item_id"),
     ],
 )
-async def test_bad_input_is_a_validation_problem_naming_the_field(
-    planning, mint_token, params, field
-):
+async def test_bad_input_is_a_validation_problem_naming_the_field(planning, bearer, params, field):
     query = {"item_id": str(uuid.uuid4()), **params}
 
-    answer = await planning.get(
-        PREVIEW, params=query, headers=bearer(mint_token, ["provincial_admin"])
-    )
+    answer = await planning.get(PREVIEW, params=query, headers=bearer("provincial_admin"))
 
     assert answer.status_code == 422, answer.text
     assert field in [e["field"] for e in answer.json()["errors"]]
@@ -78,17 +68,15 @@ async def test_bad_input_is_a_validation_problem_naming_the_field(
     ("roles", "region", "status"),
     [(None, None, 401), (["inspector"], "330000", 403), (["provincial_admin"], "440000", 403)],
 )
-async def test_only_planners_of_this_province_may_preview(
-    planning, mint_token, roles, region, status
-):
-    headers = bearer(mint_token, roles, region=region) if roles else {}
+async def test_only_planners_of_this_province_may_preview(planning, bearer, roles, region, status):
+    headers = bearer(*roles, region=region) if roles else {}
 
     answer = await planning.get(PREVIEW, params={"item_id": str(uuid.uuid4())}, headers=headers)
 
     assert answer.status_code == status
 
 
-async def test_a_registry_that_does_not_answer_is_a_503_naming_it(service_env, mint_token):
+async def test_a_registry_that_does_not_answer_is_a_503_naming_it(service_env, bearer):
     env = {**service_env("planning"), "REGISTRY_URL": f"http://127.0.0.1:{free_port()}"}
     with environment(env):
         app = importlib.import_module("shuangsui.planning.main").create_app()
@@ -98,7 +86,7 @@ async def test_a_registry_that_does_not_answer_is_a_503_naming_it(service_env, m
     ):
         answer = await client.get(
             PREVIEW, params={"item_id": str(uuid.uuid4())},
-            headers=bearer(mint_token, ["provincial_admin"]),
+            headers=bearer("provincial_admin"),
         )  # fmt: skip
 
     assert answer.status_code == 503

@@ -13,10 +13,6 @@ import pytest
 BASE = "/api/v1/registry"
 
 
-def bearer(mint_token, roles: list[str], region: str = "330000") -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(roles=roles, region=region)}"}
-
-
 @pytest.fixture
 def lab_uscc(uscc) -> str:
     """A USCC no other test uses: the database lives for the whole session."""
@@ -196,10 +192,10 @@ async def test_an_expert_carries_no_uscc(registry, admin, code, lab_uscc):
 
 
 async def test_another_province_is_refused_before_anything_is_read(
-    registry, admin, mint_token, lab_uscc
+    registry, admin, bearer, lab_uscc
 ):
     created = (await put_lab(registry, admin, lab_uscc)).json()
-    jiangsu = bearer(mint_token, ["provincial_admin"], region="320000")
+    jiangsu = bearer("provincial_admin", region="320000")
     takeover = await put_lab(registry, jiangsu, lab_uscc, {**LAB, "region_code": "320100"})
     read = await registry.get(f"{BASE}/institutions/{created['institution_id']}", headers=jiangsu)
     listing = await registry.get(f"{BASE}/institutions", headers=jiangsu)
@@ -207,27 +203,25 @@ async def test_another_province_is_refused_before_anything_is_read(
     assert lab_uscc not in read.text + listing.text
 
 
-async def test_another_citys_entry_is_not_found_and_not_listed(
-    registry, admin, mint_token, lab_uscc
-):
+async def test_another_citys_entry_is_not_found_and_not_listed(registry, admin, bearer, lab_uscc):
     created = (await put_lab(registry, admin, lab_uscc)).json()
-    ningbo = bearer(mint_token, ["department_admin"], region="330200")
+    ningbo = bearer("department_admin", region="330200")
     read = await registry.get(f"{BASE}/institutions/{created['institution_id']}", headers=ningbo)
     assert read.status_code == 404
     assert await listed(registry, ningbo, uscc=lab_uscc) == []
 
 
 async def test_an_entry_outside_the_writers_region_is_403_naming_region_code(
-    registry, mint_token, code
+    registry, bearer, code
 ):
-    hangzhou = bearer(mint_token, ["department_admin"], region="330100")
+    hangzhou = bearer("department_admin", region="330100")
     answer = await put_expert(registry, hangzhou, code, {**EXPERT, "region_code": "330206"})
     assert (answer.status_code, fields(answer)) == (403, ["region_code"])
 
 
-async def test_a_city_department_admin_keeps_its_city_only(registry, admin, mint_token, code):
+async def test_a_city_department_admin_keeps_its_city_only(registry, admin, bearer, code):
     await put_expert(registry, admin, code, {**EXPERT, "region_code": "330206"})
-    hangzhou = bearer(mint_token, ["department_admin"], region="330100")
+    hangzhou = bearer("department_admin", region="330100")
     takeover = await put_expert(registry, hangzhou, code)
     own = await put_expert(registry, hangzhou, f"{code}-H")
     assert (takeover.status_code, fields(takeover)) == (403, ["expert_code"])
@@ -235,18 +229,16 @@ async def test_a_city_department_admin_keeps_its_city_only(registry, admin, mint
 
 
 @pytest.mark.parametrize("role", ["inspector", "station_staff", "reviewer", "partner_admin"])
-async def test_a_role_that_does_not_keep_the_directory_cannot_write(
-    registry, mint_token, code, role
-):
-    answer = await put_expert(registry, bearer(mint_token, [role]), code)
+async def test_a_role_that_does_not_keep_the_directory_cannot_write(registry, bearer, code, role):
+    answer = await put_expert(registry, bearer(role), code)
     assert answer.status_code == 403
 
 
-async def test_readers_list_and_others_are_refused(registry, admin, mint_token, code):
+async def test_readers_list_and_others_are_refused(registry, admin, bearer, code):
     await put_expert(registry, admin, code)
-    inspector = bearer(mint_token, ["inspector"], region="330106")
+    inspector = bearer("inspector", region="330106")
     assert [e["expert_code"] for e in await listed(registry, inspector, expert_code=code)] == [code]
-    enterprise = bearer(mint_token, ["enterprise"])
+    enterprise = bearer("enterprise")
     refused = await registry.get(f"{BASE}/institutions", headers=enterprise)
     assert refused.status_code == 403
 

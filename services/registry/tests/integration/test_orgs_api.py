@@ -15,10 +15,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = "code,name,level,region_code,parent_code,is_hq\n"
 
 
-def bearer(mint_token, roles: list[str], region: str = "330000", **claims) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(roles=roles, region=region, **claims)}"}
-
-
 @pytest.fixture
 def tag() -> str:
     """A prefix no other test uses: the database lives for the whole session."""
@@ -293,12 +289,12 @@ async def test_list_by_region_keeps_orgs_within_it(registry, admin, tag):
     assert (bad.status_code, bad.json()["errors"][0]["field"]) == (422, "region_code")
 
 
-async def test_a_county_user_sees_its_own_orgs_only(registry, admin, mint_token, tag):
+async def test_a_county_user_sees_its_own_orgs_only(registry, admin, bearer, tag):
     await imported(registry, admin, tag)
-    neighbour = bearer(mint_token, ["station_staff"], region="330102")
+    neighbour = bearer("station_staff", region="330102")
     assert (await registry.get(f"{BASE}/orgs/{tag}-X", headers=neighbour)).status_code == 404
     assert (await registry.get(f"{BASE}/orgs/{tag}-X/tree", headers=neighbour)).status_code == 404
-    own = bearer(mint_token, ["inspector"], region="330106")
+    own = bearer("inspector", region="330106")
     assert (await registry.get(f"{BASE}/orgs/{tag}-X", headers=own)).status_code == 200
 
 
@@ -310,8 +306,8 @@ async def test_an_unknown_org_is_404(registry, admin):
 # --- who may ------------------------------------------------------------------------------------
 
 
-async def test_another_province_can_neither_read_nor_write(registry, mint_token, tag):
-    guangdong = bearer(mint_token, ["provincial_admin"], region="440000")
+async def test_another_province_can_neither_read_nor_write(registry, bearer, tag):
+    guangdong = bearer("provincial_admin", region="440000")
     assert (await registry.get(f"{BASE}/orgs", headers=guangdong)).status_code == 403
     assert (await upload(registry, guangdong, HEADER + hierarchy(tag))).status_code == 403
     put = await registry.put(f"{BASE}/orgs/{tag}-S3", json=station_body(tag), headers=guangdong)
@@ -319,16 +315,16 @@ async def test_another_province_can_neither_read_nor_write(registry, mint_token,
 
 
 @pytest.mark.parametrize("role", ["auditor", "department_admin", "inspector", "station_staff"])
-async def test_a_role_without_the_right_cannot_write(registry, mint_token, tag, role):
-    token = bearer(mint_token, [role])
+async def test_a_role_without_the_right_cannot_write(registry, bearer, tag, role):
+    token = bearer(role)
     assert (await upload(registry, token, HEADER + hierarchy(tag))).status_code == 403
     put = await registry.put(f"{BASE}/orgs/{tag}-P", json=station_body(tag), headers=token)
     assert put.status_code == 403
 
 
-async def test_an_integrator_needs_the_orgs_push_scope(registry, mint_token, tag):
-    bare = bearer(mint_token, ["integrator"], scopes=["registry:subjects:push"])
-    granted = bearer(mint_token, ["integrator"], scopes=["registry:orgs:push"])
+async def test_an_integrator_needs_the_orgs_push_scope(registry, bearer, tag):
+    bare = bearer("integrator", scopes=["registry:subjects:push"])
+    granted = bearer("integrator", scopes=["registry:orgs:push"])
     assert (await upload(registry, bare, HEADER + hierarchy(tag))).status_code == 403
     assert (await upload(registry, granted, HEADER + hierarchy(tag))).status_code == 200
 

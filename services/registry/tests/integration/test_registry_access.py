@@ -18,6 +18,7 @@ import asyncpg
 import pytest
 from fastapi import FastAPI
 
+from shuangsui.devstack.issuer import authorization
 from shuangsui.registry.api import ROUTERS
 
 BASE = "/api/v1/registry"
@@ -223,10 +224,6 @@ async def last_event(stack) -> int:
         await conn.close()
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def assert_problem(answer, *statuses: int) -> None:
     assert answer.status_code in statuses, (
         f"expected {statuses}, got {answer.status_code}: " + (answer.text[:300])
@@ -272,7 +269,7 @@ async def test_the_operation_ids_of_issue_4_keep_their_names(registry):
 async def test_another_province_is_refused_and_changes_nothing(
     operation, registry, zhejiang, mint_token, stack
 ):
-    guangdong = bearer(mint_token(roles=["provincial_admin"], region=GUANGDONG))
+    guangdong = authorization(mint_token(roles=["provincial_admin"], region=GUANGDONG))
     before = await last_event(stack)
     answer = await call(registry, operation, zhejiang, guangdong)
     assert_problem(answer, 403, 404)

@@ -28,10 +28,6 @@ def classifier(mint_token) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def bearer(mint_token, roles: list[str], region: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(roles=roles, region=region)}"}
-
-
 def ndjson(*rows: dict[str, Any]) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
 
@@ -161,23 +157,23 @@ async def test_the_history_pages_newest_first_and_narrows_to_a_domain(
 
 
 async def test_another_region_answers_as_the_subject_read_does(
-    registry, pusher, classifier, mint_token, uscc
+    registry, pusher, classifier, bearer, uscc
 ):
     subject = county_subject(uscc, 5)
     await push_subjects(registry, pusher, subject)
     await push_classes(registry, classifier, risk(subject["uscc"], "B", "2025-01-01T00:00:00Z"))
 
-    other_county = bearer(mint_token, ["department_admin"], "330281")
+    other_county = bearer("department_admin", region="330281")
     answer = await risk_history(registry, other_county, subject["uscc"])
     assert answer.status_code == 404, "another county's subject is as missing as an unknown one"
     assert answer.headers["content-type"].startswith("application/problem+json")
-    own_county = bearer(mint_token, ["department_admin"], COUNTY)
+    own_county = bearer("department_admin", region=COUNTY)
     assert (await risk_history(registry, own_county, subject["uscc"])).status_code == 200
     assert (await risk_history(registry, own_county, uscc(99, COUNTY))).status_code == 404
 
     # Each province runs its own platform: another province's token is refused before any
     # subject is looked up, by this read as by `GET /subjects/{uscc}`.
-    guangdong = bearer(mint_token, ["provincial_admin"], "440000")
+    guangdong = bearer("provincial_admin", region="440000")
     subject_read = await registry.get(f"{BASE}/subjects/{subject['uscc']}", headers=guangdong)
     answer = await risk_history(registry, guangdong, subject["uscc"])
     assert answer.status_code == subject_read.status_code == 403
@@ -185,11 +181,11 @@ async def test_another_region_answers_as_the_subject_read_does(
 
 
 async def test_roles_that_do_not_read_the_directory_are_refused(
-    registry, pusher, classifier, mint_token, uscc
+    registry, pusher, classifier, bearer, uscc
 ):
     subject = county_subject(uscc, 6)
     await push_subjects(registry, pusher, subject)
-    enterprise = bearer(mint_token, ["enterprise"], "330000")
+    enterprise = bearer("enterprise", region="330000")
     for caller in (enterprise, classifier):
         answer = await risk_history(registry, caller, subject["uscc"])
         assert answer.status_code == 403, answer.text
@@ -264,7 +260,7 @@ async def list_usccs(registry, auth, station: str, **params: Any) -> set[str]:
 
 
 async def test_the_list_shows_classes_and_streams_one_stratum_of_an_items_population(
-    catalogue, registry, pusher, classifier, admin, national, mint_token, uscc, new_uow
+    catalogue, registry, pusher, classifier, admin, national, bearer, uscc, new_uow
 ):
     marker = uuid.uuid4().hex[:6]
     makers = f"食品生产{marker}"
@@ -320,7 +316,7 @@ async def test_the_list_shows_classes_and_streams_one_stratum_of_an_items_popula
     without_item = await list_usccs(registry, admin, station, risk_class="B")
     assert without_item == {b["uscc"], outside["uscc"]}
 
-    yuyao = bearer(mint_token, ["department_admin"], "330281")
+    yuyao = bearer("department_admin", region="330281")
     elsewhere = await registry.get(
         f"{BASE}/subjects", params={"unit_code": station, "risk_class": "B"}, headers=yuyao
     )

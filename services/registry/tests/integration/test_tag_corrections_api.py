@@ -34,20 +34,16 @@ def pusher(mint_token):
     return {"Authorization": f"Bearer {token}"}
 
 
-def bearer(mint_token, roles: list[str], region: str, **claims: Any) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(roles=roles, region=region, **claims)}"}
-
-
 @pytest.fixture
-def station(mint_token) -> dict[str, str]:
+def station(bearer) -> dict[str, str]:
     """Staff of the county's first station (所), which supervises the subjects pushed here."""
-    return bearer(mint_token, ["station_staff"], COUNTY, station=STATION, sub="zhang-station-01")
+    return bearer("station_staff", region=COUNTY, station=STATION, sub="zhang-station-01")
 
 
 @pytest.fixture
-def reviewer(mint_token) -> dict[str, str]:
+def reviewer(bearer) -> dict[str, str]:
     """The county bureau's department admin."""
-    return bearer(mint_token, ["department_admin"], COUNTY, sub="li-county-admin")
+    return bearer("department_admin", region=COUNTY, sub="li-county-admin")
 
 
 def ndjson(*rows: dict[str, Any]) -> bytes:
@@ -255,18 +251,14 @@ async def test_the_correction_holds_under_later_pushes_and_rule_changes_until_re
     assert await recount_population(new_uow(), replace=False) == 0
 
 
-async def test_who_may_propose_see_and_decide(
-    registry, admin, station, reviewer, shops, mint_token
-):
-    other_station = bearer(
-        mint_token, ["station_staff"], COUNTY, station="330824-02", sub="wang-02"
-    )
+async def test_who_may_propose_see_and_decide(registry, admin, station, reviewer, shops, bearer):
+    other_station = bearer("station_staff", region=COUNTY, station="330824-02", sub="wang-02")
     refused = await propose(registry, other_station, shops.uscc, shops.proposal())
     assert refused.status_code == 403, "another station's subject"
-    no_station = bearer(mint_token, ["station_staff"], COUNTY, sub="zhao-nowhere")
+    no_station = bearer("station_staff", region=COUNTY, sub="zhao-nowhere")
     assert (await propose(registry, no_station, shops.uscc, shops.proposal())).status_code == 403
     assert (await propose(registry, reviewer, shops.uscc, shops.proposal())).status_code == 403
-    elsewhere = bearer(mint_token, ["station_staff"], "330825", station=STATION, sub="qian-long")
+    elsewhere = bearer("station_staff", region="330825", station=STATION, sub="qian-long")
     assert (await propose(registry, elsewhere, shops.uscc, shops.proposal())).status_code == 404
     unknown = await propose(registry, station, "91330824MA0000000X", shops.proposal())
     assert unknown.status_code == 404
@@ -278,31 +270,30 @@ async def test_who_may_propose_see_and_decide(
     assert pending.json()["type"] == "/problems/tag-correction-pending"
 
     assert (await decide(registry, station, correction_id, "approve")).status_code == 403
-    national = bearer(mint_token, ["national_admin"], "100000")
+    national = bearer("national_admin", region="100000")
     assert (await decide(registry, national, correction_id, "approve")).status_code == 403
     both = bearer(
-        mint_token, ["station_staff", "department_admin"], COUNTY, station=STATION,
-        sub="zhang-station-01",
-    )  # fmt: skip
+        "station_staff", "department_admin", region=COUNTY, station=STATION, sub="zhang-station-01"
+    )
     own = await decide(registry, both, correction_id, "approve")
     assert own.status_code == 403, "the proposer never reviews their own correction"
     assert "proposer" in own.json()["detail"]
-    next_county = bearer(mint_token, ["department_admin"], "330825", sub="sun-longyou")
+    next_county = bearer("department_admin", region="330825", sub="sun-longyou")
     assert (await decide(registry, next_county, correction_id, "approve")).status_code == 404
     path = f"{BASE}/tag-corrections/{correction_id}"
     assert (await registry.get(path, headers=next_county)).status_code == 404
     assert (await registry.get(path, headers=other_station)).status_code == 404
     assert (await decide(registry, other_station, correction_id, "withdraw")).status_code == 404
-    jiangsu = bearer(mint_token, ["provincial_admin"], "320000")
+    jiangsu = bearer("provincial_admin", region="320000")
     assert (await registry.get(path, headers=jiangsu)).status_code == 403
     assert (await decide(registry, jiangsu, correction_id, "approve")).status_code == 403
     listed = await registry.get(f"{BASE}/tag-corrections", params={"uscc": shops.uscc}, headers=other_station)  # fmt: skip
     assert listed.json()["items"] == [], "another station sees none of this station's"
-    inspector = bearer(mint_token, ["inspector"], COUNTY)
+    inspector = bearer("inspector", region=COUNTY)
     assert (await registry.get(f"{BASE}/tag-corrections", headers=inspector)).status_code == 403
     assert (await registry.get(path, headers=station)).json()["status"] == "proposed"
 
-    colleague = bearer(mint_token, ["station_staff"], COUNTY, station=STATION, sub="chen-01")
+    colleague = bearer("station_staff", region=COUNTY, station=STATION, sub="chen-01")
     assert (await decide(registry, colleague, correction_id, "withdraw")).status_code == 403
     withdrawn = await decide(registry, station, correction_id, "withdraw")
     assert withdrawn.json()["status"] == "withdrawn"

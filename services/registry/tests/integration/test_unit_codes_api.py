@@ -21,10 +21,6 @@ def tag() -> str:
     return f"u{uuid.uuid4().hex[:8]}"
 
 
-def bearer(mint_token, roles: list[str], region: str = "330000", **claims) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(roles=roles, region=region, **claims)}"}
-
-
 def cert() -> str:
     return f"U{uuid.uuid4().hex[:12].upper()}"
 
@@ -60,8 +56,8 @@ async def import_officers(registry, headers, rows: str, mode="atomic", **extra):
     )
 
 
-async def sync(registry, mint_token, records: list[dict], mode="atomic"):
-    headers = bearer(mint_token, ["integrator"], scopes=["registry:inspectors:sync"])
+async def sync(registry, bearer, records: list[dict], mode="atomic"):
+    headers = bearer("integrator", scopes=["registry:inspectors:sync"])
     return await registry.post(
         f"{BASE}/inspectors:sync-justice",
         params={"mode": mode},
@@ -143,11 +139,11 @@ async def test_a_province_without_orgs_loaded_is_not_checked(registry, national,
 
 
 async def test_the_sync_reports_an_unknown_unit_and_applies_the_rest(
-    registry, mint_token, admin, westlake
+    registry, bearer, admin, westlake
 ):
     tag = westlake
     records = [justice_record(f"{tag}-X", f"{tag}-S1"), justice_record(f"{tag}-X", f"{tag}-S7")]
-    answer = await sync(registry, mint_token, records, mode="per_row")
+    answer = await sync(registry, bearer, records, mode="per_row")
     assert answer.status_code == 200, answer.text
     report = answer.json()
     assert (report["created"], report["rejected"]) == (1, 1)
@@ -164,14 +160,14 @@ async def test_the_sync_reports_an_unknown_unit_and_applies_the_rest(
 
 
 async def test_the_sync_does_not_merge_a_known_officer_into_an_unknown_unit(
-    registry, mint_token, admin, westlake
+    registry, bearer, admin, westlake
 ):
     tag = westlake
     cert_no = cert()
-    created = await sync(registry, mint_token, [justice_record(f"{tag}-X", cert_no=cert_no)])
+    created = await sync(registry, bearer, [justice_record(f"{tag}-X", cert_no=cert_no)])
     assert created.status_code == 200, created.text
     moved = justice_record(f"{tag}-GONE", f"{tag}-S1", cert_no=cert_no)
-    answer = await sync(registry, mint_token, [moved])
+    answer = await sync(registry, bearer, [moved])
     assert answer.status_code == 422
     assert [(e["line"], e["field"]) for e in answer.json()["errors"]] == [(1, "unit_code")]
     (kept,) = await officers_with(registry, admin, f"{tag}-X")
@@ -253,7 +249,7 @@ async def test_officers_are_counted_once_per_code_they_name(registry, national, 
 
 
 async def test_the_list_keeps_to_the_callers_region_and_pages(
-    registry, admin, national, mint_token, pusher, subject_row, tag
+    registry, admin, national, bearer, pusher, subject_row, tag
 ):
     await push_subjects(registry, pusher, subject_row, [f"{tag}-A", f"{tag}-B"])
     await push_subjects(registry, pusher, subject_row, [f"{tag}-NB"], region="330203")
@@ -261,7 +257,7 @@ async def test_the_list_keeps_to_the_callers_region_and_pages(
     assert set(mine(await unknown_units(registry, admin), tag)) == {
         f"{tag}-A", f"{tag}-B", f"{tag}-NB",
     }  # fmt: skip
-    hangzhou = bearer(mint_token, ["department_admin"], region="330100")
+    hangzhou = bearer("department_admin", region="330100")
     assert set(mine(await unknown_units(registry, hangzhou), tag)) == {f"{tag}-A", f"{tag}-B"}
     assert f"{tag}-LS" in mine(await unknown_units(registry, national), tag)
     first = await registry.get(f"{BASE}/orgs:unknown-units", params={"limit": 1}, headers=hangzhou)
@@ -279,14 +275,14 @@ async def test_the_list_keeps_to_the_callers_region_and_pages(
 
 
 @pytest.mark.parametrize("role", ["station_staff", "inspector", "auditor", "partner_admin"])
-async def test_a_role_without_the_right_cannot_list_unknown_units(registry, mint_token, role):
-    answer = await registry.get(f"{BASE}/orgs:unknown-units", headers=bearer(mint_token, [role]))
+async def test_a_role_without_the_right_cannot_list_unknown_units(registry, bearer, role):
+    answer = await registry.get(f"{BASE}/orgs:unknown-units", headers=bearer(role))
     assert answer.status_code == 403
     assert answer.headers["content-type"].startswith("application/problem+json")
 
 
-async def test_another_province_cannot_list_unknown_units(registry, mint_token):
-    guangdong = bearer(mint_token, ["provincial_admin"], region="440000")
+async def test_another_province_cannot_list_unknown_units(registry, bearer):
+    guangdong = bearer("provincial_admin", region="440000")
     answer = await registry.get(f"{BASE}/orgs:unknown-units", headers=guangdong)
     assert answer.status_code == 403
 

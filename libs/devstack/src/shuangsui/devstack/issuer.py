@@ -98,6 +98,11 @@ class DevIssuer:
         return self.mint(token_claims(roles=roles, region=region, **options), **overrides)
 
 
+def authorization(token: str) -> dict[str, str]:
+    """The request header that carries `token`."""
+    return {"Authorization": f"Bearer {token}"}
+
+
 def token_claims(
     *,
     roles: list[str],
