@@ -129,7 +129,8 @@ async def get_list(
     summary="发布抽查事项清单 · Publish an item list",
     description="Publishes a draft version; it becomes public and immutable, and is in force "
     "from `effective_from` until the next version's. Records `registry.item_list.published.v1` "
-    "and one `registry.item.upserted.v1` per item. Requires `If-Match` with the list's ETag.",
+    "and, per item, `registry.item.upserted.v1` and `.v2` (with the joint fields). Requires "
+    "`If-Match` with the list's ETag.",
     responses={409: {"description": "Already published · 已发布"}, 412: {}, 428: {}},
 )
 async def publish_list(

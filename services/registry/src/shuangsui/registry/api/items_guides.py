@@ -45,7 +45,7 @@ async def draft_guide(
     response_model=GuideOut,
     summary="发布抽查工作指引 · Publish a work-guide version",
     description="Makes the draft version official and immutable (R4); records "
-    "`registry.guide.published.v1`.",
+    "`registry.guide.published.v1` and `.v2`, which carries the guide itself.",
     responses={409: {"description": "Already published · 已发布"}},
 )
 async def publish_guide(
