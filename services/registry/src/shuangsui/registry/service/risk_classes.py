@@ -9,13 +9,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from shuangsui.contracts.events.registry_subjects import RiskClassChanged, RiskClassChangedV2
 from shuangsui.kernel.auth import Principal
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.pagination import PageRequest
 from shuangsui.kernel.problems import NOT_FOUND, Problem
 from shuangsui.kernel.scope import RegionScope
-from shuangsui.messaging.envelope import Outgoing
+from shuangsui.messaging.envelope import Outgoing, PreparedPayload
 from shuangsui.registry.adapters.population import append_deltas
 from shuangsui.registry.adapters.risk_classes import (
     KnownSubject,
@@ -94,25 +96,31 @@ async def push_risk_classes(
 
 def risk_class_events(
     change: ClassChange, subject: KnownSubject
-) -> tuple[RiskClassChanged, RiskClassChangedV2]:
-    """v1 for the consumers that read it, v2 with the subject's region and station beside it
-    (docs/events.md says until when both are recorded)."""
+) -> tuple[PreparedPayload, PreparedPayload]:
+    """v1 for the consumers that read it and v2 with the subject's region and station beside it
+    (docs/events.md), written straight to JSON: a bulk push records two per change, and every
+    part was validated when the row was read or comes from the directory (tests hold them to
+    RiskClassChanged and RiskClassChangedV2)."""
     item = change.classification
-    v1 = RiskClassChanged(
-        subject_id=subject.subject_id,
-        uscc=item.uscc,
-        domain=item.domain,
-        old_class=change.previous.value if change.previous else None,
-        new_class=item.risk_class.value,
-        source=item.source,
-        as_of=item.as_of,
+    v1 = {
+        "subject_id": subject.subject_id,
+        "uscc": item.uscc,
+        "domain": item.domain,
+        "old_class": change.previous.value if change.previous else None,
+        "new_class": item.risk_class.value,
+        "source": item.source,
+        "as_of": item.as_of,
+    }
+    v2 = {**v1, "region_code": subject.placement.region_code, "unit_code": subject.unit_code}
+    return (
+        PreparedPayload(RiskClassChanged.event_type, _json(v1)),
+        PreparedPayload(RiskClassChangedV2.event_type, _json(v2)),
     )
-    v2 = RiskClassChangedV2(
-        **dict(v1),
-        region_code=subject.placement.region_code,
-        unit_code=subject.unit_code,
-    )
-    return v1, v2
+
+
+def _json(data: dict[str, Any]) -> bytes:
+    # asyncpg hands back its own UUID type, which orjson writes through `default=str`.
+    return orjson.dumps(data, option=orjson.OPT_UTC_Z, default=str)
 
 
 @dataclass(frozen=True)
