@@ -24,7 +24,8 @@ admins = require(Role.national_admin, Role.provincial_admin)
     summary="起草抽查工作指引新版本 · Draft a new work-guide version",
     description="The next version of the item's guide: steps, each with its checkpoints "
     "(检查要点), evidence requirements and the record form (检查记录表). Written by the admins of "
-    "the list that introduced the item. One draft at a time.",
+    "the list that introduced the item. One draft at a time. At most 256 kB as JSON: the "
+    "published guide travels whole in one event.",
     responses={409: {"description": "A draft exists · 已有草稿"}},
 )
 async def draft_guide(
