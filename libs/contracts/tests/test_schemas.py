@@ -125,3 +125,23 @@ def test_command_line_check_and_write(tmp_path: Path, capsys: pytest.CaptureFixt
     assert {p.name for p in tmp_path.iterdir()} == {
         f"{m.event_type}.json" for m in all_event_models()
     }
+
+
+def _committed_examples() -> list[tuple[type[EventPayload], dict[str, object]]]:
+    found = []
+    for model in all_event_models():
+        committed = json.loads(schema_path(COMMITTED, model.event_type).read_text())
+        found += [(model, example) for example in committed.get("examples", [])]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("model", "example"), _committed_examples(), ids=lambda v: getattr(v, "event_type", "")
+)
+def test_every_example_in_a_committed_schema_is_a_valid_payload(
+    model: type[EventPayload], example: dict[str, object]
+) -> None:
+    committed = json.loads(schema_path(COMMITTED, model.event_type).read_text())
+    assert set(committed["required"]) <= set(example) <= set(committed["properties"])
+    payload = model.model_validate(example)
+    assert json.loads(payload.model_dump_json()) == example, "the example is written as sent"

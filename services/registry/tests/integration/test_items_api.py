@@ -113,15 +113,20 @@ async def import_csv(registry, auth, list_id, body: bytes, mode="atomic", **head
     )  # fmt: skip
 
 
-async def outbox(stack, subject: str) -> list[dict[str, Any]]:
+async def outbox(stack, subject: str, version: int | None = 1) -> list[dict[str, Any]]:
+    """The aggregate's envelopes of one version (None: all), oldest first, each with the
+    transaction that recorded it (`recorded_in`): v2 is recorded beside v1 (tests at the end)."""
     conn = await asyncpg.connect(stack.database_url("registry"))
     try:
         rows = await conn.fetch(
-            "SELECT envelope FROM outbox WHERE envelope->>'subject' = $1 ORDER BY seq", subject
+            "SELECT envelope, xmin::text AS tx FROM outbox WHERE envelope->>'subject' = $1 "
+            "AND envelope->>'type' LIKE '%.v' || $2 ORDER BY seq",
+            subject,
+            "%" if version is None else str(version),
         )
     finally:
         await conn.close()
-    return [json.loads(r["envelope"]) for r in rows]
+    return [{**json.loads(r["envelope"]), "recorded_in": r["tx"]} for r in rows]
 
 
 async def test_published_list_is_public_and_its_events_are_in_the_outbox(registry, national, stack):
@@ -869,3 +874,130 @@ async def test_adopted_national_joint_items_keep_their_departments_and_level(
     )  # fmt: skip
     assert [i["code"] for i in in_force.json()["items"]] == [mine]
     assert in_force.json()["items"][0]["list_id"] == provincial["list_id"]
+
+
+# ---- v2 events beside v1 (docs/events.md) ------------------------------------------------
+
+
+async def test_publishing_records_each_item_as_v1_and_v2_with_the_joint_fields(
+    registry, national, zhejiang, stack
+):
+    from shuangsui.contracts.events.registry_items import ItemUpserted, ItemUpsertedV2
+
+    draft = await open_draft(registry, national, "national")
+    leader = lead()
+    joint = await add(registry, national, draft["list_id"], item(
+        code(), lead_department=leader, partner_departments=["应急管理部门", "市场监管部门"],
+        inspection_level="provincial", required_qualification="special_equipment",
+        min_ratio="0.05", subject_tags=["format:餐饮服务"], content="电梯维护保养",
+    ))  # fmt: skip
+    alone = await add(registry, national, draft["list_id"], item(code()))
+    await publish(registry, national, draft["list_id"])
+
+    recorded = await outbox(stack, joint["item_id"], version=None)
+    assert [e["type"] for e in recorded] == [
+        "registry.item.upserted.v1",
+        "registry.item.upserted.v2",
+    ]
+    assert len({e["recorded_in"] for e in recorded}) == 1, "in the publishing transaction"
+    [v1] = await outbox(stack, joint["item_id"])
+    [v2] = await outbox(stack, joint["item_id"], version=2)
+    carried = ItemUpsertedV2.model_validate(v2["data"])
+    assert (carried.lead_department, carried.partner_departments, carried.joint) == (
+        leader, ["应急管理部门", "市场监管部门"], True
+    )  # fmt: skip
+    assert (carried.inspection_level, carried.required_qualification) == (
+        "provincial", "special_equipment"
+    )  # fmt: skip
+    assert (carried.list_id, carried.list_level, carried.province) == (
+        uuid.UUID(draft["list_id"]), "national", None
+    )  # fmt: skip
+    assert (carried.code, carried.item_category, carried.allowed_methods) == (
+        joint["code"], "key", ["on_site", "documentary"]
+    )  # fmt: skip
+    assert (carried.min_ratio, carried.content, carried.status) == (0.05, "电梯维护保养", "active")
+    assert carried.subject_criteria.subject_tags == ["format:餐饮服务"]
+    assert v2["data"]["version"] == joint["version"]
+    # v2 is v1 with the joint fields added, under the same names.
+    ItemUpserted.model_validate(v1["data"])
+    added = {"lead_department", "partner_departments", "joint", "inspection_level"}
+    assert {k: v for k, v in v2["data"].items() if k not in added} == v1["data"]
+
+    [single] = await outbox(stack, alone["item_id"], version=2)
+    assert {k: single["data"][k] for k in added} == {
+        "lead_department": None, "partner_departments": [], "joint": False,
+        "inspection_level": None,
+    }  # fmt: skip
+
+    # A province adopting the item announces it again, in its own list, joint fields and all.
+    provincial = await fresh_provincial_draft(registry, zhejiang)
+    await publish(registry, zhejiang, provincial["list_id"])
+    in_province = [
+        e["data"] for e in await outbox(stack, joint["item_id"], version=2)
+        if e["data"]["list_id"] == provincial["list_id"]
+    ]  # fmt: skip
+    assert [(e["province"], e["origin"], e["lead_department"]) for e in in_province] == [
+        ("330000", "national", leader)
+    ]
+
+
+async def test_a_published_guide_is_announced_whole_in_v2_beside_v1(registry, national, stack):
+    from shuangsui.contracts.events.registry_items import GuidePublishedV2
+
+    v = await published_national(registry, national)
+    target = (await items_of(registry, v["list_id"]))[0]["item_id"]
+    form = {
+        "type": "object",
+        "required": ["licence_valid"],
+        "properties": {"licence_valid": {"type": "boolean", "title": "许可证在有效期内"}},
+    }
+    guide = {
+        "steps": [
+            {"title": "核查许可证件", "checkpoints": ["许可证在有效期内", "许可范围与经营一致"]},
+            {"title": "现场检查", "checkpoints": ["生产环境整洁"]},
+        ],
+        "evidence_requirements": ["现场照片", "许可证复印件"],
+        "record_form_schema": form,
+    }
+    drafted = await registry.post(f"{BASE}/items/{target}/guides", json=guide, headers=national)
+    assert drafted.status_code == 201, drafted.text
+    guide_id, version = drafted.json()["guide_id"], drafted.json()["version"]
+    assert await outbox(stack, guide_id, version=None) == [], "a draft is not announced"
+    done = await registry.post(f"{BASE}/items/{target}/guides/{version}:publish", headers=national)
+    assert done.status_code == 200, done.text
+
+    recorded = await outbox(stack, guide_id, version=None)
+    assert [e["type"] for e in recorded] == [
+        "registry.guide.published.v1",
+        "registry.guide.published.v2",
+    ]
+    assert len({e["recorded_in"] for e in recorded}) == 1, "in the publishing transaction"
+    [v1] = await outbox(stack, guide_id)
+    [v2] = await outbox(stack, guide_id, version=2)
+    carried = GuidePublishedV2.model_validate(v2["data"])
+    assert [(s.title, s.checkpoints) for s in carried.steps] == [
+        ("核查许可证件", ["许可证在有效期内", "许可范围与经营一致"]), ("现场检查", ["生产环境整洁"])
+    ]  # fmt: skip
+    assert carried.evidence_requirements == ["现场照片", "许可证复印件"]
+    assert carried.record_form_schema == form
+    public = (await registry.get(f"{BASE}/items/{target}/guides/{version}")).json()
+    assert {k: v2["data"][k] for k in ("steps", "evidence_requirements", "record_form_schema")} == {
+        k: public[k] for k in ("steps", "evidence_requirements", "record_form_schema")
+    }
+    assert {k: v2["data"][k] for k in v1["data"]} == v1["data"]
+
+
+async def test_a_guide_too_large_for_its_event_is_refused_when_drafted(registry, national):
+    v = await published_national(registry, national)
+    target = (await items_of(registry, v["list_id"]))[0]["item_id"]
+    before = (await registry.get(f"{BASE}/items/{target}/guides", headers=national)).json()
+    huge = {"type": "object", "description": "检" * 100_000}  # 300 kB of UTF-8
+    answer = await registry.post(
+        f"{BASE}/items/{target}/guides",
+        json={"steps": [{"title": "核查", "checkpoints": ["要点"]}], "record_form_schema": huge},
+        headers=national,
+    )
+    assert answer.status_code == 422, answer.text
+    assert [e["field"] for e in answer.json()["errors"]] == ["record_form_schema"]
+    after = (await registry.get(f"{BASE}/items/{target}/guides", headers=national)).json()
+    assert after == before

@@ -321,16 +321,29 @@ def risk(uscc: str, risk_class: str, as_of: str, domain: str = "general") -> dic
 
 
 async def risk_events(stack, uscc: str) -> list[dict]:
+    return [
+        e["data"]
+        for e in await class_events(stack, [uscc])
+        if e["type"] == "registry.subject.risk_class_changed.v1"
+    ]
+
+
+async def class_events(stack, usccs: list[str]) -> list[dict]:
+    """(type, transaction, data) of every risk-class event about these subjects, in order."""
     conn = await asyncpg.connect(stack.database_url("registry"))
     try:
         rows = await conn.fetch(
-            "SELECT envelope FROM outbox WHERE event_type = 'registry.subject.risk_class_changed.v1' "
-            "AND envelope->'data'->>'uscc' = $1 ORDER BY seq",
-            uscc,
+            "SELECT event_type, xmin::text AS tx, envelope FROM outbox "
+            "WHERE event_type LIKE 'registry.subject.risk_class_changed.%' "
+            "AND envelope->'data'->>'uscc' = ANY($1) ORDER BY seq",
+            usccs,
         )
     finally:
         await conn.close()
-    return [json.loads(r["envelope"])["data"] for r in rows]
+    return [
+        {"type": r["event_type"], "tx": r["tx"], "data": json.loads(r["envelope"])["data"]}
+        for r in rows
+    ]
 
 
 async def test_risk_classes_are_kept_per_domain_with_history_and_events(
@@ -496,3 +509,84 @@ async def test_every_pushed_field_lands_in_its_column_and_history_keeps_the_cont
         None,
     )
     assert (json.loads(empty["licences"]), json.loads(empty["extra"])) == ([], {})
+
+
+# ---- risk-class events v2: the subject's region and station beside v1 (docs/events.md) ----
+
+
+async def test_a_risk_class_change_is_announced_in_v1_and_v2_with_region_and_station(
+    registry, pusher, classifier, subject_row, stack
+):
+    from shuangsui.contracts.events.registry_subjects import RiskClassChanged, RiskClassChangedV2
+
+    west = subject_row(421, unit_code="330106-XH01")
+    binjiang = subject_row(422, region_code="330108")  # pushed without a station
+    await registry.post(PUSH, content=ndjson(west, binjiang), headers={**pusher, **NDJSON})
+    classes = [risk(west["uscc"], "B", "2025-01-01T00:00:00Z"),
+               risk(binjiang["uscc"], "C", "2025-01-01T00:00:00Z", "food")]  # fmt: skip
+    answer = await registry.post(RISK, content=ndjson(*classes), headers={**classifier, **NDJSON})
+    assert answer.json()["created"] == 2, answer.text
+
+    events = await class_events(stack, [west["uscc"], binjiang["uscc"]])
+    assert [e["type"].rsplit(".", 1)[1] for e in events] == ["v1", "v2", "v1", "v2"]
+    assert len({e["tx"] for e in events}) == 1, "both versions in the push's transaction"
+    for v1, v2 in (events[0:2], events[2:4]):
+        RiskClassChanged.model_validate(v1["data"])
+        RiskClassChangedV2.model_validate(v2["data"])
+        assert {k: v for k, v in v2["data"].items() if k not in ("region_code", "unit_code")} == (
+            v1["data"]
+        )
+    assert [(e["data"]["region_code"], e["data"]["unit_code"]) for e in events[1::2]] == [
+        ("330106", "330106-XH01"), ("330108", None)
+    ]  # fmt: skip
+    assert [(e["data"]["domain"], e["data"]["old_class"], e["data"]["new_class"],
+             e["data"]["source"]) for e in events[1::2]] == [
+        ("general", None, "B", "zj-credit"), ("food", None, "C", "zj-credit")
+    ]  # fmt: skip
+
+    # The subject moves to another station; its next class change says where it is now.
+    moved = {**west, "unit_code": "330106-XH02", "source_updated_at": "2025-04-01T08:00:00+08:00"}
+    await registry.post(PUSH, content=ndjson(moved), headers={**pusher, **NDJSON})
+    again = [risk(west["uscc"], "D", "2025-05-01T00:00:00Z")]
+    await registry.post(RISK, content=ndjson(*again), headers={**classifier, **NDJSON})
+    latest = (await class_events(stack, [west["uscc"]]))[-1]
+    assert latest["type"] == "registry.subject.risk_class_changed.v2"
+    assert (latest["data"]["old_class"], latest["data"]["new_class"]) == ("B", "D")
+    assert (latest["data"]["region_code"], latest["data"]["unit_code"]) == ("330106", "330106-XH02")
+
+
+async def test_a_bulk_risk_class_push_writes_both_versions_through_copy(
+    registry, pusher, classifier, subject_row, uscc, stack
+):
+    # 150 changes, two events each: over the outbox's COPY threshold (200 events).
+    subjects = [
+        subject_row(0, uscc=uscc(n, "330110"), region_code="330110", unit_code=f"330110-{n % 3}")
+        for n in range(150)
+    ]
+    await registry.post(PUSH, content=ndjson(*subjects), headers={**pusher, **NDJSON})
+    classes = [
+        risk(s["uscc"], "ABCD"[n % 4], "2025-01-01T00:00:00Z") for n, s in enumerate(subjects)
+    ]
+    answer = await registry.post(RISK, content=ndjson(*classes), headers={**classifier, **NDJSON})
+    assert answer.json()["created"] == 150, answer.text
+
+    events = await class_events(stack, [s["uscc"] for s in subjects])
+    v2 = {e["data"]["uscc"]: e["data"] for e in events if e["type"].endswith(".v2")}
+    assert (len(events), len(v2)) == (300, 150)
+    assert all(
+        (v2[s["uscc"]]["region_code"], v2[s["uscc"]]["unit_code"], v2[s["uscc"]]["new_class"])
+        == ("330110", s["unit_code"], c["risk_class"])
+        for s, c in zip(subjects, classes, strict=True)
+    )
+
+
+async def test_a_refused_atomic_risk_class_push_announces_nothing(
+    registry, pusher, classifier, subject_row, uscc, stack
+):
+    known = subject_row(423)
+    await registry.post(PUSH, content=ndjson(known), headers={**pusher, **NDJSON})
+    body = ndjson(risk(known["uscc"], "A", "2025-01-01T00:00:00Z"),
+                  risk(uscc(424), "A", "2025-01-01T00:00:00Z"))  # fmt: skip
+    answer = await registry.post(RISK, content=body, headers={**classifier, **NDJSON})
+    assert answer.status_code == 422, answer.text
+    assert await class_events(stack, [known["uscc"]]) == []

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar
+from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shuangsui.contracts.events.base import EventPayload
 
-__all__ = ["RiskClassChanged", "SubjectTags", "SubjectUpserted", "TagsChanged"]
+__all__ = [
+    "RiskClassChanged",
+    "RiskClassChangedV2",
+    "SubjectTags",
+    "SubjectUpserted",
+    "TagsChanged",
+]
+
+
+RiskClass = Literal["A", "B", "C", "D"]  # A lowest risk … D highest (信用风险分类)
 
 
 class SubjectUpserted(EventPayload):
@@ -61,6 +70,50 @@ class RiskClassChanged(EventPayload):
     new_class: str = Field(description="A–D (新分类)")
     source: str = Field(description="The classification system (来源)")
     as_of: AwareDatetime = Field(description="When the classifier decided it")
+
+
+class RiskClassChangedV2(RiskClassChanged):
+    """The classification system changed a subject's credit risk class (信用风险分类变更), with
+    where the subject is supervised, so a consumer routes it without a lookup.
+
+    Everything of `registry.subject.risk_class_changed.v1` under the same names (the classes now
+    spelled out as A–D), plus the subject's region and station when the change was recorded.
+    Per subject and domain, a later event never carries an older `as_of` (the registry refuses
+    stale classifications); with equal `as_of`, the later event wins.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subject_id": "3f9a6c2d-1b4e-4c8f-a0d7-5e2b9c1f7a64",
+                    "uscc": "91330106MA2CFTE04A",
+                    "domain": "general",
+                    "old_class": "B",
+                    "new_class": "C",
+                    "source": "zj-credit",
+                    "as_of": "2026-02-01T00:00:00Z",
+                    "region_code": "330106",
+                    "unit_code": "330106-XH01",
+                }
+            ]
+        }
+    )
+
+    event_type: ClassVar[str] = "registry.subject.risk_class_changed.v2"
+    released: ClassVar[bool] = False  # until sampling's subject consumer ships
+
+    old_class: RiskClass | None = Field(
+        description="A–D before the change; null for the first (原分类)"
+    )
+    new_class: RiskClass = Field(description="A–D (新分类)")
+    region_code: str = Field(
+        pattern=r"^[0-9]{6}$", description="GB/T 2260 code of its region (行政区划代码)"
+    )
+    unit_code: str | None = Field(
+        description="The station (所) that supervises it, as subjects are pushed; null when the "
+        "push named none (监管单位)"
+    )
 
 
 class SubjectTags(BaseModel):

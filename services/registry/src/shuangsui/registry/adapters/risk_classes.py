@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,17 +21,23 @@ from shuangsui.registry.domain.population import Placement
 from shuangsui.registry.domain.risk_classes import ClassChange, RiskClass, StoredClass
 
 
-async def subjects_by_uscc(
-    session: AsyncSession, usccs: Sequence[str]
-) -> dict[str, tuple[Any, Placement]]:
-    """subject_id and count placement of the subjects that exist, locked against a concurrent
-    push or re-classification moving them while their class changes."""
+@dataclass(frozen=True)
+class KnownSubject:
+    subject_id: Any
+    unit_code: str | None  # the supervising station, which risk-class events carry
+    placement: Placement  # its region_code is the one the events carry too
+
+
+async def subjects_by_uscc(session: AsyncSession, usccs: Sequence[str]) -> dict[str, KnownSubject]:
+    """The subjects that exist, with what their class change counts and announces, locked
+    against a concurrent push or re-classification moving them while their class changes."""
     rows = await session.execute(
         sa.select(
             subjects.c.uscc,
             subjects.c.subject_id,
             subjects.c.status,
             subjects.c.region_code,
+            subjects.c.unit_code,
             subjects.c.tags,
             subjects.c.item_keys,
         )
@@ -38,7 +45,9 @@ async def subjects_by_uscc(
         .with_for_update(key_share=True)
     )
     return {
-        r.uscc: (r.subject_id, placement_of(r.status, r.region_code, r.tags, r.item_keys))
+        r.uscc: KnownSubject(
+            r.subject_id, r.unit_code, placement_of(r.status, r.region_code, r.tags, r.item_keys)
+        )
         for r in rows
     }
 

@@ -122,7 +122,8 @@ async def get_list(
     summary="发布抽查事项清单 · Publish an item list",
     description="Publishes a draft version; it becomes public and immutable, and is in force "
     "from `effective_from` until the next version's. Records `registry.item_list.published.v1` "
-    "and one `registry.item.upserted.v1` per item. Requires `If-Match` with the list's ETag.",
+    "and, per item, `registry.item.upserted.v1` and `.v2` (with the joint fields). Requires "
+    "`If-Match` with the list's ETag.",
     responses=problem_responses(
         service.ITEM_LIST_PUBLISHED,
         p.PRECONDITION_FAILED,

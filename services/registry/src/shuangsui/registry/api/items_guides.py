@@ -25,7 +25,8 @@ admins = require(Role.national_admin, Role.provincial_admin)
     summary="起草抽查工作指引新版本 · Draft a new work-guide version",
     description="The next version of the item's guide: steps, each with its checkpoints "
     "(检查要点), evidence requirements and the record form (检查记录表). Written by the admins of "
-    "the list that introduced the item. One draft at a time.",
+    "the list that introduced the item. One draft at a time. At most 256 kB as JSON: the "
+    "published guide travels whole in one event.",
     responses=problem_responses(descriptions={409: "A draft exists · 已有草稿"}),
 )
 async def draft_guide(
@@ -46,7 +47,7 @@ async def draft_guide(
     response_model=GuideOut,
     summary="发布抽查工作指引 · Publish a work-guide version",
     description="Makes the draft version official and immutable (R4); records "
-    "`registry.guide.published.v1`.",
+    "`registry.guide.published.v1` and `.v2`, which carries the guide itself.",
     responses=problem_responses(descriptions={409: "Already published · 已发布"}),
 )
 async def publish_guide(

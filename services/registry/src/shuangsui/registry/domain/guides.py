@@ -8,6 +8,7 @@ a result recorded against version 2 can always be read next to the checklist it 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -42,6 +43,30 @@ class WorkGuide:
     published_at: datetime | None = None
 
 
+# `registry.guide.published.v2` carries the whole guide, and an event must fit the broker's
+# message limit (messaging's MAX_EVENT_BYTES, 900 kB): a guide is refused when drafted, well
+# below it, rather than at publishing, when it could no longer be fixed.
+GUIDE_MAX_BYTES = 256_000
+
+
+def guide_size_problem(
+    steps: Sequence[GuideStep],
+    evidence_requirements: Sequence[str],
+    record_form_schema: Mapping[str, Any],
+) -> str | None:
+    written = json.dumps(
+        [[(s.title, s.checkpoints) for s in steps], evidence_requirements, record_form_schema],
+        ensure_ascii=False,
+    )
+    size = len(written.encode())
+    if size > GUIDE_MAX_BYTES:
+        return (
+            f"the guide is {size:,} bytes as JSON, over {GUIDE_MAX_BYTES:,}: shorten the record "
+            "form or the checkpoints (it is published whole, in one event)"
+        )
+    return None
+
+
 def guide_problems(steps: Sequence[GuideStep]) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     if not steps:
@@ -70,6 +95,9 @@ def new_guide_version(
     if problems:
         field_name, reason = problems[0]
         raise ItemRuleError("invalid", reason, field_name)
+    too_large = guide_size_problem(steps, evidence_requirements, record_form_schema)
+    if too_large:
+        raise ItemRuleError("invalid", too_large, "record_form_schema")
     return WorkGuide(
         guide_id=guide_id,
         item_id=item_id,

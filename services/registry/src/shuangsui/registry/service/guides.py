@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from shuangsui.contracts.events.registry_items import GuidePublished
+from shuangsui.contracts.events.registry_items import GuidePublished, GuidePublishedV2
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal
 from shuangsui.kernel.db import UnitOfWork
@@ -78,15 +78,29 @@ async def publish(uow: UnitOfWork, item_id: UUID, version: int, by: Principal) -
             raise rule_problem(exc) from None
         await repo.save_guide_status(uow.session, published)
         assert published.published_at is not None
-        event = GuidePublished(
-            guide_id=published.guide_id,
-            item_id=item_id,
-            version=published.version,
-            published_at=published.published_at,
-        )
-        uow.record(Outgoing(event, subject=str(published.guide_id), actor=by.sub))
+        for event in guide_events(published):
+            uow.record(Outgoing(event, subject=str(published.guide_id), actor=by.sub))
         await uow.commit()
     return published
+
+
+def guide_events(guide: WorkGuide) -> tuple[GuidePublished, GuidePublishedV2]:
+    """v1 for the consumers that read it, v2 carrying the guide itself (docs/events.md)."""
+    v1 = GuidePublished(
+        guide_id=guide.guide_id,
+        item_id=guide.item_id,
+        version=guide.version,
+        published_at=guide.published_at,
+    )
+    v2 = GuidePublishedV2.model_validate(
+        {
+            **dict(v1),
+            "steps": [{"title": s.title, "checkpoints": list(s.checkpoints)} for s in guide.steps],
+            "evidence_requirements": list(guide.evidence_requirements),
+            "record_form_schema": dict(guide.record_form_schema),
+        }
+    )
+    return v1, v2
 
 
 async def guides(uow: UnitOfWork, item_id: UUID, by: Principal | None) -> list[WorkGuide]:

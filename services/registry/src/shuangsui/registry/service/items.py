@@ -14,7 +14,11 @@ from typing import Literal
 from uuid import UUID
 
 from shuangsui.contracts.batches import ChangeKind
-from shuangsui.contracts.events.registry_items import ItemListPublished, ItemUpserted
+from shuangsui.contracts.events.registry_items import (
+    ItemListPublished,
+    ItemUpserted,
+    ItemUpsertedV2,
+)
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role
 from shuangsui.kernel.bulk import BulkReport
@@ -253,14 +257,29 @@ async def publish_list(
             )
         )
         for item in items:
-            uow.record(
-                Outgoing(item_event(published, item), subject=str(item.item_id), actor=by.sub)
-            )
+            for event in item_events(published, item):
+                uow.record(Outgoing(event, subject=str(item.item_id), actor=by.sub))
         await uow.commit()
     return published
 
 
-def item_event(lst: ItemList, item: CheckItem) -> ItemUpserted:
+def item_events(lst: ItemList, item: CheckItem) -> tuple[ItemUpserted, ItemUpsertedV2]:
+    """v1 for the consumers that read it, v2 with the joint fields beside it (docs/events.md)."""
+    v1 = _item_upserted(lst, item)
+    c = item.content
+    v2 = ItemUpsertedV2.model_validate(
+        {
+            **dict(v1),
+            "lead_department": c.lead_department,
+            "partner_departments": list(c.partner_departments),
+            "joint": c.is_joint,
+            "inspection_level": c.inspection_level.value if c.inspection_level else None,
+        }
+    )
+    return v1, v2
+
+
+def _item_upserted(lst: ItemList, item: CheckItem) -> ItemUpserted:
     c = item.content
     return ItemUpserted.model_validate(
         {

@@ -9,17 +9,20 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from shuangsui.contracts.batches import RowError
-from shuangsui.contracts.events.registry_subjects import RiskClassChanged
+from shuangsui.contracts.events.registry_subjects import RiskClassChanged, RiskClassChangedV2
 from shuangsui.kernel.auth import Principal
 from shuangsui.kernel.bulk import BulkReport
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.pagination import PageRequest
 from shuangsui.kernel.problems import NOT_FOUND, Problem
 from shuangsui.kernel.scope import RegionScope
-from shuangsui.messaging.envelope import Outgoing
+from shuangsui.messaging.envelope import Outgoing, PreparedPayload
 from shuangsui.registry.adapters.population import append_deltas
 from shuangsui.registry.adapters.risk_classes import (
+    KnownSubject,
     apply_classes,
     classes_of,
     read_class_history,
@@ -29,6 +32,7 @@ from shuangsui.registry.adapters.risk_classes import (
 from shuangsui.registry.adapters.subjects import read_subject
 from shuangsui.registry.domain.population import CountKey, count_changes, nonzero
 from shuangsui.registry.domain.risk_classes import (
+    ClassChange,
     Classification,
     plan_classifications,
     read_classification,
@@ -51,7 +55,7 @@ async def push_risk_classes(
         usable = []
         for line, item in valid:
             found = known.get(item.uscc)
-            if found is None or not scope.allows(found[1].region_code):
+            if found is None or not scope.allows(found.placement.region_code):
                 report.reject([RowError(line, "uscc", "no such subject in your region", item.uscc)])
             else:
                 usable.append((line, item))
@@ -67,7 +71,7 @@ async def push_risk_classes(
         counts: Counter[CountKey] = Counter()
         for change in applying:
             item = change.classification
-            placement = known[item.uscc][1]
+            placement = known[item.uscc].placement
             before = {item.domain: change.previous.value} if change.previous else {}
             count_changes(
                 replace(placement, classes=before),
@@ -76,17 +80,9 @@ async def push_risk_classes(
             )
         await append_deltas(uow.session, nonzero(counts))
         for change in applying:
-            item = change.classification
-            event = RiskClassChanged(
-                subject_id=known[item.uscc][0],
-                uscc=item.uscc,
-                domain=item.domain,
-                old_class=change.previous.value if change.previous else None,
-                new_class=item.risk_class.value,
-                source=item.source,
-                as_of=item.as_of,
-            )
-            uow.record(Outgoing(event, subject=str(event.subject_id), actor=by.sub))
+            subject = known[change.classification.uscc]
+            for event in risk_class_events(change, subject):
+                uow.record(Outgoing(event, subject=str(subject.subject_id), actor=by.sub))
 
     return await run_push(
         uow,
@@ -97,6 +93,35 @@ async def push_risk_classes(
         ),
         apply=apply,
     )
+
+
+def risk_class_events(
+    change: ClassChange, subject: KnownSubject
+) -> tuple[PreparedPayload, PreparedPayload]:
+    """v1 for the consumers that read it and v2 with the subject's region and station beside it
+    (docs/events.md), written straight to JSON: a bulk push records two per change, and every
+    part was validated when the row was read or comes from the directory (tests hold them to
+    RiskClassChanged and RiskClassChangedV2)."""
+    item = change.classification
+    v1 = {
+        "subject_id": subject.subject_id,
+        "uscc": item.uscc,
+        "domain": item.domain,
+        "old_class": change.previous.value if change.previous else None,
+        "new_class": item.risk_class.value,
+        "source": item.source,
+        "as_of": item.as_of,
+    }
+    v2 = {**v1, "region_code": subject.placement.region_code, "unit_code": subject.unit_code}
+    return (
+        PreparedPayload(RiskClassChanged.event_type, _json(v1)),
+        PreparedPayload(RiskClassChangedV2.event_type, _json(v2)),
+    )
+
+
+def _json(data: dict[str, Any]) -> bytes:
+    # asyncpg hands back its own UUID type, which orjson writes through `default=str`.
+    return orjson.dumps(data, option=orjson.OPT_UTC_Z, default=str)
 
 
 @dataclass(frozen=True)
