@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from shuangsui.contracts.codes import UnitCode
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role, current_principal, require, require_scope
 from shuangsui.kernel.concurrency import etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.param_types import RegionFilter, UnitCodePath
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.adapters.orgs import OrgFilter
@@ -46,7 +48,6 @@ _PROBLEMS = {s: {"model": None, "description": d} for s, d in (
     (413, "Body too large · 请求体过大"), (415, "Not CSV/XLSX · 内容类型不支持"),
     (428, "If-Match missing · 缺少 If-Match"),
 )}  # fmt: skip
-_CODE = Path(description="Unit code · 单位编码", examples=["330106-01"], max_length=32)
 
 
 def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -71,12 +72,12 @@ def _one(org: Org, response: Response) -> OrgOut:
     "no org becomes its own ancestor; an org that would leave a sub-org misplaced is refused. "
     "Each change is announced as `registry.org.upserted.v1`. Integrators need the scope "
     "`registry:orgs:push`.",
-    responses=_problems(412, 428),
+    responses={201: {"model": OrgOut, "description": "Created · 已创建"}, **_problems(412, 428)},
 )
 async def upsert(
     body: OrgIn,
     response: Response,
-    code: str = _CODE,
+    code: UnitCodePath,
     if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(WRITERS),
@@ -129,13 +130,11 @@ async def import_orgs(
     description="Orgs within the caller's region, in code order; the filters narrow it.",
 )
 async def list_orgs(
-    region_code: str | None = Query(
-        None, pattern=r"^[0-9]{6}$", description="Within this region · 行政区划代码, e.g. 330100"
-    ),
+    region_code: RegionFilter = None,
     level: OrgLevel | None = Query(
         None, description="national 国家级 / provincial 省级 / city 市级 / county 县级 / station 所"
     ),
-    parent_code: str | None = Query(None, max_length=32, description="Parent · 上级机构编码"),
+    parent_code: UnitCode | None = Query(None, description="Parent · 上级机构编码"),
     department_type: str | None = Query(None, max_length=40, description="部门类型"),
     status: OrgStatus | None = Query(None, description="active / closed · 状态"),
     page: PageRequest = Depends(page_request),
@@ -190,7 +189,7 @@ async def unknown_units(
 )
 async def get_org(
     response: Response,
-    code: str = _CODE,
+    code: UnitCodePath,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(current_principal),
 ) -> OrgOut:
@@ -210,7 +209,7 @@ async def get_org(
     responses=_problems(404),
 )
 async def org_tree(
-    code: str = _CODE,
+    code: UnitCodePath,
     include_closed: bool = Query(False, description="Include closed orgs · 含已撤销机构"),
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(current_principal),

@@ -14,6 +14,7 @@ from shuangsui.kernel.auth import Principal, Role, require
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.param_types import UsccFilter, UsccPath
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.adapters.tag_corrections import Found
 from shuangsui.registry.domain.tag_corrections import (
@@ -135,13 +136,13 @@ class TagCorrectionOut(BaseModel):
     responses=_PROBLEMS,
 )
 async def propose(
-    uscc: str,
+    uscc: UsccPath,
     body: TagCorrectionIn,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(Role.station_staff)),
     idempotency: IdempotencyKey = Depends(idempotency_key("registry_tag_corrections_propose")),
 ) -> JSONResponse:
-    subject = uscc.upper()
+    subject = uscc
 
     async def run() -> TagCorrectionOut:
         found = await propose_correction(uow, subject, body.add, body.remove, body.reason, by)
@@ -163,12 +164,12 @@ async def list_(
     status: CorrectionStatus | None = Query(
         None, description="proposed 待审核 / approved 已通过 / rejected 已驳回 / withdrawn 已撤回"
     ),
-    uscc: str | None = Query(None, description="One subject's corrections · 统一社会信用代码"),
+    uscc: UsccFilter = None,
     page: PageRequest = Depends(page_request),
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(*READERS)),
 ) -> Page[TagCorrectionOut]:
-    rows, cursor = await list_corrections(uow, by, status, uscc.upper() if uscc else None, page)
+    rows, cursor = await list_corrections(uow, by, status, uscc, page)
     return Page(items=[TagCorrectionOut.of(r) for r in rows], next_cursor=cursor)
 
 
