@@ -97,13 +97,12 @@ async def upsert_institution(
     by: Principal = Depends(require(*KEEPERS)),
     idempotency: IdempotencyKey = Depends(idempotency_key("registry_institutions_upsert")),
 ) -> JSONResponse:
-    key = uscc
     record = InstitutionRecord(
         name=body.name, kind=InstitutionKind(body.kind), region_code=body.region_code,
-        uscc=key, qualifications=tuple(body.qualifications), valid_until=body.valid_until,
+        uscc=uscc, qualifications=tuple(body.qualifications), valid_until=body.valid_until,
         status=body.status,
     )  # fmt: skip
-    fingerprint = {"uscc": key, **body.model_dump(mode="json")}
+    fingerprint = {"uscc": uscc, **body.model_dump(mode="json")}
     return await _written(uow, record, if_match, by, idempotency, fingerprint)
 
 

@@ -142,13 +142,11 @@ async def propose(
     by: Principal = Depends(require(Role.station_staff)),
     idempotency: IdempotencyKey = Depends(idempotency_key("registry_tag_corrections_propose")),
 ) -> JSONResponse:
-    subject = uscc
-
     async def run() -> TagCorrectionOut:
-        found = await propose_correction(uow, subject, body.add, body.remove, body.reason, by)
+        found = await propose_correction(uow, uscc, body.add, body.remove, body.reason, by)
         return TagCorrectionOut.of(found)
 
-    fingerprint = {"uscc": subject, **body.model_dump(mode="json")}
+    fingerprint = {"uscc": uscc, **body.model_dump(mode="json")}
     return await idempotency.run(uow, by, fingerprint, run, status_code=201)
 
 
