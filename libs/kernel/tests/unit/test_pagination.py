@@ -119,3 +119,25 @@ async def test_garbage_cursor_is_400_invalid_cursor_problem(client):
 
     assert answer.status_code == 400
     assert answer.json()["type"] == "/problems/invalid-cursor"
+
+
+def page_after(position: dict[str, object]) -> PageRequest:
+    return PageRequest(limit=10, after=position)
+
+
+def test_a_cursor_position_is_read_as_its_type():
+    assert page_after({"version": 7, "code": "A-1"}).position("version", int) == 7
+    assert page_after({"version": 7, "code": "A-1"}).position("code", str) == "A-1"
+    assert PageRequest(limit=10, after=None).position("version", int) is None
+
+
+@pytest.mark.parametrize(
+    ("position", "kind"),
+    [({}, int), ({"version": "7"}, int), ({"version": True}, int), ({"version": 2**70}, int),
+     ({"version": 7.5}, int), ({"code": 1}, str), ({"code": "a\x00"}, str), ({"code": None}, str)],
+)  # fmt: skip
+def test_a_cursor_holding_something_else_is_invalid_not_a_failing_query(position, kind):
+    name = next(iter(position), "version")
+    with pytest.raises(Problem) as refused:
+        page_after(position).position(name, kind)
+    assert refused.value.kind is INVALID_CURSOR

@@ -363,7 +363,7 @@ async def test_counting_refuses_bad_tags_unknown_items_and_other_provinces(
 ):
     bad = await registry.get(f"{BASE}/population:count", params={"tag": "colour:红"}, headers=admin)
     assert bad.status_code == 422
-    assert bad.json()["errors"][0]["field"] == "tag"
+    assert bad.json()["errors"][0]["field"] == "tag[0]"
     unknown = await registry.get(
         f"{BASE}/population:count", params={"item_id": str(uuid.uuid4())}, headers=admin
     )

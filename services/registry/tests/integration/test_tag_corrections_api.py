@@ -260,7 +260,7 @@ async def test_who_may_propose_see_and_decide(registry, admin, station, reviewer
     assert (await propose(registry, reviewer, shops.uscc, shops.proposal())).status_code == 403
     elsewhere = bearer("station_staff", region="330825", station=STATION, sub="qian-long")
     assert (await propose(registry, elsewhere, shops.uscc, shops.proposal())).status_code == 404
-    unknown = await propose(registry, station, "91330824MA0000000X", shops.proposal())
+    unknown = await propose(registry, station, "91330824MA00000009", shops.proposal())
     assert unknown.status_code == 404
 
     proposed = await propose(registry, station, shops.uscc, shops.proposal())

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
-from fastapi import APIRouter, FastAPI, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, FastAPI, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from shuangsui.kernel.auth import OPTIONAL_BEARER, TokenVerifier, internal_audience
 from shuangsui.kernel.docs import install_docs
@@ -22,6 +22,7 @@ from shuangsui.kernel.observability import (
 from shuangsui.kernel.problems import CATALOGUE, FORBIDDEN, UNAUTHENTICATED, VALIDATION
 from shuangsui.kernel.responses import problem_responses
 from shuangsui.kernel.settings import BaseServiceSettings
+from shuangsui.kernel.storable import refuse_unstorable_text
 
 
 class Component(Protocol):
@@ -115,7 +116,9 @@ def create_service_app(
     configure_tracing(app, service, settings.otel_exporter_otlp_endpoint)
     _add_operational_routes(app, service, metrics, components)
     for router in routers:
-        app.include_router(router, responses=COMMON_RESPONSES)
+        # First of every operation's dependencies: text PostgreSQL cannot hold is a 422.
+        guards = [Depends(refuse_unstorable_text)]
+        app.include_router(router, responses=COMMON_RESPONSES, dependencies=guards)
     _document_problems(app)
     if serve_openapi:
         install_docs(app)
@@ -146,7 +149,13 @@ def _add_operational_routes(
         body = {"service": service, "ready": ready, "checks": checks}
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    @ops.get("/metrics", operation_id=f"{service}_metrics_get", summary="Prometheus metrics · 指标")
+    @ops.get(
+        "/metrics",
+        operation_id=f"{service}_metrics_get",
+        summary="Prometheus metrics · 指标",
+        response_class=PlainTextResponse,
+        responses={200: {"description": "Prometheus text exposition format"}},
+    )
     async def prometheus() -> Response:
         return metrics.render()
 
@@ -190,6 +199,7 @@ def _document_problems(app: FastAPI) -> None:
             },
         }
         _document_optional_tokens(schema)
+        _document_kernel_problems(schema)
         app.openapi_schema = schema
         return schema
 
@@ -208,6 +218,49 @@ def _document_optional_tokens(schema: dict[str, Any]) -> None:
             security = operation.get("security") if isinstance(operation, dict) else None
             if security and {OPTIONAL_BEARER: []} in security:
                 operation["security"] = [{}, {"HTTPBearer": []}]
+
+
+def _document_kernel_problems(schema: dict[str, Any]) -> None:
+    """The statuses the kernel itself answers with, on every operation that can meet them: a
+    body that cannot be read (400), a page cursor this list did not produce (400), a resource
+    named by a path or an id that is not there or not in your region (404), a retry while the
+    first request runs (409, Idempotency-Key), a stale or missing If-Match (412, 428). An
+    operation's own documentation of a status wins."""
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            given = {(p.get("in"), p.get("name")) for p in operation.get("parameters", [])}
+            names_a_resource = any(
+                p.get("in") == "path" or _is_uuid(p.get("schema", {}))
+                for p in operation.get("parameters", [])
+            )
+            statuses = {
+                400: "requestBody" in operation or ("query", "cursor") in given,
+                404: names_a_resource,
+                409: ("header", "Idempotency-Key") in given,
+                412: ("header", "If-Match") in given,
+                428: ("header", "If-Match") in given,
+            }
+            responses = operation.setdefault("responses", {})
+            for status, applies in statuses.items():
+                if applies:
+                    documented = problem_responses(descriptions={status: _KERNEL_PROBLEMS[status]})
+                    responses.setdefault(str(status), documented[status])
+
+
+def _is_uuid(schema: dict[str, Any]) -> bool:
+    """`{"format": "uuid"}`, or an optional one (`anyOf` with null)."""
+    return any(s.get("format") == "uuid" for s in [schema, *schema.get("anyOf", [])])
+
+
+_KERNEL_PROBLEMS = {
+    400: "Body not readable, or page cursor not this list's · 请求体无法解析或分页游标无效",
+    404: "No such resource in your region · 未找到",
+    409: "The same request is still running, or its answer was lost · 相同请求处理中",
+    412: "If-Match is stale · 版本已变",
+    428: "If-Match missing · 缺少 If-Match",
+}
 
 
 def problem_catalogue() -> list[dict[str, Any]]:

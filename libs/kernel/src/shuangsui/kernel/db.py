@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Self
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,6 +20,35 @@ from shuangsui.kernel.settings import DatabaseSettings
 
 CommitHook = Callable[[AsyncSession, list[Any]], Awaitable[None]]
 EventWriter = CommitHook
+
+# SQLSTATEs by which PostgreSQL refuses a value it was given, as opposed to failing itself: too
+# long, out of range, not a number/date/UUID, a character the encoding lacks (NUL), a bad LIKE
+# escape or pattern, an index entry over the size limit. Division by zero and the like are the
+# server's own doing and stay internal errors.
+REFUSED_VALUE_STATES = frozenset({
+    "22001", "22003", "22007", "22008", "22021", "22025", "22026", "2201B", "22P02", "22P05",
+    "54000",
+})  # fmt: skip
+
+
+def refused_value(exc: BaseException) -> bool:
+    """Whether `exc` is (or wraps) the database or its driver refusing a value a query was
+    given: one of `REFUSED_VALUE_STATES`, or asyncpg failing to encode an argument for its
+    parameter's type (a number out of range, text for an integer, a lone surrogate), which it
+    reports as a plain `DataError` caused by the conversion's own error. Looks through
+    SQLAlchemy's wrapping to the asyncpg error."""
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            return False
+        if getattr(seen, "sqlstate", None) in REFUSED_VALUE_STATES:
+            return True
+        if isinstance(seen, asyncpg.DataError) and isinstance(
+            seen.__cause__, TypeError | ValueError | OverflowError
+        ):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
 
 
 class Database:

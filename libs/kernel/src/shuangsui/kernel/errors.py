@@ -12,9 +12,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shuangsui.kernel import problems as p
+from shuangsui.kernel.db import refused_value
 from shuangsui.kernel.observability import current_request_id
 from shuangsui.kernel.service_client import ServiceCallError, ServiceUnreachable
 
+REFUSED_VALUE_DETAIL = (
+    "a value of the request cannot be stored or compared (too long, out of range, or "
+    "characters text cannot hold)"
+)
 _BY_STATUS = {
     401: p.UNAUTHENTICATED,
     403: p.FORBIDDEN,
@@ -87,12 +92,19 @@ class _UnexpectedErrors:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
+        except Exception as exc:
             if started:
                 raise
             request = Request(scope)
-            self.log.exception("unhandled error", path=request.url.path)
-            await problem_response(p.Problem(p.INTERNAL), request)(scope, receive, send)
+            problem = p.Problem(p.INTERNAL)
+            if refused_value(exc):
+                # The request carried a value the database cannot take: the caller's to fix.
+                # Logged as an error all the same, since a check at the edge is missing.
+                problem = p.Problem(p.VALIDATION, REFUSED_VALUE_DETAIL)
+                self.log.error("database refused a value", path=request.url.path, exc_info=exc)
+            else:
+                self.log.exception("unhandled error", path=request.url.path)
+            await problem_response(problem, request)(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:

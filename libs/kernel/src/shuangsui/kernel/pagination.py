@@ -19,6 +19,9 @@ MAX_LIMIT = 500
 
 T = TypeVar("T")
 R = TypeVar("R")
+K = TypeVar("K", int, str)
+# A cursor is read back into a query: its numbers must fit the database's bigint.
+_MAX_POSITION = 2**63 - 1
 
 
 class Page(BaseModel, Generic[T]):
@@ -56,6 +59,21 @@ class PageRequest:
         items = list(rows[: self.limit])
         more = len(rows) > self.limit
         return items, (encode_cursor(position_of(items[-1])) if more and items else None)
+
+    def position(self, name: str, kind: type[K]) -> K | None:
+        """The cursor's `name` as `kind` (None without a cursor). A cursor that lacks it or
+        holds something else there (another list's cursor, an edited one) is
+        `invalid-cursor`, not a failing query."""
+        if self.after is None:
+            return None
+        value: Any = self.after.get(name)
+        # `type`, not isinstance: `true` is no number here.
+        fits = type(value) is kind and (
+            abs(int(value)) <= _MAX_POSITION if kind is int else "\x00" not in str(value)
+        )
+        if not fits:
+            raise Problem(INVALID_CURSOR, "the cursor is not one this list produced")
+        return value  # type: ignore[no-any-return]
 
 
 def page_request(

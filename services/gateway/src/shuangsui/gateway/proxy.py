@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote_from_bytes
+
 import httpx
 from fastapi import Request
 from starlette.background import BackgroundTask
@@ -39,13 +41,29 @@ def _forwarded_headers(request: Request) -> dict[str, str]:
     return headers
 
 
+# Characters of a URL's path and query that pass as they are; everything else is %-encoded.
+_URL_SAFE = "!$&'()*+,;=:@/?%-._~"
+
+
+def _target(request: Request) -> bytes:
+    """The path and query as the caller sent them (still %-encoded), so a control character a
+    client escaped is forwarded escaped, never decoded into an invalid URL; raw bytes that are
+    not URL characters are escaped."""
+    # Some servers (and httpx's ASGI transport) leave the query on `raw_path`; a path holds no
+    # unescaped "?", so what follows one is the query.
+    path = (request.scope.get("raw_path") or request.url.path.encode()).split(b"?", 1)[0]
+    query = request.scope.get("query_string", b"")
+    target = quote_from_bytes(path, safe=_URL_SAFE)
+    return (target + "?" + quote_from_bytes(query, safe=_URL_SAFE) if query else target).encode()
+
+
 async def forward(
     request: Request, client: httpx.AsyncClient, upstreams: dict[str, str], service: str
 ) -> StreamingResponse:
     base = upstreams.get(service)
     if base is None:
         raise Problem(NOT_FOUND, f"no service named {service!r}")
-    url = httpx.URL(f"{base}{request.url.path}", query=request.url.query.encode())
+    url = httpx.URL(base).copy_with(raw_path=_target(request))
     upstream_request = client.build_request(
         request.method, url, headers=_forwarded_headers(request), content=request.stream()
     )

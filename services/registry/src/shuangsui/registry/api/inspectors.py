@@ -16,6 +16,7 @@ from shuangsui.kernel.concurrency import IF_MATCH, etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.param_types import StationCodeFilter, UnitCodeFilter
 from shuangsui.kernel.responses import problem_responses
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.platform import unit_of_work
@@ -135,8 +136,8 @@ def _after(page: PageRequest) -> UUID | None:
     "`justice_db_ref`, `conflicts`) are null for roles that do not keep the directory.",
 )
 async def list_inspectors(
-    unit_code: str | None = Query(None, max_length=40, description="单位编码"),
-    station_code: str | None = Query(None, max_length=40, description="市场监管所编码"),
+    unit_code: UnitCodeFilter = None,
+    station_code: StationCodeFilter = None,
     status: InspectorStatus | None = Query(None, description="状态"),
     qualification: str | None = Query(None, max_length=60, description="执法资格"),
     specialty: str | None = Query(None, max_length=60, description="专业领域"),

@@ -10,13 +10,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 
-from shuangsui.contracts.uscc import InvalidUscc, validate_uscc
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role, require
 from shuangsui.kernel.concurrency import IF_MATCH, etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.param_types import UsccFilter, UsccPath
 from shuangsui.kernel.responses import problem_responses
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.platform import unit_of_work
@@ -47,6 +47,9 @@ _PROBLEMS = problem_responses(
     p.PRECONDITION_REQUIRED,
     descriptions={403: "Region outside yours, or the entry is another jurisdiction's · 无权操作"},
 )
+_CREATED: dict[int | str, dict[str, Any]] = {
+    201: {"model": InstitutionWrittenOut, "description": "Created · 已新建"}
+}
 _WRITES = (
     "Answers 201 with the new entry, or 200 with `outcome` `updated` or `unchanged`, and its "
     "`ETag`. Replacing an entry needs `If-Match` with its ETag (428 without, 412 when stale); "
@@ -86,28 +89,22 @@ async def _written(
     description="A testing, inspection or certification body, keyed by its USCC (统一社会信用代码): "
     "a USCC names one entry, however often it is sent. " + _WRITES + " Each change is announced "
     "as `registry.institution.upserted.v1`.",
-    responses=_PROBLEMS,
+    responses={**_CREATED, **_PROBLEMS},
 )
 async def upsert_institution(
     body: InstitutionIn,
-    uscc: str = Path(
-        max_length=40, description="统一社会信用代码", examples=["91330100MA27XK5B3M"]
-    ),
+    uscc: UsccPath,
     if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(*KEEPERS)),
     idempotency: IdempotencyKey = Depends(idempotency_key("registry_institutions_upsert")),
 ) -> JSONResponse:
-    try:
-        key = validate_uscc(uscc)
-    except InvalidUscc as exc:
-        raise p.Problem(p.VALIDATION, errors=[p.FieldError("uscc", exc.detail)]) from None
     record = InstitutionRecord(
         name=body.name, kind=InstitutionKind(body.kind), region_code=body.region_code,
-        uscc=key, qualifications=tuple(body.qualifications), valid_until=body.valid_until,
+        uscc=uscc, qualifications=tuple(body.qualifications), valid_until=body.valid_until,
         status=body.status,
     )  # fmt: skip
-    fingerprint = {"uscc": key, **body.model_dump(mode="json")}
+    fingerprint = {"uscc": uscc, **body.model_dump(mode="json")}
     return await _written(uow, record, if_match, by, idempotency, fingerprint)
 
 
@@ -120,7 +117,7 @@ async def upsert_institution(
     "compared in upper case) within the province of `region_code`: a code names one expert "
     "of the province, however often it is sent, even when the expert moves to another city of "
     "it. " + _WRITES + " Each change is announced as `registry.expert.upserted.v1`.",
-    responses=_PROBLEMS,
+    responses={**_CREATED, **_PROBLEMS},
 )
 async def upsert_expert(
     body: ExpertIn,
@@ -153,7 +150,7 @@ async def upsert_expert(
 async def list_all(
     kind: InstitutionKind | None = Query(None, description="类别"),
     qualification: str | None = Query(None, max_length=60, description="Holds this code · 资质"),
-    uscc: str | None = Query(None, max_length=18, description="统一社会信用代码"),
+    uscc: UsccFilter = None,
     expert_code: str | None = Query(None, max_length=40, description="专家编码"),
     page: PageRequest = Depends(page_request),
     uow: UnitOfWork = Depends(unit_of_work),
@@ -167,7 +164,7 @@ async def list_all(
             raise p.Problem(p.INVALID_CURSOR) from None
     where = InstitutionFilter(
         region_prefix=RegionScope.of(by).prefix, kind=kind.value if kind else None,
-        qualification=qualification, uscc=uscc.strip().upper() if uscc else None,
+        qualification=qualification, uscc=uscc,
         expert_code=expert_code.strip().upper() if expert_code else None,
     )  # fmt: skip
     rows = await use_cases.list_entries(uow, where, after, page.limit + 1)

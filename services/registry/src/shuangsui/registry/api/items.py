@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from shuangsui.contracts.regions import InvalidRegionCode, province_region
+from shuangsui.contracts.regions import InvalidRegionCode, RegionCode, province_region
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role, optional_principal, require
 from shuangsui.kernel.bulk import BulkReportOut
@@ -328,7 +328,7 @@ async def export_list(
     "`region`, the national list. Public, no token needed.",
 )
 async def items_in_force(
-    region: str | None = Query(None, pattern=r"^[0-9]{6}$", description="GB/T 2260, e.g. 330106"),
+    region: RegionCode | None = Query(None, description="GB/T 2260, e.g. 330106 · 行政区划"),
     on: date | None = Query(None, description="Date, default today (Asia/Shanghai) · 日期"),
     category: ItemCategory | None = Query(None, description="general 一般 / key 重点"),
     method: Method | None = Query(None, description="检查方式"),

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 
 from shuangsui.kernel.auth import Principal, Role, optional_principal, require
 from shuangsui.kernel.db import UnitOfWork
+from shuangsui.kernel.param_types import VersionPath
 from shuangsui.kernel.responses import problem_responses
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.api.items_models import GuideIn, GuideOut
@@ -52,7 +53,7 @@ async def draft_guide(
 )
 async def publish_guide(
     item_id: UUID,
-    version: int,
+    version: VersionPath,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(admins),
 ) -> GuideOut:
@@ -82,7 +83,7 @@ async def list_guides(
 )
 async def get_guide(
     item_id: UUID,
-    version: int,
+    version: VersionPath,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal | None = Depends(optional_principal),
 ) -> GuideOut:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from shuangsui.contracts.codes import UnitCode
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role, current_principal, require, require_scope
 from shuangsui.kernel.bulk import BulkReportOut
@@ -12,6 +13,7 @@ from shuangsui.kernel.concurrency import IF_MATCH, etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.param_types import RegionFilter, UnitCodePath
 from shuangsui.kernel.responses import problem_responses
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.platform import unit_of_work
@@ -40,7 +42,6 @@ _CSV_EXAMPLE = (
     "330106-AMR,杭州市西湖区市场监督管理局,county,330106,330100-AMR,market_supervision,true\n"
     "330106-01,西湖区市场监督管理局第一市场监管所,station,330106,330106-AMR,market_supervision,false\n"
 )
-_CODE = Path(description="Unit code · 单位编码", examples=["330106-01"], max_length=32)
 
 
 def _one(org: Org, response: Response) -> OrgOut:
@@ -61,14 +62,17 @@ def _one(org: Org, response: Response) -> OrgOut:
     "no org becomes its own ancestor; an org that would leave a sub-org misplaced is refused. "
     "Each change is announced as `registry.org.upserted.v1`. Integrators need the scope "
     "`registry:orgs:push`.",
-    responses=problem_responses(
-        p.FORBIDDEN, p.PRECONDITION_FAILED, p.PRECONDITION_REQUIRED, p.VALIDATION
-    ),
+    responses={
+        201: {"model": OrgOut, "description": "Created · 已创建"},
+        **problem_responses(
+            p.FORBIDDEN, p.PRECONDITION_FAILED, p.PRECONDITION_REQUIRED, p.VALIDATION
+        ),
+    },
 )
 async def upsert(
     body: OrgIn,
     response: Response,
-    code: str = _CODE,
+    code: UnitCodePath,
     if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(WRITERS),
@@ -122,13 +126,11 @@ async def import_orgs(
     description="Orgs within the caller's region, in code order; the filters narrow it.",
 )
 async def list_orgs(
-    region_code: str | None = Query(
-        None, pattern=r"^[0-9]{6}$", description="Within this region · 行政区划代码, e.g. 330100"
-    ),
+    region_code: RegionFilter = None,
     level: OrgLevel | None = Query(
         None, description="national 国家级 / provincial 省级 / city 市级 / county 县级 / station 所"
     ),
-    parent_code: str | None = Query(None, max_length=32, description="Parent · 上级机构编码"),
+    parent_code: UnitCode | None = Query(None, description="Parent · 上级机构编码"),
     department_type: str | None = Query(None, max_length=40, description="部门类型"),
     status: OrgStatus | None = Query(None, description="active / closed · 状态"),
     page: PageRequest = Depends(page_request),
@@ -183,7 +185,7 @@ async def unknown_units(
 )
 async def get_org(
     response: Response,
-    code: str = _CODE,
+    code: UnitCodePath,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(current_principal),
 ) -> OrgOut:
@@ -203,7 +205,7 @@ async def get_org(
     responses=problem_responses(descriptions={404: "No such org in your region · 未找到"}),
 )
 async def org_tree(
-    code: str = _CODE,
+    code: UnitCodePath,
     include_closed: bool = Query(False, description="Include closed orgs · 含已撤销机构"),
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(current_principal),

@@ -15,6 +15,13 @@ from shuangsui.kernel.concurrency import etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.param_types import (
+    IndustryFilter,
+    RegionFilter,
+    TagFilters,
+    UnitCodeFilter,
+    UsccPath,
+)
 from shuangsui.kernel.problems import (
     BATCH_REJECTED,
     UNSUPPORTED_MEDIA_TYPE,
@@ -43,8 +50,12 @@ from shuangsui.registry.api.subject_models import (
     subject_out,
 )
 from shuangsui.registry.api.uploads import media_type_of, spool_body, upload_problems
-from shuangsui.registry.domain.subjects import PushMode, sees_personal_data
-from shuangsui.registry.domain.tags import parse_tag
+from shuangsui.registry.domain.subjects import (
+    PushMode,
+    SubjectStatus,
+    SubjectType,
+    sees_personal_data,
+)
 from shuangsui.registry.service.push import CONCURRENT_CHANGE, Row, rows_of
 from shuangsui.registry.service.risk_classes import push_risk_classes, risk_classes_with_history
 from shuangsui.registry.service.subjects import (
@@ -64,10 +75,6 @@ READERS = (
     Role.provincial_admin, Role.department_admin, Role.station_staff, Role.inspector,
     Role.reviewer, Role.auditor, Role.partner_admin,
 )  # fmt: skip
-TAG_FILTER = (
-    "Tags such as `format:餐饮服务` (repeat the parameter for more): tags of one dimension are "
-    "alternatives, every dimension named must match · 标签"
-)
 RISK_DOMAIN = "^[a-z][a-z_]{0,39}$"  # as the classification push accepts it
 
 
@@ -153,7 +160,7 @@ async def risk_classes_bulk(
     description="The same rules as the bulk push, for one subject; errors are 422 with the field.",
 )
 async def upsert(
-    uscc: str,
+    uscc: UsccPath,
     body: SubjectIn,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require_scope(PUSH_SCOPE, Role.provincial_admin)),
@@ -182,12 +189,12 @@ async def upsert(
     responses=problem_responses(descriptions={404: "No such subject in your region · 未找到"}),
 )
 async def get(
-    uscc: str,
+    uscc: UsccPath,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(*READERS)),
     scope: RegionScope = Depends(region_scope),
 ) -> Response:
-    subject = await get_subject(uow, uscc.upper(), scope)
+    subject = await get_subject(uow, uscc, scope)
     out = subject_out(subject, personal_data=sees_personal_data(by.roles))
     return JSONResponse(out.model_dump(mode="json"), headers={"ETag": etag_of(subject["version"])})
 
@@ -203,16 +210,16 @@ async def get(
     "`unclassified` being the subjects without a class in `domain`.",
 )
 async def list_(
-    region_code: str | None = Query(
-        None, description="A region within yours (行政区划), e.g. 330106"
-    ),
-    subject_type: str | None = Query(
+    region_code: RegionFilter = None,
+    subject_type: SubjectType | None = Query(
         None, description="enterprise / individual / cooperative / other"
     ),
-    status: str | None = Query(None, description="active / cancelled / revoked / suspended"),
-    industry_code: str | None = Query(None, description="GB/T 4754 prefix, e.g. C13"),
-    unit_code: str | None = Query(None, description="Supervising station (所)"),
-    tag: list[str] = Query([], description=TAG_FILTER),
+    status: SubjectStatus | None = Query(
+        None, description="active / cancelled / revoked / suspended"
+    ),
+    industry_code: IndustryFilter = None,
+    unit_code: UnitCodeFilter = None,
+    tag: TagFilters = (),
     item_id: UUID | None = Query(None, description="Only subjects within this item's scope"),
     risk_class: RiskStratum | None = Query(
         None,
@@ -230,7 +237,7 @@ async def list_(
     scope: RegionScope = Depends(region_scope),
 ) -> Page[SubjectSummaryOut]:
     filters = SubjectFilters(
-        region_code, subject_type, status, industry_code, unit_code, tags=tag_filter(tag),
+        region_code, subject_type, status, industry_code, unit_code, tags=tag,
         risk_class=risk_class.value if risk_class else None, risk_domain=domain,
     )  # fmt: skip
     rows, cursor = await list_subjects(uow, scope, filters, page, item_id)
@@ -250,25 +257,27 @@ async def list_(
     "`registry:population:read`.",
 )
 async def population(
-    region_code: str | None = Query(None, description="A region within yours (行政区划)"),
-    subject_type: str | None = Query(
+    region_code: RegionFilter = None,
+    subject_type: SubjectType | None = Query(
         None, description="enterprise / individual / cooperative / other"
     ),
-    status: str | None = Query("active", description="Default: only subjects in business (存续)"),
-    industry_code: str | None = Query(None, description="GB/T 4754 prefix"),
-    unit_code: str | None = Query(None, description="Supervising station (所)"),
+    status: SubjectStatus | None = Query(
+        SubjectStatus.active, description="Default: only subjects in business (存续)"
+    ),
+    industry_code: IndustryFilter = None,
+    unit_code: UnitCodeFilter = None,
     domain: str = Query(
-        "general", description="Risk-class domain: general or a field such as food"
+        "general",
+        pattern=RISK_DOMAIN,
+        description="Risk-class domain: general or a field such as food",
     ),
     item_id: UUID | None = Query(None, description="An item in force (抽查事项)"),
-    tag: list[str] = Query([], description=TAG_FILTER),
+    tag: TagFilters = (),
     uow: UnitOfWork = Depends(unit_of_work),
     _by: Principal = Depends(require_scope(POPULATION_SCOPE, *READERS)),
     scope: RegionScope = Depends(region_scope),
 ) -> PopulationOut:
-    filters = SubjectFilters(
-        region_code, subject_type, status, industry_code, unit_code, tags=tag_filter(tag)
-    )
+    filters = SubjectFilters(region_code, subject_type, status, industry_code, unit_code, tags=tag)
     found = await population_count(uow, scope, filters, domain, item_id)
     return PopulationOut(
         total=sum(found.by_risk_class.values()),
@@ -279,20 +288,6 @@ async def population(
     )
 
 
-def tag_filter(tags: list[str]) -> tuple[str, ...]:
-    wrong = [t for t in tags if parse_tag(t) != t]
-    if wrong:
-        raise Problem(
-            VALIDATION,
-            "tags are written dimension:value",
-            errors=[
-                FieldError("tag", f"{t}: expected format|category|carrier|scale:value")
-                for t in wrong
-            ],
-        )
-    return tuple(tags)
-
-
 @router.get(
     "/subjects/{uscc}/history",
     operation_id="registry_subject_history_list",
@@ -300,12 +295,12 @@ def tag_filter(tags: list[str]) -> tuple[str, ...]:
     summary="检查对象变更历史 · A subject's change history",
 )
 async def history(
-    uscc: str,
+    uscc: UsccPath,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(*READERS)),
     scope: RegionScope = Depends(region_scope),
 ) -> list[HistoryEntryOut]:
-    entries = await subject_history(uow, uscc.upper(), scope)
+    entries = await subject_history(uow, uscc, scope)
     personal = sees_personal_data(by.roles)
     return [HistoryEntryOut.of(entry, personal_data=personal) for entry in entries]
 
@@ -326,7 +321,7 @@ async def history(
     responses=problem_responses(descriptions={404: "No such subject in your region · 未找到"}),
 )
 async def risk_classes(
-    uscc: str,
+    uscc: UsccPath,
     domain: str | None = Query(
         None, pattern=RISK_DOMAIN, description="Only this domain, e.g. general or food · 分类领域"
     ),
@@ -335,9 +330,9 @@ async def risk_classes(
     _by: Principal = Depends(require(*READERS)),
     scope: RegionScope = Depends(region_scope),
 ) -> RiskClassHistoryOut:
-    found = await risk_classes_with_history(uow, uscc.upper(), scope, domain, page)
+    found = await risk_classes_with_history(uow, uscc, scope, domain, page)
     return RiskClassHistoryOut(
-        uscc=uscc.upper(),
+        uscc=uscc,
         risk_classes={d: RiskClassOut(**held) for d, held in found.in_force.items()},
         items=[RiskClassChangeOut.model_validate(change) for change in found.changes],
         next_cursor=found.next_cursor,

@@ -15,6 +15,7 @@ from shuangsui.kernel.auth import Principal, Role, require
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.idempotency import IdempotencyKey, idempotency_key
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.param_types import UsccFilter, UsccPath
 from shuangsui.kernel.responses import problem_responses
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.adapters.tag_corrections import Found
@@ -146,19 +147,17 @@ class TagCorrectionOut(BaseModel):
     responses=_PROBLEMS,
 )
 async def propose(
-    uscc: str,
+    uscc: UsccPath,
     body: TagCorrectionIn,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(Role.station_staff)),
     idempotency: IdempotencyKey = Depends(idempotency_key("registry_tag_corrections_propose")),
 ) -> JSONResponse:
-    subject = uscc.upper()
-
     async def run() -> TagCorrectionOut:
-        found = await propose_correction(uow, subject, body.add, body.remove, body.reason, by)
+        found = await propose_correction(uow, uscc, body.add, body.remove, body.reason, by)
         return TagCorrectionOut.of(found)
 
-    fingerprint = {"uscc": subject, **body.model_dump(mode="json")}
+    fingerprint = {"uscc": uscc, **body.model_dump(mode="json")}
     return await idempotency.run(uow, by, fingerprint, run, status_code=201)
 
 
@@ -174,12 +173,12 @@ async def list_(
     status: CorrectionStatus | None = Query(
         None, description="proposed 待审核 / approved 已通过 / rejected 已驳回 / withdrawn 已撤回"
     ),
-    uscc: str | None = Query(None, description="One subject's corrections · 统一社会信用代码"),
+    uscc: UsccFilter = None,
     page: PageRequest = Depends(page_request),
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(*READERS)),
 ) -> Page[TagCorrectionOut]:
-    rows, cursor = await list_corrections(uow, by, status, uscc.upper() if uscc else None, page)
+    rows, cursor = await list_corrections(uow, by, status, uscc, page)
     return Page(items=[TagCorrectionOut.of(r) for r in rows], next_cursor=cursor)
 
 

@@ -15,6 +15,7 @@ from shuangsui.kernel.auth import Principal, Role, require
 from shuangsui.kernel.concurrency import IF_MATCH, etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.param_types import VersionPath
 from shuangsui.kernel.responses import problem_responses
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.registry.domain.subjects import SubjectType
@@ -237,7 +238,7 @@ async def rules_replace(
     summary="重新分类进度 · A re-classification pass and its progress",
 )
 async def classification_get(
-    version: int,
+    version: VersionPath,
     uow: UnitOfWork = Depends(unit_of_work),
     _by: Principal = Depends(require(*READERS)),
 ) -> ClassificationOut:
@@ -256,7 +257,7 @@ async def classification_list(
     uow: UnitOfWork = Depends(unit_of_work),
     _by: Principal = Depends(require(*READERS)),
 ) -> Page[ClassificationOut]:
-    before = int(page.after["version"]) if page.after else None
+    before = page.position("version", int)
     rows, cursor = page.page(
         await list_classifications(uow, before, page.limit + 1), lambda r: {"version": r["version"]}
     )

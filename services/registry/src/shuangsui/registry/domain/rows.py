@@ -43,7 +43,7 @@ class RowReader:
     def text(self, name: str, required: bool = False) -> str | None:
         value = self.raw.get(name)
         # The usual case first (a million rows pass here thirteen times each).
-        if type(value) is str and len(value) <= MAX_TEXT:
+        if type(value) is str and len(value) <= MAX_TEXT and "\x00" not in value:
             stripped = value.strip()
             if stripped:
                 return stripped
@@ -56,6 +56,9 @@ class RowReader:
             return None
         if len(value) > MAX_TEXT:
             self.fail(name, f"longer than {MAX_TEXT} characters")
+            return None
+        if "\x00" in value:
+            self.fail(name, "contains a NUL character, which text cannot hold")
             return None
         return value.strip()
 

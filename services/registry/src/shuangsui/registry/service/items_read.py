@@ -53,7 +53,8 @@ async def list_versions(
     province: str | None,
     page: PageRequest,
 ) -> tuple[list[ItemList], str | None]:
-    after = (str(page.after["family"]), int(page.after["version"])) if page.after else None
+    family, version = page.position("family", str), page.position("version", int)
+    after = (family, version) if family is not None and version is not None else None
     async with uow:
         rows = await repo.page_lists(
             uow.session,
@@ -133,7 +134,7 @@ async def _page(
         subject_type=filters.subject_type,
         joint=filters.joint,
         lead_department=filters.lead_department,
-        after_code=str(page.after["code"]) if page.after else None,
+        after_code=page.position("code", str),
         limit=page.limit,
     )
 

@@ -206,7 +206,7 @@ async def list_corrections(
     page: PageRequest,
 ) -> tuple[list[Found], str | None]:
     where = CorrectionFilter(RegionScope.of(by).prefix, _station_only(by), status, uscc)
-    before = int(page.after["seq"]) if page.after and "seq" in page.after else None
+    before = page.position("seq", int)
     async with uow:
         rows = await repo.page(uow.session, where, before, page.limit + 1)
     return page.page(rows, lambda found: {"seq": found.seq})
