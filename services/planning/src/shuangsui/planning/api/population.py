@@ -8,9 +8,9 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from shuangsui.contracts.regions import RegionCode
 from shuangsui.drawspec.model import Ratio
 from shuangsui.kernel.auth import Principal, Role, require
+from shuangsui.kernel.param_types import RegionFilter, TagFilters
 from shuangsui.kernel.problems import (
     FORBIDDEN,
     SERVICE_CALL_FAILED,
@@ -108,8 +108,8 @@ def _ratio_query(risk_class: str) -> Any:
 )
 async def preview(
     item_id: UUID = Query(description="An item in force (抽查事项)"),
-    region_code: RegionCode | None = Query(None, description="A region within yours (行政区划)"),
-    tag: list[str] = Query([], description="Tags such as `format:餐饮服务` · 标签"),
+    region_code: RegionFilter = None,
+    tag: TagFilters = (),
     domain: str = Query("general", pattern="^[a-z][a-z_]{0,39}$", description="分类领域"),
     ratio_a: str | None = _ratio_query("A"),
     ratio_b: str | None = _ratio_query("B"),
@@ -120,7 +120,7 @@ async def preview(
 ) -> PopulationPreviewOut:
     asked = dict(zip(RISK_CLASSES, (ratio_a, ratio_b, ratio_c, ratio_d), strict=True))
     found = await preview_population(
-        registry, by, item_id=item_id, region_code=region_code, tags=tuple(tag),
+        registry, by, item_id=item_id, region_code=region_code, tags=tag,
         domain=domain, ratios=_ratios(asked),
     )  # fmt: skip
     return PopulationPreviewOut.of(found)
