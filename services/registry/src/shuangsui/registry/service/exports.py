@@ -193,10 +193,10 @@ class Export:
             counts["inspectors"] = await self._send(reader.lines(query))
         await self._put(_line({"type": "trailer", **counts, "complete": True}))
 
-    async def _send(self, batches: AsyncIterator[list[str]]) -> int:
+    async def _send(self, batches: AsyncIterator[list[bytes]]) -> int:
         sent = 0
         async for lines in batches:
-            await self._put(("\n".join(lines) + "\n").encode())
+            await self._put(b"\n".join(lines) + b"\n")
             sent += len(lines)
         return sent
 
