@@ -237,6 +237,16 @@ async def test_bad_filters_are_a_validation_problem(registry, admin, params):
     assert problem["errors"], "the field is named"
 
 
+async def test_a_filter_postgresql_refuses_is_an_answer_of_its_own_not_a_cut_export(
+    registry, admin
+):
+    # A NUL byte reaches PostgreSQL, which refuses it (issue 11 validates it at the edge): the
+    # query runs before the answer starts, so the caller gets a problem, not a 200 cut short.
+    answer = await registry.get(EXPORT, params={"industry_code": "C\x00"}, headers=admin)
+    assert answer.status_code != 200, answer.text[:300]
+    assert answer.headers["content-type"].startswith("application/problem+json")
+
+
 async def test_an_item_not_in_force_is_404_before_any_line(registry, admin):
     answer = await registry.get(EXPORT, params={"item_id": str(uuid.uuid4())}, headers=admin)
     assert answer.status_code == 404, answer.text

@@ -181,11 +181,13 @@ class Export:
                     p.NOT_FOUND, f"item {request.item_id} is not among the items in force here"
                 )
             filters = replace(filters, item_key=key)
+        subjects = reader.lines(subject_lines_query(filter_clauses(request.scope, filters)))
+        # The query runs, and fails if it must, before the answer starts: then a failure is an
+        # answer of its own, not an export cut short.
+        first: list[bytes] = await anext(subjects, [])
         self._ready.set_result(_header(snapshot, request))
-        counts: dict[str, int | None] = {"subjects": 0, "inspectors": None}
-        counts["subjects"] = await self._send(
-            reader.lines(subject_lines_query(filter_clauses(request.scope, filters)))
-        )
+        counts: dict[str, int | None] = {"subjects": await self._send(subjects, first)}
+        counts["inspectors"] = None
         if request.inspectors:
             query = inspector_lines_query(
                 _officers_of(request.by, request.scope), conflicts_shown(request.by)
@@ -193,12 +195,19 @@ class Export:
             counts["inspectors"] = await self._send(reader.lines(query))
         await self._put(_line({"type": "trailer", **counts, "complete": True}))
 
-    async def _send(self, batches: AsyncIterator[list[bytes]]) -> int:
+    async def _send(self, batches: AsyncIterator[list[bytes]], *read: list[bytes]) -> int:
+        """Queues the batches already `read`, then the others; the number of lines."""
         sent = 0
+        for lines in read:
+            sent += await self._put_lines(lines)
         async for lines in batches:
-            await self._put(b"\n".join(lines) + b"\n")
-            sent += len(lines)
+            sent += await self._put_lines(lines)
         return sent
+
+    async def _put_lines(self, lines: list[bytes]) -> int:
+        if lines:
+            await self._put(b"\n".join(lines) + b"\n")
+        return len(lines)
 
     async def _put(self, item: Any) -> None:
         try:
