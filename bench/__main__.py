@@ -7,7 +7,7 @@ import argparse
 import asyncio
 from collections.abc import Callable
 
-from bench import draw, messaging, registry_count, registry_push
+from bench import draw, messaging, registry_count, registry_export, registry_push
 from bench.results import Figure, report
 
 BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
@@ -15,6 +15,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
     "draw": lambda quick: draw.run(quick=quick),
     "registry_push": lambda quick: registry_push.run(quick=quick),
     "registry_count": lambda quick: registry_count.run(quick=quick),
+    "registry_export": lambda quick: registry_export.run(quick=quick),
 }
 
 

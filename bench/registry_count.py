@@ -15,7 +15,7 @@ import random
 import statistics
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -43,6 +43,7 @@ from shuangsui.registry.service.classification import (
 )
 
 console = Console(stderr=True)
+Shape = Callable[[tuple[Any, ...]], tuple[Any, ...]]
 BASE = "/api/v1/registry"
 CLIENTS = 8
 WARM_REQUESTS = 400
@@ -202,7 +203,11 @@ def _auth(stack: Stack, role: str, region: str) -> dict[str, str]:
 # ---- the directory, COPYed in ---------------------------------------------------------------
 
 
-async def _load(dsn: str, size: int, counties: list[RegionInfo]) -> None:
+async def _load(
+    dsn: str, size: int, counties: list[RegionInfo], shape: Shape = lambda row: row
+) -> None:
+    """`shape` may change each subjects row before it is written (bench/registry_export.py
+    gives the rows tags and items as the classification would)."""
     columns = [c.name for c in subjects_table.columns]
     conn = await asyncpg.connect(dsn)
     try:
@@ -212,7 +217,7 @@ async def _load(dsn: str, size: int, counties: list[RegionInfo]) -> None:
             for start in range(0, size, COPY_CHUNK):
                 chunk = [next(rows) for _ in range(min(COPY_CHUNK, size - start))]
                 await conn.copy_records_to_table(
-                    "subjects", records=[r for r, _ in chunk], columns=columns
+                    "subjects", records=[shape(r) for r, _ in chunk], columns=columns
                 )
                 await conn.copy_records_to_table(
                     "subject_risk_classes",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import nats
 import structlog
@@ -73,11 +73,15 @@ async def ensure_stream(
     return name
 
 
-def consumer_config(durable: str, filter_subjects: list[str], ack_wait: float) -> ConsumerConfig:
+def consumer_config(
+    durable: str, filter_subjects: list[str], ack_wait: float, start_at: datetime | None = None
+) -> ConsumerConfig:
+    """`start_at`: a consumer created for a read model loaded from an export reads from there."""
     return ConsumerConfig(
         durable_name=durable,
         name=durable,
-        deliver_policy=DeliverPolicy.ALL,
+        deliver_policy=DeliverPolicy.ALL if start_at is None else DeliverPolicy.BY_START_TIME,
+        opt_start_time=start_at,
         ack_policy=AckPolicy.EXPLICIT,
         ack_wait=ack_wait,
         # We count deliveries ourselves and move a poison message to the dead-letter table.

@@ -14,6 +14,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -24,17 +25,22 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shuangsui.kernel.db import Database, UnitOfWork
 from shuangsui.messaging.broker import consumer_config, ensure_consumer, ensure_stream
 from shuangsui.messaging.envelope import Envelope, consumer_name, nats_subject, stream_name
+from shuangsui.messaging.snapshots import txid_of
 from shuangsui.messaging.tables import dead_letters, inbox
 
 log = structlog.get_logger("consumer")
 
 Handler = Callable[[Envelope, UnitOfWork], Awaitable[None]]
+# (event type, writing transaction) -> the event's change is already applied, e.g. by loading an
+# export whose snapshot covers it (`SnapshotPoint.skips`, ADR 0012).
+Skip = Callable[[str, int | None], bool]
 BUSY_FETCH_WAIT = 0.05
 
 
@@ -59,6 +65,7 @@ class ConsumerStats:
     retried: int = 0
     dead_lettered: int = 0
     resubscribed: int = 0
+    covered: int = 0  # skipped: already applied by other means (`skip`)
 
 
 def retry_delay(deliveries: int) -> float:
@@ -79,6 +86,8 @@ class EventConsumer:
     ack_wait: float = 30.0
     stall_after: float = 10.0
     retry_delay: Callable[[int], float] = retry_delay
+    start_at: datetime | None = None  # where a newly created durable consumer starts reading
+    skip: Skip | None = None
     stats: ConsumerStats = field(default_factory=ConsumerStats)
     _sub: Any = field(default=None, init=False, repr=False)
     _last_message: float = field(default_factory=time.monotonic, init=False)
@@ -91,7 +100,7 @@ class EventConsumer:
         js = self.nats.jetstream()
         await ensure_stream(js, self.province_token, self.subscription.source_context)
         subjects = [nats_subject(self.province_token, t) for t in self.subscription.handlers]
-        config = consumer_config(self.subscription.durable, subjects, self.ack_wait)
+        config = consumer_config(self.subscription.durable, subjects, self.ack_wait, self.start_at)
         await ensure_consumer(js, self.stream, config)
         self._sub = await js.pull_subscribe_bind(
             durable=self.subscription.durable, stream=self.stream
@@ -209,6 +218,9 @@ class EventConsumer:
         if handler is None:
             return message, envelope, deliveries, None
         try:
+            if self.skip is not None and self.skip(envelope.type, txid_of(message.headers)):
+                await self._remember_covered(session, envelope)
+                return message, envelope, deliveries, None
             await self._apply(session, handler, envelope)
         except IntegrityError as exc:
             if "inbox" in str(exc.orig):
@@ -238,6 +250,15 @@ class EventConsumer:
         if not uow.committed:  # the handler had nothing to store; still remember the event
             async with session.begin_nested():
                 await session.execute(insert(inbox).values(**row))
+
+    async def _remember_covered(self, session: AsyncSession, envelope: Envelope) -> None:
+        """In the inbox like an applied event, so that it counts as seen (a redelivery too)."""
+        row = pg_insert(inbox).values(
+            consumer=self.subscription.durable, event_id=envelope.id, event_type=envelope.type
+        )
+        async with session.begin_nested():
+            await session.execute(row.on_conflict_do_nothing())
+        self.stats.covered += 1
 
     async def _failed(
         self,

@@ -132,6 +132,10 @@ async def copy_outbox_records(session: AsyncSession, records: list[CopyRecord]) 
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None
+    if not driver.is_in_transaction():
+        # SQLAlchemy sends BEGIN with its first statement: a COPY sent first would commit on
+        # its own, outside the unit of work (and under another transaction id).
+        await session.execute(text("SELECT 1"))
     await driver.copy_records_to_table("outbox", records=records, columns=_COPY_COLUMNS)
 
 

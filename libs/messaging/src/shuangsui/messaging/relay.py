@@ -4,6 +4,7 @@
 relay that dies mid-batch leaves its rows locked only until its connection drops, after which
 another (or the restarted one) takes them over. Rows are marked sent only after JetStream acked
 them; `Nats-Msg-Id` = event id lets JetStream drop a re-publish after a crash in between.
+Each message also carries the transaction that wrote it and its outbox position (`snapshots.py`).
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ import structlog
 from nats.aio.client import Client
 
 from shuangsui.messaging.outbox import NOTIFY_CHANNEL
+from shuangsui.messaging.snapshots import SEQ_HEADER, TXID_HEADER
 
 log = structlog.get_logger("relay")
 
 _CLAIM = """
-SELECT seq, id::text AS id, nats_subject, envelope::text AS body
+SELECT seq, id::text AS id, nats_subject, envelope::text AS body, txid::text AS txid
 FROM outbox
 WHERE published_at IS NULL
 ORDER BY seq
@@ -116,7 +118,7 @@ class OutboxRelay:
             js = self.nats.jetstream()
             pending = [
                 await js.publish_async(
-                    row["nats_subject"], row["body"].encode(), headers={"Nats-Msg-Id": row["id"]}
+                    row["nats_subject"], row["body"].encode(), headers=_headers(row)
                 )
                 for row in rows
             ]
@@ -147,6 +149,13 @@ class OutboxRelay:
         self.stats.duplicates += sum(1 for ack in acks if ack.duplicate)
         self.stats.batches += 1
         return len(rows)
+
+
+def _headers(row: asyncpg.Record) -> dict[str, str]:
+    headers = {"Nats-Msg-Id": row["id"], SEQ_HEADER: str(row["seq"])}
+    if row["txid"] is not None:  # rows written before outbox rows recorded it have none
+        headers[TXID_HEADER] = row["txid"]
+    return headers
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

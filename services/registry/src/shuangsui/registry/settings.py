@@ -23,3 +23,21 @@ class Settings(DatabaseSettings):
         gt=0,
         description="FOLD_SECONDS — how often the worker folds population-count deltas",
     )
+    export_idle_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="EXPORT_IDLE_SECONDS — a population export whose client reads nothing for "
+        "this long is ended: its transaction and connection are released",
+    )
+    export_max_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="EXPORT_MAX_SECONDS — no population export lasts longer (PostgreSQL's "
+        "transaction_timeout ends it)",
+    )
+    export_concurrency: int = Field(
+        default=2,
+        ge=1,
+        description="EXPORT_CONCURRENCY — exports one registry process streams at once (each "
+        "holds a database connection throughout); more are refused with 429",
+    )

@@ -205,6 +205,15 @@ async def search(
     session: AsyncSession, where: InspectorFilter, after: UUID | None, limit: int
 ) -> list[Inspector]:
     """Up to `limit` officers in id order after `after` (keyset pagination)."""
+    clauses = inspector_clauses(where)
+    if after is not None:
+        clauses.append(inspectors.c.inspector_id > after)
+    query = sa.select(inspectors).where(*clauses).order_by(inspectors.c.inspector_id).limit(limit)
+    return await _with_conflicts(session, (await session.execute(query)).all())
+
+
+def inspector_clauses(where: InspectorFilter) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses of an officer query (the list's, and the export's)."""
     c = inspectors.c
     clauses: list[sa.ColumnElement[bool]] = []
     if where.region_prefix:
@@ -221,7 +230,4 @@ async def search(
         clauses.append(c.qualifications.contains([where.qualification]))
     if where.specialty is not None:
         clauses.append(c.specialties.contains([where.specialty]))
-    if after is not None:
-        clauses.append(c.inspector_id > after)
-    query = sa.select(inspectors).where(*clauses).order_by(c.inspector_id).limit(limit)
-    return await _with_conflicts(session, (await session.execute(query)).all())
+    return clauses

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from shuangsui.registry.api import (
+    exports,
     inspectors,
     institutions,
     items,
@@ -16,6 +17,7 @@ from shuangsui.registry.api import (
 ROUTERS: list[APIRouter] = [
     probes.router,
     subjects.router,
+    exports.router,
     tag_rules.router,
     tag_corrections.router,
     inspectors.router,

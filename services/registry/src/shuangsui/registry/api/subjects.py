@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -199,17 +200,15 @@ async def get(
     return JSONResponse(out.model_dump(mode="json"), headers={"ETag": etag_of(subject["version"])})
 
 
-@router.get(
-    "/subjects",
-    operation_id="registry_subjects_list",
-    response_model=Page[SubjectSummaryOut],
-    summary="检查对象列表 · List subjects",
-    description="Subjects within the caller's region, by USCC, each with its credit risk class "
-    "per domain (`risk_classes`); filters narrow it further. Sampling streams one stratum of a "
-    "draw's population with `item_id` and `risk_class` (e.g. `?item_id=…&risk_class=B`), "
-    "`unclassified` being the subjects without a class in `domain`.",
-)
-async def list_(
+@dataclass(frozen=True)
+class SubjectQuery:
+    """The subject list's filters, which the export takes too (api/exports.py)."""
+
+    filters: SubjectFilters
+    item_id: UUID | None
+
+
+def subject_query(
     region_code: RegionFilter = None,
     subject_type: SubjectType | None = Query(
         None, description="enterprise / individual / cooperative / other"
@@ -231,16 +230,32 @@ async def list_(
         pattern=RISK_DOMAIN,
         description="The domain `risk_class` refers to: general or a field such as food · 分类领域",
     ),
+) -> SubjectQuery:
+    filters = SubjectFilters(
+        region_code, subject_type, status, industry_code, unit_code, tags=tag,
+        risk_class=risk_class.value if risk_class else None, risk_domain=domain,
+    )  # fmt: skip
+    return SubjectQuery(filters, item_id)
+
+
+@router.get(
+    "/subjects",
+    operation_id="registry_subjects_list",
+    response_model=Page[SubjectSummaryOut],
+    summary="检查对象列表 · List subjects",
+    description="Subjects within the caller's region, by USCC, each with its credit risk class "
+    "per domain (`risk_classes`); filters narrow it further. Sampling streams one stratum of a "
+    "draw's population with `item_id` and `risk_class` (e.g. `?item_id=…&risk_class=B`), "
+    "`unclassified` being the subjects without a class in `domain`.",
+)
+async def list_(
+    query: SubjectQuery = Depends(subject_query),
     page: PageRequest = Depends(page_request),
     uow: UnitOfWork = Depends(unit_of_work),
     _by: Principal = Depends(require(*READERS)),
     scope: RegionScope = Depends(region_scope),
 ) -> Page[SubjectSummaryOut]:
-    filters = SubjectFilters(
-        region_code, subject_type, status, industry_code, unit_code, tags=tag,
-        risk_class=risk_class.value if risk_class else None, risk_domain=domain,
-    )  # fmt: skip
-    rows, cursor = await list_subjects(uow, scope, filters, page, item_id)
+    rows, cursor = await list_subjects(uow, scope, query.filters, page, query.item_id)
     return Page(items=[SubjectSummaryOut.model_validate(r) for r in rows], next_cursor=cursor)
 
 

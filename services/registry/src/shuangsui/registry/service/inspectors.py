@@ -72,9 +72,18 @@ def jurisdiction_of(by: Principal) -> Jurisdiction:
     return Jurisdiction(prefix, by.department_type or "")
 
 
+# Sampling draws teams for the whole province and must know every declared conflict (R19): a
+# service principal granted the directory export reads it as the directory's keepers do.
+DIRECTORY_EXPORT_SCOPE = "registry:inspectors:export"
+
+
 def reader_of(by: Principal) -> Reader:
     """What the token may see of the directory (the rule itself is `Reader`'s)."""
-    keeper = by.is_national or by.has_any_role(Role.provincial_admin, Role.department_admin)
+    keeper = (
+        by.is_national
+        or by.has_any_role(Role.provincial_admin, Role.department_admin)
+        or (by.is_service and DIRECTORY_EXPORT_SCOPE in by.scopes)
+    )
     # A partner department's admin sees the officers it keeps: its own department's.
     partner = jurisdiction_of(by).department_type if Role.partner_admin in by.roles else None
     return Reader(RegionScope.of(by).prefix, keeper, partner, by.sub)
