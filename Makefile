@@ -5,12 +5,13 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen
 export XDG_RUNTIME_DIR ?= /tmp
 
-.PHONY: help setup run test lint format schemas bench clean
+.PHONY: help setup run test lint format schemas compose bench clean
 
 help:
 	@echo "make run     start PostgreSQL, NATS and every service; Ctrl-C stops everything"
 	@echo "make test    lint, then every test against real PostgreSQL and NATS"
-	@echo "make lint    ruff, mypy, import-linter, event-schema check"
+	@echo "make lint    ruff, mypy, import-linter, event-schema and compose checks"
+	@echo "make compose write docker-compose.yml from the processes make run starts"
 	@echo "make bench   benchmarks beside their baselines (QUICK=1 for a short run)"
 	@echo "make clean   remove .data/ (the local database, broker store and logs)"
 
@@ -31,6 +32,7 @@ lint: setup
 	$(RUN) mypy libs/*/src services/*/src
 	$(RUN) lint-imports
 	$(RUN) python -m shuangsui.contracts.schemas check
+	$(RUN) python -m shuangsui.devstack.compose check
 
 format: setup
 	$(RUN) ruff format .
@@ -41,6 +43,9 @@ test: lint
 
 schemas: setup
 	$(RUN) python -m shuangsui.contracts.schemas write
+
+compose: setup
+	$(RUN) python -m shuangsui.devstack.compose write
 
 bench: setup
 	$(RUN) python -m bench $(if $(QUICK),--quick,)

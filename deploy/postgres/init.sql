@@ -1,5 +1,6 @@
 -- One database and one login role per service; a role reaches only its own database.
 -- Passwords here are for a local compose stack only; production takes them from secrets.
+-- Written by `make compose` with docker-compose.yml.
 CREATE ROLE registry LOGIN PASSWORD 'registry';
 CREATE ROLE planning LOGIN PASSWORD 'planning';
 CREATE ROLE sampling LOGIN PASSWORD 'sampling';

@@ -87,6 +87,21 @@ def test_gateway_rejects_a_bad_token_at_the_edge(gateway):
     assert answer.headers["content-type"].startswith("application/problem+json")
 
 
+def test_a_tokenless_multi_megabyte_push_is_401_at_the_gateway(gateway):
+    """Refused before the body is forwarded, with the registry's own problem (it was a 503)."""
+    line = json.dumps({"uscc": "91330106MA00000000", "name": "杭州大批量测试有限公司"}).encode()
+    body = (line + b"\n") * (8 * 1024 * 1024 // len(line))
+    answer = gateway.post(
+        "/api/v1/registry/subjects:bulk",
+        content=body,
+        headers={"content-type": "application/x-ndjson"},
+        timeout=60,
+    )
+    assert answer.status_code == 401, answer.text
+    assert answer.headers["www-authenticate"] == "Bearer"
+    assert answer.json()["type"] == "/problems/unauthenticated"
+
+
 def test_unknown_service_is_a_404_problem(gateway, admin):
     answer = gateway.get("/api/v1/nonexistent/things", headers=admin)
     assert answer.status_code == 404

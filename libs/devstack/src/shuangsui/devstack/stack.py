@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import secrets
 import sys
@@ -21,6 +20,7 @@ from shuangsui.devstack.issuer import DevIssuer
 from shuangsui.devstack.nats import NatsServer
 from shuangsui.devstack.postgres import PostgresServer
 from shuangsui.devstack.supervisor import ChildSpec, Supervisor
+from shuangsui.devstack.topology import GATEWAY, Kind, Process, platform_processes
 
 
 def load_or_create_credentials(path: Path) -> dict[str, str]:
@@ -118,46 +118,33 @@ class Stack:
         asyncio.run(provision_databases(self.postgres.dsn(), self.credentials))
 
     def migrate(self) -> None:
+        """The migration steps, run here rather than as processes: one import, clear errors."""
         from shuangsui.kernel.migrations import upgrade
 
-        for service in SERVICES:
-            self.say(f"migrating {service} …")
+        for step in platform_processes():
+            if step.kind is not Kind.migrate:
+                continue
+            self.say(f"migrating {step.service} …")
             try:
-                upgrade(f"shuangsui.{service}", self.database_url(service))
+                upgrade(f"shuangsui.{step.service}", self.database_url(step.service))
             except Exception as exc:
-                raise DevstackError(f"migrating {service} failed: {exc}") from exc
+                raise DevstackError(f"migrating {step.service} failed: {exc}") from exc
 
     def process_specs(self) -> list[ChildSpec]:
-        specs = []
-        for service in SERVICES:
-            env = self.service_env(service)
-            specs.append(self._uvicorn(service, self.settings.port_of(service), env))
-            specs.append(
-                ChildSpec(
-                    f"{service}-relay",
-                    [sys.executable, "-m", "shuangsui.messaging.relay_main"],
-                    env,
-                    self.logs / f"{service}-relay.log",
-                )
-            )
-            if importlib.util.find_spec(f"shuangsui.{service}.worker") is not None:
-                specs.append(
-                    ChildSpec(
-                        f"{service}-worker",
-                        [sys.executable, "-m", f"shuangsui.{service}.worker"],
-                        env,
-                        self.logs / f"{service}-worker.log",
-                    )
-                )
-        specs.append(self._uvicorn("gateway", self.settings.gateway_port, self.gateway_env()))
-        return specs
+        """Every long-running process of the platform (topology.py), on this machine's ports."""
+        return [self._spec(p) for p in platform_processes() if p.kind is not Kind.migrate]
 
-    def _uvicorn(self, service: str, port: int, env: dict[str, str]) -> ChildSpec:
-        argv = [
-            sys.executable, "-m", "uvicorn", "--factory", f"shuangsui.{service}.main:create_app",
-            "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
-        ]  # fmt: skip
-        return ChildSpec(service, argv, env, self.logs / f"{service}.log")
+    def _spec(self, process: Process) -> ChildSpec:
+        argv = process.command(sys.executable)
+        if process.kind is Kind.api:
+            port = self.settings.port_of(process.service)
+            argv += [
+                "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
+            ]  # fmt: skip
+        env = (
+            self.gateway_env() if process.service == GATEWAY else self.service_env(process.service)
+        )
+        return ChildSpec(process.name, argv, env, self.logs / f"{process.name}.log")
 
     def start_processes(self) -> None:
         for spec in self.process_specs():

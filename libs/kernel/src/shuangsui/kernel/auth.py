@@ -218,7 +218,12 @@ OPTIONAL_BEARER = "OptionalBearer"
 _optional_bearer = HTTPBearer(auto_error=False, scheme_name=OPTIONAL_BEARER)
 
 
-def _challenge(detail: str) -> Problem:
+MISSING_CREDENTIALS = "this operation needs a Bearer access token"
+
+
+def bearer_challenge(detail: str) -> Problem:
+    """401 with the `WWW-Authenticate: Bearer` challenge (RFC 6750), as every refusal of a
+    missing or bad token is answered, by the services and at the gateway."""
     return Problem(UNAUTHENTICATED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -234,12 +239,12 @@ async def current_principal(
 ) -> Principal:
     """The verified caller. The deployment serves one province: other provinces are refused."""
     if credentials is None:
-        raise _challenge("this operation needs a Bearer access token")
+        raise bearer_challenge(MISSING_CREDENTIALS)
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
         principal = verifier.verify(credentials.credentials)
     except Problem as problem:
-        raise _challenge(problem.detail or "invalid token") from None
+        raise bearer_challenge(problem.detail or "invalid token") from None
     deployment_province: str = request.app.state.province
     if (
         deployment_province != "national"

@@ -6,20 +6,20 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.responses import StreamingResponse
 
 from shuangsui.gateway.openapi import merge_openapi
 from shuangsui.gateway.problems import problem_page
 from shuangsui.gateway.proxy import forward
+from shuangsui.gateway.routes import RouteTables
 from shuangsui.gateway.settings import SERVICE, Settings
 from shuangsui.gateway.upstreams import Upstreams
 from shuangsui.kernel.app import create_service_app
-from shuangsui.kernel.auth import TokenVerifier
+from shuangsui.kernel.auth import MISSING_CREDENTIALS, TokenVerifier, bearer_challenge
 from shuangsui.kernel.docs import install_docs
+from shuangsui.kernel.problems import Problem
 from shuangsui.kernel.settings import load_settings
 
-_bearer = HTTPBearer(auto_error=False)
 PROXIED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
@@ -33,7 +33,7 @@ def create_app() -> FastAPI:
         "`/api/v1/<service>/`, forwarded unchanged with the caller's token and trace. "
         "Errors are RFC 9457 problem documents; their types are listed at `/problems`.",
         settings=settings,
-        routers=[_routes(upstreams)],
+        routers=[_routes(upstreams, RouteTables(upstreams, settings.route_table_max_age_seconds))],
         components=[upstreams, *upstreams.services()],
         serve_openapi=False,
         accepts_service_calls=False,
@@ -42,25 +42,36 @@ def create_app() -> FastAPI:
     return app
 
 
-def _routes(upstreams: Upstreams) -> APIRouter:
+def _routes(upstreams: Upstreams, tables: RouteTables) -> APIRouter:
     router = APIRouter()
 
-    async def verified_if_present(
-        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
-    ) -> None:
-        """Reject a bad token at the edge; a missing one is the service's call (public reads)."""
-        if credentials is not None:
+    async def authenticated_at_the_edge(request: Request, service: str) -> None:
+        """401 at the edge (ADR 0006), before any of the body is forwarded: a token that is
+        malformed, empty or does not verify; none, for an operation the service documents as
+        needing one. Public reads, and operations the service does not document, go on."""
+        headers = request.headers.getlist("authorization")
+        if len(headers) > 1:
+            raise bearer_challenge("send one Authorization header, `Bearer <access token>`")
+        if headers:
+            scheme, _, token = headers[0].partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise bearer_challenge("the Authorization header must be `Bearer <access token>`")
             verifier: TokenVerifier = request.app.state.token_verifier
-            verifier.verify(credentials.credentials)
+            try:
+                verifier.verify(token)
+            except Problem as problem:
+                raise bearer_challenge(problem.detail or "invalid token") from None
+        elif await tables.requires_token(service, request.method, request.url.path):
+            raise bearer_challenge(MISSING_CREDENTIALS)
 
     @router.api_route(
         "/api/v1/{service}/{path:path}",
         methods=PROXIED_METHODS,
         include_in_schema=False,
-        dependencies=[Depends(verified_if_present)],
+        dependencies=[Depends(authenticated_at_the_edge)],
     )
     async def proxy(request: Request, service: str, path: str) -> StreamingResponse:
-        return await forward(request, upstreams.client, upstreams.urls, service)
+        return await forward(request, upstreams, service)
 
     @router.get("/problems/{name}", include_in_schema=False)
     async def problem(name: str) -> HTMLResponse:

@@ -17,6 +17,12 @@ class Settings(BaseServiceSettings):
     upstream_timeout_seconds: float = Field(
         default=60.0, description="UPSTREAM_TIMEOUT_SECONDS — per proxied request"
     )
+    route_table_max_age_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="ROUTE_TABLE_MAX_AGE_SECONDS — how long a service's OpenAPI document is "
+        "trusted for which operations need a token before it is fetched again",
+    )
 
     def upstreams(self) -> dict[str, str]:
         return {name: getattr(self, f"{name}_url").rstrip("/") for name in ROUTED_SERVICES}
