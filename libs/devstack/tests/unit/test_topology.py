@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from shuangsui.devstack.compose import expected_files, render_compose
-from shuangsui.devstack.config import SERVICES, StackSettings
+from shuangsui.devstack.config import SERVICE_GRANTS, SERVICES, StackSettings
 from shuangsui.devstack.stack import Stack
 from shuangsui.devstack.topology import GATEWAY, Kind, Process, platform_processes
 
@@ -98,3 +98,18 @@ def test_compose_starts_a_service_only_after_its_migration_and_the_gateway_after
     assert {gateway["environment"][f"{s.upper()}_URL"] for s in SERVICES} == {
         f"http://{s}:8000" for s in SERVICES
     }
+
+
+def test_a_service_that_calls_others_gets_its_client_credentials_in_compose():
+    """Its token endpoint and client secret must be set, and it asks for what the local stack
+    grants it; a service that calls nobody carries no credentials."""
+    services = compose_services(render_compose(platform_processes()))
+    for service in SERVICES:
+        env = services[service]["environment"]
+        assert env["REGISTRY_URL"] == "http://registry:8000"
+        if SERVICE_GRANTS[service]:
+            assert env["SERVICE_CLIENT_ID"] == f"system:{service}"
+            assert env["SERVICE_TOKEN_URL"].startswith("${SERVICE_TOKEN_URL:?")
+            assert env["SERVICE_SCOPES"].split() == list(SERVICE_GRANTS[service])
+        else:
+            assert "SERVICE_TOKEN_URL" not in env

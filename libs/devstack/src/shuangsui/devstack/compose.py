@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from shuangsui.devstack.config import SERVICE_GRANTS
 from shuangsui.devstack.topology import GATEWAY, Kind, Process, platform_processes
 
 PORT = 8000  # inside its container every API listens here; the gateway's is published
@@ -27,7 +28,9 @@ WHAT = {
 
 HEAD = """\
 # The same processes as `make run`, on real images, for ops teams. Settings: docs/operations.md.
-# Tokens: point AUTH_ISSUER / AUTH_JWKS_URL at the province's identity provider.
+# Tokens: point AUTH_ISSUER / AUTH_JWKS_URL at the province's identity provider; a service that
+# calls another gets its token there too (SERVICE_TOKEN_URL, its client secret; docs/operations.md
+# "Service calls").
 # Written by `make compose` from the processes `make run` starts
 # (libs/devstack/src/shuangsui/devstack/topology.py); `make lint` fails when they differ.
 x-service: &service
@@ -40,6 +43,7 @@ x-env: &env
   NATS_URL: nats://nats:4222
   AUTH_ISSUER: ${AUTH_ISSUER:?set AUTH_ISSUER}
   AUTH_JWKS_URL: ${AUTH_JWKS_URL:?set AUTH_JWKS_URL}
+{service_urls}
 
 services:
   postgres:
@@ -98,11 +102,26 @@ def _service_block(service: str, processes: list[Process]) -> list[str]:
             database = f"postgresql://{service}:{service}@postgres/{service}"
             lines.append(
                 f"    environment: &{service}-env {{ <<: *env, SERVICE_NAME: {service}, "
-                f'DATABASE_URL: "{database}" }}'
+                f'DATABASE_URL: "{database}"{_calls_env(service)} }}'
             )
             env_written = True
         lines.append(f"    command: {_command(process)}")
     return lines
+
+
+def _calls_env(service: str) -> str:
+    """A service that calls others: its client at the identity provider and the scopes the
+    local stack grants it (SERVICE_GRANTS), which the provider's client must hold too."""
+    scopes = SERVICE_GRANTS.get(service, ())
+    if not scopes:
+        return ""
+    secret = f"{service.upper()}_CLIENT_SECRET"
+    return (
+        ', SERVICE_TOKEN_URL: "${SERVICE_TOKEN_URL:?set SERVICE_TOKEN_URL}", '
+        f'SERVICE_CLIENT_ID: "system:{service}", '
+        f'SERVICE_CLIENT_SECRET: "${{{secret}:?set {secret}}}", '
+        f'SERVICE_SCOPES: "{" ".join(scopes)}"'
+    )
 
 
 def _gateway_block(gateway: Process, services: list[str]) -> list[str]:
@@ -112,9 +131,7 @@ def _gateway_block(gateway: Process, services: list[str]) -> list[str]:
         f"  {gateway.name}:",
         "    <<: *service",
         f"    depends_on: [{', '.join(services)}]",
-        "    environment:",
-        "      <<: *env",
-        *(f"      {s.upper()}_URL: http://{s}:{PORT}" for s in services),
+        "    environment: *env",
         f"    command: {_command(gateway)}",
         f'    ports: ["{PORT}:{PORT}"]',
     ]
@@ -129,7 +146,9 @@ def render_compose(processes: Sequence[Process]) -> str:
     for service, own in by_service.items():
         lines += _service_block(service, sorted(own, key=lambda p: list(Kind).index(p.kind)))
     lines += _gateway_block(next(p for p in processes if p.service == GATEWAY), list(by_service))
-    return HEAD + "\n".join(lines) + "\n" + TAIL
+    # Every process may call any service (the gateway all of them), at its compose name.
+    urls = "".join(f"  {s.upper()}_URL: http://{s}:{PORT}\n" for s in by_service)
+    return HEAD.replace("{service_urls}\n", urls) + "\n".join(lines) + "\n" + TAIL
 
 
 def render_init_sql(processes: Sequence[Process]) -> str:
