@@ -68,6 +68,13 @@ async def flaky(name: str, fail_times: int = 2) -> dict[str, int]:
     return {"calls": arrivals[name]}
 
 
+async def count_of(client: ServiceClient, region_code: str = "330106") -> httpx.Response:
+    return await client.request(
+        "GET", "/api/v1/kerneltest/population:count", operation="count",
+        params={"region_code": region_code},
+    )  # fmt: skip
+
+
 @pytest.fixture
 async def callee(build_app):
     """The service `kerneltest` on a real port."""
@@ -117,10 +124,7 @@ async def test_a_call_is_made_as_the_callers_service_principal_with_its_trace(cl
     trace = current_traceparent.set(CALLER_TRACE)
     request_id = current_request_id.set("req-abc")
     try:
-        answer = await client.request(
-            "GET", "/api/v1/kerneltest/population:count", operation="count",
-            params={"region_code": "330106"},
-        )  # fmt: skip
+        answer = await count_of(client, "330106")
     finally:
         current_traceparent.reset(trace)
         current_request_id.reset(request_id)
@@ -150,10 +154,7 @@ async def test_a_scope_not_granted_is_a_forbidden_problem_and_is_not_retried(cli
     client = client_to(["registry:subjects:export"])
 
     with pytest.raises(ServiceCallError) as refused:
-        await client.request(
-            "GET", "/api/v1/kerneltest/population:count", operation="count",
-            params={"region_code": "330106"},
-        )  # fmt: skip
+        await count_of(client, "330106")
 
     assert not isinstance(refused.value, ServiceUnreachable)
     assert refused.value.status == 403
@@ -174,10 +175,7 @@ async def test_a_validation_problem_is_decoded_field_by_field(client_to):
     client = client_to(["registry:population:read"])
 
     with pytest.raises(ServiceCallError) as refused:
-        await client.request(
-            "GET", "/api/v1/kerneltest/population:count", operation="count",
-            params={"region_code": "33'; drop"},
-        )  # fmt: skip
+        await count_of(client, "33'; drop")
 
     problem = refused.value.problem
     assert problem.status == 422
@@ -234,10 +232,7 @@ async def test_a_token_addressed_to_another_service_is_refused(client_to):
     client = client_to(["registry:population:read"], audience_of="sampling")
 
     with pytest.raises(ServiceCallError) as refused:
-        await client.request(
-            "GET", "/api/v1/kerneltest/population:count", operation="count",
-            params={"region_code": "330106"},
-        )  # fmt: skip
+        await count_of(client, "330106")
 
     assert refused.value.status == 401
 
@@ -313,10 +308,7 @@ async def test_production_credentials_come_from_the_token_endpoint(callee, dev_i
             "kerneltest", callee, tokens, audience=internal_audience("shuangsui", "kerneltest")
         )
         try:
-            answer = await client.request(
-                "GET", "/api/v1/kerneltest/population:count", operation="count",
-                params={"region_code": "330106"},
-            )  # fmt: skip
+            answer = await count_of(client, "330106")
         finally:
             await client.stop()
 
