@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -29,7 +31,7 @@ import psutil
 import pytest
 
 from shuangsui.devstack.config import SERVICES, StackSettings
-from shuangsui.devstack.issuer import DevIssuer
+from shuangsui.devstack.issuer import DevIssuer, authorization
 from shuangsui.devstack.ports import free_port
 from shuangsui.devstack.stack import Stack
 
@@ -41,19 +43,37 @@ def _quiet(_message: str) -> None:
     return None
 
 
+@contextlib.contextmanager
+def server_directory(purpose: str) -> Iterator[Path]:
+    """A directory for a session's servers, outside pytest's own temporary tree.
+
+    Run as root, PostgreSQL runs as an unprivileged user, so the path to its data directory is
+    made traversable. Every pytest session that starts makes `/tmp/pytest-of-<user>` private
+    again (pytest's own safeguard), which would cut a server of another session, still running,
+    off from its files (PostgreSQL panics at its next checkpoint). So the servers live here."""
+    path = Path(tempfile.mkdtemp(prefix=f"shuangsui-{purpose}-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack() -> Iterator[Stack]:
     # Free ports for everything, services included: the URLs the gateway is given must not
     # reach a developer's own `make run` on the default ports.
     ports = {f"{name}_port": free_port() for name in (*SERVICES, "gateway", "pg", "nats")}
-    settings = StackSettings.model_validate(
-        {"data_dir": tmp_path_factory.mktemp("stack") / ".data", "durable": False, **ports}
-    )
-    stack = Stack(settings, say=_quiet)
-    stack.start_infrastructure()
-    stack.migrate()
-    yield stack
-    stack.stop()
+    with server_directory("stack") as directory:
+        settings = StackSettings.model_validate(
+            {"data_dir": directory / ".data", "durable": False, **ports}
+        )
+        stack = Stack(settings, say=_quiet)
+        stack.start_infrastructure()
+        try:
+            stack.migrate()
+            yield stack
+        finally:
+            stack.stop()
 
 
 @pytest.fixture(scope="session")
@@ -76,9 +96,7 @@ def bearer(issuer: DevIssuer) -> Callable[..., dict[str, str]]:
     told)."""
 
     def headers(*roles: str, region: str = "330000", **claims: Any) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {issuer.token_for(roles=list(roles), region=region, **claims)}"
-        }
+        return authorization(issuer.token_for(roles=list(roles), region=region, **claims))
 
     return headers
 
@@ -180,9 +198,13 @@ class RunningPlatform:
 
 
 @pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+def platform() -> Iterator[RunningPlatform]:
     """The whole platform through the real `shuangsui dev up`, on free ports."""
-    data = tmp_path_factory.mktemp("platform") / ".data"
+    with server_directory("platform") as directory:
+        yield from _running_platform(directory / ".data")
+
+
+def _running_platform(data: Path) -> Iterator[RunningPlatform]:
     ports = {
         f"SHUANGSUI_{s.upper()}_PORT": str(free_port())
         for s in (*SERVICES, "gateway", "pg", "nats")
