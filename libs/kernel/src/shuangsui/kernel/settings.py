@@ -127,7 +127,9 @@ def load_settings(cls: type[S], service: str) -> S:
         problems = []
         for err in exc.errors():
             variable = str(err["loc"][0]).upper() if err["loc"] else "?"
-            if err["type"] == "missing":
+            if not err["loc"]:  # a rule across settings: its message names them
+                problems.append(str(err["msg"]).removeprefix("Value error, "))
+            elif err["type"] == "missing":
                 problems.append(f"{variable} is not set ({_describe(cls, variable)})")
             else:
                 problems.append(f"{variable}: {err['msg']}")

@@ -1,6 +1,8 @@
 """Registry settings: all from the environment (the README's settings table)."""
 
-from pydantic import Field
+from typing import Self
+
+from pydantic import Field, model_validator
 
 from shuangsui.kernel.settings import DatabaseSettings
 
@@ -41,3 +43,21 @@ class Settings(DatabaseSettings):
         description="EXPORT_CONCURRENCY — exports one registry process streams at once (each "
         "holds a database connection throughout); more are refused with 429",
     )
+    export_parallelism: int = Field(
+        default=2,
+        ge=1,
+        description="EXPORT_PARALLELISM — database connections each export reads with, in one "
+        "snapshot (PostgreSQL writes the lines of as many ranges of subjects at once)",
+    )
+
+    @model_validator(mode="after")
+    def _exports_fit_the_pool(self) -> Self:
+        held = self.export_concurrency * self.export_parallelism
+        if held > self.database_pool_size:
+            raise ValueError(
+                f"EXPORT_CONCURRENCY × EXPORT_PARALLELISM ({self.export_concurrency} × "
+                f"{self.export_parallelism} = {held}) exceeds DATABASE_POOL_SIZE "
+                f"({self.database_pool_size}): exports at full tilt would hold every pooled "
+                "connection; lower one of the first two or raise the pool"
+            )
+        return self

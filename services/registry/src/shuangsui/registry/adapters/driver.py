@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 
 async def asyncpg_connection(session: AsyncSession) -> Any:
-    connection = await session.connection()
+    return await driver_of(await session.connection())
+
+
+async def driver_of(connection: AsyncConnection) -> Any:
     raw = await connection.get_raw_connection()
     return raw.driver_connection

@@ -1,13 +1,14 @@
-"""The population export's reads: one REPEATABLE READ, READ ONLY transaction, its snapshot, and
-every line built by PostgreSQL as JSON text, fetched through a server-side cursor in batches.
+"""The population export's reads: REPEATABLE READ, READ ONLY transactions that share one
+snapshot, and every line built by PostgreSQL as JSON text, streamed out by `COPY`.
 
-PostgreSQL writes each line (`json_build_object(…)::text`): Python only joins the texts of a
-batch, which is what lets an export over HTTP run at a good fraction of `COPY` (bench/).
+PostgreSQL writes each line (`row_to_json(…)::text`) and COPY hands it over as it is: the
+bytes a reader gets are the NDJSON lines, which this process never decodes (bench/).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,14 +26,20 @@ from shuangsui.contracts.events.registry_inspectors import (
 from shuangsui.contracts.events.registry_subjects import SubjectUpserted
 from shuangsui.kernel.db import Database
 from shuangsui.registry.adapters.classification import index_items
+from shuangsui.registry.adapters.driver import driver_of
 from shuangsui.registry.adapters.inspectors import InspectorFilter, conflicts, inspector_clauses
 from shuangsui.registry.adapters.inspectors import inspectors as officers
 from shuangsui.registry.adapters.risk_class_tables import held_classes
 from shuangsui.registry.adapters.subjects import subjects
 from shuangsui.registry.domain.tags import TagDimension
 
-BATCH_ROWS = 2_000  # lines per FETCH (~2 MB): a round trip costs little per line, and three
-# batches (two queued, one being sent) are what an export holds in memory
+# CSV with a delimiter and a quote that JSON text never holds raw (it escapes every control
+# character), and no line is empty or `\.`: COPY then writes each line verbatim and a newline,
+# which is the NDJSON line itself.
+_COPY_AS_NDJSON = {"format": "csv", "delimiter": "\x01", "quote": "\x02"}
+# What pg_export_snapshot() answers (e.g. 00000003-0000001B-1), checked before it is written
+# into a SET TRANSACTION SNAPSHOT, which takes no parameter.
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+-[0-9]+")
 
 # The transaction's snapshot in PostgreSQL's own text form (xmin:xmax:xip,…), when it was taken,
 # and the newest outbox row it sees. `now()` is the transaction's start, which is never later
@@ -44,6 +51,11 @@ _SNAPSHOT = sa.text(
     FROM (SELECT 1) one
     LEFT JOIN LATERAL (SELECT seq, id FROM outbox ORDER BY seq DESC LIMIT 1) last ON true
     """
+)
+
+
+_PAGES = sa.text(
+    f"SELECT pg_relation_size('{subjects.name}') / current_setting('block_size')::bigint"
 )
 
 
@@ -216,6 +228,18 @@ def inspector_lines_query(where: InspectorFilter, shown: ConflictsShown) -> Any:
     return _as_text(lines.where(*inspector_clauses(where)))
 
 
+def page_range(first: int, end: int | None) -> list[Any]:
+    """Clauses keeping the subjects whose rows lie in heap pages [first, end), or from `first`
+    on: PostgreSQL reads just those pages (a TID range scan). A row the snapshot sees stays
+    where it is while the snapshot is held, so ranges that cover the table hold each of its
+    rows once, whatever is written meanwhile."""
+    ctid = f"{subjects.name}.ctid"
+    clauses = [sa.text(f"{ctid} >= '({int(first)},0)'::tid")]
+    if end is not None:
+        clauses.append(sa.text(f"{ctid} < '({int(end)},0)'::tid"))
+    return clauses
+
+
 class ExportReader:
     """Reads of one export, all inside its one transaction."""
 
@@ -230,34 +254,49 @@ class ExportReader:
         query = sa.select(index_items.c.item_key).where(index_items.c.item_id == item_id)
         return await self._connection.scalar(query)
 
-    async def lines(self, query: Any) -> AsyncIterator[list[bytes]]:
-        """The query's `line` texts as UTF-8, `BATCH_ROWS` at a time, from a server-side cursor.
+    async def pages(self) -> int:
+        """The subjects table's heap pages (every row the snapshot sees is in one of them)."""
+        return int(await self._connection.scalar(_PAGES) or 0)
 
-        Fetched as bytes (`convert_to`): decoding each line into a str only to encode it again
-        for the response costs this process as much as all the rest of an export."""
-        text = query.subquery("lines").c.line
-        utf8 = sa.func.convert_to(text, sa.literal_column("'UTF8'"), type_=sa.LargeBinary)
-        result = await self._connection.stream(
-            sa.select(utf8), execution_options={"yield_per": BATCH_ROWS}
+    async def export_snapshot(self) -> str:
+        """Names this transaction's snapshot, for other transactions to read in it."""
+        return str(await self._connection.scalar(sa.text("SELECT pg_export_snapshot()")))
+
+    async def copy(self, query: Any, sink: Callable[[bytes], Awaitable[None]]) -> None:
+        """The query's `line` texts, each followed by a newline, handed to `sink` as COPY
+        delivers them (a few dozen kB at a time); the copy waits while `sink` does."""
+        compiled = query.compile(
+            dialect=self._connection.dialect, compile_kwargs={"render_postcompile": True}
         )
-        async for rows in result.partitions():
-            yield [row[0] for row in rows]
+        values = compiled.construct_params()
+        processors = compiled._bind_processors
+        args = [
+            processors[name](values[name]) if name in processors else values[name]
+            for name in compiled.positiontup or ()
+        ]
+        driver = await driver_of(self._connection)
+        await driver.copy_from_query(str(compiled), *args, output=sink, **_COPY_AS_NDJSON)
 
 
 @asynccontextmanager
 async def export_transaction(
-    database: Database, idle_seconds: float, max_seconds: float
+    database: Database, idle_seconds: float, max_seconds: float, snapshot: str | None = None
 ) -> AsyncIterator[ExportReader]:
     """A connection of its own in a REPEATABLE READ, READ ONLY transaction: every read sees the
-    one snapshot its first query takes. PostgreSQL ends the transaction itself when it sits idle
-    for `idle_seconds` or lasts `max_seconds`, whatever happens to this process; the connection
-    is closed, not returned to the pool, when the transaction did not end cleanly."""
+    one snapshot its first query takes, or the `snapshot` another export transaction exported.
+    PostgreSQL ends the transaction itself when it sits idle for `idle_seconds` or lasts
+    `max_seconds`, whatever happens to this process; the connection is closed, not returned to
+    the pool, when the transaction did not end cleanly."""
+    if snapshot is not None and not _SNAPSHOT_ID.fullmatch(snapshot):
+        raise ValueError(f"not a snapshot id: {snapshot!r}")
     async with database.engine.connect() as connection:
         await connection.execution_options(
             isolation_level="REPEATABLE READ", postgresql_readonly=True
         )
         try:
             await connection.begin()
+            if snapshot is not None:  # before any query: it replaces the transaction's own
+                await connection.execute(sa.text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
             for name, seconds in (
                 ("idle_in_transaction_session_timeout", idle_seconds),
                 ("transaction_timeout", max_seconds),

@@ -127,7 +127,10 @@ async def export(
         _may_export_inspectors(by)
     settings = request.app.state.settings
     limits = ExportLimits(
-        settings.export_idle_seconds, settings.export_max_seconds, settings.export_concurrency
+        settings.export_idle_seconds,
+        settings.export_max_seconds,
+        settings.export_concurrency,
+        settings.export_parallelism,
     )
     running = Export(ExportRequest(by, scope, query.filters, query.item_id, inspectors), limits)
     await running.open(request.app.state.database, _gate(request, limits))

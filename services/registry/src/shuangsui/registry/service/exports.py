@@ -2,16 +2,21 @@
 filters select and, when asked, every officer, read in ONE snapshot and streamed as NDJSON
 between a header naming the snapshot point and a trailer with the counts (ADR 0012).
 
-A task of its own reads the database and hands batches of lines to the response through a
-queue of two batches: memory stays constant, and a client that stops reading for
-`idle_seconds` loses its export instead of pinning a connection and a snapshot.
+The subjects are read in ranges of the table's pages by `parallelism` connections, one
+transaction each, all in the snapshot the first one takes and exports (`pg_export_snapshot`):
+PostgreSQL writes the lines of several ranges at once, on as many cores, while the response
+sends the ranges in their order, so the answer is the same whatever the parallelism.
+
+Every range hands its COPY's chunks over a queue of a few chunks and the response takes them
+through a queue of two: memory stays constant, and a client that stops reading for
+`idle_seconds` loses its export instead of pinning connections and a snapshot.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass, replace
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +33,7 @@ from shuangsui.registry.adapters.exports import (
     Snapshot,
     export_transaction,
     inspector_lines_query,
+    page_range,
     subject_lines_query,
 )
 from shuangsui.registry.adapters.inspectors import InspectorFilter
@@ -41,7 +47,11 @@ FORMAT = "shuangsui.registry.export.v1"
 # snapshot covers (SnapshotPoint.skips).
 SUBJECT_EVENTS = "registry.subject."
 INSPECTOR_EVENTS = "registry.inspector."
-QUEUED_BATCHES = 2
+QUEUED_BATCHES = 2  # chunks waiting for the client
+QUEUED_CHUNKS = 4  # chunks a range's reader gets ahead of the response (a few dozen kB each)
+# Heap pages per range (8 MB): a 1M-subject directory is a few dozen ranges, so the readers
+# stay busy to the end, and each range's query costs nothing beside its rows.
+RANGE_PAGES = 1024
 
 EXPORTS_BUSY = p.problem_type(
     "exports-busy", 429, "Too many exports at once · 导出任务过多",
@@ -55,6 +65,7 @@ class ExportLimits:
     idle_seconds: float  # a client that reads nothing for this long loses its export
     max_seconds: float  # no export lasts longer (PostgreSQL's transaction_timeout)
     concurrency: int  # exports one process streams at once
+    parallelism: int = 1  # connections (transactions in one snapshot) each export reads with
 
 
 @dataclass
@@ -111,6 +122,48 @@ class ExportAborted(RuntimeError):
 _END = object()
 
 
+@dataclass
+class _Part:
+    """Lines of one query (a range of subjects, or the officers), as its reader copies them."""
+
+    kind: str  # the trailer's count they add to
+    query: Any
+    chunks: asyncio.Queue[Any] = field(default_factory=lambda: asyncio.Queue(QUEUED_CHUNKS))
+
+    async def copy_with(self, reader: ExportReader) -> None:
+        async def take(data: bytes) -> None:
+            await self.chunks.put(bytes(data))  # asyncpg hands over a bytearray
+
+        await reader.copy(self.query, take)
+        await self.chunks.put(_END)
+
+
+@dataclass
+class _Plan:
+    header: dict[str, Any]
+    parts: list[_Part]  # in the order the response sends them
+    snapshot_id: str | None  # for the helpers, when there are any
+    helpers: int
+    unclaimed: Iterator[_Part] = field(init=False)  # shared: each part goes to one reader
+    imported: asyncio.Event = field(default_factory=asyncio.Event)
+    importing: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.unclaimed = iter(self.parts)
+        self.importing = self.helpers
+        if not self.helpers:
+            self.imported.set()
+
+    def helper_in_snapshot(self) -> None:
+        self.importing -= 1
+        if not self.importing:
+            self.imported.set()
+
+    async def read_with(self, reader: ExportReader) -> None:
+        for part in self.unclaimed:
+            await part.copy_with(reader)
+
+
 class Export:
     """One export in flight: `open()` takes the snapshot, then `stream()` sends the lines."""
 
@@ -156,15 +209,12 @@ class Export:
 
     async def _read(self, database: Database) -> None:
         try:
-            # PostgreSQL's own idle limit is a backstop behind ours (`_put`), for a process
-            # that hangs or dies while its transaction is open.
-            idle, most = self.limits.idle_seconds, self.limits.max_seconds
-            async with export_transaction(database, 2 * idle, most) as reader:
-                await self._read_in(reader)
+            await self._read_all(database)
             await self._put(_END)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
+        except Exception as failure:
+            exc = _first_of(failure)
             if not self._ready.done():
                 self._ready.set_exception(exc)
                 return
@@ -174,7 +224,38 @@ class Export:
                 self._queue.get_nowait()
             self._queue.put_nowait(exc)
 
-    async def _read_in(self, reader: ExportReader) -> None:
+    async def _read_all(self, database: Database) -> None:
+        """The first reader plans the export; helpers join its snapshot; this task sends the
+        parts in order. Any of them failing cancels the others (and closes their
+        connections)."""
+        planned: asyncio.Future[_Plan] = asyncio.get_running_loop().create_future()
+        async with asyncio.TaskGroup() as readers:
+            readers.create_task(self._lead(database, planned))
+            plan = await planned
+            for _ in range(plan.helpers):
+                readers.create_task(self._help(database, plan))
+            await self._send(plan)
+
+    def _transaction(self, database: Database, snapshot: str | None = None) -> Any:
+        # PostgreSQL's own idle limit is a backstop behind ours (`_put`), for a process that
+        # hangs or dies while its transaction is open.
+        idle, most = self.limits.idle_seconds, self.limits.max_seconds
+        return export_transaction(database, 2 * idle, most, snapshot)
+
+    async def _lead(self, database: Database, planned: asyncio.Future[_Plan]) -> None:
+        async with self._transaction(database) as reader:
+            plan = await self._plan(reader)
+            planned.set_result(plan)
+            await plan.read_with(reader)
+            # The snapshot is exported only while this transaction lasts.
+            await plan.imported.wait()
+
+    async def _help(self, database: Database, plan: _Plan) -> None:
+        async with self._transaction(database, plan.snapshot_id) as reader:
+            plan.helper_in_snapshot()
+            await plan.read_with(reader)
+
+    async def _plan(self, reader: ExportReader) -> _Plan:
         request = self.request
         snapshot = await reader.snapshot()
         filters = request.filters
@@ -185,31 +266,39 @@ class Export:
                     p.NOT_FOUND, f"item {request.item_id} is not among the items in force here"
                 )
             filters = replace(filters, item_key=key)
-        subjects = reader.lines(subject_lines_query(filter_clauses(request.scope, filters)))
-        # The query runs, and fails if it must, before the answer starts: then a failure is an
-        # answer of its own, not an export cut short.
-        first: list[bytes] = await anext(subjects, [])
-        self._ready.set_result(_header(snapshot, request))
-        counts: dict[str, int | None] = {"subjects": await self._send(subjects, first)}
-        counts["inspectors"] = None
+        clauses = filter_clauses(request.scope, filters)
+        starts = list(range(0, max(await reader.pages(), 1), RANGE_PAGES))
+        ends: list[int | None] = [*starts[1:], None]  # the last range is open: rows the
+        # snapshot sees are all below the size read after it, this only says so plainly
+        parts = [
+            _Part("subjects", subject_lines_query([*clauses, *page_range(start, end)]))
+            for start, end in zip(starts, ends, strict=True)
+        ]
         if request.inspectors:
             query = inspector_lines_query(_officers_of(request.by), conflicts_shown(request.by))
-            counts["inspectors"] = await self._send(reader.lines(query))
+            parts.append(_Part("inspectors", query))
+        helpers = min(self.limits.parallelism, len(parts)) - 1
+        snapshot_id = await reader.export_snapshot() if helpers else None
+        return _Plan(_header(snapshot, request), parts, snapshot_id, helpers)
+
+    async def _send(self, plan: _Plan) -> None:
+        """Queues each part's chunks in order, then the trailer. The answer starts once the
+        first part has run (its first chunk, or its end): a query that fails, fails before,
+        and is an answer of its own, not an export cut short."""
+        counts: dict[str, int | None] = {"subjects": 0, "inspectors": None}
+        for part in plan.parts:
+            sent = 0
+            while (chunk := await part.chunks.get()) is not _END:
+                self._start(plan)
+                sent += chunk.count(b"\n")  # one line each: JSON text holds no raw newline
+                await self._put(chunk)
+            self._start(plan)
+            counts[part.kind] = (counts[part.kind] or 0) + sent
         await self._put(_line({"type": "trailer", **counts, "complete": True}))
 
-    async def _send(self, batches: AsyncIterator[list[bytes]], *read: list[bytes]) -> int:
-        """Queues the batches already `read`, then the others; the number of lines."""
-        sent = 0
-        for lines in read:
-            sent += await self._put_lines(lines)
-        async for lines in batches:
-            sent += await self._put_lines(lines)
-        return sent
-
-    async def _put_lines(self, lines: list[bytes]) -> int:
-        if lines:
-            await self._put(b"\n".join(lines) + b"\n")
-        return len(lines)
+    def _start(self, plan: _Plan) -> None:
+        if not self._ready.done():
+            self._ready.set_result(plan.header)
 
     async def _put(self, item: Any) -> None:
         try:
@@ -218,6 +307,13 @@ class Export:
             raise ExportAborted(
                 f"the client read nothing for {self.limits.idle_seconds:.0f} s"
             ) from None
+
+
+def _first_of(failure: BaseException) -> BaseException:
+    """The error a reader's failure is about, out of the task group's wrapping."""
+    while isinstance(failure, BaseExceptionGroup):
+        failure = failure.exceptions[0]
+    return failure
 
 
 _RUNNING: set[asyncio.Task[None]] = set()
