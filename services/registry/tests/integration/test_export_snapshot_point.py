@@ -19,6 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +43,17 @@ from shuangsui.messaging.relay import OutboxRelay
 from shuangsui.messaging.snapshots import SnapshotPoint
 from shuangsui.messaging.tables import metadata as messaging_metadata
 from shuangsui.messaging.testing import asyncpg_url, wait_until
+from shuangsui.kernel.scope import RegionScope
+from shuangsui.registry.adapters.exports import export_transaction
+from shuangsui.registry.adapters.subjects import SubjectFilters
 from shuangsui.registry.domain.subjects import PushMode
+from shuangsui.registry.service import exports as exports_service
+from shuangsui.registry.service.exports import (
+    Export,
+    ExportGate,
+    ExportLimits,
+    ExportRequest,
+)
 from shuangsui.registry.service.push import rows_of
 from shuangsui.registry.service.subjects import push_subjects
 
@@ -433,3 +444,128 @@ async def test_a_client_that_stops_reading_loses_its_export_and_its_snapshot(reg
 
 async def _none_left(dsn: str) -> bool:
     return not await export_sessions(dsn)
+
+
+# ---- several readers, one snapshot -------------------------------------------------------------
+
+ADMIN = Principal(sub="zj-admin", roles=frozenset({"provincial_admin"}), region_code="330000")
+RANGE_PAGES = 64  # the filler's long addresses compress: ~1,500 pages, some twenty ranges
+
+
+@pytest.fixture
+def small_ranges(monkeypatch) -> pytest.MonkeyPatch:
+    monkeypatch.setattr(exports_service, "RANGE_PAGES", RANGE_PAGES)
+    return monkeypatch
+
+
+def export_of(parallelism: int) -> Export:
+    """The province's whole directory, read by `parallelism` connections (in process)."""
+    limits = ExportLimits(
+        idle_seconds=60, max_seconds=600, concurrency=1, parallelism=parallelism
+    )
+    return Export(ExportRequest(ADMIN, RegionScope("33"), SubjectFilters()), limits)
+
+
+async def read_all(database: Database, parallelism: int) -> list[bytes]:
+    running = export_of(parallelism)
+    await running.open(database, ExportGate(1))
+    return [chunk async for chunk in running.stream()]
+
+
+async def _scalar(dsn: str, query: str) -> Any:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetchval(query)
+    finally:
+        await conn.close()
+
+
+async def test_readers_in_parallel_send_exactly_what_one_reader_sends(
+    registry, registry_database, small_ranges
+):
+    pages = await _scalar(
+        registry.dsn, "SELECT pg_relation_size('subjects') / current_setting('block_size')::int"
+    )
+    assert pages > 4 * RANGE_PAGES, "the directory spans several ranges"
+    alone = await read_all(registry_database, parallelism=1)
+    together = await read_all(registry_database, parallelism=3)
+
+    # The headers differ by when each export was taken; every other byte is the same.
+    assert b"".join(together[1:]) == b"".join(alone[1:])
+    lines = b"".join(alone[1:]).split(b"\n")
+    assert json.loads(lines[-2]) == {
+        "type": "trailer", "subjects": await _scalar(registry.dsn, "SELECT count(*) FROM subjects"),
+        "inspectors": None, "complete": True,
+    }  # fmt: skip
+    # Streamed: many chunks as COPY delivers them, none holding more than a sliver of it.
+    assert len(together) > 20
+    assert max(len(chunk) for chunk in together) < len(b"".join(together)) / 20
+
+
+async def test_every_reader_reads_the_first_readers_snapshot(
+    registry, registry_database, small_ranges
+):
+    """A helper's transaction begins after a change commits; it still reads the snapshot the
+    export was taken in, so the change is not in it, in any range."""
+    started = export_transaction
+    may_begin = asyncio.Event()
+
+    @asynccontextmanager
+    async def helpers_held_back(database, idle, most, snapshot=None):
+        if snapshot is not None:
+            await may_begin.wait()
+        async with started(database, idle, most, snapshot) as reader:
+            yield reader
+
+    small_ranges.setattr(exports_service, "export_transaction", helpers_held_back)
+    conn = await asyncpg.connect(registry.dsn)
+    changed: list[asyncpg.Record] = []
+    try:
+        count = await conn.fetchval("SELECT count(*) FROM subjects")
+        # A subject from each range but the first, which the first reader reads before any
+        # other: the helpers take the next ranges.
+        changed = await conn.fetch(
+            "SELECT DISTINCT ON ((ctid::text::point)[0]::int / $1) uscc, name, version "
+            "FROM subjects WHERE (ctid::text::point)[0] >= $1 "
+            "ORDER BY (ctid::text::point)[0]::int / $1, ctid",
+            RANGE_PAGES,
+        )
+        assert len(changed) > 2
+        running = export_of(parallelism=3)
+        await running.open(registry_database, ExportGate(1))
+        stream = running.stream()
+        header = json.loads(await anext(stream))
+        new_uscc = "91330106NEWROW0001"
+        async with conn.transaction():
+            await conn.execute(
+                "UPDATE subjects SET name = name || '（改）', version = version + 1 "
+                "WHERE uscc = ANY($1)",
+                [r["uscc"] for r in changed],
+            )
+            await conn.execute(
+                "INSERT INTO subjects SELECT $1, gen_random_uuid(), name, subject_type, status,"
+                " region_code, registered_address, business_address, legal_representative,"
+                " industry_code, business_scope, licences, online_shops, registered_capital_wan,"
+                " employee_band, unit_code, registered_on, registration_no, extra, source,"
+                " source_updated_at, content_hash, version, updated_at, tags, item_keys,"
+                " classification FROM subjects WHERE uscc = $2",
+                new_uscc,
+                changed[0]["uscc"],
+            )
+        may_begin.set()
+        body = b"".join([chunk async for chunk in stream]).split(b"\n")
+        held = {x["data"]["uscc"]: x["data"] for x in map(json.loads, body[:-2])}
+        assert {u: (held[u]["name"], held[u]["version"]) for u in (r["uscc"] for r in changed)} == {
+            r["uscc"]: (r["name"], r["version"]) for r in changed
+        }, "every reader sees the subjects as they were"
+        assert new_uscc not in held
+        assert json.loads(body[-2])["subjects"] == len(held) == count
+        assert header["type"] == "header"
+    finally:
+        may_begin.set()
+        await conn.execute("DELETE FROM subjects WHERE uscc = '91330106NEWROW0001'")
+        await conn.executemany(  # as they were, for whatever runs after
+            "UPDATE subjects SET name = $2, version = $3 WHERE uscc = $1",
+            [tuple(r) for r in changed],
+        )
+        await conn.close()

@@ -14,6 +14,8 @@ from typing import Any
 
 import asyncpg
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from shuangsui.contracts.events.registry_inspectors import (
     InspectorConflictDeclared,
@@ -22,6 +24,9 @@ from shuangsui.contracts.events.registry_inspectors import (
 from shuangsui.contracts.events.registry_subjects import SubjectUpserted
 from shuangsui.devstack.issuer import authorization
 from shuangsui.messaging.snapshots import SnapshotPoint
+from shuangsui.messaging.testing import asyncpg_url
+from shuangsui.registry.adapters.exports import subject_lines_query
+from shuangsui.registry.adapters.subjects import subjects
 from shuangsui.registry.service.exports import ExportGate
 
 BASE = "/api/v1/registry"
@@ -390,3 +395,35 @@ async def test_sampling_exports_as_its_service_principal_and_sees_every_conflict
         issuer.service_token("planning", "registry", ["registry:population:read"])
     )
     assert (await registry.get(EXPORT, headers=other_scope)).status_code == 403
+
+
+# ---- what COPY hands over ----------------------------------------------------------------------
+
+
+async def test_text_with_tabs_quotes_backslashes_newlines_and_unicode_survives_byte_for_byte(
+    registry, pusher, admin, wenzhou, stack
+):
+    """The lines leave PostgreSQL through COPY's CSV, with control characters as delimiter and
+    quote: whatever a text holds, the line sent is the JSON text PostgreSQL wrote."""
+    awkward = 'tab\there "quoted" back\\slash\nnew line\r\u2028 \x01\x02 \\n\\" 瑞安 🏭 é'
+    row = wenzhou(
+        name=f"温州{awkward}有限公司", registered_address=awkward, business_address='"\\'
+    )
+    await push(registry, pusher, row)
+    answer = await registry.get(EXPORT, params={"region_code": RUIAN}, headers=admin)
+    assert answer.status_code == 200, answer.text
+    [sent] = [line for line in answer.content.split(b"\n") if row["uscc"].encode() in line]
+    data = json.loads(sent)["data"]
+    assert (data["name"], data["registered_address"], data["business_address"]) == (
+        row["name"], awkward, '"\\',
+    )  # fmt: skip
+
+    engine = create_async_engine(asyncpg_url(stack.database_url("registry")))
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text("SET TIME ZONE 'UTC'"))  # as the export's transaction
+            query = subject_lines_query([subjects.c.uscc == row["uscc"]])
+            written = (await conn.execute(query)).scalar_one()
+    finally:
+        await engine.dispose()
+    assert sent == written.encode(), "the bytes sent are PostgreSQL's JSON text, unchanged"

@@ -48,7 +48,8 @@ FORMAT = "shuangsui.registry.export.v1"
 SUBJECT_EVENTS = "registry.subject."
 INSPECTOR_EVENTS = "registry.inspector."
 QUEUED_BATCHES = 2  # chunks waiting for the client
-QUEUED_CHUNKS = 4  # chunks a range's reader gets ahead of the response (a few dozen kB each)
+QUEUED_CHUNKS = 2  # chunks a range's reader gets ahead of the response
+CHUNK_BYTES = 256 * 1024
 # Heap pages per range (8 MB): a 1M-subject directory is a few dozen ranges, so the readers
 # stay busy to the end, and each range's query costs nothing beside its rows.
 RANGE_PAGES = 1024
@@ -131,10 +132,19 @@ class _Part:
     chunks: asyncio.Queue[Any] = field(default_factory=lambda: asyncio.Queue(QUEUED_CHUNKS))
 
     async def copy_with(self, reader: ExportReader) -> None:
+        # COPY arrives in pieces of a few dozen kB; handing on fewer, larger ones saves the
+        # queues, the response and the client as much work per piece.
+        pending = bytearray()
+
         async def take(data: bytes) -> None:
-            await self.chunks.put(bytes(data))  # asyncpg hands over a bytearray
+            pending.extend(data)
+            if len(pending) >= CHUNK_BYTES:
+                await self.chunks.put(bytes(pending))
+                pending.clear()
 
         await reader.copy(self.query, take)
+        if pending:
+            await self.chunks.put(bytes(pending))
         await self.chunks.put(_END)
 
 
