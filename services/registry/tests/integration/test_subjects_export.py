@@ -406,9 +406,10 @@ async def test_text_with_tabs_quotes_backslashes_newlines_and_unicode_survives_b
     """The lines leave PostgreSQL through COPY's CSV, with control characters as delimiter and
     quote: whatever a text holds, the line sent is the JSON text PostgreSQL wrote."""
     awkward = 'tab\there "quoted" back\\slash\nnew line\r\u2028 \x01\x02 \\n\\" 瑞安 🏭 é'
-    row = wenzhou(
-        name=f"温州{awkward}有限公司", registered_address=awkward, business_address='"\\'
-    )
+    row = {
+        **wenzhou(registered_address=awkward, business_address='"\\'),
+        "name": f"温州{awkward}有限公司",
+    }
     await push(registry, pusher, row)
     answer = await registry.get(EXPORT, params={"region_code": RUIAN}, headers=admin)
     assert answer.status_code == 200, answer.text
