@@ -48,11 +48,13 @@ FORMAT = "shuangsui.registry.export.v1"
 SUBJECT_EVENTS = "registry.subject."
 INSPECTOR_EVENTS = "registry.inspector."
 QUEUED_BATCHES = 2  # chunks waiting for the client
-QUEUED_CHUNKS = 2  # chunks a range's reader gets ahead of the response
 CHUNK_BYTES = 256 * 1024
-# Heap pages per range (8 MB): a 1M-subject directory is a few dozen ranges, so the readers
-# stay busy to the end, and each range's query costs nothing beside its rows.
-RANGE_PAGES = 1024
+# Chunks a range's reader may get ahead of the response (4 MB): about a whole range, so a
+# reader copies its range while the one before is still being sent instead of waiting for it.
+QUEUED_CHUNKS = 16
+# Heap pages per range (2 MB, some 6,000 subjects, a few MB of lines): small enough that a
+# range's lines fit its queue, large enough that its query costs little beside its rows.
+RANGE_PAGES = 256
 
 EXPORTS_BUSY = p.problem_type(
     "exports-busy", 429, "Too many exports at once · 导出任务过多",
@@ -155,11 +157,15 @@ class _Plan:
     snapshot_id: str | None  # for the helpers, when there are any
     helpers: int
     unclaimed: Iterator[_Part] = field(init=False)  # shared: each part goes to one reader
+    # Parts claimed and not yet sent: one per reader and the one being sent. What an export
+    # holds in memory is at most that many queues.
+    window: asyncio.Semaphore = field(init=False)
     imported: asyncio.Event = field(default_factory=asyncio.Event)
     importing: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.unclaimed = iter(self.parts)
+        self.window = asyncio.Semaphore(self.helpers + 2)
         self.importing = self.helpers
         if not self.helpers:
             self.imported.set()
@@ -170,7 +176,12 @@ class _Plan:
             self.imported.set()
 
     async def read_with(self, reader: ExportReader) -> None:
-        for part in self.unclaimed:
+        while True:
+            await self.window.acquire()  # released when the part has been sent
+            part = next(self.unclaimed, None)
+            if part is None:
+                self.window.release()
+                return
             await part.copy_with(reader)
 
 
@@ -303,6 +314,7 @@ class Export:
                 sent += chunk.count(b"\n")  # one line each: JSON text holds no raw newline
                 await self._put(chunk)
             self._start(plan)
+            plan.window.release()
             counts[part.kind] = (counts[part.kind] or 0) + sent
         await self._put(_line({"type": "trailer", **counts, "complete": True}))
 
