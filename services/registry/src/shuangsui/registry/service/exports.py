@@ -136,17 +136,21 @@ class _Part:
     async def copy_with(self, reader: ExportReader) -> None:
         # COPY arrives in pieces of a few dozen kB; handing on fewer, larger ones saves the
         # queues, the response and the client as much work per piece.
-        pending = bytearray()
+        pending: list[bytes] = []
+        size = 0
 
         async def take(data: bytes) -> None:
-            pending.extend(data)
-            if len(pending) >= CHUNK_BYTES:
-                await self.chunks.put(bytes(pending))
+            nonlocal size
+            pending.append(data)
+            size += len(data)
+            if size >= CHUNK_BYTES:
+                await self.chunks.put(b"".join(pending))  # bytes, copied once
                 pending.clear()
+                size = 0
 
         await reader.copy(self.query, take)
         if pending:
-            await self.chunks.put(bytes(pending))
+            await self.chunks.put(b"".join(pending))
         await self.chunks.put(_END)
 
 
