@@ -35,6 +35,7 @@ from shuangsui.devstack.ports import free_port
 from shuangsui.kernel.auth import Principal
 from shuangsui.kernel.db import Database, UnitOfWork
 from shuangsui.kernel.migrations import upgrade
+from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.broker import connect, ensure_stream
 from shuangsui.messaging.consumer import EventConsumer, Subscription
 from shuangsui.messaging.envelope import Envelope
@@ -43,7 +44,6 @@ from shuangsui.messaging.relay import OutboxRelay
 from shuangsui.messaging.snapshots import SnapshotPoint
 from shuangsui.messaging.tables import metadata as messaging_metadata
 from shuangsui.messaging.testing import asyncpg_url, wait_until
-from shuangsui.kernel.scope import RegionScope
 from shuangsui.registry.adapters.exports import export_transaction
 from shuangsui.registry.adapters.subjects import SubjectFilters
 from shuangsui.registry.domain.subjects import PushMode
@@ -460,9 +460,7 @@ def small_ranges(monkeypatch) -> pytest.MonkeyPatch:
 
 def export_of(parallelism: int) -> Export:
     """The province's whole directory, read by `parallelism` connections (in process)."""
-    limits = ExportLimits(
-        idle_seconds=60, max_seconds=600, concurrency=1, parallelism=parallelism
-    )
+    limits = ExportLimits(idle_seconds=60, max_seconds=600, concurrency=1, parallelism=parallelism)
     return Export(ExportRequest(ADMIN, RegionScope("33"), SubjectFilters()), limits)
 
 
