@@ -41,7 +41,7 @@ class Settings(DatabaseSettings):
         default=2,
         ge=1,
         description="EXPORT_CONCURRENCY — exports one registry process streams at once (each "
-        "holds a database connection throughout); more are refused with 429",
+        "holds EXPORT_PARALLELISM database connections throughout); more are refused with 429",
     )
     export_parallelism: int = Field(
         default=2,

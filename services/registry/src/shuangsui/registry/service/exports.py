@@ -73,7 +73,8 @@ class ExportLimits:
 
 @dataclass
 class ExportGate:
-    """How many exports this process streams at once: each holds a connection throughout."""
+    """How many exports this process streams at once: each holds up to `parallelism`
+    connections throughout (the settings keep that within the pool)."""
 
     size: int
     running: int = 0
