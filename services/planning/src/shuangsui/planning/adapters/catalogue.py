@@ -142,7 +142,7 @@ class ItemQuery:
     item_ids: Collection[UUID] | None = None
     item_category: str | None = None
     business_line: str | None = None
-    search: str | None = None  # a part of the code or the name
+    search: str | None = None  # a part of the code or the name, in any case
     after_code: str | None = None
     limit: int | None = None
 
@@ -158,8 +158,8 @@ async def items_of(session: AsyncSession, list_id: UUID, query: ItemQuery) -> li
         statement = statement.where(c.business_line == query.business_line)
     if query.search:
         statement = statement.where(
-            c.code.contains(query.search, autoescape=True)
-            | c.name.contains(query.search, autoescape=True)
+            c.code.icontains(query.search, autoescape=True)
+            | c.name.icontains(query.search, autoescape=True)
         )
     if query.after_code is not None:
         statement = statement.where(c.code > query.after_code)
