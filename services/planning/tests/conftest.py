@@ -9,11 +9,10 @@ import pytest
 
 from shuangsui.contracts.events.registry_items import ItemListPublished, ItemUpsertedV2
 from shuangsui.contracts.events.registry_orgs import OrgUpserted
-from shuangsui.kernel.db import Database, UnitOfWork
-from shuangsui.messaging.envelope import Outgoing
-
 from shuangsui.devstack.pytest_plugin import environment
 from shuangsui.devstack.serving import serving
+from shuangsui.kernel.db import Database, UnitOfWork
+from shuangsui.messaging.envelope import Outgoing
 
 
 @pytest.fixture
