@@ -66,18 +66,9 @@ class CatalogueItemOut(BaseModel):
 
     @classmethod
     def of(cls, item: ItemInForce) -> CatalogueItemOut:
-        return cls(
-            item_id=item.item_id, list_id=item.list_id, list_level=item.list_level,
-            list_version=item.list_version, origin=item.origin, code=item.code, name=item.name,
-            business_line=item.business_line, item_category=item.item_category,
-            allowed_methods=list(item.allowed_methods), subject_types=list(item.subject_types),
-            subject_tags=list(item.subject_tags),
-            required_qualification=item.required_qualification,
-            min_ratio=str(item.min_ratio) if item.min_ratio is not None else None,
-            lead_department=item.lead_department,
-            partner_departments=list(item.partner_departments), joint=item.joint,
-            inspection_level=item.inspection_level, version=item.version,
-        )  # fmt: skip
+        fields = {name: getattr(item, name) for name in cls.model_fields}
+        fields["min_ratio"] = str(item.min_ratio) if item.min_ratio is not None else None
+        return cls.model_validate(fields)
 
 
 @router.get(
