@@ -126,6 +126,9 @@ async def test_a_list_version_is_in_force_from_its_day_until_the_next_and_carrie
     assert spring[national_item].partner_departments == ("住房城乡建设部门", "应急管理部门")
     assert spring[national_item].required_qualification == "special_equipment"
     assert str(spring[national_item].min_ratio) == "1/20"
+    by_county = await catalogue.items_in_force(new_uow(), "360102", "county", date(year, 3, 1),
+                                               everything)  # fmt: skip
+    assert by_county == spring
 
     autumn = await in_force("city", date(year, 9, 1))
     assert set(autumn) == {national_item, later_item}

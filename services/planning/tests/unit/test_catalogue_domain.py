@@ -134,3 +134,8 @@ def test_a_parent_not_yet_announced_is_no_superior():
 )
 def test_jurisdiction_covers_the_regions_under_the_orgs_own(who, region, inside):
     assert within_jurisdiction(who, region) is inside
+
+
+@pytest.mark.parametrize("region", ["330000", "33", "330106", "330100"])
+def test_a_province_may_be_named_by_its_digits_or_any_region_inside_it(region):
+    assert list_in_force(ALL, region, "county", date(2025, 6, 1)) == ZJ_1

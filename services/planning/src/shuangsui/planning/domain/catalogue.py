@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import Literal
 from uuid import UUID
 
-from shuangsui.contracts.regions import InvalidRegionCode, contains
+from shuangsui.contracts.regions import InvalidRegionCode, contains, province_region
 from shuangsui.drawspec.model import Ratio
 from shuangsui.planning.domain.population import parse_ratio
 
@@ -31,6 +31,14 @@ class ListVersion:
     effective_from: date
 
 
+def province_code(region: str | None) -> str | None:
+    """The `XX0000` code lists name their province by, from the province's 2 digits (a token's
+    `province`) or any region code inside it (an org's `region_code`); None stays national."""
+    if region is None:
+        return None
+    return f"{region}0000" if len(region) == 2 else province_region(region)
+
+
 def list_level_of(plan_level: PlanLevel) -> ListLevel:
     """A national plan works from the national list; every other tier from its province's."""
     return "national" if plan_level == "national" else "provincial"
@@ -48,13 +56,15 @@ def version_in_force(versions: Iterable[ListVersion], on: date) -> ListVersion |
 def list_in_force(
     versions: Iterable[ListVersion], province: str | None, plan_level: PlanLevel, on: date
 ) -> ListVersion | None:
-    """The list version a plan of `plan_level` in `province` (`330000`) works from on `on`.
+    """The list version a plan of `plan_level` in `province` works from on `on` (`330000`, its
+    2 digits or any region code inside it).
 
     A national plan (or one without a province) uses the national list. A province applies its
     own list once a version of it is in force, and the national list until then (R1: the
     provincial list is the national list plus the province's items), as the registry does.
     """
     known = list(versions)
+    province = province_code(province)
     national = version_in_force((v for v in known if v.level == "national"), on)
     if list_level_of(plan_level) == "national" or province is None:
         return national

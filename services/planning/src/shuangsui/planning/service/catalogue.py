@@ -67,9 +67,9 @@ async def apply_item_upserted(event: Envelope, uow: UnitOfWork) -> None:
 async def list_in_force(
     uow: UnitOfWork, province: str | None, level: PlanLevel, on_date: date
 ) -> ListVersion | None:
-    """The list version a plan of `level` in `province` (`330000`) works from on `on_date`."""
+    """The list version a plan of `level` in `province` works from on `on_date`."""
     async with uow:
-        versions = await repo.list_versions(uow.session, province)
+        versions = await repo.list_versions(uow.session, rules.province_code(province))
     return rules.list_in_force(versions, province, level, on_date)
 
 
@@ -78,9 +78,10 @@ async def items_in_force(
     item_ids: Collection[UUID],
 ) -> dict[UUID, ItemInForce]:  # fmt: skip
     """The named items as the list in force on `on_date` holds them; an id the list does not hold
-    (or holds withdrawn) is absent."""
+    (or holds withdrawn) is absent. `province`: `330000`, its 2 digits or any region code inside
+    it (an org's `region_code`); `level`: the plan's tier."""
     async with uow:
-        versions = await repo.list_versions(uow.session, province)
+        versions = await repo.list_versions(uow.session, rules.province_code(province))
         lst = rules.list_in_force(versions, province, level, on_date)
         if lst is None or not item_ids:
             return {}
@@ -93,7 +94,7 @@ async def browse_items(
 ) -> tuple[ListVersion | None, list[ItemInForce]]:
     """A page of the active items of the list in force, in code order (batch forms)."""
     async with uow:
-        versions = await repo.list_versions(uow.session, province)
+        versions = await repo.list_versions(uow.session, rules.province_code(province))
         lst = rules.list_in_force(versions, province, level, on_date)
         if lst is None:
             return None, []
