@@ -2,11 +2,17 @@
 the port the stack gives it (planning reaches it over HTTP, as in production)."""
 
 import importlib
+import uuid
+from datetime import UTC, datetime
 
 import pytest
 
+from shuangsui.contracts.events.registry_items import ItemListPublished, ItemUpsertedV2
+from shuangsui.contracts.events.registry_orgs import OrgUpserted
 from shuangsui.devstack.pytest_plugin import environment
 from shuangsui.devstack.serving import serving
+from shuangsui.kernel.db import Database, UnitOfWork
+from shuangsui.messaging.envelope import Outgoing
 
 
 @pytest.fixture
@@ -20,3 +26,69 @@ async def registry_serving(stack, service_env):
 @pytest.fixture
 async def planning(service_client, registry_serving):
     return await service_client("planning")
+
+
+# --- Catalogue: registry events as the registry records them, and planning's database ---------
+
+
+class CatalogueEvents:
+    """Builders of the registry's org and item-list events (the v2 item event's example payload
+    with what a test changes), as `Outgoing` for `consumer_feed`'s `publish`."""
+
+    @staticmethod
+    def item_list(level, province, effective_from, item_ids, version=1, adopted=None):
+        published = ItemListPublished(
+            list_id=uuid.uuid4(), level=level, province=province, version=version,
+            effective_from=effective_from, item_ids=list(item_ids), adopted_list_id=adopted,
+            based_on_list_id=None, published_at=datetime.now(UTC),
+        )  # fmt: skip
+        return Outgoing(published, subject=str(published.list_id), actor="system:registry")
+
+    @staticmethod
+    def item(listed, item_id, code, **changes):
+        """Item `item_id` of the list event `listed` (an `Outgoing` of `item_list`)."""
+        lst = listed.payload
+        example = ItemUpsertedV2.model_config["json_schema_extra"]["examples"][0]
+        origin = "provincial" if lst.level == "provincial" else "national"
+        item = ItemUpsertedV2.model_validate(
+            {
+                **example, "item_id": item_id, "list_id": lst.list_id, "list_level": lst.level,
+                "list_version": lst.version, "province": lst.province,
+                "effective_from": lst.effective_from, "origin": origin, "code": code,
+                **changes,
+            }
+        )  # fmt: skip
+        return Outgoing(item, subject=str(item_id), actor="system:registry")
+
+    @staticmethod
+    def org(org_id, code, level, region, version=1, parent=None, **changes):
+        upserted = OrgUpserted(
+            **{
+                "org_id": org_id, "code": code, "name": f"{code} 市场监督管理局", "level": level,
+                "region_code": region, "parent_org_id": parent.org_id if parent else None,
+                "parent_code": parent.code if parent else None,
+                "department_type": "market_supervision", "is_hq": level != "station",
+                "status": "active", "version": version, "changed_at": datetime.now(UTC),
+                **changes,
+            }
+        )  # fmt: skip
+        return Outgoing(upserted, subject=str(org_id), actor="system:registry")
+
+
+@pytest.fixture
+def catalogue_events() -> CatalogueEvents:
+    return CatalogueEvents()
+
+
+@pytest.fixture
+async def planning_database(stack):
+    """Planning's database, for its use cases called directly (as other planning code does)."""
+    url = stack.database_url("planning").replace("postgresql://", "postgresql+asyncpg://", 1)
+    database = Database(url, pool_size=2)
+    yield database
+    await database.stop()
+
+
+@pytest.fixture
+def new_uow(planning_database):
+    return lambda: UnitOfWork(planning_database)

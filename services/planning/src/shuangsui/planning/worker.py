@@ -4,11 +4,23 @@ from shuangsui.kernel.settings import load_settings
 from shuangsui.messaging.consumer import Subscription
 from shuangsui.messaging.platform import new_unit_of_work
 from shuangsui.messaging.runtime import run_consumers
+from shuangsui.planning.service import catalogue
 from shuangsui.planning.service.probes import record_probe
 from shuangsui.planning.settings import SERVICE, Settings
 
 SUBSCRIPTIONS = [
     Subscription(SERVICE, "probes", "registry", {"registry.probe.sent.v1": record_probe}),
+    Subscription(
+        SERVICE,
+        "catalogue",
+        "registry",
+        {
+            "registry.org.upserted.v1": catalogue.apply_org_upserted,
+            "registry.item_list.published.v1": catalogue.apply_list_published,
+            # v2 only: it holds all of v1, and subscribing to both would apply each item twice.
+            "registry.item.upserted.v2": catalogue.apply_item_upserted,
+        },
+    ),
 ]
 
 

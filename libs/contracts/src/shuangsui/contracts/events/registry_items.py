@@ -206,7 +206,6 @@ class ItemUpsertedV2(ItemUpserted):
     )
 
     event_type: ClassVar[str] = "registry.item.upserted.v2"
-    released: ClassVar[bool] = False  # until planning's catalogue consumer ships
 
     lead_department: str | None = Field(
         min_length=1,
