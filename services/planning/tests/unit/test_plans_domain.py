@@ -167,7 +167,8 @@ def test_an_adjustment_is_the_next_draft_version_with_its_reason_and_the_same_co
     assert adjusted.status is S.draft
     assert adjusted.adjustment_reason == "新增电梯专项检查"
     assert (adjusted.plan_id, adjusted.plan_code) == (current.plan_id, current.plan_code)
-    assert adjusted.submitted_at is None and adjusted.published_at is None
+    assert adjusted.submitted_at is None
+    assert adjusted.published_at is None
 
 
 def test_an_adjustment_needs_a_reason_and_a_published_version():
@@ -249,19 +250,22 @@ def test_the_difference_names_each_changed_field_with_before_and_after():
     assert diff.batches == rules.BatchChanges()
 
 
+WINDOW = (date(2026, 5, 1), date(2026, 6, 30))
+
+
 def test_the_batch_seam_lists_added_cancelled_and_changed_batches():
     kept, dropped, cancelled, edited, new = (uuid.uuid4() for _ in range(5))
     before = [
-        BatchSummary(kept, "K", "published"),
-        BatchSummary(dropped, "D", "published"),
-        BatchSummary(cancelled, "C", "published"),
-        BatchSummary(edited, "E", "draft", window_end=date(2026, 6, 30)),
+        BatchSummary(kept, "K", "published", *WINDOW),
+        BatchSummary(dropped, "D", "published", *WINDOW),
+        BatchSummary(cancelled, "C", "published", *WINDOW),
+        BatchSummary(edited, "E", "draft", *WINDOW, ratios={"A": "1/20"}),
     ]
     after = [
-        BatchSummary(kept, "K", "published"),
-        BatchSummary(cancelled, "C", "cancelled"),
-        BatchSummary(edited, "E", "draft", window_end=date(2026, 7, 31)),
-        BatchSummary(new, "N", "draft"),
+        BatchSummary(kept, "K", "published", *WINDOW),
+        BatchSummary(cancelled, "C", "cancelled", *WINDOW),
+        BatchSummary(edited, "E", "draft", *WINDOW, ratios={"A": "1/10"}),
+        BatchSummary(new, "N", "draft", *WINDOW),
     ]
 
     changes = rules.batch_changes(before, after)
@@ -269,3 +273,17 @@ def test_the_batch_seam_lists_added_cancelled_and_changed_batches():
     assert changes.added == (new,)
     assert set(changes.cancelled) == {dropped, cancelled}
     assert changes.changed == (edited,)
+
+
+def test_changes_keep_what_they_do_not_name_and_a_new_plan_needs_a_title():
+    base = rules.plan_content(2026, "计划", description="说明")
+
+    changed = rules.changed_content(2026, rules.ContentChanges(period_end=date(2026, 6, 30)), base)
+
+    assert (changed.title, changed.description, changed.period_end) == (
+        "计划", "说明", date(2026, 6, 30)
+    )  # fmt: skip
+    assert rules.changed_content(2026, rules.ContentChanges(description=""), base).description == ""
+    with pytest.raises(PlanRuleError) as untitled:
+        rules.changed_content(2026, rules.ContentChanges(), None)
+    assert untitled.value.field == "title"

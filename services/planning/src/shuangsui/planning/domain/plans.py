@@ -173,6 +173,29 @@ def check_year(year: int) -> int:
     return year
 
 
+@dataclass(frozen=True)
+class ContentChanges:
+    """Content as sent: what is None stays as it was (or takes its default)."""
+
+    title: str | None = None
+    description: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+
+
+def changed_content(year: int, changes: ContentChanges, base: PlanContent | None) -> PlanContent:
+    """`base` with `changes` applied (a new plan has no base: the title is then required)."""
+    return plan_content(
+        year,
+        changes.title if changes.title is not None else (base.title if base else ""),
+        description=changes.description
+        if changes.description is not None
+        else (base.description if base else None),
+        period_start=changes.period_start or (base.period_start if base else None),
+        period_end=changes.period_end or (base.period_end if base else None),
+    )
+
+
 def plan_content(
     year: int,
     title: str,
@@ -413,17 +436,21 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class BatchSummary:
-    """What a plan version says of one of its batches, as far as a difference needs it. Batches
-    are built later; until then every version has none."""
+    """What a plan version says of one of its batches (DOMAIN.md §3.2: id, items, scope,
+    quantity, window). Batches are built later; until then every version has none."""
 
     batch_id: UUID
     batch_code: str
     status: str
+    window_start: date
+    window_end: date
     item_ids: tuple[UUID, ...] = ()
-    scope: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    quantity: Mapping[str, str] = field(default_factory=dict)
-    window_start: date | None = None
-    window_end: date | None = None
+    region_codes: tuple[str, ...] = ()
+    subject_types: tuple[str, ...] = ()
+    tag_filters: tuple[str, ...] = ()
+    risk_classes: tuple[str, ...] = ()
+    count: int | None = None
+    ratios: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def cancelled(self) -> bool:
