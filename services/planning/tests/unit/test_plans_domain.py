@@ -171,6 +171,12 @@ def test_an_adjustment_is_the_next_draft_version_with_its_reason_and_the_same_co
     assert adjusted.published_at is None
 
 
+def test_an_adjustment_after_a_discarded_one_takes_the_next_number():
+    adjusted = rules.adjustment(published_plan(), "再次调整", latest_version=2)
+
+    assert (adjusted.version, adjusted.supersedes_version) == (3, 1)
+
+
 def test_an_adjustment_needs_a_reason_and_a_published_version():
     with pytest.raises(PlanRuleError) as no_reason:
         rules.adjustment(published_plan(), " ")

@@ -359,9 +359,14 @@ def closed(plan: PlanVersion, at: datetime, open_batches: int) -> PlanVersion:
 
 
 def adjustment(
-    current: PlanVersion, reason: str, content: PlanContent | None = None
+    current: PlanVersion,
+    reason: str,
+    content: PlanContent | None = None,
+    *,
+    latest_version: int | None = None,
 ) -> PlanVersion:
-    """The next version, a draft starting from the published one (R7)."""
+    """The next version, a draft starting from the published one (R7). Its number follows the
+    plan's latest version (`latest_version`: a discarded adjustment keeps its number)."""
     next_status(current.status, Action.adjust)
     return PlanVersion(
         plan_id=current.plan_id,
@@ -370,7 +375,7 @@ def adjustment(
         level=current.level,
         region_code=current.region_code,
         year=current.year,
-        version=current.version + 1,
+        version=max(current.version, latest_version or 0) + 1,
         status=PlanStatus.draft,
         content=content or current.content,
         supersedes_version=current.version,

@@ -398,7 +398,9 @@ async def adjust_plan(
         try:
             rules.next_status(loaded.plan.status, rules.Action.adjust)
             content = rules.changed_content(loaded.plan.year, changes, loaded.plan.content)
-            plan = rules.adjustment(loaded.plan, reason, content)
+            plan = rules.adjustment(
+                loaded.plan, reason, content, latest_version=loaded.versions[-1].version
+            )
         except PlanRuleError as exc:
             raise rule_problem(exc) from None
         try:
@@ -443,6 +445,7 @@ async def close_plan(
         check_if_match(if_match, loaded.plan.revision)
         working = _working(loaded.versions)
         try:
+            rules.next_status(loaded.plan.status, rules.Action.close)
             if working is not None:
                 raise PlanRuleError(
                     "plan-transition",
