@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
 from shuangsui.kernel import problems as p
-from shuangsui.kernel.auth import Principal, Role, optional_principal, require
+from shuangsui.kernel.auth import (
+    Principal,
+    PrincipalDependency,
+    Role,
+    optional_principal,
+    require,
+)
 from shuangsui.kernel.concurrency import IF_MATCH, etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
@@ -27,6 +34,8 @@ from shuangsui.planning.api.plans_models import (
 )
 from shuangsui.planning.domain.plans import FIRST_YEAR, LAST_YEAR, PlanStatus, PlanVersion
 from shuangsui.planning.service import plans as service
+from shuangsui.planning.service import plans_deadlines as deadline_service
+from shuangsui.planning.service import plans_read as reads
 
 router = APIRouter(prefix="/api/v1/planning", tags=["annual plans · 年度抽查计划"])
 deadlines = APIRouter(prefix="/api/v1/planning", tags=["plan deadlines · 计划报送期限"])
@@ -86,8 +95,8 @@ async def list_plans(
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal | None = Depends(optional_principal),
 ) -> Page[PlanOut]:
-    filters = service.PlanFilters(year, org_id, status, plan_code)
-    rows, cursor = await service.list_plans(uow, by, filters, page)
+    filters = reads.PlanFilters(year, org_id, status, plan_code)
+    rows, cursor = await reads.list_plans(uow, by, filters, page)
     return Page(items=[PlanOut.of(v) for v in rows], next_cursor=cursor)
 
 
@@ -106,7 +115,7 @@ async def get_plan(
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal | None = Depends(optional_principal),
 ) -> JSONResponse:
-    return _answer(await service.get_plan(uow, plan_id, version, by))
+    return _answer(await reads.get_plan(uow, plan_id, version, by))
 
 
 @router.patch(
@@ -131,44 +140,42 @@ async def update_plan(
     return _answer(await service.update_plan(uow, plan_id, version, body.changes(), if_match, by))
 
 
-@router.post(
-    "/plans/{plan_id}/versions/{version}:submit",
-    operation_id="planning_plans_submit",
-    response_model=PlanOut,
-    summary="报送计划 · Submit a draft to the superior",
-    description="The department submits its draft for filing. A submission after the "
-    "province's deadline (Asia/Shanghai date; 31 March by default) is accepted and flagged "
-    "`late` (R5, ADR 0015). Requires `If-Match`.",
-    responses=STEP_PROBLEMS,
-)
-async def submit_plan(
-    plan_id: UUID,
-    version: int = VERSION,
-    if_match: str | None = IF_MATCH,
-    uow: UnitOfWork = Depends(unit_of_work),
-    by: Principal = Depends(owners),
-) -> JSONResponse:
-    return _answer(await service.submit_plan(uow, plan_id, version, if_match, by))
+StepUseCase = Callable[[UnitOfWork, UUID, int, str | None, Principal], Awaitable[PlanVersion]]
 
 
-@router.post(
-    "/plans/{plan_id}/versions/{version}:file",
-    operation_id="planning_plans_file",
-    response_model=PlanOut,
-    summary="计划备案 · File a submitted plan",
-    description="The superior (the department admin of the parent org, or the provincial "
-    "admin) acknowledges the filing (备案): it is informed, it does not approve (Q1). Records "
-    "`planning.plan.filed.v1`. Requires `If-Match`.",
-    responses=STEP_PROBLEMS,
-)
-async def file_plan(
-    plan_id: UUID,
-    version: int = VERSION,
-    if_match: str | None = IF_MATCH,
-    uow: UnitOfWork = Depends(unit_of_work),
-    by: Principal = Depends(superiors),
-) -> JSONResponse:
-    return _answer(await service.file_plan(uow, plan_id, version, if_match, by))
+def _step(action: str, summary: str, description: str, roles: PrincipalDependency,
+          use_case: StepUseCase) -> None:  # fmt: skip
+    """A step on one version that takes nothing but its `If-Match`."""
+
+    async def take(
+        plan_id: UUID,
+        version: int = VERSION,
+        if_match: str | None = IF_MATCH,
+        uow: UnitOfWork = Depends(unit_of_work),
+        by: Principal = Depends(roles),
+    ) -> JSONResponse:
+        return _answer(await use_case(uow, plan_id, version, if_match, by))
+
+    router.add_api_route(
+        f"/plans/{{plan_id}}/versions/{{version}}:{action}", take, methods=["POST"],
+        operation_id=f"planning_plans_{action}", response_model=PlanOut, summary=summary,
+        description=f"{description} Requires `If-Match`.", responses=STEP_PROBLEMS,
+    )  # fmt: skip
+
+
+_step(
+    "submit", "报送计划 · Submit a draft to the superior",
+    "The department submits its draft for filing. A submission after the province's deadline "
+    "(Asia/Shanghai date; 31 March by default) is accepted and flagged `late` (R5, ADR 0015).",
+    owners, service.submit_plan,
+)  # fmt: skip
+_step(
+    "file", "计划备案 · File a submitted plan",
+    "The superior (the department admin of the parent org, or the provincial admin) "
+    "acknowledges the filing (备案): it is informed, it does not approve (Q1). Records "
+    "`planning.plan.filed.v1`.",
+    superiors, service.file_plan,
+)  # fmt: skip
 
 
 @router.post(
@@ -241,46 +248,21 @@ async def diff_plan(
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal | None = Depends(optional_principal),
 ) -> PlanDiffOut:
-    return PlanDiffOut.of(await service.diff_plan(uow, plan_id, version, by))
+    return PlanDiffOut.of(await reads.diff_plan(uow, plan_id, version, by))
 
 
-@router.post(
-    "/plans/{plan_id}/versions/{version}:discard",
-    operation_id="planning_plans_discard",
-    response_model=PlanOut,
-    summary="作废计划草稿 · Discard a draft",
-    description="A draft that was never submitted is discarded; an adjustment's draft leaves "
-    "the published version in force. Requires `If-Match`.",
-    responses=STEP_PROBLEMS,
-)
-async def discard_plan(
-    plan_id: UUID,
-    version: int = VERSION,
-    if_match: str | None = IF_MATCH,
-    uow: UnitOfWork = Depends(unit_of_work),
-    by: Principal = Depends(owners),
-) -> JSONResponse:
-    return _answer(await service.discard_plan(uow, plan_id, version, if_match, by))
-
-
-@router.post(
-    "/plans/{plan_id}/versions/{version}:close",
-    operation_id="planning_plans_close",
-    response_model=PlanOut,
-    summary="终结年度计划 · Close a plan after its year",
-    description="The provincial admin closes a published plan once its year has ended "
-    "(Asia/Shanghai) and none of its batches is open. Records `planning.plan.closed.v1`. "
-    "Requires `If-Match`.",
-    responses=STEP_PROBLEMS,
-)
-async def close_plan(
-    plan_id: UUID,
-    version: int = VERSION,
-    if_match: str | None = IF_MATCH,
-    uow: UnitOfWork = Depends(unit_of_work),
-    by: Principal = Depends(require(Role.provincial_admin)),
-) -> JSONResponse:
-    return _answer(await service.close_plan(uow, plan_id, version, if_match, by))
+_step(
+    "discard", "作废计划草稿 · Discard a draft",
+    "A draft that was never submitted is discarded; an adjustment's draft leaves the published "
+    "version in force.",
+    owners, service.discard_plan,
+)  # fmt: skip
+_step(
+    "close", "终结年度计划 · Close a plan after its year",
+    "The provincial admin closes a published plan once its year has ended (Asia/Shanghai) and "
+    "none of its batches is open. Records `planning.plan.closed.v1`.",
+    require(Role.provincial_admin), service.close_plan,
+)  # fmt: skip
 
 
 # ---- deadlines ----------------------------------------------------------------------------
@@ -298,7 +280,7 @@ async def get_deadline(
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(Role.department_admin, Role.provincial_admin, Role.auditor)),
 ) -> DeadlineOut:
-    return DeadlineOut.of(await service.get_deadline(uow, year, by))
+    return DeadlineOut.of(await deadline_service.get_deadline(uow, year, by))
 
 
 @deadlines.put(
@@ -317,7 +299,7 @@ async def set_deadline(
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(Role.provincial_admin)),
 ) -> DeadlineOut:
-    return DeadlineOut.of(await service.set_deadline(uow, year, body.deadline, by))
+    return DeadlineOut.of(await deadline_service.set_deadline(uow, year, body.deadline, by))
 
 
 @deadlines.get(
@@ -333,4 +315,4 @@ async def deadline_report(
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(require(Role.department_admin, Role.provincial_admin, Role.auditor)),
 ) -> DeadlineReportOut:
-    return DeadlineReportOut.of(year, await service.deadline_report(uow, year, by))
+    return DeadlineReportOut.of(year, await deadline_service.deadline_report(uow, year, by))

@@ -21,7 +21,7 @@ from shuangsui.planning.domain.plans import (
     PlanVersion,
     Standing,
 )
-from shuangsui.planning.service.plans import Deadline, OrgStanding
+from shuangsui.planning.service.plans_deadlines import Deadline, OrgStanding
 
 _PLAN_ID = "5b0f7a52-3c1e-4d8a-9f0e-7d2c6b1a4e93"
 _ORG_ID = "8d6e2f41-0a3b-4c5d-9e7f-1a2b3c4d5e6f"

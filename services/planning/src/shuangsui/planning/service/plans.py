@@ -11,12 +11,11 @@ see looks exactly like a missing one.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from uuid import UUID
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from shuangsui.contracts.events.planning_plans import (
@@ -33,8 +32,6 @@ from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role
 from shuangsui.kernel.concurrency import check_if_match
 from shuangsui.kernel.db import UnitOfWork
-from shuangsui.kernel.pagination import PageRequest
-from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.envelope import Outgoing
 from shuangsui.planning.adapters import plans as repo
 from shuangsui.planning.domain import plans as rules
@@ -92,7 +89,7 @@ def province_of(region_code: str) -> str:
 # ---- who the caller is to a plan ----------------------------------------------------------
 
 
-def _org_uuid(by: Principal | None) -> UUID | None:
+def org_uuid(by: Principal | None) -> UUID | None:
     if by is None or by.org_id is None:
         return None
     try:
@@ -101,24 +98,24 @@ def _org_uuid(by: Principal | None) -> UUID | None:
         return None
 
 
-def _writes_for_own_org(by: Principal | None) -> UUID | None:
+def writes_for_own_org(by: Principal | None) -> UUID | None:
     """The org whose plans `by` writes: a department admin's (a national admin's, for
     national plans)."""
     if by is None or not by.has_any_role(Role.department_admin, Role.national_admin):
         return None
-    return _org_uuid(by)
+    return org_uuid(by)
 
 
 def relation(by: Principal | None, plan: PlanVersion, org: OrgFacts | None) -> Relation:
     if by is None:
         return Relation.other
-    own = _writes_for_own_org(by)
+    own = writes_for_own_org(by)
     if own is not None and own == plan.org_id:
         return Relation.owner
     if by.is_national:
         return Relation.national
     parent = org.parent_org_id if org else None
-    if Role.department_admin in by.roles and parent is not None and _org_uuid(by) == parent:
+    if Role.department_admin in by.roles and parent is not None and org_uuid(by) == parent:
         return Relation.superior
     if Role.provincial_admin in by.roles and plan.region_code[:2] == by.province:
         return Relation.superior
@@ -133,7 +130,7 @@ class Loaded:
     relation: Relation
 
 
-async def _load(
+async def load_version(
     uow: UnitOfWork, plan_id: UUID, version: int | None, by: Principal | None, lock: bool
 ) -> Loaded:
     """The version asked for (the latest visible one without `version`), or 404."""
@@ -151,7 +148,7 @@ async def _load(
 async def _owned(
     uow: UnitOfWork, plan_id: UUID, version: int, if_match: str | None, by: Principal
 ) -> Loaded:
-    loaded = await _load(uow, plan_id, version, by, lock=True)
+    loaded = await load_version(uow, plan_id, version, by, lock=True)
     if loaded.relation is not Relation.owner:
         raise p.Problem(p.FORBIDDEN, "only the department that owns the plan may change it")
     check_if_match(if_match, loaded.plan.revision)
@@ -162,7 +159,7 @@ def _working(versions: Sequence[PlanVersion]) -> PlanVersion | None:
     return next((v for v in versions if v.status in rules.WORKING), None)
 
 
-async def _deadline(uow: UnitOfWork, region_code: str, year: int) -> tuple[date, bool]:
+async def deadline_of(uow: UnitOfWork, region_code: str, year: int) -> tuple[date, bool]:
     configured = await repo.deadline(uow.session, province_of(region_code), year)
     return (configured, True) if configured else (rules.default_deadline(year), False)
 
@@ -180,7 +177,7 @@ async def create_plan(
     changes: ContentChanges,
     by: Principal,
 ) -> PlanVersion:
-    own = _writes_for_own_org(by)
+    own = writes_for_own_org(by)
     if own is None:
         raise p.Problem(
             p.FORBIDDEN, "a plan is made by the department admin of its org (token org_id)"
@@ -222,6 +219,26 @@ async def create_plan(
     return plan
 
 
+async def _owner_step(
+    uow: UnitOfWork,
+    plan_id: UUID,
+    version: int,
+    if_match: str | None,
+    by: Principal,
+    change: Callable[[Loaded], Awaitable[PlanVersion]],
+) -> PlanVersion:
+    """A step the owning department takes that changes the version and records nothing."""
+    async with uow:
+        loaded = await _owned(uow, plan_id, version, if_match, by)
+        try:
+            plan = await change(loaded)
+        except PlanRuleError as exc:
+            raise rule_problem(exc) from None
+        await repo.save_version(uow.session, plan, by.sub)
+        await uow.commit()
+    return plan
+
+
 async def update_plan(
     uow: UnitOfWork,
     plan_id: UUID,
@@ -231,32 +248,32 @@ async def update_plan(
     by: Principal,
 ) -> PlanVersion:
     """Changes the content of a draft: the fields sent, the others as they are."""
-    async with uow:
-        loaded = await _owned(uow, plan_id, version, if_match, by)
-        try:
-            rules.next_status(loaded.plan.status, rules.Action.edit)
-            content = rules.changed_content(loaded.plan.year, changes, loaded.plan.content)
-            plan = rules.edited(loaded.plan, content)
-        except PlanRuleError as exc:
-            raise rule_problem(exc) from None
-        await repo.save_version(uow.session, plan, by.sub)
-        await uow.commit()
-    return plan
+
+    async def edit(loaded: Loaded) -> PlanVersion:
+        rules.next_status(loaded.plan.status, rules.Action.edit)
+        content = rules.changed_content(loaded.plan.year, changes, loaded.plan.content)
+        return rules.edited(loaded.plan, content)
+
+    return await _owner_step(uow, plan_id, version, if_match, by, edit)
 
 
 async def submit_plan(
     uow: UnitOfWork, plan_id: UUID, version: int, if_match: str | None, by: Principal
 ) -> PlanVersion:
-    async with uow:
-        loaded = await _owned(uow, plan_id, version, if_match, by)
-        deadline, _ = await _deadline(uow, loaded.plan.region_code, loaded.plan.year)
-        try:
-            plan = rules.submitted(loaded.plan, _now(), deadline)
-        except PlanRuleError as exc:
-            raise rule_problem(exc) from None
-        await repo.save_version(uow.session, plan, by.sub)
-        await uow.commit()
-    return plan
+    async def submit(loaded: Loaded) -> PlanVersion:
+        deadline, _ = await deadline_of(uow, loaded.plan.region_code, loaded.plan.year)
+        return rules.submitted(loaded.plan, _now(), deadline)
+
+    return await _owner_step(uow, plan_id, version, if_match, by, submit)
+
+
+async def discard_plan(
+    uow: UnitOfWork, plan_id: UUID, version: int, if_match: str | None, by: Principal
+) -> PlanVersion:
+    async def discard(loaded: Loaded) -> PlanVersion:
+        return rules.discarded(loaded.plan)
+
+    return await _owner_step(uow, plan_id, version, if_match, by, discard)
 
 
 async def file_plan(
@@ -264,7 +281,7 @@ async def file_plan(
 ) -> PlanVersion:
     """The superior acknowledges (备案): it is informed, it does not approve (Q1)."""
     async with uow:
-        loaded = await _load(uow, plan_id, version, by, lock=True)
+        loaded = await load_version(uow, plan_id, version, by, lock=True)
         if loaded.relation not in (Relation.superior, Relation.national):
             raise p.Problem(
                 p.FORBIDDEN,
@@ -330,7 +347,7 @@ async def publish_plan(
     async with uow:
         s = uow.session
         loaded = await _owned(uow, plan_id, version, if_match, by)
-        deadline, _ = await _deadline(uow, loaded.plan.region_code, loaded.plan.year)
+        deadline, _ = await deadline_of(uow, loaded.plan.region_code, loaded.plan.year)
         previous = next((v for v in loaded.versions if v.status is PlanStatus.published), None)
         try:
             plan = rules.published(
@@ -411,20 +428,6 @@ async def adjust_plan(
     return plan
 
 
-async def discard_plan(
-    uow: UnitOfWork, plan_id: UUID, version: int, if_match: str | None, by: Principal
-) -> PlanVersion:
-    async with uow:
-        loaded = await _owned(uow, plan_id, version, if_match, by)
-        try:
-            plan = rules.discarded(loaded.plan)
-        except PlanRuleError as exc:
-            raise rule_problem(exc) from None
-        await repo.save_version(uow.session, plan, by.sub)
-        await uow.commit()
-    return plan
-
-
 async def open_batch_count(uow: UnitOfWork, plan: PlanVersion) -> int:
     """The seam for batches: how many of the plan's batches are not terminal (0 until batches
     exist)."""
@@ -436,7 +439,7 @@ async def close_plan(
 ) -> PlanVersion:
     """After the plan's year, by the province (or the national admin)."""
     async with uow:
-        loaded = await _load(uow, plan_id, version, by, lock=True)
+        loaded = await load_version(uow, plan_id, version, by, lock=True)
         allowed = by.is_national or (
             Role.provincial_admin in by.roles and loaded.plan.region_code[:2] == by.province
         )
@@ -463,142 +466,3 @@ async def close_plan(
         ), plan, by))  # fmt: skip
         await uow.commit()
     return plan
-
-
-# ---- reads --------------------------------------------------------------------------------
-
-
-async def get_plan(
-    uow: UnitOfWork, plan_id: UUID, version: int | None, by: Principal | None
-) -> PlanVersion:
-    async with uow:
-        return (await _load(uow, plan_id, version, by, lock=False)).plan
-
-
-async def diff_plan(uow: UnitOfWork, plan_id: UUID, version: int, by: Principal | None) -> PlanDiff:
-    """Version `version` against the one before it (the one it supersedes)."""
-    async with uow:
-        after = (await _load(uow, plan_id, version, by, lock=False)).plan
-        if after.supersedes_version is None:
-            raise p.Problem(
-                p.VALIDATION, "the first version has no version before it",
-                errors=[p.FieldError("version", "a difference needs version 2 or later")],
-            )  # fmt: skip
-        before = (await _load(uow, plan_id, after.supersedes_version, by, lock=False)).plan
-        return rules.plan_diff(
-            before, after, await batch_summaries(uow, before), await batch_summaries(uow, after)
-        )
-
-
-@dataclass(frozen=True)
-class PlanFilters:
-    year: int | None = None
-    org_id: UUID | None = None
-    status: PlanStatus | None = None
-    plan_code: str | None = None
-
-
-def _visibility(by: Principal | None) -> sa.ColumnElement[bool]:
-    org = _org_uuid(by)
-    return repo.visibility(
-        everything=by is not None and by.is_national,
-        public=[s.value for s in rules.PUBLIC],
-        shown_to_superior=[s.value for s in rules.SHOWN_TO_SUPERIOR],
-        own_org=_writes_for_own_org(by),
-        parent_org=org if by is not None and Role.department_admin in by.roles else None,
-        province_prefix=by.province
-        if by is not None and Role.provincial_admin in by.roles
-        else None,
-    )
-
-
-async def list_plans(
-    uow: UnitOfWork, by: Principal | None, filters: PlanFilters, page: PageRequest
-) -> tuple[list[PlanVersion], str | None]:
-    t = repo.plan_versions
-    wanted = [
-        clause
-        for value, clause in (
-            (filters.year, t.c.year == filters.year),
-            (filters.org_id, t.c.org_id == filters.org_id),
-            (filters.status, t.c.status == (filters.status or "")),
-            (filters.plan_code, t.c.plan_code == filters.plan_code),
-        )
-        if value is not None
-    ]
-    code, number = page.position("code", str), page.position("version", int)
-    after = (code, number) if code is not None and number is not None else None
-    async with uow:
-        rows = await repo.list_versions(uow.session, _visibility(by), wanted, after, page.limit + 1)
-    return page.page(rows, lambda v: {"code": v.plan_code, "version": v.version})
-
-
-# ---- deadlines (R5, R6) -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Deadline:
-    province: str
-    year: int
-    deadline: date
-    configured: bool
-
-
-async def get_deadline(uow: UnitOfWork, year: int, by: Principal) -> Deadline:
-    async with uow:
-        day, configured = await _deadline(uow, by.region_code, year)
-    return Deadline(province_of(by.region_code), year, day, configured)
-
-
-async def set_deadline(uow: UnitOfWork, year: int, day: date, by: Principal) -> Deadline:
-    """The province's deadline for a year (province config, DOMAIN.md §7). It decides the
-    lateness of submissions from now on; plans submitted before keep the flag they got."""
-    if Role.provincial_admin not in by.roles:
-        raise p.Problem(p.FORBIDDEN, "a province's deadline is set by its provincial admin")
-    try:
-        rules.check_year(year)
-        rules.check_deadline(year, day)
-    except PlanRuleError as exc:
-        raise rule_problem(exc) from None
-    async with uow:
-        await repo.set_deadline(uow.session, province_of(by.region_code), year, day, by.sub)
-        await uow.commit()
-    return Deadline(province_of(by.region_code), year, day, True)
-
-
-@dataclass(frozen=True)
-class OrgStanding:
-    org_id: UUID
-    code: str
-    name: str
-    level: str
-    region_code: str
-    deadline: date
-    standing: rules.Standing
-    plan: PlanVersion | None
-
-
-async def deadline_report(uow: UnitOfWork, year: int, by: Principal) -> list[OrgStanding]:
-    """Every market-supervision org at county level and above within the caller's scope:
-    submitted on time, late, or not yet (R5: a late plan is accepted, flagged and counted)."""
-    try:
-        rules.check_year(year)
-    except PlanRuleError as exc:
-        raise rule_problem(exc) from None
-    scope = RegionScope.of(by)
-    async with uow:
-        orgs = await repo.planning_orgs(uow.session, scope.prefix)
-        firsts = await repo.first_versions(uow.session, [o.org_id for o in orgs], year)
-        deadlines: dict[str, date] = {}
-        report = []
-        for o in orgs:
-            province = province_of(o.region_code)
-            if province not in deadlines:
-                deadlines[province] = (await _deadline(uow, o.region_code, year))[0]
-            mine = firsts.get(o.org_id, [])
-            submitted = next((v for v in mine if v.submitted_at is not None), None)
-            report.append(OrgStanding(
-                o.org_id, o.code, o.name, o.level, o.region_code, deadlines[province],
-                rules.standing(mine), submitted,
-            ))  # fmt: skip
-    return report
