@@ -7,17 +7,18 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
+from shuangsui.planning.domain import deadlines, plans_diff
 from shuangsui.planning.domain import plans as rules
+from shuangsui.planning.domain.deadlines import Standing
 from shuangsui.planning.domain.plans import (
     Action,
-    BatchSummary,
     IllegalTransition,
     OrgFacts,
     PlanRuleError,
     PlanStatus,
     Relation,
-    Standing,
 )
+from shuangsui.planning.domain.plans_diff import BatchSummary
 
 S = PlanStatus
 LEGAL = {
@@ -65,9 +66,9 @@ def draft(year: int = 2026, org: OrgFacts = COUNTY) -> rules.PlanVersion:
 
 def published_plan(year: int = 2026) -> rules.PlanVersion:
     at = datetime(year, 3, 1, tzinfo=UTC)
-    plan = rules.submitted(draft(year), at, rules.default_deadline(year))
+    plan = rules.submitted(draft(year), at, deadlines.default_deadline(year))
     plan = rules.filed(plan, at, COUNTY.parent_org_id)
-    return rules.published(plan, at, rules.default_deadline(year), None)
+    return rules.published(plan, at, deadlines.default_deadline(year), None)
 
 
 def test_the_plan_code_is_region_year_and_a_four_digit_sequence():
@@ -126,7 +127,7 @@ SHANGHAI = timezone(timedelta(hours=8))
     ],
 )
 def test_lateness_is_the_submissions_shanghai_date_after_the_deadline(at, late):
-    plan = rules.submitted(draft(), at, rules.default_deadline(2026))
+    plan = rules.submitted(draft(), at, deadlines.default_deadline(2026))
 
     assert plan.late is late
     assert plan.status is S.submitted
@@ -233,10 +234,10 @@ def test_an_orgs_standing_comes_from_its_submitted_first_version():
     on_time = rules.submitted(plan, datetime(2026, 3, 1, tzinfo=UTC), date(2026, 3, 31))
     late = rules.submitted(plan, datetime(2026, 4, 2, tzinfo=UTC), date(2026, 3, 31))
 
-    assert rules.standing([]) is Standing.not_submitted
-    assert rules.standing([rules.discarded(plan)]) is Standing.not_submitted
-    assert rules.standing([rules.discarded(plan), on_time]) is Standing.on_time
-    assert rules.standing([late]) is Standing.late
+    assert deadlines.standing([]) is Standing.not_submitted
+    assert deadlines.standing([rules.discarded(plan)]) is Standing.not_submitted
+    assert deadlines.standing([rules.discarded(plan), on_time]) is Standing.on_time
+    assert deadlines.standing([late]) is Standing.late
 
 
 def test_the_difference_names_each_changed_field_with_before_and_after():
@@ -246,14 +247,14 @@ def test_the_difference_names_each_changed_field_with_before_and_after():
     )
     adjusted = rules.adjustment(current, "增加电梯检查", changed)
 
-    diff = rules.plan_diff(current, adjusted)
+    diff = plans_diff.plan_diff(current, adjusted)
 
     assert (diff.from_version, diff.to_version, diff.reason) == (1, 2, "增加电梯检查")
     assert [(c.field, c.before, c.after) for c in diff.fields] == [
         ("description", None, "增加电梯检查"),
         ("period_end", "2026-12-31", "2026-11-30"),
     ]
-    assert diff.batches == rules.BatchChanges()
+    assert diff.batches == plans_diff.BatchChanges()
 
 
 WINDOW = (date(2026, 5, 1), date(2026, 6, 30))
@@ -274,7 +275,7 @@ def test_the_batch_seam_lists_added_cancelled_and_changed_batches():
         BatchSummary(new, "N", "draft", *WINDOW),
     ]
 
-    changes = rules.batch_changes(before, after)
+    changes = plans_diff.batch_changes(before, after)
 
     assert changes.added == (new,)
     assert set(changes.cancelled) == {dropped, cancelled}

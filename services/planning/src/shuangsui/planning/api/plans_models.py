@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shuangsui.planning.domain.deadlines import Standing
 from shuangsui.planning.domain.plans import (
     DESCRIPTION_MAX,
     FIRST_YEAR,
@@ -15,12 +16,11 @@ from shuangsui.planning.domain.plans import (
     REASON_MAX,
     TITLE_MAX,
     ContentChanges,
-    PlanDiff,
     PlanLevel,
     PlanStatus,
     PlanVersion,
-    Standing,
 )
+from shuangsui.planning.domain.plans_diff import PlanDiff
 from shuangsui.planning.service.plans_deadlines import Deadline, OrgStanding
 
 _PLAN_ID = "5b0f7a52-3c1e-4d8a-9f0e-7d2c6b1a4e93"

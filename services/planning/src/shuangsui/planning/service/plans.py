@@ -35,16 +35,16 @@ from shuangsui.kernel.db import UnitOfWork
 from shuangsui.messaging.envelope import Outgoing
 from shuangsui.planning.adapters import plans as repo
 from shuangsui.planning.domain import plans as rules
+from shuangsui.planning.domain.deadlines import default_deadline
 from shuangsui.planning.domain.plans import (
-    BatchSummary,
     ContentChanges,
     OrgFacts,
-    PlanDiff,
     PlanRuleError,
     PlanStatus,
     PlanVersion,
     Relation,
 )
+from shuangsui.planning.domain.plans_diff import BatchSummary, PlanDiff, plan_diff
 
 PLAN_TRANSITION = p.problem_type(
     "plan-transition", 409, "Not allowed in the plan's state · 计划当前状态不允许此操作",
@@ -161,7 +161,7 @@ def _working(versions: Sequence[PlanVersion]) -> PlanVersion | None:
 
 async def deadline_of(uow: UnitOfWork, region_code: str, year: int) -> tuple[date, bool]:
     configured = await repo.deadline(uow.session, province_of(region_code), year)
-    return (configured, True) if configured else (rules.default_deadline(year), False)
+    return (configured, True) if configured else (default_deadline(year), False)
 
 
 def _event(payload: object, plan: PlanVersion, by: Principal) -> Outgoing:
@@ -371,7 +371,7 @@ async def publish_plan(
             batches=[_summary_out(b) for b in batches],
         ), plan, by))  # fmt: skip
         if previous is not None:
-            diff = rules.plan_diff(previous, plan, await batch_summaries(uow, previous), batches)
+            diff = plan_diff(previous, plan, await batch_summaries(uow, previous), batches)
             uow.record(_event(_adjusted(diff, plan), plan, by))
         await uow.commit()
     return plan

@@ -12,6 +12,7 @@ from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.planning.adapters import plans as repo
 from shuangsui.planning.domain import plans as rules
+from shuangsui.planning.domain.deadlines import Standing, standing
 from shuangsui.planning.domain.plans import PlanRuleError, PlanVersion
 from shuangsui.planning.service.plans import deadline_of, province_of, rule_problem
 
@@ -54,7 +55,7 @@ class OrgStanding:
     level: str
     region_code: str
     deadline: date
-    standing: rules.Standing
+    standing: Standing
     plan: PlanVersion | None
 
 
@@ -79,6 +80,6 @@ async def deadline_report(uow: UnitOfWork, year: int, by: Principal) -> list[Org
             submitted = next((v for v in mine if v.submitted_at is not None), None)
             report.append(OrgStanding(
                 o.org_id, o.code, o.name, o.level, o.region_code, deadlines[province],
-                rules.standing(mine), submitted,
+                standing(mine), submitted,
             ))  # fmt: skip
     return report

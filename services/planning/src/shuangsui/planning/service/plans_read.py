@@ -14,7 +14,8 @@ from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.pagination import PageRequest
 from shuangsui.planning.adapters import plans as repo
 from shuangsui.planning.domain import plans as rules
-from shuangsui.planning.domain.plans import PlanDiff, PlanStatus, PlanVersion
+from shuangsui.planning.domain.plans import PlanStatus, PlanVersion
+from shuangsui.planning.domain.plans_diff import PlanDiff, plan_diff
 from shuangsui.planning.service.plans import (
     batch_summaries,
     load_version,
@@ -40,7 +41,7 @@ async def diff_plan(uow: UnitOfWork, plan_id: UUID, version: int, by: Principal 
                 errors=[p.FieldError("version", "a difference needs version 2 or later")],
             )  # fmt: skip
         before = (await load_version(uow, plan_id, after.supersedes_version, by, lock=False)).plan
-        return rules.plan_diff(
+        return plan_diff(
             before, after, await batch_summaries(uow, before), await batch_summaries(uow, after)
         )
 
