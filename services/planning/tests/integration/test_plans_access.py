@@ -173,3 +173,14 @@ async def test_only_department_admins_create_plans(plans, world, who):
     answer = await plans.post(PLANS, json={"year": 2026, "title": "计划"}, headers=world[who])
 
     assert answer.status_code == (401 if who == "anonymous" else 403)
+
+
+async def test_the_national_admin_writes_the_national_orgs_plan(plans, catalogue_org, bearer):
+    samr = await catalogue_org("national", "110000")
+    national = bearer("national_admin", region="100000", org=str(samr))
+
+    created = await plans.post(PLANS, json={"year": 2026, "title": "国家级计划"}, headers=national)
+
+    assert created.status_code == 201, created.text
+    assert created.json()["level"] == "national"
+    assert created.json()["plan_code"].startswith("1100002026")

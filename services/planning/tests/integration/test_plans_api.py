@@ -368,3 +368,16 @@ async def test_a_station_or_an_org_unknown_to_the_catalogue_makes_no_plan(plans,
     assert unknown.json()["errors"] == [
         {"field": "org_id", "reason": "unknown to planning's catalogue"}
     ]
+
+
+async def test_a_publication_reference_longer_than_allowed_is_refused(plans, bureaus):
+    filed = await through(plans, await create(plans, bureaus["county_admin"]), bureaus,
+                          "submit", "file")  # fmt: skip
+
+    refused = await step(plans, filed, "publish", bureaus["county_admin"],
+                         json={"necips_ref": "x" * 65})  # fmt: skip
+    latest = await plans.get(f"{PLANS}/{filed.json()['plan_id']}", headers=bureaus["county_admin"])
+
+    assert refused.status_code == 422
+    assert "necips_ref" in " ".join(e["field"] for e in refused.json()["errors"])
+    assert latest.json()["status"] == "filed"

@@ -18,6 +18,7 @@ from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
 
+from shuangsui.contracts.events.base import EventPayload
 from shuangsui.contracts.events.planning_plans import (
     PlanAdjusted,
     PlanBatchQuantity,
@@ -164,8 +165,8 @@ async def deadline_of(uow: UnitOfWork, region_code: str, year: int) -> tuple[dat
     return (configured, True) if configured else (default_deadline(year), False)
 
 
-def _event(payload: object, plan: PlanVersion, by: Principal) -> Outgoing:
-    return Outgoing(payload, subject=str(plan.plan_id), actor=by.sub)  # type: ignore[arg-type]
+def _event(payload: EventPayload, plan: PlanVersion, by: Principal) -> Outgoing:
+    return Outgoing(payload, subject=str(plan.plan_id), actor=by.sub)
 
 
 # ---- commands -----------------------------------------------------------------------------
