@@ -131,6 +131,8 @@ async def test_a_plan_is_filed_published_adjusted_with_its_diff_and_closed(plans
 
     closed = await through(plans, republished, bureaus, "close")
     assert closed.json()["status"] == "closed"
+    another = await create(plans, bureaus["county_admin"])
+    assert another.status_code == 409  # the year has its plan, closed
 
     outbox = ledger("planning")
     filed_events = events_of(await outbox.announced("planning.plan.filed.v1"), plan_id)

@@ -244,12 +244,13 @@ async def versions_of(s: AsyncSession, plan_id: UUID, *, lock: bool = False) -> 
     return [_plan_of(row) for row in (await s.execute(query)).all()]
 
 
-async def active_for(s: AsyncSession, org_id: UUID, year: int) -> list[PlanVersion]:
-    """The versions of (org, year) that are not terminal."""
+async def existing_for(s: AsyncSession, org_id: UUID, year: int) -> list[PlanVersion]:
+    """The versions of (org, year) that were not discarded: while there is one, the org has its
+    plan for the year (on its way, in force, or closed)."""
     query = sa.select(plan_versions).where(
         plan_versions.c.org_id == org_id,
         plan_versions.c.year == year,
-        plan_versions.c.status.in_([*WORKING_STATUSES, "published"]),
+        plan_versions.c.status != PlanStatus.discarded.value,
     )
     return [_plan_of(row) for row in (await s.execute(query)).all()]
 

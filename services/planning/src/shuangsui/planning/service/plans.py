@@ -200,7 +200,7 @@ async def create_plan(
             rules.plan_level_of(org)
             # Taken first: its row lock serialises creates in the region and year.
             sequence = await repo.next_sequence(s, org.region_code, year)
-            existing = await repo.active_for(s, org.org_id, year)
+            existing = await repo.existing_for(s, org.org_id, year)
             if existing:
                 raise p.Problem(
                     PLAN_CONFLICT,
