@@ -2,6 +2,12 @@
 
 from fastapi import APIRouter
 
-from shuangsui.planning.api import catalogue, population, probes
+from shuangsui.planning.api import catalogue, plans, population, probes
 
-ROUTERS: list[APIRouter] = [population.router, probes.router, catalogue.router]
+ROUTERS: list[APIRouter] = [
+    population.router,
+    probes.router,
+    catalogue.router,
+    plans.router,
+    plans.deadlines,
+]
