@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from shuangsui.planning.api import population, probes
+from shuangsui.planning.api import policies, population, probes
 
-ROUTERS: list[APIRouter] = [population.router, probes.router]
+ROUTERS: list[APIRouter] = [population.router, probes.router, policies.router]

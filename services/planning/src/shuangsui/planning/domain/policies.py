@@ -33,8 +33,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from fractions import Fraction
+from itertools import pairwise
 from uuid import UUID
 
 from shuangsui.drawspec.model import Ratio
@@ -55,6 +57,7 @@ __all__ = [
     "Policy",
     "PolicyBreach",
     "PolicyKey",
+    "PolicyRecord",
     "PolicyViolation",
     "Source",
     "check_batch_quantities",
@@ -110,6 +113,13 @@ class PolicyKey:
     org_id: UUID | None = None
     item_id: UUID | None = None
 
+    @property
+    def text(self) -> str:
+        """The key as one string (stored, unique, and the order lists follow)."""
+        holder_id = {Holder.national: "-", Holder.province: self.province,
+                     Holder.org: str(self.org_id)}[self.holder]  # fmt: skip
+        return f"{self.effective_year}/{self.holder}/{holder_id}/{self.item_id or '*'}"
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -119,6 +129,18 @@ class Policy:
 
     def rule(self, risk_class: str) -> ClassRule:
         return self.classes[risk_class]
+
+
+@dataclass(frozen=True)
+class PolicyRecord:
+    """A stored policy: the policy with its id, the region that may see it, and its version."""
+
+    policy_id: UUID
+    policy: Policy
+    region_code: str
+    version: int
+    updated_by: str
+    updated_at: datetime
 
 
 def _rule(low: str, high: str, frequency: int) -> ClassRule:
@@ -285,7 +307,7 @@ def _range_violations(policy: Policy) -> list[PolicyViolation]:
 def _order_violations(policy: Policy) -> list[PolicyViolation]:
     """A riskier class is never given less than the class just safer than it (R11)."""
     found = []
-    for safer, riskier in zip(RISK_CLASSES, RISK_CLASSES[1:], strict=False):
+    for safer, riskier in pairwise(RISK_CLASSES):
         s, r = policy.rule(safer), policy.rule(riskier)
         for name, rule, lo, hi in (
             ("min_ratio", "riskier_class_min_below_safer", s.min_ratio, r.min_ratio),

@@ -1,0 +1,261 @@
+"""Risk-ratio policy use cases (R11, R13): set one, read and list them, find the one that
+applies, and the refusal a batch gets when it breaks its policy.
+
+Who writes what (DOMAIN.md §7): the national admin the national defaults; a provincial admin
+its province's policies, general and item-specific; a department admin its own org's. Another
+province's caller is refused every write (403) and sees none of that province's policies.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shuangsui.contracts.events.planning_policies import PolicyClassRule, PolicyUpserted
+from shuangsui.kernel import problems as p
+from shuangsui.kernel.auth import Principal, Role, deployment_region
+from shuangsui.kernel.concurrency import check_if_match
+from shuangsui.kernel.db import UnitOfWork
+from shuangsui.kernel.scope import RegionScope
+from shuangsui.messaging.envelope import Outgoing
+from shuangsui.planning.adapters import policies as repo
+from shuangsui.planning.domain.policies import (
+    ClassRule,
+    Holder,
+    Policy,
+    PolicyBreach,
+    PolicyKey,
+    PolicyRecord,
+    PolicyViolation,
+    Source,
+    resolve,
+    validate_policy,
+)
+
+POLICY_NOT_VALID = p.problem_type(
+    "risk-ratio-policy-not-valid", 422, "Risk-ratio policy not valid · 风险分类抽查比例设置有误",
+    "The policy breaks a rule of R11; `violations` names each rule and risk class, `errors` "
+    "the fields. Nothing was stored.",
+)  # fmt: skip
+POLICY_BREACHED = p.problem_type(
+    "risk-ratio-policy-breached", 422, "Batch breaks its risk-ratio policy · 批次不符合风险分类抽查比例",
+    "A batch's ratios, counts or frequency lie outside the policy that applies to it (R11); "
+    "`breaches` names each rule and class with the numbers, `policy_source` which policy "
+    "applied. Nothing was stored.",
+)  # fmt: skip
+
+
+def refuse_invalid(violations: Sequence[PolicyViolation]) -> p.Problem:
+    return p.Problem(
+        POLICY_NOT_VALID,
+        "; ".join(v.detail for v in violations),
+        errors=[p.FieldError(v.field, f"{v.rule}: {v.detail}") for v in violations],
+        violations=[{"rule": v.rule, "risk_class": v.risk_class, "field": v.field}
+                    for v in violations],
+    )  # fmt: skip
+
+
+def refuse_breaches(breaches: Sequence[PolicyBreach], source: Source) -> p.Problem:
+    """The problem a batch use case raises when `check_batch_*` or `check_frequency` found
+    breaches: it names every rule and class with the numbers."""
+    return p.Problem(
+        POLICY_BREACHED,
+        "; ".join(b.detail for b in breaches),
+        breaches=[
+            {
+                "rule": b.rule.value, "risk_class": b.risk_class, "actual": b.actual,
+                "limit": b.limit, "safer_class": b.safer_class,
+                "item_id": str(b.item_id) if b.item_id else None, "population": b.population,
+            }
+            for b in breaches
+        ],
+        policy_source=source.value,
+    )  # fmt: skip
+
+
+def _may_write(key: PolicyKey, by: Principal) -> str:
+    """The region a policy of `key` belongs to, if `by` may write it; 403 otherwise."""
+    if key.holder is Holder.national:
+        if by.is_national:
+            return deployment_region("national")
+        raise p.Problem(p.FORBIDDEN, "national default policies are set by the national admin")
+    if by.is_national:
+        raise p.Problem(
+            p.FORBIDDEN, "the national admin sets national defaults; provinces and departments "
+            "set their own policies",
+        )  # fmt: skip
+    if key.province != by.province:
+        raise p.Problem(p.FORBIDDEN, f"province {key.province}'s policies are not yours to set")
+    if key.holder is Holder.province:
+        if by.has_any_role(Role.provincial_admin):
+            return deployment_region(by.province)
+        raise p.Problem(p.FORBIDDEN, "a province's policies are set by its provincial admin")
+    if by.has_any_role(Role.department_admin) and by.org_id == str(key.org_id):
+        return by.region_code
+    raise p.Problem(p.FORBIDDEN, "a department's policy is set by that department's admin")
+
+
+def _event(record: PolicyRecord, before: PolicyRecord | None, by: Principal) -> Outgoing:
+    policy, key = record.policy, record.policy.key
+    payload = PolicyUpserted(
+        policy_id=record.policy_id, holder=key.holder.value, province=key.province,
+        org_id=key.org_id, region_code=record.region_code, effective_year=key.effective_year,
+        item_id=key.item_id, classes=_classes_out(policy.classes),
+        unclassified_treatment=policy.unclassified_treatment, version=record.version,
+        previous=_classes_out(before.policy.classes) if before else None,
+        previous_unclassified_treatment=before.policy.unclassified_treatment if before else None,
+        changed_at=record.updated_at,
+    )  # fmt: skip
+    return Outgoing(payload, subject=str(record.policy_id), actor=by.sub)
+
+
+def _classes_out(classes: Mapping[str, ClassRule]) -> dict[str, PolicyClassRule]:
+    return {
+        c: PolicyClassRule(
+            min_ratio=str(r.min_ratio),
+            max_ratio=str(r.max_ratio),
+            frequency_per_year=r.frequency_per_year,
+        )
+        for c, r in classes.items()
+    }
+
+
+async def upsert_policy(
+    uow: UnitOfWork, policy: Policy, if_match: str | None, by: Principal
+) -> tuple[PolicyRecord, bool]:
+    """Create the policy, or replace it under If-Match; (the stored policy, whether created).
+
+    The caller's right is checked before the policy's rules, so another province learns
+    nothing of them. Sending the stored policy again changes nothing and needs no If-Match."""
+    region = _may_write(policy.key, by)
+    violations = validate_policy(policy)
+    if violations:
+        raise refuse_invalid(violations)
+    async with uow:
+        current = await repo.get(uow.session, policy.key, for_update=True)
+        if current is None and if_match is not None:
+            raise p.Problem(
+                p.PRECONDITION_FAILED, "no such policy yet: send no If-Match to create it"
+            )
+        if current is not None:
+            if if_match is None and current.policy == policy:
+                return current, False
+            check_if_match(if_match, current.version)
+        record = PolicyRecord(
+            policy_id=current.policy_id if current else uuid.uuid4(), policy=policy,
+            region_code=region, version=current.version + 1 if current else 1,
+            updated_by=by.sub, updated_at=datetime.now(UTC),
+        )  # fmt: skip
+        if current is None:
+            if not await repo.insert_new(uow.session, record):
+                raise p.Problem(
+                    p.PRECONDITION_FAILED, "the policy was created meanwhile: read it and retry"
+                )
+        else:
+            await repo.replace(uow.session, record)
+        uow.record(_event(record, current, by))
+        await uow.commit()
+    return record, current is None
+
+
+def _filter_for(by: Principal) -> repo.PolicyFilter:
+    scope = RegionScope.of(by)
+    own = _uuid_or_none(by.org_id)
+    return repo.PolicyFilter(province=None if by.is_national else by.province,
+                             region_prefix=scope.prefix, own_org=own)  # fmt: skip
+
+
+def _uuid_or_none(text: str | None) -> UUID | None:
+    try:
+        return UUID(text) if text else None
+    except ValueError:
+        return None  # a token naming its org by code holds no department policy
+
+
+@dataclass(frozen=True)
+class PolicyQuery:
+    year: int | None = None
+    holder: Holder | None = None
+    org_id: UUID | None = None
+    item_id: UUID | None = None
+
+
+async def list_policies(
+    uow: UnitOfWork, by: Principal, asked: PolicyQuery, after: str | None, limit: int
+) -> list[PolicyRecord]:
+    base = _filter_for(by)
+    where = repo.PolicyFilter(
+        base.province, base.region_prefix, base.own_org, year=asked.year, holder=asked.holder,
+        org_id=asked.org_id, item_id=asked.item_id,
+    )  # fmt: skip
+    async with uow:
+        return await repo.search(uow.session, where, after, limit)
+
+
+def _visible(record: PolicyRecord, by: Principal) -> bool:
+    key = record.policy.key
+    if by.is_national or key.holder is Holder.national:
+        return True
+    if key.province != by.province:
+        return False
+    if key.holder is Holder.province:
+        return True
+    return RegionScope.of(by).allows(record.region_code) or by.org_id == str(key.org_id)
+
+
+async def get_policy(uow: UnitOfWork, key: PolicyKey, by: Principal) -> PolicyRecord:
+    async with uow:
+        found = await repo.get(uow.session, key)
+    if found is None or not _visible(found, by):
+        raise p.Problem(p.NOT_FOUND, "no such policy")
+    return found
+
+
+@dataclass(frozen=True)
+class EffectivePolicy:
+    policy: Policy
+    source: Source
+    record: PolicyRecord | None  # None: the platform default
+
+
+async def effective_policy(
+    session: AsyncSession, *, province: str, org_id: UUID | None, year: int, item_id: UUID | None
+) -> EffectivePolicy:
+    """The policy that applies to a batch, inside the caller's own transaction (a batch use
+    case checks its batch with it before storing anything)."""
+    stored = await repo.candidates(
+        session, province=province, org_id=org_id, year=year, item_id=item_id
+    )
+    policy, source = resolve(
+        [r.policy for r in stored], province=province, org_id=org_id, year=year, item_id=item_id
+    )
+    record = next((r for r in stored if r.policy is policy), None)
+    return EffectivePolicy(policy, source, record)
+
+
+async def effective_policy_for(
+    uow: UnitOfWork, by: Principal, *, year: int, org_id: UUID | None, item_id: UUID | None
+) -> EffectivePolicy:
+    """What applies to a batch of `org_id` (default: the caller's own org) for `item_id` in
+    `year`. An org outside the caller's region is answered as a missing one (404)."""
+    org = org_id if org_id is not None else _uuid_or_none(by.org_id)
+    async with uow:
+        province = by.province
+        if org is not None:
+            region = await repo.org_region(uow.session, org)
+            if region is None and org == _uuid_or_none(by.org_id):
+                region = by.region_code
+            if region is not None:
+                RegionScope.of(by).ensure_visible(region, "org")
+                province = region[:2]
+        found = await effective_policy(
+            uow.session, province=province, org_id=org, year=year, item_id=item_id
+        )
+    if found.record is not None and not _visible(found.record, by):
+        raise p.Problem(p.NOT_FOUND, "no such org")
+    return found
