@@ -229,9 +229,7 @@ async def test_a_department_sees_its_own_and_its_provinces_policies_not_its_neig
     assert len(province_wide.json()["items"]) == 3
 
 
-async def test_another_provinces_policies_are_invisible(
-    planning_api, bearer, stack, year
-):
+async def test_another_provinces_policies_are_invisible(planning_api, bearer, stack, year):
     """A policy of province 44 (as a national deployment's shared database would hold it)
     is neither listed nor applied for province 33."""
     conn = await asyncpg.connect(stack.database_url("planning"))

@@ -17,6 +17,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shuangsui.contracts.events.planning_policies import PolicyClassRule, PolicyUpserted
+from shuangsui.drawspec.model import Ratio
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role, deployment_region
 from shuangsui.kernel.concurrency import check_if_match
@@ -33,6 +34,9 @@ from shuangsui.planning.domain.policies import (
     PolicyRecord,
     PolicyViolation,
     Source,
+    check_batch_quantities,
+    check_batch_ratios,
+    check_frequency,
     resolve,
     validate_policy,
 )
@@ -259,3 +263,46 @@ async def effective_policy_for(
     if found.record is not None and not _visible(found.record, by):
         raise p.Problem(p.NOT_FOUND, "no such org")
     return found
+
+
+async def ensure_batch_keeps_policies(
+    session: AsyncSession,
+    *,
+    province: str,
+    org_id: UUID | None,
+    year: int,
+    item_ids: Sequence[UUID],
+    quantities_per_class: Mapping[str, Ratio | int],
+    item_min_ratios: Mapping[UUID, Ratio],
+    stratum_sizes: Mapping[str, int] | None = None,
+    batches_already_this_year: Mapping[str, int] | None = None,
+) -> dict[UUID | None, EffectivePolicy]:
+    """What a batch use case calls before it stores or publishes a batch: the batch keeps the
+    policy of each of its items (a joint or multi-item batch keeps all of them), each item's
+    floor, and, when given how many batches already sample each class for these items this
+    year, the frequency. Raises `risk-ratio-policy-breached` at the first item whose policy
+    is broken; answers the policy per item otherwise (None: a batch without items).
+
+    Without `stratum_sizes` only ratios can be judged: a fixed count is judged once the
+    population per stratum is known (the preview, or publishing)."""
+    applied: dict[UUID | None, EffectivePolicy] = {}
+    asked: list[UUID | None] = [*item_ids] or [None]
+    for item_id in asked:
+        found = await effective_policy(
+            session, province=province, org_id=org_id, year=year, item_id=item_id
+        )
+        if stratum_sizes is None:
+            ratios = {c: q for c, q in quantities_per_class.items() if isinstance(q, Ratio)}
+            breaches = check_batch_ratios(found.policy, ratios, item_min_ratios)
+        else:
+            breaches = check_batch_quantities(
+                found.policy, quantities_per_class, stratum_sizes, item_min_ratios
+            )
+        for risk_class, already in sorted((batches_already_this_year or {}).items()):
+            if risk_class in quantities_per_class:
+                frequency = check_frequency(found.policy, risk_class, already)
+                breaches += [frequency] if frequency is not None else []
+        if breaches:
+            raise refuse_breaches(breaches, found.source)
+        applied[item_id] = found
+    return applied
