@@ -99,7 +99,7 @@ def _may_write(key: PolicyKey, by: Principal) -> str:
         if by.has_any_role(Role.provincial_admin):
             return deployment_region(by.province)
         raise p.Problem(p.FORBIDDEN, "a province's policies are set by its provincial admin")
-    if by.has_any_role(Role.department_admin) and by.org_id == str(key.org_id):
+    if by.has_any_role(Role.department_admin) and _uuid_or_none(by.org_id) == key.org_id:
         return by.region_code
     raise p.Problem(p.FORBIDDEN, "a department's policy is set by that department's admin")
 
@@ -209,7 +209,7 @@ def _visible(record: PolicyRecord, by: Principal) -> bool:
         return False
     if key.holder is Holder.province:
         return True
-    return RegionScope.of(by).allows(record.region_code) or by.org_id == str(key.org_id)
+    return RegionScope.of(by).allows(record.region_code) or _uuid_or_none(by.org_id) == key.org_id
 
 
 async def get_policy(uow: UnitOfWork, key: PolicyKey, by: Principal) -> PolicyRecord:
