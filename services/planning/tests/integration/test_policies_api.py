@@ -343,3 +343,54 @@ async def test_another_departments_policy_outside_the_region_is_not_disclosed(
     )
 
     assert answer.status_code == 404
+
+
+async def test_withdrawing_an_item_policy_falls_back_to_the_province_and_is_announced(
+    planning_api, bearer, ledger, year
+):
+    admin = bearer("provincial_admin")
+    item = str(uuid.uuid4())
+    item_url = f"{POLICIES}/{year}/330000"
+    await planning_api.put(item_url, json=classes(), headers=admin)
+    stored = (
+        await planning_api.put(item_url, params={"item_id": item}, json=classes(), headers=admin)
+    ).json()
+
+    unmatched = await planning_api.delete(item_url, params={"item_id": item}, headers=admin)
+    stale = await planning_api.delete(
+        item_url, params={"item_id": item}, headers={**admin, "If-Match": '"2"'}
+    )
+    withdrawn = await planning_api.delete(
+        item_url, params={"item_id": item}, headers={**admin, "If-Match": '"1"'}
+    )
+    again = await planning_api.delete(
+        item_url, params={"item_id": item}, headers={**admin, "If-Match": '"1"'}
+    )
+    effective = await planning_api.get(
+        EFFECTIVE, params={"year": year, "item_id": item}, headers=admin
+    )
+
+    assert (unmatched.status_code, stale.status_code) == (428, 412)
+    assert withdrawn.status_code == 204
+    assert again.status_code == 404
+    assert effective.json()["source"] == "province"
+    [event] = [
+        e for e in await ledger("planning").announced_data("planning.policy.deleted.v1")
+        if e["policy_id"] == stored["policy_id"]
+    ]  # fmt: skip
+    assert (event["item_id"], event["version"], event["previous"]["A"]["max_ratio"]) == (
+        item, 1, "1/20",
+    )  # fmt: skip
+
+
+async def test_a_department_cannot_withdraw_its_provinces_policy(
+    planning_api, bearer, county, year
+):
+    _, department = county
+    url = f"{POLICIES}/{year}/330000"
+    await planning_api.put(url, json=classes(), headers=bearer("provincial_admin"))
+
+    refused = await planning_api.delete(url, headers={**department, "If-Match": '"1"'})
+
+    assert refused.status_code == 403
+    assert (await planning_api.get(url, headers=department)).status_code == 200

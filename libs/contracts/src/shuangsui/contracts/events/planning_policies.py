@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shuangsui.contracts.events.base import EventPayload
 
-__all__ = ["PolicyClassRule", "PolicyUpserted"]
+__all__ = ["PolicyClassRule", "PolicyDeleted", "PolicyUpserted"]
 
 RATIO_PATTERN = r"^(0|[1-9][0-9]*)/[1-9][0-9]*$"
 
@@ -38,10 +38,10 @@ class PolicyClassRule(BaseModel):
     )
 
 
-class PolicyUpserted(EventPayload):
-    """A risk-ratio policy was created or replaced."""
+class _PolicyHeld(BaseModel):
+    """Whose policy it is, for which year and item (the policy's natural key)."""
 
-    event_type: ClassVar[str] = "planning.policy.upserted.v1"
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     policy_id: UUID = Field(description="The policy's stable id (策略标识).")
     holder: Literal["national", "province", "org"] = Field(
@@ -62,6 +62,13 @@ class PolicyUpserted(EventPayload):
         description="The item it is specific to, e.g. a key-supervision item (R13); null for "
         "all items (抽查事项)."
     )
+
+
+class PolicyUpserted(_PolicyHeld, EventPayload):
+    """A risk-ratio policy was created or replaced."""
+
+    event_type: ClassVar[str] = "planning.policy.upserted.v1"
+
     classes: dict[Literal["A", "B", "C", "D"], PolicyClassRule] = Field(
         description="Per credit risk class A (lowest risk) … D (highest) (风险分类)."
     )
@@ -76,3 +83,19 @@ class PolicyUpserted(EventPayload):
         description="`unclassified_treatment` before this change; null when created."
     )
     changed_at: AwareDatetime = Field(description="When the change was committed (变更时间).")
+
+
+class PolicyDeleted(_PolicyHeld, EventPayload):
+    """A risk-ratio policy was withdrawn: batches fall back to the next, less specific one
+    (an org's to its province's, an item's to the general one)."""
+
+    event_type: ClassVar[str] = "planning.policy.deleted.v1"
+
+    version: int = Field(ge=1, description="The version withdrawn (版本).")
+    previous: dict[Literal["A", "B", "C", "D"], PolicyClassRule] = Field(
+        description="The classes as they stood when withdrawn (撤销前)."
+    )
+    previous_unclassified_treatment: Literal["A", "B", "C", "D"] = Field(
+        description="`unclassified_treatment` when withdrawn."
+    )
+    deleted_at: AwareDatetime = Field(description="When it was withdrawn (撤销时间).")

@@ -121,6 +121,10 @@ async def replace(session: AsyncSession, record: PolicyRecord) -> None:
     await session.execute(sa.update(_t).where(_t.c.policy_id == record.policy_id).values(values))
 
 
+async def delete(session: AsyncSession, policy_id: UUID) -> None:
+    await session.execute(sa.delete(_t).where(_t.c.policy_id == policy_id))
+
+
 @dataclass(frozen=True)
 class PolicyFilter:
     """What a caller may see (`province`, `region_prefix`, `own_org`; national: all) and what

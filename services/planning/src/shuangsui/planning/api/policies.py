@@ -272,6 +272,35 @@ async def effective(
     return EffectivePolicyOut(source=found.source, policy=PolicyOut.of(found.policy, found.record))
 
 
+@router.delete(
+    "/policies/{effective_year}/{holder}",
+    operation_id="planning_policies_delete",
+    status_code=204,
+    summary="撤销风险分类抽查比例 · Withdraw a risk-ratio policy",
+    description="Withdraws a stored policy (If-Match required): the batches it governed fall "
+    "back to the next, less specific policy (an item's to the general one, a department's to "
+    "its province's, down to the platform default). Whoever may set it may withdraw it. "
+    "Announced as `planning.policy.deleted.v1` with the classes it held.",
+    responses=problem_responses(
+        p.FORBIDDEN,
+        p.PRECONDITION_FAILED,
+        p.PRECONDITION_REQUIRED,
+        descriptions={404: "No such policy · 未找到"},
+    ),
+)
+async def delete(
+    effective_year: int = YEAR_PATH,
+    holder: str = HOLDER_PATH,
+    item_id: UUID | None = ITEM_QUERY,
+    if_match: str | None = IF_MATCH,
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(WRITERS),
+) -> Response:
+    key = _with_province(_key(effective_year, holder, item_id), by)
+    await use_cases.delete_policy(uow, key, if_match, by)
+    return Response(status_code=204)
+
+
 @router.get(
     "/policies/{effective_year}/{holder}",
     operation_id="planning_policies_get",

@@ -12,11 +12,16 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shuangsui.contracts.events.planning_policies import PolicyClassRule, PolicyUpserted
+from shuangsui.contracts.events.planning_policies import (
+    PolicyClassRule,
+    PolicyDeleted,
+    PolicyUpserted,
+)
 from shuangsui.drawspec.model import Ratio
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role, deployment_region
@@ -104,16 +109,32 @@ def _may_write(key: PolicyKey, by: Principal) -> str:
     raise p.Problem(p.FORBIDDEN, "a department's policy is set by that department's admin")
 
 
-def _event(record: PolicyRecord, before: PolicyRecord | None, by: Principal) -> Outgoing:
-    policy, key = record.policy, record.policy.key
+def _held(record: PolicyRecord) -> dict[str, Any]:
+    key = record.policy.key
+    return {
+        "policy_id": record.policy_id, "holder": key.holder.value, "province": key.province,
+        "org_id": key.org_id, "region_code": record.region_code,
+        "effective_year": key.effective_year, "item_id": key.item_id,
+    }  # fmt: skip
+
+
+def _upserted(record: PolicyRecord, before: PolicyRecord | None, by: Principal) -> Outgoing:
+    policy = record.policy
     payload = PolicyUpserted(
-        policy_id=record.policy_id, holder=key.holder.value, province=key.province,
-        org_id=key.org_id, region_code=record.region_code, effective_year=key.effective_year,
-        item_id=key.item_id, classes=_classes_out(policy.classes),
+        **_held(record), classes=_classes_out(policy.classes),
         unclassified_treatment=policy.unclassified_treatment, version=record.version,
         previous=_classes_out(before.policy.classes) if before else None,
         previous_unclassified_treatment=before.policy.unclassified_treatment if before else None,
         changed_at=record.updated_at,
+    )  # fmt: skip
+    return Outgoing(payload, subject=str(record.policy_id), actor=by.sub)
+
+
+def _deleted(record: PolicyRecord, by: Principal) -> Outgoing:
+    payload = PolicyDeleted(
+        **_held(record), version=record.version, previous=_classes_out(record.policy.classes),
+        previous_unclassified_treatment=record.policy.unclassified_treatment,
+        deleted_at=datetime.now(UTC),
     )  # fmt: skip
     return Outgoing(payload, subject=str(record.policy_id), actor=by.sub)
 
@@ -162,9 +183,25 @@ async def upsert_policy(
                 )
         else:
             await repo.replace(uow.session, record)
-        uow.record(_event(record, current, by))
+        uow.record(_upserted(record, current, by))
         await uow.commit()
     return record, current is None
+
+
+async def delete_policy(
+    uow: UnitOfWork, key: PolicyKey, if_match: str | None, by: Principal
+) -> None:
+    """Withdraw a policy under If-Match: batches fall back to the next, less specific policy.
+    Whoever may set it may withdraw it; the caller's right is checked before its existence."""
+    _may_write(key, by)
+    async with uow:
+        current = await repo.get(uow.session, key, for_update=True)
+        if current is None:
+            raise p.Problem(p.NOT_FOUND, "no such policy")
+        check_if_match(if_match, current.version)
+        await repo.delete(uow.session, current.policy_id)
+        uow.record(_deleted(current, by))
+        await uow.commit()
 
 
 def _filter_for(by: Principal) -> repo.PolicyFilter:
