@@ -394,3 +394,22 @@ async def test_a_department_cannot_withdraw_its_provinces_policy(
 
     assert refused.status_code == 403
     assert (await planning_api.get(url, headers=department)).status_code == 200
+
+
+async def test_a_national_caller_names_the_province_whose_policy_applies(
+    planning_api, bearer, year
+):
+    await planning_api.put(
+        f"{POLICIES}/{year}/330000", json=classes(), headers=bearer("provincial_admin")
+    )
+    national = bearer("national_admin", region="100000")
+
+    named = await planning_api.get(EFFECTIVE, params={"year": year, "province": "33"},
+                                   headers=national)  # fmt: skip
+    unnamed = await planning_api.get(EFFECTIVE, params={"year": year}, headers=national)
+    other = await planning_api.get(
+        EFFECTIVE, params={"year": year, "province": "44"}, headers=bearer("provincial_admin")
+    )
+
+    assert (named.json()["source"], unnamed.json()["source"]) == ("province", "platform_default")
+    assert other.status_code == 403

@@ -265,10 +265,19 @@ async def effective(
     year: int = Query(ge=2000, le=2999, description="Plan year · 年度"),
     org_id: UUID | None = Query(None, description="The department; default yours · 部门"),
     item_id: UUID | None = ITEM_QUERY,
+    province: str | None = Query(
+        None,
+        pattern="^[1-6][0-9]$",
+        description="2-digit province code, for national callers; default the org's, else "
+        "yours · 省份",
+        examples=["33"],
+    ),
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(READERS),
 ) -> EffectivePolicyOut:
-    found = await use_cases.effective_policy_for(uow, by, year=year, org_id=org_id, item_id=item_id)
+    found = await use_cases.effective_policy_for(
+        uow, by, year=year, org_id=org_id, item_id=item_id, province=province
+    )
     return EffectivePolicyOut(source=found.source, policy=PolicyOut.of(found.policy, found.record))
 
 

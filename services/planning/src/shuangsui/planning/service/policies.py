@@ -280,13 +280,22 @@ async def effective_policy(
 
 
 async def effective_policy_for(
-    uow: UnitOfWork, by: Principal, *, year: int, org_id: UUID | None, item_id: UUID | None
+    uow: UnitOfWork,
+    by: Principal,
+    *,
+    year: int,
+    org_id: UUID | None,
+    item_id: UUID | None,
+    province: str | None = None,
 ) -> EffectivePolicy:
     """What applies to a batch of `org_id` (default: the caller's own org) for `item_id` in
-    `year`. An org outside the caller's region is answered as a missing one (404)."""
+    `year`, in `province` (default: the org's, else the caller's; only a national caller may
+    name another). An org outside the caller's region is answered as a missing one (404)."""
+    if province is not None and province != by.province and not by.is_national:
+        raise p.Problem(p.FORBIDDEN, f"province {province}'s policies are not yours to read")
     org = org_id if org_id is not None else _uuid_or_none(by.org_id)
     async with uow:
-        province = by.province
+        province = province or by.province
         if org is not None:
             region = await repo.org_region(uow.session, org)
             if region is None and org == _uuid_or_none(by.org_id):
