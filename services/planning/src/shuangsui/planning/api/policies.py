@@ -178,6 +178,13 @@ HOLDER_PATH = Path(
 ITEM_QUERY = Query(None, description="For this item only, e.g. a key-supervision item · 抽查事项")
 
 
+def path_key(
+    effective_year: int = YEAR_PATH, holder: str = HOLDER_PATH, item_id: UUID | None = ITEM_QUERY
+) -> PolicyKey:
+    """The policy a path names (its province, for an org's, is the caller's: `_with_province`)."""
+    return _key(effective_year, holder, item_id)
+
+
 def _one(policy: Policy, record: PolicyRecord, response: Response) -> PolicyOut:
     response.headers["ETag"] = etag_of(record.version)
     return PolicyOut.of(policy, record)
@@ -212,14 +219,12 @@ def _one(policy: Policy, record: PolicyRecord, response: Response) -> PolicyOut:
 async def upsert(
     body: PolicyIn,
     response: Response,
-    effective_year: int = YEAR_PATH,
-    holder: str = HOLDER_PATH,
-    item_id: UUID | None = ITEM_QUERY,
+    named: PolicyKey = Depends(path_key),
     if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(WRITERS),
 ) -> PolicyOut:
-    key = _with_province(_key(effective_year, holder, item_id), by)
+    key = _with_province(named, by)
     record, created = await use_cases.upsert_policy(uow, body.to_policy(key), if_match, by)
     response.status_code = 201 if created else 200
     return _one(record.policy, record, response)
@@ -298,14 +303,12 @@ async def effective(
     ),
 )
 async def delete(
-    effective_year: int = YEAR_PATH,
-    holder: str = HOLDER_PATH,
-    item_id: UUID | None = ITEM_QUERY,
+    named: PolicyKey = Depends(path_key),
     if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(WRITERS),
 ) -> Response:
-    key = _with_province(_key(effective_year, holder, item_id), by)
+    key = _with_province(named, by)
     await use_cases.delete_policy(uow, key, if_match, by)
     return Response(status_code=204)
 
@@ -320,12 +323,10 @@ async def delete(
 )
 async def get_policy(
     response: Response,
-    effective_year: int = YEAR_PATH,
-    holder: str = HOLDER_PATH,
-    item_id: UUID | None = ITEM_QUERY,
+    named: PolicyKey = Depends(path_key),
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(READERS),
 ) -> PolicyOut:
-    key = _with_province(_key(effective_year, holder, item_id), by)
+    key = _with_province(named, by)
     record = await use_cases.get_policy(uow, key, by)
     return _one(record.policy, record, response)
