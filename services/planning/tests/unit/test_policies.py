@@ -346,3 +346,11 @@ def test_a_class_with_frequency_zero_is_not_sampled_at_all():
     never = policy(A=rule("0/1", "0/1", 0))
 
     assert check_frequency(never, "A", batches_already_this_year=0) is not None
+
+
+def test_a_breach_says_in_words_which_class_and_numbers_it_concerns():
+    [ratio] = check_batch_ratios(DEFAULT, {"C": r("3/20")}, {})
+    [count] = check_batch_quantities(DEFAULT, {"C": 8}, {"C": 41}, {})
+
+    assert ratio.detail == "class C: ratio 3/20 is below the policy's minimum 1/5"
+    assert count.detail == "class C: 8 of 41 is below the policy's minimum 1/5, which takes 9"

@@ -31,7 +31,7 @@ Readings of R11 this module fixes (ADR 0016):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -362,38 +362,61 @@ class PolicyBreach:
     detail: str = field(default="", compare=False)
 
 
-def _ratio_breaches(
-    policy: Policy, risk_class: str, ratio: Ratio, item_min_ratios: Mapping[UUID, Ratio]
+_RATIO_RULES = (
+    BreachRule.ratio_below_policy_min,
+    BreachRule.ratio_above_policy_max,
+    BreachRule.below_item_floor,
+)
+_COUNT_RULES = (
+    BreachRule.count_below_policy_min,
+    BreachRule.count_above_policy_max,
+    BreachRule.count_below_item_floor,
+)
+
+
+def _bound_breaches(
+    policy: Policy,
+    risk_class: str,
+    item_min_ratios: Mapping[UUID, Ratio],
+    taken: Fraction | int,
+    measure: Callable[[Ratio], Fraction | int],
+    population: int | None = None,
 ) -> list[PolicyBreach]:
-    rule, value = policy.rule(risk_class), share(ratio)
+    """What a class takes (`taken`, a share, or a count of `population`) against the policy's
+    minimum and maximum and every item floor, each bound measured as `taken` is (a share, or
+    the draw's own sample size of the stratum)."""
+    rule = policy.rule(risk_class)
+    below_min, above_max, below_floor = _RATIO_RULES if population is None else _COUNT_RULES
+    bounds: list[tuple[BreachRule, Ratio, UUID | None, str]] = [
+        (below_min, rule.min_ratio, None, "below the policy's minimum"),
+        (above_max, rule.max_ratio, None, "above the policy's maximum"),
+    ]
+    bounds += [
+        (below_floor, floor, item_id, f"below item {item_id}'s minimum ratio")
+        for item_id, floor in sorted(item_min_ratios.items(), key=lambda kv: str(kv[0]))
+    ]
+    shown = str(_ratio(Fraction(taken))) if population is None else str(taken)
+    what = f"class {risk_class}: " + (f"ratio {shown}" if population is None else
+                                      f"{taken} of {population}")  # fmt: skip
     found = []
-    if value < share(rule.min_ratio):
-        found.append(
-            PolicyBreach(
-                BreachRule.ratio_below_policy_min, risk_class, str(ratio), str(rule.min_ratio),
-                detail=f"class {risk_class}: ratio {ratio} is below the policy's minimum "
-                f"{rule.min_ratio}",
-            )
-        )  # fmt: skip
-    if value > share(rule.max_ratio):
-        found.append(
-            PolicyBreach(
-                BreachRule.ratio_above_policy_max, risk_class, str(ratio), str(rule.max_ratio),
-                detail=f"class {risk_class}: ratio {ratio} is above the policy's maximum "
-                f"{rule.max_ratio}",
-            )
-        )  # fmt: skip
-    for item_id, floor in sorted(item_min_ratios.items(), key=lambda kv: str(kv[0])):
-        if value < share(floor):
+    for breach_rule, bound, item_id, words in bounds:
+        limit = measure(bound)
+        if taken > limit if breach_rule is above_max else taken < limit:
+            limit_shown = str(bound) if population is None else str(limit)
+            taking = "" if population is None else f", which takes {limit}"
             found.append(
                 PolicyBreach(
-                    BreachRule.below_item_floor, risk_class, str(ratio), str(floor),
-                    item_id=item_id,
-                    detail=f"class {risk_class}: ratio {ratio} is below item {item_id}'s "
-                    f"minimum ratio {floor}",
+                    breach_rule, risk_class, shown, limit_shown, item_id=item_id,
+                    population=population, detail=f"{what} is {words} {bound}{taking}",
                 )
             )  # fmt: skip
     return found
+
+
+def _ratio_breaches(
+    policy: Policy, risk_class: str, ratio: Ratio, item_min_ratios: Mapping[UUID, Ratio]
+) -> list[PolicyBreach]:
+    return _bound_breaches(policy, risk_class, item_min_ratios, share(ratio), share)
 
 
 def _riskier_sampled_less(shares: Mapping[str, tuple[Fraction, str]]) -> list[PolicyBreach]:
@@ -448,39 +471,11 @@ def _count_breaches(
 ) -> list[PolicyBreach]:
     """A fixed count against what the policy's ratios would take from `population` by the
     draw's own rule (R12, ceil): at least the minimum's sample, at most the maximum's."""
-    rule, taken = policy.rule(risk_class), min(population, count)
-    fewest, most = sample_size(population, rule.min_ratio), sample_size(population, rule.max_ratio)
-    found = []
-    if taken < fewest:
-        found.append(
-            PolicyBreach(
-                BreachRule.count_below_policy_min, risk_class, str(taken), str(fewest),
-                population=population,
-                detail=f"class {risk_class}: {taken} of {population} is fewer than the "
-                f"{fewest} the policy's minimum {rule.min_ratio} takes",
-            )
-        )  # fmt: skip
-    if taken > most:
-        found.append(
-            PolicyBreach(
-                BreachRule.count_above_policy_max, risk_class, str(taken), str(most),
-                population=population,
-                detail=f"class {risk_class}: {taken} of {population} is more than the "
-                f"{most} the policy's maximum {rule.max_ratio} takes",
-            )
-        )  # fmt: skip
-    for item_id, floor in sorted(item_min_ratios.items(), key=lambda kv: str(kv[0])):
-        required = sample_size(population, floor)
-        if taken < required:
-            found.append(
-                PolicyBreach(
-                    BreachRule.count_below_item_floor, risk_class, str(taken), str(required),
-                    item_id=item_id, population=population,
-                    detail=f"class {risk_class}: {taken} of {population} is fewer than the "
-                    f"{required} item {item_id}'s minimum ratio {floor} takes",
-                )
-            )  # fmt: skip
-    return found
+    taken = min(population, count)
+    return _bound_breaches(
+        policy, risk_class, item_min_ratios, taken,
+        lambda bound: sample_size(population, bound), population,
+    )  # fmt: skip
 
 
 def check_batch_quantities(
