@@ -413,3 +413,17 @@ async def test_a_national_caller_names_the_province_whose_policy_applies(
 
     assert (named.json()["source"], unnamed.json()["source"]) == ("province", "platform_default")
     assert other.status_code == 403
+
+
+@pytest.mark.parametrize("frequency", [1.5, "2", True])
+async def test_a_frequency_that_is_no_whole_number_is_refused_naming_its_field(
+    planning_api, bearer, year, frequency
+):
+    body = classes(C={"min_ratio": "20%", "max_ratio": "60%", "frequency_per_year": frequency})
+
+    refused = await planning_api.put(
+        f"{POLICIES}/{year}/330000", json=body, headers=bearer("provincial_admin")
+    )
+
+    assert refused.status_code == 422
+    assert any("frequency_per_year" in e["field"] for e in refused.json()["errors"])

@@ -57,7 +57,9 @@ class ClassRuleIn(BaseModel):
         max_length=40, description="Highest ratio, as `min_ratio` · 最高抽查比例", examples=["20%"]
     )
     frequency_per_year: int = Field(
-        description="Most batches a year that sample the class for one item · 抽查频次",
+        strict=True,
+        description="Most batches a year that sample the class for one item (a whole number, "
+        "0–52) · 抽查频次",
         examples=[1],
     )
 
