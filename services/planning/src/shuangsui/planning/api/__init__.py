@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from shuangsui.planning.api import catalogue, plans, population, probes
+from shuangsui.planning.api import catalogue, plans, policies, population, probes
 
 ROUTERS: list[APIRouter] = [
     population.router,
@@ -10,4 +10,5 @@ ROUTERS: list[APIRouter] = [
     catalogue.router,
     plans.router,
     plans.deadlines,
+    policies.router,
 ]
