@@ -115,19 +115,15 @@ def scope_breaches(draft: BatchDraft, lead: OrgFacts, items: Sequence[ItemFacts]
                     f"no item of the batch applies to {subject_type} subjects",
                 )
             )
-    for name, pattern, what in (
-        ("tag_filters", TAG, "a tag is dimension:value, e.g. format:餐饮服务"),
-        ("industry_codes", INDUSTRY_CODE, "a GB/T 4754 code such as C or C1311"),
-    ):
-        for index, value in enumerate(getattr(scope, name)):
+    for rule, name, values, pattern, what in (
+        ("batch-scope-tag-invalid", "tag_filters", scope.tag_filters, TAG,
+         "a tag is dimension:value, e.g. format:餐饮服务"),
+        ("batch-scope-industry-code-invalid", "industry_codes", scope.industry_codes,
+         INDUSTRY_CODE, "a GB/T 4754 code such as C or C1311"),
+    ):  # fmt: skip
+        for index, value in enumerate(values):
             if not pattern.fullmatch(value):
-                found.append(
-                    Breach(
-                        f"batch-scope-{name.replace('_', '-')}-invalid",
-                        f"scope.{name}[{index}]",
-                        what,
-                    )
-                )
+                found.append(Breach(rule, f"scope.{name}[{index}]", what))
     for index, risk_class in enumerate(scope.risk_classes):
         if risk_class not in RISK_CLASSES:
             found.append(

@@ -166,8 +166,9 @@ class Scope:
 
     @property
     def drawn_classes(self) -> tuple[RiskClass, ...]:
-        """The strata the draw makes: the classes named, or all four."""
-        named = set(self.risk_classes)
+        """The strata the draw makes: the classes named, or all four (a name that is no class
+        is a breach of its own, and names nothing here)."""
+        named = set(self.risk_classes) & set(_CLASSES)
         return tuple(c for c in _CLASSES if not named or c in named)
 
 
