@@ -2,15 +2,32 @@
 (DRAW_SPEC B.4, B.5, B.7), and all its breaches come back at once, each with a stable rule code
 and the path of the field it concerns."""
 
+import json
 import re
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
+from fractions import Fraction
+from math import gcd
 from pathlib import Path
 from uuid import UUID
 
+import jsonschema_rs
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from shuangsui.contracts.events.planning_batches import BatchPublished
 from shuangsui.drawspec.model import Ratio, StratumRule
+from shuangsui.planning.domain.batch_events import (
+    PolicyFacts,
+    Publication,
+    cancelled_payload,
+    publication_breaches,
+    published_payload,
+)
+from shuangsui.planning.domain.batch_lifecycle import BatchStatus
+from shuangsui.planning.domain.batch_overlap import footprint_of
 from shuangsui.planning.domain.batches import (
     BatchDraft,
     BatchRefused,
@@ -27,6 +44,7 @@ from shuangsui.planning.domain.batches import (
     PlanFacts,
     Scope,
     SelectionMode,
+    ValidBatch,
     WorkdaysAfterTaskStart,
     WorkdaysAfterWindowEnd,
     check_draft,
@@ -438,6 +456,8 @@ def test_every_draft_rule_is_exercised_by_a_case():
     exercised = {rule for _, _, expected in CASES for rule, _ in expected} | {
         "batch-lead-not-plan-owner",
         "batch-org-not-active",
+        "batch-policy-missing",  # and the conflict: publication_breaches, tested below
+        "batch-unclassified-treatment-conflict",
     }
     assert _codes_in_source() - lifecycle - exercised == set()
 
@@ -446,3 +466,172 @@ def test_every_rule_code_is_documented():
     documented = set(re.findall(r"`(batch-[a-z-]+)`", DOCS.read_text()))
 
     assert _codes_in_source() - documented == set()
+
+
+# ---- what publication announces --------------------------------------------------------------
+
+SCHEMAS = Path(__file__).parents[4] / "libs/contracts/schemas"
+PUBLISHED_AT = datetime(2026, 3, 15, 2, 0, tzinfo=UTC)
+BATCH_ID = UUID("00000000-0000-4000-8000-0000000000d1")
+PUBLICATION = Publication(
+    batch_id=BATCH_ID,
+    batch_code="330106202603150001",
+    plan_code="33010620260001",
+    plan_version=1,
+    policies={
+        item_id: PolicyFacts(UUID("00000000-0000-4000-8000-0000000000e1"), "province")
+        for item_id in ITEMS
+    },
+    published_at=PUBLISHED_AT,
+)
+JOINT_DIRECTED = replace(
+    VALID,
+    item_ids=(FOOD, LABEL, HYGIENE),
+    draw_mode=DrawMode.directed,
+    scope=Scope(("330106",), subject_types=("enterprise",), risk_classes=("B", "C", "D")),
+    quantity={"D": 20, "C": "30%", "B": "12.5%"},
+    joint_kind=JointKind.cross_department,
+    participant_org_ids=(HEALTH_ID,),
+    selection_mode=SelectionMode.station_group,
+    station_group=("330106-01", "330106-02"),
+    methods=(Method.on_site, Method.documentary),
+    entry_deadline_rule=WorkdaysAfterTaskStart(10),
+    exclusion_policy=(
+        ExclusionRule(ExclusionReason.INSPECTED_RECENTLY, months=12),
+        ExclusionRule(ExclusionReason.OTHER_WITH_NOTE, note="停业装修"),
+    ),
+)
+
+
+def _valid(draft: BatchDraft = JOINT_DIRECTED) -> ValidBatch:
+    return validate_draft(draft, plan=PLAN, lead=LEAD, items=ITEMS, participants=ORGS)
+
+
+def _committed(event_type: str) -> jsonschema_rs.Validator:
+    schema = json.loads((SCHEMAS / f"{event_type}.json").read_text(encoding="utf-8"))
+    return jsonschema_rs.validator_for(schema)
+
+
+def test_the_published_payload_carries_what_the_draw_needs_and_fits_the_committed_schema():
+    payload = published_payload(_valid(), PUBLICATION)
+    sent = json.loads(payload.model_dump_json())
+
+    _committed(payload.event_type).validate(sent)
+    assert sent["strata"] == [
+        {"stratum": "B", "ratio": "1/8", "count": None},
+        {"stratum": "C", "ratio": "3/10", "count": None},
+        {"stratum": "D", "ratio": None, "count": 20},
+    ]
+    assert sent["lead_expertise"] == "food_safety"
+    assert sent["participants"] == [{"org_id": str(HEALTH_ID), "department_type": "health"}]
+    assert sent["entry_deadline_rule"] == {"kind": "workdays_after_task_start", "workdays": 10}
+    assert sent["exclusion_policy"][1] == {"reason": "OTHER_WITH_NOTE", "months": None,
+                                           "note": "停业装修"}  # fmt: skip
+    assert [i["item_id"] for i in sent["items"]] == [str(FOOD), str(LABEL), str(HYGIENE)]
+    assert sent["items"][0]["min_ratio"] == "3/100"
+    assert sent["items"][0]["subject_criteria"] == {
+        "subject_types": ["enterprise", "individual"],
+        "subject_tags": ["format:餐饮服务"],
+    }
+    assert sent["unclassified_drawn_as"] == "B"
+    assert [p["item_id"] for p in sent["risk_ratio_policies"]] == [
+        str(FOOD),
+        str(LABEL),
+        str(HYGIENE),
+    ]
+    assert (sent["window_end"], sent["team_size"]) == ("2026-06-30", 2)
+
+
+def test_the_payload_of_an_undirected_batch_without_qualification_names_no_lead_rule():
+    payload = published_payload(_valid(replace(VALID, item_ids=(LABEL,))), PUBLICATION)
+    sent = json.loads(payload.model_dump_json())
+
+    _committed(payload.event_type).validate(sent)
+    assert sent["lead_expertise"] is None
+    assert sent["entry_deadline_rule"] == {"kind": "window_end", "workdays": None}
+    assert sent["station_group"] == []
+
+
+def test_the_schema_refuses_a_ratio_that_is_not_reduced():
+    sent = json.loads(published_payload(_valid(), PUBLICATION).model_dump_json())
+    sent["strata"][0]["ratio"] = "25/1000"
+
+    with pytest.raises(ValidationError):
+        BatchPublished.model_validate(sent)
+
+
+def test_a_batch_is_published_only_with_a_policy_for_each_item_agreeing_on_the_unclassified():
+    valid = _valid()
+    policies = dict(PUBLICATION.policies)
+    del policies[LABEL]
+    policies[HYGIENE] = PolicyFacts(None, "platform_default", unclassified_drawn_as="C")
+
+    breaches = publication_breaches(valid, policies)
+
+    assert {(b.rule, b.field) for b in breaches} == {
+        ("batch-policy-missing", "item_ids[1]"),
+        ("batch-unclassified-treatment-conflict", "item_ids"),
+    }
+    with pytest.raises(BatchRefused):
+        published_payload(valid, replace(PUBLICATION, policies=policies))
+
+
+def test_the_cancelled_payload_fits_the_committed_schema():
+    payload = cancelled_payload(
+        batch_id=BATCH_ID,
+        batch_code="330106202603150001",
+        plan_id=PLAN_ID,
+        reason=" 计划调整：并入联合抽查 ",
+        cancelled_from=BatchStatus.drawn,
+        cancelled_at=PUBLISHED_AT,
+    )
+    sent = json.loads(payload.model_dump_json())
+
+    _committed(payload.event_type).validate(sent)
+    assert sent["reason"] == "计划调整：并入联合抽查"
+
+
+def test_a_draft_is_never_announced_as_cancelled():
+    with pytest.raises(ValidationError):
+        cancelled_payload(
+            batch_id=BATCH_ID,
+            batch_code="330106202603150001",
+            plan_id=PLAN_ID,
+            reason="计划调整",
+            cancelled_from=BatchStatus.draft,
+            cancelled_at=PUBLISHED_AT,
+        )
+
+
+def test_the_footprint_keeps_the_item_types_the_scope_narrows_to():
+    footprint = footprint_of(BATCH_ID, _valid())
+
+    assert footprint.subject_types == {"enterprise"}
+    assert footprint.risk_classes == {"B", "C", "D"}
+    assert (footprint.window_start, footprint.window_end) == (VALID.window_start, VALID.window_end)
+
+
+_percent = st.decimals(min_value=0, max_value=100, places=4).map(lambda d: f"{d.normalize():f}%")
+_fraction = st.integers(1, 10**6).flatmap(lambda b: st.integers(0, b).map(lambda a: f"{a}/{b}"))
+_quantity = st.one_of(_percent, _fraction, st.integers(0, 10**6))
+
+
+@given(quantity=st.fixed_dictionaries({c: _quantity for c in "ABCD"}))
+def test_valid_drafts_publish_ratios_as_reduced_fractions_of_what_was_written(quantity):
+    draft = replace(VALID, item_ids=(LABEL,), quantity=quantity)
+    breaches = check_draft(draft, plan=PLAN, lead=LEAD, items=ITEMS, participants=ORGS)
+    assume(not breaches)  # all zero draws nothing
+
+    sent = json.loads(published_payload(_valid(draft), PUBLICATION).model_dump_json())
+
+    assert [s["stratum"] for s in sent["strata"]] == ["A", "B", "C", "D"]
+    for stratum in sent["strata"]:
+        written = quantity[stratum["stratum"]]
+        if isinstance(written, int):
+            assert stratum == {"stratum": stratum["stratum"], "ratio": None, "count": written}
+            continue
+        a, b = (int(part) for part in stratum["ratio"].split("/"))
+        assert gcd(a, b) == 1
+        assert 0 <= a <= b
+        share = Fraction(written[:-1]) / 100 if written.endswith("%") else Fraction(written)
+        assert Fraction(a, b) == share

@@ -179,12 +179,16 @@ class BatchParticipant(_Part):
 
 
 class RatioPolicyRef(_Part):
-    """The risk-ratio policy the quantities were checked against (风险比例策略, R11)."""
+    """The risk-ratio policy an item's quantities were checked against (风险比例策略, R11)."""
 
+    item_id: UUID = Field(description="The item (事项标识).")
     policy_id: UUID | None = Field(description="The policy; null for the platform default.")
-    source: Literal["platform_default", "province", "department", "item"] = Field(
-        description="Where it comes from: platform_default 平台默认 · province 省级 · department "
-        "部门 · item 事项 (a key-supervision item's own policy, R13)."
+    source: Literal[
+        "org_item", "province_item", "org", "province", "national", "platform_default"
+    ] = Field(
+        description="Which policy applied, most specific first: org_item 本单位事项 · "
+        "province_item 本省事项 · org 本单位 · province 本省 · national 全国 · platform_default "
+        "平台默认 (策略来源)."
     )
 
 
@@ -240,10 +244,13 @@ _PUBLISHED_EXAMPLE: dict[str, Any] = {
         {"stratum": "D", "ratio": None, "count": 20},
     ],
     "unclassified_drawn_as": "B",
-    "risk_ratio_policy": {
-        "policy_id": "4d0f6b82-3c5e-4a7b-8c1d-2e3f4a5b6c7d",
-        "source": "province",
-    },
+    "risk_ratio_policies": [
+        {
+            "item_id": "0b6f3c1e-8a52-4d59-9a51-3f0f5a0e2c11",
+            "policy_id": "4d0f6b82-3c5e-4a7b-8c1d-2e3f4a5b6c7d",
+            "source": "province_item",
+        }
+    ],
     "window_start": "2026-04-01",
     "window_end": "2026-06-30",
     "methods": ["on_site", "documentary"],
@@ -325,7 +332,10 @@ class BatchPublished(EventPayload):
     unclassified_drawn_as: RiskClass = Field(
         description="The class subjects without one are drawn in (未分类对象按此类抽取, Q4)."
     )
-    risk_ratio_policy: RatioPolicyRef = Field(description="风险比例策略")
+    risk_ratio_policies: list[RatioPolicyRef] = Field(
+        min_length=1,
+        description="Per item, the policy its quantities were checked against (风险比例策略).",
+    )
     window_start: dt.date = Field(description="Execution window start (执行开始日期).")
     window_end: dt.date = Field(
         description="Execution window end; the draw's task_date (B.5) (执行结束日期)."
@@ -363,6 +373,8 @@ class BatchPublished(EventPayload):
             raise ValueError("strata are named once each, in byte order (IDS-1 §4.1)")
         if self.window_start > self.window_end:
             raise ValueError("the window ends before it starts")
+        if [p.item_id for p in self.risk_ratio_policies] != [i.item_id for i in self.items]:
+            raise ValueError("risk_ratio_policies names each item once, in the items' order")
         if (self.selection_mode == "station_group") != bool(self.station_group):
             raise ValueError("station_group is given exactly for the station_group mode")
         return self

@@ -7,6 +7,7 @@ exactly what was validated.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -15,35 +16,70 @@ from uuid import UUID
 from shuangsui.contracts.events.planning_batches import BatchCancelled, BatchPublished
 from shuangsui.planning.domain.batch_lifecycle import BatchStatus, cancellation_reason
 from shuangsui.planning.domain.batch_values import (
+    BatchRefused,
+    Breach,
     ExclusionReason,
     RiskClass,
     ValidBatch,
     WindowEnd,
 )
 
+PolicySource = Literal[
+    "org_item", "province_item", "org", "province", "national", "platform_default"
+]
+
 
 @dataclass(frozen=True)
 class PolicyFacts:
-    """The risk-ratio policy a batch was checked against (R11), as the policies module found it."""
+    """The risk-ratio policy an item's quantities were checked against (R11), as the policies
+    module resolved it."""
 
     policy_id: UUID | None  # None: the platform default, which has no row
-    source: Literal["platform_default", "province", "department", "item"]
+    source: PolicySource
     unclassified_drawn_as: RiskClass = "B"  # Q4, as population.UNCLASSIFIED_DRAWN_AS
 
 
 @dataclass(frozen=True)
 class Publication:
-    """What publishing adds to a validated batch."""
+    """What publishing adds to a validated batch: its code, the plan version, each item's
+    policy, the time."""
 
     batch_id: UUID
     batch_code: str
     plan_code: str
     plan_version: int
-    policy: PolicyFacts
+    policies: Mapping[UUID, PolicyFacts]
     published_at: datetime
 
 
+def publication_breaches(batch: ValidBatch, policies: Mapping[UUID, PolicyFacts]) -> list[Breach]:
+    """A batch is published only with a policy for every item, and one draw has one treatment
+    of the unclassified: the items' policies must agree on it."""
+    found = [
+        Breach("batch-policy-missing", f"item_ids[{index}]",
+               f"no risk-ratio policy was resolved for item {item.code}")
+        for index, item in enumerate(batch.items)
+        if item.item_id not in policies
+    ]  # fmt: skip
+    treatments = {
+        policies[i.item_id].unclassified_drawn_as for i in batch.items if i.item_id in policies
+    }
+    if len(treatments) > 1:
+        found.append(
+            Breach("batch-unclassified-treatment-conflict", "item_ids",
+                   f"the items' policies draw the unclassified as different classes "
+                   f"({', '.join(sorted(treatments))}); one draw has one (R11, Q4)")
+        )  # fmt: skip
+    return found
+
+
 def published_payload(batch: ValidBatch, publication: Publication) -> BatchPublished:
+    """The `planning.batch.published.v1` payload; raises `BatchRefused` when the policies do
+    not allow publication (`publication_breaches`)."""
+    breaches = publication_breaches(batch, publication.policies)
+    if breaches:
+        raise BatchRefused(breaches)
+    policies = [publication.policies[i.item_id] for i in batch.items]
     draft = batch.draft
     scope = draft.scope
     rule = draft.entry_deadline_rule
@@ -101,11 +137,11 @@ def published_payload(batch: ValidBatch, publication: Publication) -> BatchPubli
                 else {"stratum": s.stratum, "ratio": None, "count": s.rule}
                 for s in batch.strata
             ],
-            "unclassified_drawn_as": publication.policy.unclassified_drawn_as,
-            "risk_ratio_policy": {
-                "policy_id": publication.policy.policy_id,
-                "source": publication.policy.source,
-            },
+            "unclassified_drawn_as": policies[0].unclassified_drawn_as,
+            "risk_ratio_policies": [
+                {"item_id": i.item_id, "policy_id": p.policy_id, "source": p.source}
+                for i, p in zip(batch.items, policies, strict=True)
+            ],
             "window_start": draft.window_start,
             "window_end": draft.window_end,
             "methods": [m.value for m in draft.methods],
