@@ -64,6 +64,7 @@ ELEVATOR = UUID("00000000-0000-4000-8000-000000000f03")
 WITHDRAWN = UUID("00000000-0000-4000-8000-000000000f04")
 HYGIENE = UUID("00000000-0000-4000-8000-000000000f05")
 PRICES = UUID("00000000-0000-4000-8000-000000000f06")
+HYGIENE_LAB = UUID("00000000-0000-4000-8000-000000000f07")
 UNKNOWN = UUID("00000000-0000-4000-8000-000000000fff")
 
 LEAD = OrgFacts(
@@ -120,8 +121,13 @@ ITEMS = {
         required_qualification="special_equipment",
     ),
     WITHDRAWN: _item(WITHDRAWN, "OLD-001", in_force=False),
-    HYGIENE: _item(HYGIENE, "WS-001", department_type="health"),
+    HYGIENE: _item(
+        HYGIENE, "WS-001", department_type="health", required_qualification="public_health"
+    ),
     PRICES: _item(PRICES, "JG-001", department_type="market_supervision"),
+    HYGIENE_LAB: _item(
+        HYGIENE_LAB, "WS-002", department_type="health", required_qualification="lab_testing"
+    ),
 }
 
 VALID = BatchDraft(
@@ -280,6 +286,10 @@ CASES: list[tuple[str, dict[str, object], set[tuple[str, str]]]] = [
      {("batch-internal-participant-other-department", "participant_org_ids[0]")}),
     ("an item of a department not taking part", {"item_ids": (FOOD, LABEL, HYGIENE)},
      {("batch-item-department-not-taking-part", "item_ids[2]")}),
+    ("a partner's items needing different leads",
+     {"joint_kind": JointKind.cross_department, "participant_org_ids": (HEALTH_ID,),
+      "item_ids": (FOOD, HYGIENE, HYGIENE_LAB)},
+     {("batch-lead-qualification-conflict", "item_ids")}),
 ]  # fmt: skip
 
 
@@ -330,6 +340,9 @@ VALID_VARIANTS: list[tuple[str, dict[str, object]]] = [
                            ExclusionRule(ExclusionReason.KEY_SUPERVISION_SEPARATE),
                            ExclusionRule(ExclusionReason.OTHER_WITH_NOTE, note="停业装修"),
                            ExclusionRule(ExclusionReason.OTHER_WITH_NOTE, note="拆迁"))}),
+    ("each department's items needing one lead each",
+     {"joint_kind": JointKind.cross_department, "participant_org_ids": (HEALTH_ID,),
+      "item_ids": (FOOD, HYGIENE)}),
     ("cross-department with the partner's item",
      {"joint_kind": JointKind.cross_department, "participant_org_ids": (HEALTH_ID,),
       "item_ids": (FOOD, LABEL, HYGIENE)}),
@@ -404,6 +417,23 @@ def test_items_needing_different_leads_are_refused_with_the_split_by_qualificati
     assert breach.proposed_split == (
         ItemGroup("food_safety", (FOOD, LABEL)),
         ItemGroup("special_equipment", (ELEVATOR,)),
+    )
+
+
+def test_in_a_joint_batch_the_split_is_proposed_for_the_department_that_needs_it():
+    draft = replace(
+        VALID,
+        joint_kind=JointKind.cross_department,
+        participant_org_ids=(HEALTH_ID,),
+        item_ids=(FOOD, HYGIENE, HYGIENE_LAB),
+    )
+
+    (breach,) = check_draft(draft, plan=PLAN, lead=LEAD, items=ITEMS, participants=ORGS)
+
+    assert "health" in breach.reason
+    assert breach.proposed_split == (
+        ItemGroup("lab_testing", (HYGIENE_LAB, FOOD)),
+        ItemGroup("public_health", (HYGIENE,)),
     )
 
 
@@ -523,7 +553,10 @@ def test_the_published_payload_carries_what_the_draw_needs_and_fits_the_committe
         {"stratum": "D", "ratio": None, "count": 20},
     ]
     assert sent["lead_expertise"] == "food_safety"
-    assert sent["participants"] == [{"org_id": str(HEALTH_ID), "department_type": "health"}]
+    # One phase B per department (B.11), each with the lead rule of the items it checks.
+    assert sent["participants"] == [
+        {"org_id": str(HEALTH_ID), "department_type": "health", "lead_expertise": "public_health"}
+    ]
     assert sent["entry_deadline_rule"] == {"kind": "workdays_after_task_start", "workdays": 10}
     assert sent["exclusion_policy"][1] == {"reason": "OTHER_WITH_NOTE", "months": None,
                                            "note": "停业装修"}  # fmt: skip

@@ -176,6 +176,12 @@ class BatchParticipant(_Part):
 
     org_id: UUID = Field(description="The org (机构标识).")
     department_type: str = Field(description="Its department type (部门类型).")
+    lead_expertise: str | None = Field(
+        pattern=r"^[^,]+$",
+        description="The qualification its teams' lead must hold, from the items its department "
+        "checks (B.5, B.11: each department makes its own team phase); null when none is "
+        "required (组长资格).",
+    )
 
 
 class RatioPolicyRef(_Part):
@@ -206,7 +212,11 @@ _PUBLISHED_EXAMPLE: dict[str, Any] = {
     "department_type": "market_supervision",
     "joint_kind": "cross_department",
     "participants": [
-        {"org_id": "3c9e5a71-2b4d-4f6a-9b0c-1d2e3f4a5b6c", "department_type": "health"}
+        {
+            "org_id": "3c9e5a71-2b4d-4f6a-9b0c-1d2e3f4a5b6c",
+            "department_type": "health",
+            "lead_expertise": None,
+        }
     ],
     "origin": "random",
     "key_supervision_item_id": None,
@@ -357,8 +367,8 @@ class BatchPublished(EventPayload):
     team_size: int = Field(ge=2, le=1000, description="Officers per team (R18) (检查组人数).")
     lead_expertise: str | None = Field(
         pattern=r"^[^,]+$",
-        description="The qualification the team's lead must hold, from the items (B.5); null when "
-        "none is required (组长资格).",
+        description="The qualification the lead department's team leads must hold, from the items "
+        "it checks (B.5); null when none is required (组长资格).",
     )
     entry_deadline_rule: EntryDeadline = Field(description="录入期限规则")
     exclusion_policy: list[ExclusionRulePayload] = Field(

@@ -98,7 +98,11 @@ def published_payload(batch: ValidBatch, publication: Publication) -> BatchPubli
             "department_type": batch.lead.department_type,
             "joint_kind": draft.joint_kind.value,
             "participants": [
-                {"org_id": o.org_id, "department_type": o.department_type}
+                {
+                    "org_id": o.org_id,
+                    "department_type": o.department_type,
+                    "lead_expertise": batch.expertise[o.department_type],
+                }
                 for o in batch.participants
             ],
             "origin": draft.origin.value,

@@ -32,6 +32,7 @@ from shuangsui.planning.domain.batch_values import (
     PlanFacts,
     SelectionMode,
     WindowEnd,
+    department_of,
 )
 from shuangsui.planning.domain.population import RISK_CLASSES, RatioNotValid, parse_ratio
 
@@ -359,29 +360,38 @@ def team_breaches(draft: BatchDraft, rules: BatchRules) -> list[Breach]:
     return []
 
 
-def lead_qualification_breaches(items: Sequence[ItemFacts]) -> list[Breach]:
-    by_qualification: dict[str, list[UUID]] = {}
-    for item in items:
-        if item.required_qualification is not None:
-            by_qualification.setdefault(item.required_qualification, []).append(item.item_id)
-    if len(by_qualification) < 2:
-        return []
-    # Items that require nothing can go with any lead; they join the first group.
-    free = [i.item_id for i in items if i.required_qualification is None]
-    groups = sorted(by_qualification.items())
-    split = tuple(
-        ItemGroup(q, tuple(ids) + (tuple(free) if index == 0 else ()))
-        for index, (q, ids) in enumerate(groups)
-    )
-    return [
-        Breach(
-            "batch-lead-qualification-conflict",
-            "item_ids",
-            f"the items require different qualifications ({', '.join(q for q, _ in groups)}); "
-            "one draw has one lead rule (DRAW_SPEC B.5): split the batch by qualification",
-            proposed_split=split,
+def lead_qualification_breaches(items: Sequence[ItemFacts], lead: OrgFacts) -> list[Breach]:
+    """B.5: one draw has one lead rule per team phase. A joint batch makes one phase B per
+    department (B.11), so the items each department checks must agree on one qualification."""
+    found = []
+    for department in sorted({department_of(i, lead) for i in items}):
+        own = [i for i in items if department_of(i, lead) == department]
+        by_qualification: dict[str, list[UUID]] = {}
+        for item in own:
+            if item.required_qualification is not None:
+                by_qualification.setdefault(item.required_qualification, []).append(item.item_id)
+        if len(by_qualification) < 2:
+            continue
+        # Items that need no qualification of this department's lead can go with any group;
+        # they join the first one.
+        grouped = {i for ids in by_qualification.values() for i in ids}
+        rest = tuple(i.item_id for i in items if i.item_id not in grouped)
+        groups = sorted(by_qualification.items())
+        split = tuple(
+            ItemGroup(q, tuple(ids) + (rest if index == 0 else ()))
+            for index, (q, ids) in enumerate(groups)
         )
-    ]
+        found.append(
+            Breach(
+                "batch-lead-qualification-conflict",
+                "item_ids",
+                f"the items {department} checks require different qualifications "
+                f"({', '.join(q for q, _ in groups)}); one draw has one lead rule (DRAW_SPEC "
+                "B.5): split the batch by qualification",
+                proposed_split=split,
+            )
+        )
+    return found
 
 
 def entry_deadline_breaches(draft: BatchDraft, rules: BatchRules) -> list[Breach]:

@@ -102,6 +102,11 @@ class ItemFacts:
     in_force: bool = True
 
 
+def department_of(item: ItemFacts, lead: OrgFacts) -> str:
+    """The department type whose officers check the item in this batch."""
+    return item.department_type or lead.department_type
+
+
 @dataclass(frozen=True)
 class PlanFacts:
     plan_id: UUID
@@ -282,4 +287,10 @@ class ValidBatch:
     items: tuple[ItemFacts, ...]  # in the draft's order
     participants: tuple[OrgFacts, ...]
     strata: tuple[StratumRule, ...]  # by class, in byte order (B.2)
-    lead_expertise: str | None  # B.5
+    # B.5 per department taking part (B.11: each makes its own team phase); the lead's is
+    # `lead_expertise`.
+    expertise: Mapping[str, str | None]
+
+    @property
+    def lead_expertise(self) -> str | None:
+        return self.expertise[self.lead.department_type]

@@ -42,6 +42,7 @@ from shuangsui.planning.domain.batch_values import (
     WindowEnd,
     WorkdaysAfterTaskStart,
     WorkdaysAfterWindowEnd,
+    department_of,
 )
 from shuangsui.planning.domain.population import UNCLASSIFIED_DRAWN_AS, parse_ratio
 
@@ -71,6 +72,7 @@ __all__ = [
     "WorkdaysAfterTaskStart",
     "WorkdaysAfterWindowEnd",
     "check_draft",
+    "department_of",
     "lead_qualification_of",
     "strata_of",
     "validate_draft",
@@ -99,7 +101,7 @@ def check_draft(
     found += rules_of.methods_breaches(draft, in_force)
     found += rules_of.selection_breaches(draft, lead)
     found += rules_of.team_breaches(draft, rules)
-    found += rules_of.lead_qualification_breaches(in_force)
+    found += rules_of.lead_qualification_breaches(in_force, lead)
     found += rules_of.entry_deadline_breaches(draft, rules)
     found += rules_of.exclusions_breaches(draft, rules)
     found += rules_of.joint_breaches(draft, lead, participants, in_force)
@@ -132,14 +134,19 @@ def validate_draft(
     if breaches:
         raise BatchRefused(breaches)
     batch_items = tuple(items[i] for i in draft.item_ids)
+    taking_part = tuple(participants[o] for o in draft.participant_org_ids)
+    departments = {lead.department_type} | {o.department_type for o in taking_part}
     return ValidBatch(
         draft=draft,
         plan=plan,
         lead=lead,
         items=batch_items,
-        participants=tuple(participants[o] for o in draft.participant_org_ids),
+        participants=taking_part,
         strata=strata_of(draft.quantity),
-        lead_expertise=lead_qualification_of(batch_items),
+        expertise={
+            d: lead_qualification_of([i for i in batch_items if department_of(i, lead) == d])
+            for d in sorted(departments)
+        },
     )
 
 
@@ -152,7 +159,8 @@ def strata_of(quantity: Quantity) -> tuple[StratumRule, ...]:
 
 
 def lead_qualification_of(items: Sequence[ItemFacts]) -> str | None:
-    """B.5: the one qualification the items require, or None when none requires one."""
+    """B.5: the one qualification the items (of one department) require, or None when none
+    requires one."""
     required = {i.required_qualification for i in items} - {None}
     if len(required) > 1:
         raise ValueError(
