@@ -11,9 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, get_args
 from uuid import UUID
 
+from shuangsui.contracts.codes import CodeFormat, IndustryCode, Tag, UnitCode
 from shuangsui.contracts.regions import scope_prefix
 from shuangsui.drawspec.model import Ratio, StratumRule
 
@@ -23,9 +24,19 @@ NOTE_MAX = 100
 TEAM_SIZE_MAX = 1000  # IDS-1 §4.1: a team's size is 1..1000
 COUNT_MAX = 2**53 - 1  # IDS-1 §2.9: integers a JSON reader keeps exactly
 RISK_DOMAIN = re.compile(r"^[a-z][a-z_]{0,39}$")  # as the registry's classification push has it
-TAG = re.compile(r"^(?:format|category|carrier|scale):[^:\s](?:[^:]{0,38}[^:\s])?$")
-INDUSTRY_CODE = re.compile(r"^[A-T](?:[0-9]{2}|[0-9]{3}|[0-9]{4})?$")
-UNIT_CODE = re.compile(r"^[0-9A-Za-z_.\-]{1,40}$")
+
+
+def _pattern_of(code: object) -> re.Pattern[str]:
+    """The pattern of a `contracts.codes` type, so the domain checks what the API and the events
+    accept, never a copy of it."""
+    fmt = get_args(code)[1]
+    assert isinstance(fmt, CodeFormat)
+    return re.compile(fmt.pattern)
+
+
+TAG = _pattern_of(Tag)
+INDUSTRY_CODE = _pattern_of(IndustryCode)
+UNIT_CODE = _pattern_of(UnitCode)
 RiskClass = Literal["A", "B", "C", "D"]
 
 
