@@ -93,6 +93,7 @@ async def planning_database(stack):
 def new_uow(planning_database):
     return lambda: UnitOfWork(planning_database)
 
+
 # ---- annual plans: orgs seeded straight into the catalogue read model ------------------------
 
 

@@ -6,8 +6,7 @@ from alembic import op
 from shuangsui.planning.adapters.plans import plan_version_columns, plan_version_indexes
 
 revision = "0006"
-# The catalogue's 0005 is built beside this one: the integrator re-chains this to "0005".
-down_revision = "0004"
+down_revision = "0005"
 
 
 def upgrade() -> None:
