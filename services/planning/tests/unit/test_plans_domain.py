@@ -9,11 +9,11 @@ import pytest
 
 from shuangsui.planning.domain import deadlines, plans_diff
 from shuangsui.planning.domain import plans as rules
+from shuangsui.planning.domain.catalogue import CatalogueOrg
 from shuangsui.planning.domain.deadlines import Standing
 from shuangsui.planning.domain.plans import (
     Action,
     IllegalTransition,
-    OrgFacts,
     PlanRuleError,
     PlanStatus,
     Relation,
@@ -54,10 +54,18 @@ def test_publishing_a_version_that_was_not_filed_says_so():
         rules.next_status(S.submitted, Action.publish)
 
 
-COUNTY = OrgFacts(uuid.uuid4(), "county", "330106", uuid.uuid4(), "market_supervision", "active")
+def an_org(level: str, parent: uuid.UUID | None, status: str = "active") -> CatalogueOrg:
+    return CatalogueOrg(
+        org_id=uuid.uuid4(), code="330106-AMR", name="西湖区市场监督管理局", level=level,
+        region_code="330106", parent_org_id=parent, parent_code=None,
+        department_type="market_supervision", is_hq=level != "station", status=status, version=1,
+    )  # fmt: skip
 
 
-def draft(year: int = 2026, org: OrgFacts = COUNTY) -> rules.PlanVersion:
+COUNTY = an_org("county", uuid.uuid4())
+
+
+def draft(year: int = 2026, org: CatalogueOrg = COUNTY) -> rules.PlanVersion:
     content = rules.plan_content(year, "2026年度双随机抽查计划")
     return rules.new_plan(
         uuid.uuid4(), rules.plan_code(org.region_code, year, 1), org, year, content
@@ -86,8 +94,8 @@ def test_a_sequence_outside_1_to_9999_has_no_code(sequence):
 
 
 def test_a_station_has_no_plan_and_a_closed_org_makes_none():
-    station = OrgFacts(uuid.uuid4(), "station", "330106", None, "market_supervision", "active")
-    closed = OrgFacts(uuid.uuid4(), "county", "330106", None, "market_supervision", "closed")
+    station = an_org("station", None)
+    closed = an_org("county", None, status="closed")
 
     for org in (station, closed):
         with pytest.raises(PlanRuleError) as refused:

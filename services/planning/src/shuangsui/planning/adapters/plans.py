@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shuangsui.planning.adapters.catalogue import catalogue_orgs
 from shuangsui.planning.domain.plans import (
-    OrgFacts,
     PlanContent,
     PlanLevel,
     PlanStatus,
@@ -110,24 +109,6 @@ plan_deadlines = sa.Table(
 
 
 # ---- orgs of the catalogue -----------------------------------------------------------------
-
-
-def _org_of(row: Any) -> OrgFacts:
-    return OrgFacts(
-        org_id=row.org_id,
-        level=row.level,
-        region_code=row.region_code,
-        parent_org_id=row.parent_org_id,
-        department_type=row.department_type,
-        status=row.status,
-    )
-
-
-async def org(s: AsyncSession, org_id: UUID) -> OrgFacts | None:
-    row = (
-        await s.execute(sa.select(catalogue_orgs).where(catalogue_orgs.c.org_id == org_id))
-    ).one_or_none()
-    return None if row is None else _org_of(row)
 
 
 async def planning_orgs(s: AsyncSession, region_prefix: str) -> list[Any]:

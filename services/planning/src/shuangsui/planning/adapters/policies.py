@@ -12,8 +12,6 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shuangsui.drawspec.model import Ratio
-from shuangsui.planning.adapters.catalogue import catalogue_orgs
 from shuangsui.planning.domain.policies import (
     ClassRule,
     Holder,
@@ -21,6 +19,7 @@ from shuangsui.planning.domain.policies import (
     PolicyKey,
     PolicyRecord,
 )
+from shuangsui.planning.domain.population import parse_ratio
 
 metadata = sa.MetaData()
 
@@ -57,18 +56,15 @@ def _classes_json(classes: dict[str, ClassRule] | Any) -> dict[str, dict[str, An
     }
 
 
-def _ratio(text: str) -> Ratio:
-    numerator, denominator = text.split("/")
-    return Ratio(numerator, denominator)
-
-
 def _record(row: sa.Row[Any]) -> PolicyRecord:
     key = PolicyKey(
         Holder(row.holder), row.effective_year, province=row.province, org_id=row.org_id,
         item_id=row.item_id,
     )  # fmt: skip
     classes = {
-        c: ClassRule(_ratio(v["min_ratio"]), _ratio(v["max_ratio"]), v["frequency_per_year"])
+        c: ClassRule(
+            parse_ratio(v["min_ratio"]), parse_ratio(v["max_ratio"]), v["frequency_per_year"]
+        )
         for c, v in row.classes.items()
     }
     return PolicyRecord(
@@ -188,10 +184,3 @@ async def candidates(
         holders.append(sa.and_(_t.c.holder == Holder.org.value, _t.c.org_id == org_id))
     query = sa.select(_t).where(_t.c.effective_year == year, item, sa.or_(*holders))
     return [_record(row) for row in await session.execute(query)]
-
-
-async def org_region(session: AsyncSession, org_id: UUID) -> str | None:
-    """The org's region as the catalogue read model knows it (None: not known yet)."""
-    query = sa.select(catalogue_orgs.c.region_code).where(catalogue_orgs.c.org_id == org_id)
-    found: str | None = (await session.execute(query)).scalar_one_or_none()
-    return found

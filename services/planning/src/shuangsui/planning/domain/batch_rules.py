@@ -4,7 +4,6 @@ runs them all and answers every breach at once."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from fractions import Fraction
 from uuid import UUID
 
 from shuangsui.contracts.regions import InvalidRegionCode, validate_region_code
@@ -34,7 +33,7 @@ from shuangsui.planning.domain.batch_values import (
     WindowEnd,
     department_of,
 )
-from shuangsui.planning.domain.population import RISK_CLASSES, RatioNotValid, parse_ratio
+from shuangsui.planning.domain.population import RISK_CLASSES, RatioNotValid, parse_ratio, share_of
 
 
 def duplicates(values: Sequence[object], path: str) -> list[Breach]:
@@ -211,7 +210,7 @@ def quantity_breaches(draft: BatchDraft, items: Sequence[ItemFacts]) -> list[Bre
     found: list[Breach] = []
     drawn = draft.scope.drawn_classes
     floors = [i.min_ratio for i in items if i.min_ratio is not None]
-    floor = max((Fraction(int(r.numerator), int(r.denominator)) for r in floors), default=None)
+    floor = max((share_of(r) for r in floors), default=None)
     draws_something = False
     for risk_class in drawn:
         if risk_class not in draft.quantity:
@@ -252,9 +251,9 @@ def quantity_breaches(draft: BatchDraft, items: Sequence[ItemFacts]) -> list[Bre
             except RatioNotValid as exc:
                 found.append(Breach("batch-ratio-invalid", path, str(exc)))
                 continue
-            share = Fraction(int(ratio.numerator), int(ratio.denominator))
-            draws_something |= share > 0
-            if floor is not None and share < floor:
+            taken = share_of(ratio)
+            draws_something |= taken > 0
+            if floor is not None and taken < floor:
                 found.append(
                     Breach(
                         "batch-ratio-below-item-minimum",

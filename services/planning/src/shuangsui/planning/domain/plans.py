@@ -17,6 +17,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from shuangsui.contracts.workdays import shanghai_date
+from shuangsui.planning.domain.catalogue import CatalogueOrg
 from shuangsui.planning.domain.deadlines import is_late
 
 TITLE_MAX = 200
@@ -115,20 +116,10 @@ def next_status(status: PlanStatus, action: Action) -> PlanStatus:
         raise IllegalTransition(status, action) from None
 
 
-# ---- what planning knows of an org (the catalogue read model) --------------------------------
+# ---- the org that plans (as the catalogue read model knows it) -------------------------------
 
 
-@dataclass(frozen=True)
-class OrgFacts:
-    org_id: UUID
-    level: str
-    region_code: str
-    parent_org_id: UUID | None
-    department_type: str
-    status: str
-
-
-def plan_level_of(org: OrgFacts) -> PlanLevel:
+def plan_level_of(org: CatalogueOrg) -> PlanLevel:
     """National, provincial, city and county departments plan; a station (所) has no plan of
     its own, it works in its county bureau's."""
     if org.status != "active":
@@ -283,7 +274,7 @@ class PlanVersion:
 
 
 def new_plan(
-    plan_id: UUID, code: str, org: OrgFacts, year: int, content: PlanContent
+    plan_id: UUID, code: str, org: CatalogueOrg, year: int, content: PlanContent
 ) -> PlanVersion:
     return PlanVersion(
         plan_id=plan_id,

@@ -46,6 +46,8 @@ from shuangsui.planning.domain.population import (
     UNCLASSIFIED_DRAWN_AS,
     RatioNotValid,
     parse_ratio,
+    ratio_of,
+    share_of,
 )
 
 __all__ = [
@@ -66,21 +68,11 @@ __all__ = [
     "platform_default",
     "read_class_rule",
     "resolve",
-    "share",
     "validate_policy",
 ]
 
 # A batch a week is already more than any province plans for one item and class.
 FREQUENCY_MAX = 52
-
-
-def share(ratio: Ratio) -> Fraction:
-    """The exact value of a B.4 ratio (never a float)."""
-    return Fraction(int(ratio.numerator), int(ratio.denominator))
-
-
-def _ratio(value: Fraction) -> Ratio:
-    return Ratio(str(value.numerator), str(value.denominator))
 
 
 @dataclass(frozen=True)
@@ -277,13 +269,13 @@ def _range_violations(policy: Policy) -> list[PolicyViolation]:
     found = []
     for risk_class in RISK_CLASSES:
         rule = policy.rule(risk_class)
-        low, high = share(rule.min_ratio), share(rule.max_ratio)
+        low, high = share_of(rule.min_ratio), share_of(rule.max_ratio)
         for name, value in (("min_ratio", low), ("max_ratio", high)):
             if not 0 <= value <= 1:
                 found.append(
                     PolicyViolation("ratio_out_of_range", risk_class,
                                     f"classes.{risk_class}.{name}",
-                                    f"{_ratio(value)} lies outside 0/1–1/1")
+                                    f"{ratio_of(value)} lies outside 0/1–1/1")
                 )  # fmt: skip
         if low > high:
             found.append(
@@ -313,7 +305,7 @@ def _order_violations(policy: Policy) -> list[PolicyViolation]:
             ("min_ratio", "riskier_class_min_below_safer", s.min_ratio, r.min_ratio),
             ("max_ratio", "riskier_class_max_below_safer", s.max_ratio, r.max_ratio),
         ):
-            if share(hi) < share(lo):
+            if share_of(hi) < share_of(lo):
                 found.append(
                     PolicyViolation(
                         rule, riskier, f"classes.{riskier}.{name}",
@@ -395,7 +387,7 @@ def _bound_breaches(
         (below_floor, floor, item_id, f"below item {item_id}'s minimum ratio")
         for item_id, floor in sorted(item_min_ratios.items(), key=lambda kv: str(kv[0]))
     ]
-    shown = str(_ratio(Fraction(taken))) if population is None else str(taken)
+    shown = str(ratio_of(Fraction(taken))) if population is None else str(taken)
     what = f"class {risk_class}: " + (f"ratio {shown}" if population is None else
                                       f"{taken} of {population}")  # fmt: skip
     found = []
@@ -416,7 +408,7 @@ def _bound_breaches(
 def _ratio_breaches(
     policy: Policy, risk_class: str, ratio: Ratio, item_min_ratios: Mapping[UUID, Ratio]
 ) -> list[PolicyBreach]:
-    return _bound_breaches(policy, risk_class, item_min_ratios, share(ratio), share)
+    return _bound_breaches(policy, risk_class, item_min_ratios, share_of(ratio), share_of)
 
 
 def _riskier_sampled_less(shares: Mapping[str, tuple[Fraction, str]]) -> list[PolicyBreach]:
@@ -458,7 +450,7 @@ def check_batch_ratios(
             found += _ratio_breaches(
                 policy, risk_class, ratios_per_class[risk_class], item_min_ratios
             )
-    shares = {c: (share(r), str(r)) for c, r in ratios_per_class.items() if c in RISK_CLASSES}
+    shares = {c: (share_of(r), str(r)) for c, r in ratios_per_class.items() if c in RISK_CLASSES}
     return found + _riskier_sampled_less(shares)
 
 
@@ -497,7 +489,7 @@ def check_batch_quantities(
         quantity = quantities_per_class[risk_class]
         if isinstance(quantity, Ratio):
             found += _ratio_breaches(policy, risk_class, quantity, item_min_ratios)
-            shares[risk_class] = (share(quantity), str(quantity))
+            shares[risk_class] = (share_of(quantity), str(quantity))
             continue
         population = stratum_sizes.get(risk_class, 0)
         if population == 0:

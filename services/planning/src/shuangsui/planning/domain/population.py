@@ -42,7 +42,17 @@ def parse_ratio(text: str) -> Ratio:
         raise RatioNotValid(f"{text!r}: write a percentage such as 5% or a fraction such as 1/20")
     if share > 1:
         raise RatioNotValid(f"{text!r}: a ratio cannot exceed 100%")
-    return Ratio(str(share.numerator), str(share.denominator))
+    return ratio_of(share)
+
+
+def ratio_of(value: Fraction) -> Ratio:
+    """An exact share written as Appendix B.4 writes it (Fraction keeps it reduced)."""
+    return Ratio(str(value.numerator), str(value.denominator))
+
+
+def share_of(ratio: Ratio) -> Fraction:
+    """The exact value of a B.4 ratio (never a float)."""
+    return Fraction(int(ratio.numerator), int(ratio.denominator))
 
 
 @dataclass(frozen=True)

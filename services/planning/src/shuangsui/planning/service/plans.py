@@ -34,12 +34,13 @@ from shuangsui.kernel.auth import Principal, Role
 from shuangsui.kernel.concurrency import check_if_match
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.messaging.envelope import Outgoing
+from shuangsui.planning.adapters import catalogue
 from shuangsui.planning.adapters import plans as repo
 from shuangsui.planning.domain import plans as rules
+from shuangsui.planning.domain.catalogue import CatalogueOrg
 from shuangsui.planning.domain.deadlines import default_deadline
 from shuangsui.planning.domain.plans import (
     ContentChanges,
-    OrgFacts,
     PlanRuleError,
     PlanStatus,
     PlanVersion,
@@ -107,7 +108,7 @@ def writes_for_own_org(by: Principal | None) -> UUID | None:
     return org_uuid(by)
 
 
-def relation(by: Principal | None, plan: PlanVersion, org: OrgFacts | None) -> Relation:
+def relation(by: Principal | None, plan: PlanVersion, org: CatalogueOrg | None) -> Relation:
     if by is None:
         return Relation.other
     own = writes_for_own_org(by)
@@ -127,7 +128,7 @@ def relation(by: Principal | None, plan: PlanVersion, org: OrgFacts | None) -> R
 class Loaded:
     plan: PlanVersion
     versions: list[PlanVersion]
-    org: OrgFacts | None
+    org: CatalogueOrg | None
     relation: Relation
 
 
@@ -137,7 +138,7 @@ async def load_version(
     """The version asked for (the latest visible one without `version`), or 404."""
     versions = await repo.versions_of(uow.session, plan_id, lock=lock)
     if versions:
-        org = await repo.org(uow.session, versions[0].org_id)
+        org = await catalogue.org(uow.session, versions[0].org_id)
         stands = relation(by, versions[0], org)
         seen = [v for v in versions if rules.visible(v.status, stands)]
         found = [v for v in seen if v.version == version] if version is not None else seen[-1:]
@@ -190,7 +191,7 @@ async def create_plan(
         raise rule_problem(exc) from None
     async with uow:
         s = uow.session
-        org = await repo.org(s, own)
+        org = await catalogue.org(s, own)
         if org is None:
             raise p.Problem(
                 PLAN_ORG, f"org {own} is not in planning's catalogue (yet)",

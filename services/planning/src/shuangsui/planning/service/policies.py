@@ -29,6 +29,7 @@ from shuangsui.kernel.concurrency import check_if_match
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.scope import RegionScope
 from shuangsui.messaging.envelope import Outgoing
+from shuangsui.planning.adapters import catalogue
 from shuangsui.planning.adapters import policies as repo
 from shuangsui.planning.domain.policies import (
     ClassRule,
@@ -297,7 +298,8 @@ async def effective_policy_for(
     async with uow:
         province = province or by.province
         if org is not None:
-            region = await repo.org_region(uow.session, org)
+            known = await catalogue.org(uow.session, org)
+            region = known.region_code if known is not None else None
             if region is None and org == _uuid_or_none(by.org_id):
                 region = by.region_code
             if region is not None:
