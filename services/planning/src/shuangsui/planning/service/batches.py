@@ -256,7 +256,9 @@ async def _overlaps(
     others = [b for b in await repo.of_org_year(s, plan.org_id, plan.year)
               if b.batch_id != batch_id and b.cancelled_in_version is None]  # fmt: skip
     prints = [footprint, *(footprint_of_draft(b.batch_id, b.draft, b.batch_code) for b in others)]
-    return [o for o in overlapping_pairs(prints) if batch_id in (o.first, o.second)]
+    return [
+        o for o in overlapping_pairs(prints) if batch_id in (o.first.batch_id, o.second.batch_id)
+    ]
 
 
 async def create_batch(
