@@ -469,3 +469,28 @@ async def test_a_batch_that_no_longer_keeps_its_policy_stops_the_publication_and
     assert plan_now["status"] == "filed"
     outbox = ledger("planning")
     assert announced(await outbox.announced("planning.batch.published.v1"), batch["batch_id"]) == []
+
+
+async def test_superiors_list_a_departments_batches_from_submission_on_and_another_province_never(
+    api, world, bearer
+):
+    plan = await new_plan(api, world)
+    batch = (await add_batch(api, plan, world["owner"])).json()
+    province = bearer("provincial_admin")
+    other_province = bearer("provincial_admin", region="440000")
+
+    async def listed(headers):
+        found = await batches_of(api, plan["plan_id"], headers)
+        return [b["batch_id"] for b in found]
+
+    before = {w: await listed(h) for w, h in
+              (("superior", world["superior"]), ("province", province))}  # fmt: skip
+    assert (await plan_step(api, world, plan["plan_id"], 1, "submit", "owner")).status_code == 200
+    after = {w: await listed(h) for w, h in
+             (("superior", world["superior"]), ("province", province))}  # fmt: skip
+
+    assert before == {"superior": [], "province": []}
+    assert after == {"superior": [batch["batch_id"]], "province": [batch["batch_id"]]}
+    refused = await api.get(BATCHES, params={"plan_id": plan["plan_id"]}, headers=other_province)
+    assert refused.status_code == 403
+    assert await listed(world["sibling"]) == []

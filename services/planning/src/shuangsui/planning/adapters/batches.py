@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shuangsui.planning.adapters.catalogue import catalogue_orgs
+from shuangsui.planning.adapters.plans import plan_versions
 from shuangsui.planning.domain.batch_documents import draft_document, draft_of
 from shuangsui.planning.domain.batch_lifecycle import BatchStatus
 from shuangsui.planning.domain.batch_records import Batch, Invitation, InvitationStatus
@@ -242,29 +243,36 @@ def visibility(
     *,
     everything: bool,
     public: Sequence[str],
+    shown_to_superior: Sequence[str],
     own_org: UUID | None,
     invited_org: UUID | None,
     province_prefix: str | None,
     subordinates_of: UUID | None,
 ) -> sa.ColumnElement[bool]:
     """The batches a caller may read: the published ones (and their later states), its own
-    org's, those it is invited to, those of its province (provincial admin) and of the orgs
-    beneath it (a department admin)."""
+    org's, those it is invited to, and — once their plan version is submitted, as with the
+    plans — those of its province (provincial admin) and of the orgs beneath it (a department
+    admin)."""
     if everything:
         return sa.true()
     c = batches.c
+    submitted = sa.exists().where(
+        plan_versions.c.plan_id == c.plan_id,
+        plan_versions.c.version == c.added_in_version,
+        plan_versions.c.status.in_(shown_to_superior),
+    )
     seen: list[sa.ColumnElement[bool]] = [c.status.in_(public)]
     if own_org is not None:
         seen.append(c.org_id == own_org)
     if invited_org is not None:
         seen.append(sa.any_(c.invited_org_ids) == invited_org)
     if province_prefix is not None:
-        seen.append(c.region_code.startswith(province_prefix, autoescape=True))
+        seen.append(sa.and_(c.region_code.startswith(province_prefix, autoescape=True), submitted))
     if subordinates_of is not None:
         children = sa.select(catalogue_orgs.c.org_id).where(
             catalogue_orgs.c.parent_org_id == subordinates_of
         )
-        seen.append(c.org_id.in_(children))
+        seen.append(sa.and_(c.org_id.in_(children), submitted))
     return sa.or_(*seen)
 
 

@@ -32,6 +32,7 @@ from shuangsui.planning.adapters import batches as repo
 from shuangsui.planning.adapters import catalogue as catalogue_repo
 from shuangsui.planning.adapters import plans as plans_repo
 from shuangsui.planning.domain import batch_records as records
+from shuangsui.planning.domain import plans as plan_rules
 from shuangsui.planning.domain.batch_events import (
     PolicyFacts,
     Publication,
@@ -426,6 +427,7 @@ def _visibility(by: Principal | None) -> sa.ColumnElement[bool]:
     return repo.visibility(
         everything=by is not None and by.is_national,
         public=PUBLIC_STATUSES,
+        shown_to_superior=[s.value for s in plan_rules.SHOWN_TO_SUPERIOR],
         own_org=own if Role.department_admin in roles or Role.partner_admin in roles else None,
         invited_org=own if Role.partner_admin in roles else None,
         province_prefix=by.province if by is not None and Role.provincial_admin in roles else None,
