@@ -5,6 +5,7 @@ Only the response model lives here; the route is with the other batch routes (ap
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,7 +14,7 @@ from shuangsui.drawspec.model import Ratio
 from shuangsui.planning.domain.batch_preview import BatchPreview, Counted, StratumRange
 
 _ITEM = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
-_EXAMPLE = {
+_EXAMPLE: dict[str, Any] = {
     "exact": True,
     "population": 1250, "population_min": 1250, "population_max": 1250,
     "expected_sample": 47, "expected_sample_min": 47, "expected_sample_max": 47,
@@ -112,7 +113,9 @@ class BatchPreviewOut(BaseModel):
         description="True for a one-item batch. With several items a subject within more than "
         "one is drawn once, which counts cannot tell: the numbers are then ranges · 是否精确"
     )
-    population: int | None = Field(description="Subjects in the drawn strata, when exact · 对象合计")
+    population: int | None = Field(
+        description="Subjects in the drawn strata, when exact · 对象合计"
+    )
     population_min: int = Field(description="At least this many subjects · 对象合计下限")
     population_max: int = Field(description="At most this many subjects · 对象合计上限")
     expected_sample: int | None = Field(

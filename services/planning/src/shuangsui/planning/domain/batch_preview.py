@@ -115,9 +115,9 @@ def count_queries(draft: BatchDraft, *, cap: int = QUERY_CAP) -> tuple[CountQuer
     items = tuple(dict.fromkeys(draft.item_ids))
     regions = widest(scope.region_codes, contains)
     types: tuple[str | None, ...] = tuple(dict.fromkeys(scope.subject_types)) or (None,)
-    industries: tuple[str | None, ...] = (
-        widest(scope.industry_codes, lambda wide, code: code.startswith(wide)) or (None,)
-    )
+    industries: tuple[str | None, ...] = widest(
+        scope.industry_codes, lambda wide, code: code.startswith(wide)
+    ) or (None,)
     factors = {
         "items": len(items), "regions": len(regions),
         "subject types": len(types), "industries": len(industries),
@@ -230,7 +230,5 @@ def _warnings(
             "lies between the largest item's count and their sum · 多个事项，对象数为区间"
         )
     if draft.exclusion_policy:
-        found.append(
-            "counted before the exclusion policy, which the draw applies · 未扣除排除名单"
-        )
+        found.append("counted before the exclusion policy, which the draw applies · 未扣除排除名单")
     return tuple(found)

@@ -17,8 +17,8 @@ from shuangsui.kernel.service_client import ServiceCallError, ServiceClient, Ser
 from shuangsui.planning.adapters.population import count_in_registry
 from shuangsui.planning.domain.batch_preview import (
     BatchPreview,
-    CountQuery,
     Counted,
+    CountQuery,
     PreviewTooBroad,
     combine,
     count_queries,
