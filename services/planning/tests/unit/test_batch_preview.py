@@ -9,6 +9,7 @@ from uuid import UUID
 import pytest
 
 from shuangsui.drawspec.model import Ratio
+from shuangsui.planning.api.batches_preview import BatchPreviewOut
 from shuangsui.planning.domain.batch_preview import (
     QUERY_CAP,
     Counted,
@@ -248,3 +249,29 @@ def test_an_exclusion_policy_is_said_to_be_applied_later():
 def test_drawing_the_unclassified_as_no_class_is_refused():
     with pytest.raises(ValueError, match="A–D"):
         combine(DRAFT, answers(DRAFT, [{}, {}]), unclassified_drawn_as="unclassified")
+
+
+# ---- the answer's shape -------------------------------------------------------------------------
+
+
+def test_the_answer_gives_single_numbers_only_when_exact():
+    exact = BatchPreviewOut.of(combine(DRAFT, answers(DRAFT, [{"A": 40}, {"D": 3}])))
+    several = replace(DRAFT, item_ids=(FOOD, LABEL), scope=Scope(region_codes=("330106",)))
+    bounded = BatchPreviewOut.of(combine(several, answers(several, [{"A": 40}, {"A": 10}])))
+
+    assert (exact.population, exact.expected_sample) == (43, 2 + 3)
+    assert [(s.stratum, s.ratio, s.count) for s in exact.strata][::3] == [
+        ("A", "3/100", None), ("D", None, 20),
+    ]  # fmt: skip
+    assert (bounded.population, bounded.expected_sample) == (None, None)
+    assert (bounded.population_min, bounded.population_max) == (40, 50)
+    assert bounded.strata[0].population is None
+
+
+def test_the_documented_example_is_a_valid_answer():
+    [example] = BatchPreviewOut.model_config["json_schema_extra"]["examples"]
+
+    answer = BatchPreviewOut.model_validate(example)
+
+    assert answer.expected_sample == sum(s.expected_sample for s in answer.strata)
+    assert answer.population == sum(c.total for c in answer.counts)
