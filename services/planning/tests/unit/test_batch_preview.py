@@ -187,6 +187,16 @@ def test_only_drawn_strata_are_previewed_and_unclassified_left_undrawn_are_said(
     assert any("4 unclassified subjects are drawn as class B" in w for w in preview.warnings)
 
 
+def test_unclassified_left_undrawn_by_several_items_are_said_as_a_range():
+    draft = directed(risk_classes=("A",), region_codes=("330106",))
+    draft = replace(draft, item_ids=(FOOD, LABEL), quantity={"A": "50%"})
+    counted = answers(draft, [{"unclassified": 1}, {"unclassified": 2}])
+
+    preview = combine(draft, counted)
+
+    assert any(w.startswith("2–3 unclassified subjects") for w in preview.warnings)
+
+
 # ---- several items: bounded -------------------------------------------------------------------
 
 

@@ -218,11 +218,17 @@ def _warnings(
     if any(a.reclassifying for a in counted):
         found.append("the registry is re-classifying: counts may still move · 正在重新分类")
     if drawn_as not in draft.scope.drawn_classes:
-        unclassified = sum(a.by_risk_class.get(UNCLASSIFIED, 0) for a in counted)
-        if unclassified:
+        per_item: dict[UUID, int] = {}
+        for a in counted:
+            per_item[a.query.item_id] = per_item.get(a.query.item_id, 0) + a.by_risk_class.get(
+                UNCLASSIFIED, 0
+            )
+        low, high = max(per_item.values(), default=0), sum(per_item.values())
+        if high:
+            how_many = f"{high}" if low == high else f"{low}–{high}"
             found.append(
-                f"{unclassified} unclassified subjects are drawn as class {drawn_as}, which "
-                "this batch does not draw · 未分类对象按" + drawn_as + "类抽取，本批次不抽该类"
+                f"{how_many} unclassified subjects are drawn as class {drawn_as}, which this "
+                f"batch does not draw · 未分类对象按{drawn_as}类抽取，本批次不抽该类"
             )
     if len(set(draft.item_ids)) > 1:
         found.append(
