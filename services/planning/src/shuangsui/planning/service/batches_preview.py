@@ -44,8 +44,17 @@ async def preview_batch(
     *,
     unclassified_drawn_as: str = UNCLASSIFIED_DRAWN_AS,
 ) -> BatchPreview:
-    """Every count the batch needs, asked concurrently; the registry's refusals are the
-    planner's field errors, its absence a `ServiceUnreachable` (answered 503)."""
+    """Every count the batch needs, asked concurrently, and what the draw would take of them;
+    the registry's refusals are the planner's field errors, its absence a `ServiceUnreachable`
+    (answered 503)."""
+    counted = await count_batch(registry, draft)
+    return combine(draft, counted, unclassified_drawn_as=unclassified_drawn_as)
+
+
+async def count_batch(registry: ServiceClient, draft: BatchDraft) -> list[Counted]:
+    """The registry's answers to the batch's questions, in their order. Apart from
+    `preview_batch` so that a caller can ask while it does its own reading (the answers do not
+    depend on how the unclassified are drawn), and combine them afterwards."""
     try:
         queries = count_queries(draft)
     except PreviewTooBroad as broad:
@@ -75,8 +84,7 @@ async def preview_batch(
         if isinstance(error, ServiceCallError) and error.status in (404, 422):
             raise _refused(draft, query, error) from None
         raise error
-    counted = [a for a in answers if isinstance(a, Counted)]
-    return combine(draft, counted, unclassified_drawn_as=unclassified_drawn_as)
+    return [a for a in answers if isinstance(a, Counted)]
 
 
 def _refused(draft: BatchDraft, query: CountQuery, refused: ServiceCallError) -> Problem:
