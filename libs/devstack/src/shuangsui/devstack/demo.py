@@ -175,7 +175,6 @@ class DemoProvince:
                 code = f"{county.code}-{number:02d}"
                 yield _org(code, station, "station", county.code, f"{county.code}-AMR")
 
-
     @property
     def planning_city(self) -> tuple[str, str] | None:
         """(region code, name) of the city whose bureau makes the demo's annual plan: the
