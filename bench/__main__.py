@@ -7,7 +7,14 @@ import argparse
 import asyncio
 from collections.abc import Callable
 
-from bench import draw, messaging, registry_count, registry_export, registry_push
+from bench import (
+    draw,
+    messaging,
+    planning_batch_preview,
+    registry_count,
+    registry_export,
+    registry_push,
+)
 from bench.results import Figure, report
 
 BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
@@ -16,6 +23,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
     "registry_push": lambda quick: registry_push.run(quick=quick),
     "registry_count": lambda quick: registry_count.run(quick=quick),
     "registry_export": lambda quick: registry_export.run(quick=quick),
+    "planning_batch_preview": lambda quick: planning_batch_preview.run(quick=quick),
 }
 
 

@@ -2,8 +2,10 @@
 the port the stack gives it (planning reaches it over HTTP, as in production)."""
 
 import importlib
+import sys
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -139,3 +141,49 @@ def planning_rows(stack):
             await conn.close()
 
     return fetch
+
+
+# ---- batches: a catalogue of items in force for the plan tests' years -------------------------
+
+sys.path.insert(0, str(Path(__file__).parent))  # for `planning_testkit`
+
+
+@pytest.fixture(scope="session")
+async def test_catalogue(stack):
+    """The items of `planning_testkit`, in force from 2000-01-01 in provinces 33 and 44, written
+    once per run as the catalogue consumer would write them (its own tests cover that)."""
+    import json
+    from datetime import date
+
+    import asyncpg
+    import planning_testkit as kit
+
+    conn = await asyncpg.connect(stack.database_url("planning"))
+    try:
+        for province in kit.PROVINCES:
+            list_id = kit.list_id_of(province)
+            await conn.execute(
+                "INSERT INTO catalogue_lists (list_id, level, province, version, effective_from, "
+                "item_ids, adopted_list_id, based_on_list_id, published_at) "
+                "VALUES ($1, 'provincial', $2, 1, $3, $4, NULL, NULL, now()) "
+                "ON CONFLICT DO NOTHING",
+                list_id, province, date(2000, 1, 1), [i["item_id"] for i in kit.ITEMS],
+            )  # fmt: skip
+            for item in kit.ITEMS:
+                await conn.execute(
+                    "INSERT INTO catalogue_items (list_id, item_id, list_level, list_version, "
+                    "province, effective_from, origin, code, name, business_line, item_category, "
+                    "allowed_methods, subject_criteria, required_qualification, min_ratio, "
+                    "lead_department, partner_departments, joint, inspection_level, status, "
+                    "version) VALUES ($1, $2, 'provincial', 1, $3, $4, 'provincial', $5, $6, "
+                    "'综合', $7, $8, $9, $10, $11, '市场监管部门', $12, $13, NULL, 'active', 1) "
+                    "ON CONFLICT DO NOTHING",
+                    list_id, item["item_id"], province, date(2000, 1, 1), item["code"],
+                    item["name"], item["item_category"], item["allowed_methods"],
+                    json.dumps({"subject_types": item["subject_types"], "subject_tags": []}),
+                    item["required_qualification"], item["min_ratio"],
+                    item["partner_departments"], item["joint"],
+                )  # fmt: skip
+    finally:
+        await conn.close()
+    return kit

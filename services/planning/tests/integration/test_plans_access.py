@@ -4,12 +4,13 @@ them; everyone else sees published versions only; another province is refused; t
 admin reads everything."""
 
 import pytest
+from planning_testkit import ensure_a_batch
 
 PLANS = "/api/v1/planning/plans"
 
 
 @pytest.fixture
-async def plans(service_client):
+async def plans(service_client, test_catalogue):
     return await service_client("planning")
 
 
@@ -43,6 +44,8 @@ async def draft_of(plans, world, year=2024):
 
 async def do(plans, answer, action, headers, etag=None):
     plan = answer.json()
+    if action == "submit":
+        await ensure_a_batch(plans, plan, headers)
     url = f"{PLANS}/{plan['plan_id']}/versions/{plan['version']}:{action}"
     return await plans.post(url, headers={**headers, "If-Match": etag or answer.headers["ETag"]})
 

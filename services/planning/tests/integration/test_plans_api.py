@@ -7,6 +7,7 @@ import asyncio
 import re
 
 import pytest
+from planning_testkit import BATCHES, ensure_a_batch
 
 PLANS = "/api/v1/planning/plans"
 # Plan years chosen so that no test depends on today's date: 2024's deadline has passed,
@@ -15,7 +16,7 @@ PAST, FUTURE = 2024, 2099
 
 
 @pytest.fixture
-async def plans(service_client):
+async def plans(service_client, test_catalogue):
     return await service_client("planning")
 
 
@@ -49,8 +50,11 @@ async def create(plans, headers, year=PAST, **body):
 
 
 async def step(plans, answer, action, headers, json=None, etag=None):
-    """POST `action` on the version `answer` describes, with its ETag."""
+    """POST `action` on the version `answer` describes, with its ETag (a draft submitted gets
+    a batch first: §5.1 submits none without one)."""
     plan = answer.json()
+    if action == "submit":
+        await ensure_a_batch(plans, plan, headers)
     url = f"{PLANS}/{plan['plan_id']}/versions/{plan['version']}:{action}"
     match = {"If-Match": etag or answer.headers["ETag"]}
     return await plans.post(url, json=json, headers={**headers, **match})
@@ -111,6 +115,18 @@ async def test_a_plan_is_filed_published_adjusted_with_its_diff_and_closed(plans
     still = await plans.get(f"{PLANS}/{plan_id}", params={"version": 1},
                             headers=bureaus["county_admin"])  # fmt: skip
     assert still.json()["status"] == "published"
+    listed = await plans.get(BATCHES, params={"plan_id": plan_id}, headers=bureaus["county_admin"])
+    [batch] = listed.json()["items"]
+    assert (batch["status"], batch["published_in_version"]) == ("published", 1)
+    cancelled = await plans.post(
+        f"{BATCHES}/{batch['batch_id']}:cancel", json={"reason": "并入电梯专项检查"},
+        headers={**bureaus["county_admin"], "If-Match": f'"{batch["revision"]}"'},
+    )  # fmt: skip
+    assert cancelled.status_code == 200, cancelled.text
+    assert (cancelled.json()["status"], cancelled.json()["cancelled_in_version"]) == (
+        "published",
+        2,
+    )
 
     republished = await through(plans, adjusted, bureaus, "submit", "file", "publish")
     assert republished.json()["late"] is False  # an adjustment is never late
@@ -126,8 +142,10 @@ async def test_a_plan_is_filed_published_adjusted_with_its_diff_and_closed(plans
         "adjustment_reason": "新增电梯专项检查",
         "fields": [{"field": "period_end", "label": "计划期间止",
                     "before": "2024-12-31", "after": "2024-11-30"}],
-        "batches": {"added": [], "cancelled": [], "changed": []},
+        "batches": {"added": [], "cancelled": [batch["batch_id"]], "changed": []},
     }  # fmt: skip
+    gone = await plans.get(f"{BATCHES}/{batch['batch_id']}")
+    assert (gone.json()["status"], gone.json()["cancelled_from"]) == ("cancelled", "published")
 
     closed = await through(plans, republished, bureaus, "close")
     assert closed.json()["status"] == "closed"
@@ -144,7 +162,8 @@ async def test_a_plan_is_filed_published_adjusted_with_its_diff_and_closed(plans
     assert filed_events[0]["data"]["plan_code"] == plan["plan_code"]
     published_events = events_of(await outbox.announced("planning.plan.published.v1"), plan_id)
     assert [e["data"]["version"] for e in published_events] == [1, 2]
-    assert published_events[0]["data"]["batches"] == []
+    assert [b["batch_id"] for b in published_events[0]["data"]["batches"]] == [batch["batch_id"]]
+    assert published_events[1]["data"]["batches"] == []
     assert published_events[0]["actor"] == f"admin-{bureaus['county']}"
     [adjusted_event] = events_of(await outbox.announced("planning.plan.adjusted.v1"), plan_id)
     assert adjusted_event["data"]["old_version"] == 1

@@ -3,13 +3,14 @@ late plan is accepted and flagged; the report counts every market-supervision or
 level and above as on time, late or not yet submitted."""
 
 import pytest
+from planning_testkit import add_batch
 
 PLANS = "/api/v1/planning/plans"
 DEADLINES = "/api/v1/planning/deadlines"
 
 
 @pytest.fixture
-async def plans(service_client):
+async def plans(service_client, test_catalogue):
     return await service_client("planning")
 
 
@@ -35,6 +36,7 @@ async def test_a_submission_takes_the_deadline_its_province_set(plans, bearer, c
     admin = bearer("department_admin", region="330106", org=str(org))
     created = await plans.post(PLANS, json={"year": 2051, "title": "计划"}, headers=admin)
     plan = created.json()
+    assert (await add_batch(plans, plan, admin)).status_code == 201
 
     submitted = await plans.post(
         f"{PLANS}/{plan['plan_id']}/versions/1:submit",
@@ -80,6 +82,7 @@ async def test_the_report_counts_on_time_late_and_missing_plans(plans, bearer, c
         admin = bearer("department_admin", region=region, org=str(org))
         created = await plans.post(PLANS, json={"year": year, "title": "计划"}, headers=admin)
         plan = created.json()
+        assert (await add_batch(plans, plan, admin)).status_code == 201
         await plans.post(f"{PLANS}/{plan['plan_id']}/versions/1:submit",
                          headers={**admin, "If-Match": created.headers["ETag"]})  # fmt: skip
         return plan

@@ -3,11 +3,22 @@ the draft's own field names, its invitations, and the code sequences per region 
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shuangsui.planning.adapters.catalogue import catalogue_orgs
+from shuangsui.planning.adapters.plans import plan_versions
+from shuangsui.planning.domain.batch_documents import draft_document, draft_of
+from shuangsui.planning.domain.batch_lifecycle import BatchStatus
+from shuangsui.planning.domain.batch_records import Batch, Invitation, InvitationStatus
 
 metadata = sa.MetaData()
 _uuid = PgUUID(as_uuid=True)
@@ -65,3 +76,220 @@ batch_code_sequences = sa.Table(
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("last_sequence", sa.Integer, nullable=False),
 )
+
+
+# ---- rows ↔ records ----------------------------------------------------------------------------
+
+
+def _invitation_document(i: Invitation) -> dict[str, Any]:
+    return {
+        "org_id": str(i.org_id),
+        "department_type": i.department_type,
+        "item_ids": [str(x) for x in i.item_ids],
+        "status": i.status.value,
+        "reason": i.reason,
+        "responded_by": i.responded_by,
+        "responded_at": i.responded_at.isoformat() if i.responded_at else None,
+    }
+
+
+def _invitation_of(d: dict[str, Any]) -> Invitation:
+    at = d.get("responded_at")
+    return Invitation(
+        org_id=UUID(d["org_id"]),
+        department_type=d["department_type"],
+        item_ids=tuple(UUID(x) for x in d["item_ids"]),
+        status=InvitationStatus(d["status"]),
+        reason=d.get("reason"),
+        responded_by=d.get("responded_by"),
+        responded_at=dt.datetime.fromisoformat(at) if at else None,
+    )
+
+
+def _batch_of(row: Any) -> Batch:
+    m = row._mapping
+    return Batch(
+        batch_id=m["batch_id"],
+        plan_id=m["plan_id"],
+        added_in_version=m["added_in_version"],
+        org_id=m["org_id"],
+        draft=draft_of(m["draft"]),
+        status=BatchStatus(m["status"]),
+        revision=m["revision"],
+        invitations=tuple(_invitation_of(d) for d in m["invitations"]),
+        batch_code=m["batch_code"],
+        published_at=m["published_at"],
+        published_in_version=m["published_in_version"],
+        cancelled_in_version=m["cancelled_in_version"],
+        cancel_reason=m["cancel_reason"],
+        cancelled_from=BatchStatus(m["cancelled_from"]) if m["cancelled_from"] else None,
+        cancelled_at=m["cancelled_at"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def _values(batch: Batch, by: str) -> dict[str, Any]:
+    draft = batch.draft
+    return {
+        "batch_id": batch.batch_id,
+        "plan_id": batch.plan_id,
+        "added_in_version": batch.added_in_version,
+        "org_id": batch.org_id,
+        "status": batch.status.value,
+        "revision": batch.revision,
+        "name": draft.name,
+        "window_start": draft.window_start,
+        "window_end": draft.window_end,
+        "draft": draft_document(draft),
+        "invitations": [_invitation_document(i) for i in batch.invitations],
+        "invited_org_ids": list(batch.invited_org_ids),
+        "batch_code": batch.batch_code,
+        "published_at": batch.published_at,
+        "published_in_version": batch.published_in_version,
+        "cancelled_in_version": batch.cancelled_in_version,
+        "cancel_reason": batch.cancel_reason,
+        "cancelled_from": batch.cancelled_from.value if batch.cancelled_from else None,
+        "cancelled_at": batch.cancelled_at,
+        "updated_by": by,
+    }
+
+
+# ---- commands ----------------------------------------------------------------------------------
+
+
+async def insert(s: AsyncSession, batch: Batch, *, region_code: str, year: int, by: str) -> None:
+    await s.execute(
+        sa.insert(batches).values(
+            **_values(batch, by), region_code=region_code, year=year, created_by=by
+        )
+    )
+
+
+async def save(
+    s: AsyncSession, batch: Batch, by: str, published: dict[str, Any] | None = None
+) -> None:
+    values = {**_values(batch, by), "updated_at": sa.func.now()}
+    if published is not None:
+        values["published_payload"] = published
+    await s.execute(sa.update(batches).where(batches.c.batch_id == batch.batch_id).values(**values))
+
+
+async def delete(s: AsyncSession, batch_id: UUID) -> None:
+    await s.execute(sa.delete(batches).where(batches.c.batch_id == batch_id))
+
+
+async def delete_drafts_of(s: AsyncSession, plan_id: UUID, version: int) -> None:
+    """The draft batches a discarded version added: never public, so nothing is kept."""
+    await s.execute(
+        sa.delete(batches).where(
+            batches.c.plan_id == plan_id,
+            batches.c.added_in_version == version,
+            batches.c.status == BatchStatus.draft.value,
+        )
+    )
+
+
+async def next_code_sequence(s: AsyncSession, region_code: str, day: dt.date) -> int:
+    stmt = pg_insert(batch_code_sequences).values(region_code=region_code, day=day, last_sequence=1)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=["region_code", "day"],
+        set_={"last_sequence": batch_code_sequences.c.last_sequence + 1},
+    )
+    return int(
+        (await s.execute(upsert.returning(batch_code_sequences.c.last_sequence))).scalar_one()
+    )
+
+
+# ---- reads -------------------------------------------------------------------------------------
+
+
+async def get(s: AsyncSession, batch_id: UUID, *, lock: bool = False) -> Batch | None:
+    query = sa.select(batches).where(batches.c.batch_id == batch_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await s.execute(query)).one_or_none()
+    return _batch_of(row) if row is not None else None
+
+
+async def of_plan(s: AsyncSession, plan_id: UUID, *, lock: bool = False) -> list[Batch]:
+    """Every batch of the plan, in the order they were added."""
+    query = (
+        sa.select(batches)
+        .where(batches.c.plan_id == plan_id)
+        .order_by(batches.c.added_in_version, batches.c.created_at, batches.c.batch_id)
+    )
+    if lock:
+        query = query.with_for_update()
+    return [_batch_of(row) for row in (await s.execute(query)).all()]
+
+
+async def of_org_year(s: AsyncSession, org_id: UUID, year: int) -> list[Batch]:
+    """The org's batches of the year that are not cancelled (for the overlap warning)."""
+    query = sa.select(batches).where(
+        batches.c.org_id == org_id,
+        batches.c.year == year,
+        batches.c.status != BatchStatus.cancelled.value,
+    )
+    return [_batch_of(row) for row in (await s.execute(query)).all()]
+
+
+async def published_payload(s: AsyncSession, batch_id: UUID) -> dict[str, Any] | None:
+    query = sa.select(batches.c.published_payload).where(batches.c.batch_id == batch_id)
+    return (await s.execute(query)).scalar_one_or_none()
+
+
+def visibility(
+    *,
+    everything: bool,
+    public: Sequence[str],
+    shown_to_superior: Sequence[str],
+    own_org: UUID | None,
+    invited_org: UUID | None,
+    province_prefix: str | None,
+    subordinates_of: UUID | None,
+) -> sa.ColumnElement[bool]:
+    """The batches a caller may read: the published ones (and their later states), its own
+    org's, those it is invited to, and — once their plan version is submitted, as with the
+    plans — those of its province (provincial admin) and of the orgs beneath it (a department
+    admin)."""
+    if everything:
+        return sa.true()
+    c = batches.c
+    submitted = sa.exists().where(
+        plan_versions.c.plan_id == c.plan_id,
+        plan_versions.c.version == c.added_in_version,
+        plan_versions.c.status.in_(shown_to_superior),
+    )
+    seen: list[sa.ColumnElement[bool]] = [c.status.in_(public)]
+    if own_org is not None:
+        seen.append(c.org_id == own_org)
+    if invited_org is not None:
+        seen.append(sa.any_(c.invited_org_ids) == invited_org)
+    if province_prefix is not None:
+        seen.append(sa.and_(c.region_code.startswith(province_prefix, autoescape=True), submitted))
+    if subordinates_of is not None:
+        children = sa.select(catalogue_orgs.c.org_id).where(
+            catalogue_orgs.c.parent_org_id == subordinates_of
+        )
+        seen.append(sa.and_(c.org_id.in_(children), submitted))
+    return sa.or_(*seen)
+
+
+async def list_batches(
+    s: AsyncSession,
+    visible: sa.ColumnElement[bool],
+    filters: Sequence[sa.ColumnElement[bool]],
+    after: tuple[str, str] | None,
+    limit: int,
+) -> list[Batch]:
+    """In (window start, batch id) order, keyset-paged."""
+    c = batches.c
+    query = sa.select(batches).where(visible, *filters)
+    if after is not None:
+        query = query.where(
+            sa.tuple_(c.window_start, sa.cast(c.batch_id, sa.Text))
+            > sa.tuple_(sa.literal(dt.date.fromisoformat(after[0])), sa.literal(after[1]))
+        )
+    query = query.order_by(c.window_start, sa.cast(c.batch_id, sa.Text)).limit(limit)
+    return [_batch_of(row) for row in (await s.execute(query)).all()]

@@ -204,3 +204,19 @@ async def org(session: AsyncSession, org_id: UUID) -> CatalogueOrg | None:
 
 def _org(row: Any) -> CatalogueOrg:
     return CatalogueOrg(**{k: v for k, v in row.items() if k != "changed_at"})
+
+
+async def orgs(session: AsyncSession, org_ids: Collection[UUID]) -> dict[UUID, CatalogueOrg]:
+    if not org_ids:
+        return {}
+    query = sa.select(catalogue_orgs).where(catalogue_orgs.c.org_id.in_(list(org_ids)))
+    return {r.org_id: _org(r._mapping) for r in await session.execute(query)}
+
+
+async def station_codes_of(session: AsyncSession, org_id: UUID) -> list[str]:
+    """The public codes of the active stations (所) directly beneath an org."""
+    c = catalogue_orgs.c
+    query = sa.select(c.code).where(
+        c.parent_org_id == org_id, c.level == "station", c.status == ACTIVE
+    )
+    return list((await session.execute(query)).scalars())

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from shuangsui.planning.api import catalogue, plans, policies, population, probes
+from shuangsui.planning.api import batches, catalogue, plans, policies, population, probes
 
 ROUTERS: list[APIRouter] = [
     population.router,
@@ -11,4 +11,5 @@ ROUTERS: list[APIRouter] = [
     plans.router,
     plans.deadlines,
     policies.router,
+    batches.router,
 ]

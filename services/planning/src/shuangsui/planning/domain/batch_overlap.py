@@ -16,7 +16,7 @@ from itertools import combinations
 from uuid import UUID
 
 from shuangsui.contracts.regions import InvalidRegionCode, scope_prefix
-from shuangsui.planning.domain.batch_values import ValidBatch
+from shuangsui.planning.domain.batch_values import BatchDraft, ValidBatch
 
 
 @dataclass(frozen=True)
@@ -127,3 +127,22 @@ def _region_prefix(code: str) -> str:
         return scope_prefix(code)
     except InvalidRegionCode:
         return code
+
+
+def footprint_of_draft(
+    batch_id: UUID, draft: BatchDraft, batch_code: str | None = None
+) -> BatchFootprint:
+    """A stored batch's footprint without its items at hand: the scope's own subject types
+    (none named: any), so the warning errs on the side of naming a pair."""
+    scope = draft.scope
+    return BatchFootprint(
+        batch_id=batch_id,
+        batch_code=batch_code,
+        window_start=draft.window_start,
+        window_end=draft.window_end,
+        region_codes=scope.region_codes,
+        subject_types=frozenset(scope.subject_types),
+        industry_codes=scope.industry_codes,
+        risk_classes=frozenset(scope.drawn_classes),
+        risk_domain=draft.risk_domain,
+    )

@@ -9,7 +9,7 @@ cancelled by it or before — which is what a plan's difference compares.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -23,7 +23,13 @@ from shuangsui.planning.domain.batch_lifecycle import (
     cancellation_reason,
     next_status,
 )
-from shuangsui.planning.domain.batch_values import BatchDraft, ItemFacts, JointKind, OrgFacts
+from shuangsui.planning.domain.batch_values import (
+    BatchDraft,
+    Breach,
+    ItemFacts,
+    JointKind,
+    OrgFacts,
+)
 
 DECLINE_REASON_MAX = 2000
 
@@ -91,25 +97,42 @@ def invitations_for(
     draft: BatchDraft,
     lead: OrgFacts,
     items: Sequence[ItemFacts],
+    partner_types: Mapping[UUID, frozenset[str]],
     participants: Sequence[OrgFacts],
     before: Sequence[Invitation] = (),
-) -> tuple[Invitation, ...]:
+) -> tuple[tuple[Invitation, ...], list[Breach]]:
     """The invitations a (valid) draft makes: one per participant of another department in a
-    cross-department batch. An answer stands while the items it answered for stay the same."""
+    cross-department batch, for the items its department checks (the items it leads, or the
+    joint items naming it as a partner, R20). An answer stands while its items stay the same;
+    a partner with nothing to check in the batch is a breach."""
     if draft.joint_kind is not JointKind.cross_department:
-        return ()
+        return (), []
     answered = {i.org_id: i for i in before}
-    made = []
+    made: list[Invitation] = []
+    found: list[Breach] = []
     for org in participants:
         if org.department_type == lead.department_type:
             continue
-        theirs = tuple(i.item_id for i in items if i.department_type == org.department_type)
+        theirs = tuple(
+            i.item_id
+            for i in items
+            if i.department_type == org.department_type
+            or org.department_type in partner_types.get(i.item_id, frozenset())
+        )
+        if not theirs:
+            index = draft.participant_org_ids.index(org.org_id)
+            found.append(Breach(
+                "joint-partner-without-items", f"participant_org_ids[{index}]",
+                f"no item of the batch is checked by {org.department_type} (neither led by it "
+                "nor naming it as a partner department, R20)",
+            ))  # fmt: skip
+            continue
         earlier = answered.get(org.org_id)
         if earlier is not None and earlier.item_ids == theirs:
             made.append(earlier)
         else:
             made.append(Invitation(org.org_id, org.department_type, theirs))
-    return tuple(made)
+    return tuple(made), found
 
 
 def responded(
@@ -144,6 +167,11 @@ def responded(
                    responded_by=by, responded_at=at)  # fmt: skip
 
 
+def answered(batch: Batch, invitation: Invitation) -> Batch:
+    kept = tuple(invitation if i.org_id == invitation.org_id else i for i in batch.invitations)
+    return replace(batch, invitations=kept, revision=batch.revision + 1)
+
+
 def unconfirmed(batch: Batch) -> list[Invitation]:
     """The invitations that keep a cross-department batch from being submitted."""
     return [i for i in batch.invitations if i.status is not InvitationStatus.confirmed]
@@ -159,9 +187,7 @@ def edited(batch: Batch, draft: BatchDraft, invitations: tuple[Invitation, ...])
     return replace(batch, draft=draft, invitations=invitations, revision=batch.revision + 1)
 
 
-def published(
-    batch: Batch, *, batch_code: str, plan_version: int, at: datetime
-) -> Batch:
+def published(batch: Batch, *, batch_code: str, plan_version: int, at: datetime) -> Batch:
     status = next_status(batch.status, BatchAction.publish)
     return replace(batch, status=status, batch_code=batch_code, published_at=at,
                    published_in_version=plan_version, revision=batch.revision + 1)  # fmt: skip

@@ -11,6 +11,8 @@ from datetime import date
 from typing import TypeVar
 from uuid import UUID
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from shuangsui.contracts.events import EventPayload
 from shuangsui.contracts.events.registry_items import ItemListPublished, ItemUpsertedV2
 from shuangsui.contracts.events.registry_orgs import OrgUpserted
@@ -81,11 +83,19 @@ async def items_in_force(
     (or holds withdrawn) is absent. `province`: `330000`, its 2 digits or any region code inside
     it (an org's `region_code`); `level`: the plan's tier."""
     async with uow:
-        versions = await repo.list_versions(uow.session, rules.province_code(province))
-        lst = rules.list_in_force(versions, province, level, on_date)
-        if lst is None or not item_ids:
-            return {}
-        found = await repo.items_of(uow.session, lst.list_id, ItemQuery(item_ids=set(item_ids)))
+        return await items_in_force_in(uow.session, province, level, on_date, item_ids)
+
+
+async def items_in_force_in(
+    session: AsyncSession, province: str | None, level: PlanLevel, on_date: date,
+    item_ids: Collection[UUID],
+) -> dict[UUID, ItemInForce]:  # fmt: skip
+    """`items_in_force` inside a use case's own transaction."""
+    versions = await repo.list_versions(session, rules.province_code(province))
+    lst = rules.list_in_force(versions, province, level, on_date)
+    if lst is None or not item_ids:
+        return {}
+    found = await repo.items_of(session, lst.list_id, ItemQuery(item_ids=set(item_ids)))
     return {item.item_id: item for item in found}
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from uuid import UUID
 
@@ -37,7 +36,6 @@ from shuangsui.messaging.envelope import Outgoing
 from shuangsui.planning.adapters import catalogue
 from shuangsui.planning.adapters import plans as repo
 from shuangsui.planning.domain import plans as rules
-from shuangsui.planning.domain.catalogue import CatalogueOrg
 from shuangsui.planning.domain.deadlines import default_deadline
 from shuangsui.planning.domain.plans import (
     ContentChanges,
@@ -47,6 +45,12 @@ from shuangsui.planning.domain.plans import (
     Relation,
 )
 from shuangsui.planning.domain.plans_diff import BatchSummary, PlanDiff, plan_diff
+from shuangsui.planning.service import batches
+from shuangsui.planning.service.plans_access import (
+    Loaded,
+    load_version,
+    writes_for_own_org,
+)
 
 PLAN_TRANSITION = p.problem_type(
     "plan-transition", 409, "Not allowed in the plan's state · 计划当前状态不允许此操作",
@@ -86,65 +90,6 @@ def _now() -> datetime:
 
 def province_of(region_code: str) -> str:
     return f"{region_code[:2]}0000"
-
-
-# ---- who the caller is to a plan ----------------------------------------------------------
-
-
-def org_uuid(by: Principal | None) -> UUID | None:
-    if by is None or by.org_id is None:
-        return None
-    try:
-        return UUID(by.org_id)
-    except ValueError:
-        return None
-
-
-def writes_for_own_org(by: Principal | None) -> UUID | None:
-    """The org whose plans `by` writes: a department admin's (a national admin's, for
-    national plans)."""
-    if by is None or not by.has_any_role(Role.department_admin, Role.national_admin):
-        return None
-    return org_uuid(by)
-
-
-def relation(by: Principal | None, plan: PlanVersion, org: CatalogueOrg | None) -> Relation:
-    if by is None:
-        return Relation.other
-    own = writes_for_own_org(by)
-    if own is not None and own == plan.org_id:
-        return Relation.owner
-    if by.is_national:
-        return Relation.national
-    parent = org.parent_org_id if org else None
-    if Role.department_admin in by.roles and parent is not None and org_uuid(by) == parent:
-        return Relation.superior
-    if Role.provincial_admin in by.roles and plan.region_code[:2] == by.province:
-        return Relation.superior
-    return Relation.other
-
-
-@dataclass(frozen=True)
-class Loaded:
-    plan: PlanVersion
-    versions: list[PlanVersion]
-    org: CatalogueOrg | None
-    relation: Relation
-
-
-async def load_version(
-    uow: UnitOfWork, plan_id: UUID, version: int | None, by: Principal | None, lock: bool
-) -> Loaded:
-    """The version asked for (the latest visible one without `version`), or 404."""
-    versions = await repo.versions_of(uow.session, plan_id, lock=lock)
-    if versions:
-        org = await catalogue.org(uow.session, versions[0].org_id)
-        stands = relation(by, versions[0], org)
-        seen = [v for v in versions if rules.visible(v.status, stands)]
-        found = [v for v in seen if v.version == version] if version is not None else seen[-1:]
-        if found:
-            return Loaded(found[0], versions, org, stands)
-    raise p.Problem(p.NOT_FOUND, "no such plan version")
 
 
 async def _owned(
@@ -264,7 +209,9 @@ async def submit_plan(
 ) -> PlanVersion:
     async def submit(loaded: Loaded) -> PlanVersion:
         deadline, _ = await deadline_of(uow, loaded.plan.region_code, loaded.plan.year)
-        return rules.submitted(loaded.plan, _now(), deadline)
+        plan = rules.submitted(loaded.plan, _now(), deadline)
+        await batches.ensure_submittable(uow.session, loaded.plan)
+        return plan
 
     return await _owner_step(uow, plan_id, version, if_match, by, submit)
 
@@ -273,7 +220,9 @@ async def discard_plan(
     uow: UnitOfWork, plan_id: UUID, version: int, if_match: str | None, by: Principal
 ) -> PlanVersion:
     async def discard(loaded: Loaded) -> PlanVersion:
-        return rules.discarded(loaded.plan)
+        plan = rules.discarded(loaded.plan)
+        await batches.discard_version_batches(uow.session, plan, by.sub)
+        return plan
 
     return await _owner_step(uow, plan_id, version, if_match, by, discard)
 
@@ -312,9 +261,8 @@ async def file_plan(
 
 
 async def batch_summaries(uow: UnitOfWork, plan: PlanVersion) -> list[BatchSummary]:
-    """The seam for batches: what a version's batches are, for diffs and the published event.
-    Batches are built later; until then a version has none."""
-    return []
+    """What a version's batches are, for diffs and the published event."""
+    return await batches.summaries(uow.session, plan)
 
 
 def _summary_out(batch: BatchSummary) -> PlanBatchSummary:
@@ -361,8 +309,9 @@ async def publish_plan(
         except PlanRuleError as exc:
             raise rule_problem(exc) from None
         await repo.save_version(s, plan, by.sub)
-        batches = await batch_summaries(uow, plan)
         assert plan.published_at
+        await batches.publish_version_batches(uow, plan, by.sub, plan.published_at)
+        summaries = await batch_summaries(uow, plan)
         uow.record(_event(PlanPublished(
             plan_id=plan.plan_id, plan_code=plan.plan_code, org_id=plan.org_id,
             level=plan.level.value, region_code=plan.region_code, year=plan.year,
@@ -370,10 +319,10 @@ async def publish_plan(
             period_start=plan.content.period_start, period_end=plan.content.period_end,
             published_at=plan.published_at, late=plan.published_late,
             necips_ref=plan.necips_ref, supersedes_version=plan.supersedes_version,
-            batches=[_summary_out(b) for b in batches],
+            batches=[_summary_out(b) for b in summaries],
         ), plan, by))  # fmt: skip
         if previous is not None:
-            diff = plan_diff(previous, plan, await batch_summaries(uow, previous), batches)
+            diff = plan_diff(previous, plan, await batch_summaries(uow, previous), summaries)
             uow.record(_event(_adjusted(diff, plan), plan, by))
         await uow.commit()
     return plan
@@ -431,9 +380,8 @@ async def adjust_plan(
 
 
 async def open_batch_count(uow: UnitOfWork, plan: PlanVersion) -> int:
-    """The seam for batches: how many of the plan's batches are not terminal (0 until batches
-    exist)."""
-    return 0
+    """How many of the version's batches are not terminal (closing waits for them)."""
+    return await batches.open_count(uow.session, plan)
 
 
 async def close_plan(
@@ -468,3 +416,18 @@ async def close_plan(
         ), plan, by))  # fmt: skip
         await uow.commit()
     return plan
+
+
+async def publish_batch(
+    uow: UnitOfWork, batch_id: UUID, necips_ref: str | None, if_match: str | None, by: Principal
+) -> PlanVersion:
+    """A batch is published by publishing the filed plan version that holds it (§5.2): the
+    version goes public with every batch it adds. `If-Match` is the batch's ETag."""
+    async with uow:
+        batch = await batches.readable(uow, batch_id, by)
+        check_if_match(if_match, batch.revision)
+        loaded = await load_version(uow, batch.plan_id, batch.added_in_version, by, lock=False)
+        revision = loaded.plan.revision
+    return await publish_plan(
+        uow, batch.plan_id, batch.added_in_version, necips_ref, f'"{revision}"', by
+    )

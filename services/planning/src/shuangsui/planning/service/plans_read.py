@@ -16,12 +16,8 @@ from shuangsui.planning.adapters import plans as repo
 from shuangsui.planning.domain import plans as rules
 from shuangsui.planning.domain.plans import PlanStatus, PlanVersion
 from shuangsui.planning.domain.plans_diff import PlanDiff, plan_diff
-from shuangsui.planning.service.plans import (
-    batch_summaries,
-    load_version,
-    org_uuid,
-    writes_for_own_org,
-)
+from shuangsui.planning.service.plans import batch_summaries
+from shuangsui.planning.service.plans_access import load_version, org_uuid, writes_for_own_org
 
 
 async def get_plan(
