@@ -25,7 +25,7 @@ import httpx
 
 from shuangsui.contracts.workdays import shanghai_date
 from shuangsui.devstack.demo import DemoProvince, partner_code
-from shuangsui.devstack.demo_catalogue import ITEMS
+from shuangsui.devstack.demo_catalogue import ITEMS, PROVINCIAL_ITEMS
 from shuangsui.devstack.errors import DevstackError
 from shuangsui.devstack.issuer import DevIssuer, authorization, token_claims
 
@@ -51,6 +51,7 @@ PROVINCE_POLICY = _classes(
     ("2%", "10%", 1), ("5%", "20%", 1), ("10%", "50%", 2), ("20%", "100%", 2)
 )
 KEY_ITEM = "DEMO-03"  # 餐饮服务提供者经营行为的检查, a key item (重点检查事项)
+JOINT_ITEM = "DEMO-11"  # the province's joint item with 应急管理部门 (R20)
 KEY_ITEM_POLICY = _classes(
     ("5%", "10%", 1), ("10%", "30%", 1), ("30%", "60%", 2), ("60%", "100%", 2)
 )
@@ -154,7 +155,7 @@ def _catalogue_items(
 ) -> dict[str, dict[str, Any]]:
     """The demo items as planning's catalogue holds them, by code, once its consumer has read
     the published list: batches are validated against that copy, never the registry's."""
-    wanted = {item["code"] for item in ITEMS}
+    wanted = {item["code"] for item in (*ITEMS, *PROVINCIAL_ITEMS)}
 
     def arrived() -> dict[str, dict[str, Any]] | None:
         answer = client.get(f"{PLANNING}/catalogue/items", params={"limit": 500}, headers=headers)
@@ -223,9 +224,8 @@ def _plan(
             "plan-org", timeout, f"creating the plan of {lead.code}",
         ).json()  # fmt: skip
     if plan["status"] == "draft":
-        if _has_batches(client):
-            _add_batches(client, actors, plan, lead, partner, items, day, timeout)
-            _confirm_invitations(client, actors.partner, plan, partner)
+        _add_batches(client, actors, plan, lead, partner, items, day, timeout)
+        _confirm_invitations(client, actors.partner, plan, partner)
         plan = _step(client, actors.planner, plan, "submit")
     if plan["status"] == "submitted":
         plan = _step(client, actors.superior, plan, "file")
@@ -269,7 +269,7 @@ def _step(
 def _result(
     client: httpx.Client, headers: dict[str, str], plan: dict[str, Any], *, created: bool
 ) -> DemoPlan:
-    batches = _batches(client, headers, plan["plan_id"]) if _has_batches(client) else []
+    batches = _batches(client, headers, plan["plan_id"])
     codes = tuple(sorted(b["batch_code"] for b in batches if b.get("batch_code")))
     return DemoPlan(
         plan_id=plan["plan_id"], plan_code=plan["plan_code"], version=plan["version"],
@@ -278,11 +278,6 @@ def _result(
 
 
 # ---- the batches ---------------------------------------------------------------------------
-
-
-def _has_batches(client: httpx.Client) -> bool:  # TEMPORARY until the batch API lands
-    doc = client.get("/openapi.json").json()
-    return "/api/v1/planning/batches" in doc["paths"]
 
 
 def _batches(client: httpx.Client, headers: dict[str, str], plan_id: str) -> list[dict[str, Any]]:
@@ -342,7 +337,7 @@ def batch_drafts(
             draw_mode="directed", scope={"risk_classes": ["C", "D"]}, team_size=3,
         ),
         batch(
-            "特种设备生产单位跨部门联合检查", "DEMO-06",
+            "特种设备使用单位跨部门联合检查", JOINT_ITEM,
             {"A": "3%", "B": "5%", "C": "20%", "D": "50%"}, window(day, 9, 3),
             joint_kind="cross_department", participant_org_ids=[partner.org_id], team_size=3,
         ),
@@ -397,7 +392,7 @@ def _confirm_invitations(
             answer = client.post(
                 f"{PLANNING}/batches/{batch['batch_id']}/invitations/{partner.org_id}:respond",
                 json={"accept": True, "item_ids": invitation["item_ids"]},
-                headers=headers,
+                headers={**headers, "If-Match": f'"{batch["revision"]}"'},
             )
             _ensure(answer, f"{partner.code} confirming its part in {batch['name']}")
 
