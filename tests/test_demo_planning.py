@@ -15,7 +15,7 @@ import pytest
 
 from shuangsui.contracts.workdays import shanghai_date
 from shuangsui.devstack.demo import PARTNER_DEPARTMENT, DemoProvince, partner_code
-from shuangsui.devstack.demo_planning import KEY_ITEM, make_demo_plan, window
+from shuangsui.devstack.demo_planning import JOINT_ITEM, KEY_ITEM, make_demo_plan, window
 
 DEMO = DemoProvince()
 CITY, _ = DEMO.planning_city or ("", "")
@@ -73,6 +73,52 @@ def test_the_demo_city_plans_this_year_and_publishes_its_plan(gateway, admin, ye
     assert plan["filed_to_org_id"] is not None, "filed with the provincial bureau (备案)"
 
 
+def batches_of(gateway, admin, plan_id: str) -> list[dict[str, Any]]:
+    answer = gateway.get(
+        "/api/v1/planning/batches", params={"plan_id": plan_id, "limit": 100}, headers=admin
+    )
+    assert answer.status_code == 200, answer.text
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items
+
+
+@pytest.fixture(scope="module")
+def published(gateway, admin, year, lead) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    [plan] = versions_of(gateway, admin, year, lead["org_id"])
+    return plan, batches_of(gateway, admin, plan["plan_id"])
+
+
+def test_publishing_the_plan_published_its_batches_with_their_codes(published):
+    plan, batches = published
+    assert len(batches) >= 4
+    assert {b["status"] for b in batches} == {"published"}
+    assert {b["published_in_version"] for b in batches} == {plan["version"]}
+    for batch in batches:
+        assert batch["batch_code"].startswith(CITY), "region(6) + date(8) + sequence(4)"
+        assert len(batch["batch_code"]) == 18
+    assert len({b["batch_code"] for b in batches}) == len(batches)
+
+
+def test_the_demo_batches_are_of_every_kind_the_issue_asks_for(gateway, admin, published):
+    _, batches = published
+    items = {
+        i["item_id"]: i["code"]
+        for i in gateway.get(
+            "/api/v1/planning/catalogue/items", params={"limit": 500}, headers=admin
+        ).json()["items"]
+    }
+    checks = [{items[i] for i in b["item_ids"]} for b in batches]
+    assert any(KEY_ITEM in codes for codes in checks), "one under the key item's policy (R13)"
+    assert any(KEY_ITEM not in codes for codes in checks), "and one under the province's"
+    assert any(b["draw_mode"] == "directed" for b in batches), "a directed draw (R15)"
+    [joint] = [b for b in batches if b["joint_kind"] == "cross_department"]
+    assert {items[i] for i in joint["item_ids"]} == {JOINT_ITEM}
+    assert [i["status"] for i in joint["invitations"]] == ["confirmed"], (
+        "the partner department confirmed its part (R20)"
+    )
+    assert all(b["team_size"] >= 2 for b in batches), "R18"
+
+
 def test_the_province_sets_its_policy_and_one_for_the_key_item(gateway, admin, year):
     policies = policies_of(gateway, admin, year)
     assert {p["item_id"] is None for p in policies} == {True, False}, (
@@ -91,6 +137,7 @@ def test_the_partner_department_is_an_org_of_another_type(gateway, admin):
 def test_making_the_demo_plan_again_changes_nothing(platform, gateway, admin, year, lead):
     before = versions_of(gateway, admin, year, lead["org_id"])
     policies = policies_of(gateway, admin, year)
+    batches = batches_of(gateway, admin, before[0]["plan_id"])
 
     again = make_demo_plan(platform.gateway, platform.issuer, DEMO)
 
@@ -99,6 +146,10 @@ def test_making_the_demo_plan_again_changes_nothing(platform, gateway, admin, ye
     assert (again.plan_code, again.version, again.status) == (
         before[0]["plan_code"], 1, "published",
     )  # fmt: skip
+    assert again.batch_codes == tuple(sorted(b["batch_code"] for b in batches))
+    assert [(b["batch_id"], b["revision"]) for b in batches_of(
+        gateway, admin, before[0]["plan_id"])] == [(b["batch_id"], b["revision"]) for b in batches
+    ], "no batch added or changed"  # fmt: skip
     after = versions_of(gateway, admin, year, lead["org_id"])
     assert [(v["version"], v["revision"]) for v in after] == [
         (v["version"], v["revision"]) for v in before
