@@ -14,8 +14,10 @@ from shuangsui.kernel.concurrency import IF_MATCH, etag_of
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.pagination import Page, PageRequest, page_request
 from shuangsui.kernel.responses import problem_responses
+from shuangsui.kernel.service_client import ServiceClient, client_of
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.planning.api.batches_models import BatchIn, BatchOut, CancelIn, InvitationAnswerIn
+from shuangsui.planning.api.batches_preview import BatchPreviewOut
 from shuangsui.planning.api.plans_models import PublishIn
 from shuangsui.planning.domain.batch_lifecycle import BatchStatus
 from shuangsui.planning.domain.batch_overlap import Overlap
@@ -23,15 +25,27 @@ from shuangsui.planning.domain.batch_records import Batch
 from shuangsui.planning.domain.plans import FIRST_YEAR, LAST_YEAR
 from shuangsui.planning.service import batches as service
 from shuangsui.planning.service import plans as plan_service
+from shuangsui.planning.service.batches_preview import BATCH_PREVIEW_TOO_BROAD
 from shuangsui.planning.service.policies import POLICY_BREACHED
 
 router = APIRouter(prefix="/api/v1/planning", tags=["batches · 抽查批次"])
 
 owners = require(Role.department_admin)
+planners = require(Role.department_admin, Role.provincial_admin, Role.national_admin)
 VERSION = Path(ge=1, le=9999, description="Plan version · 计划版本号")
 WRITE_PROBLEMS = problem_responses(
     service.BATCH_REFUSED, service.BATCH_TRANSITION, POLICY_BREACHED, p.FORBIDDEN, 404,
     p.PRECONDITION_FAILED, p.PRECONDITION_REQUIRED,
+)  # fmt: skip
+
+PREVIEW_PROBLEMS = problem_responses(
+    service.BATCH_REFUSED, BATCH_PREVIEW_TOO_BROAD, POLICY_BREACHED, p.FORBIDDEN, 404,
+    p.SERVICE_CALL_FAILED, p.SERVICE_UNAVAILABLE,
+)  # fmt: skip
+
+PREVIEW_PROBLEMS = problem_responses(
+    service.BATCH_REFUSED, BATCH_PREVIEW_TOO_BROAD, POLICY_BREACHED, p.FORBIDDEN, 404,
+    p.SERVICE_CALL_FAILED, p.SERVICE_UNAVAILABLE,
 )  # fmt: skip
 
 
@@ -149,6 +163,30 @@ async def delete_batch(
 ) -> Response:
     await service.delete_batch(uow, batch_id, if_match, by)
     return Response(status_code=204)
+
+
+@router.post(
+    "/batches/{batch_id}:preview",
+    operation_id="planning_batches_preview",
+    response_model=BatchPreviewOut,
+    summary="抽查批次预览 · Preview what the draw will take",
+    description="Before committing (R12): the population of each stratum the batch draws (its "
+    "risk classes; the unclassified in the class its policy names) and the expected sample, "
+    "ceil(ratio × population) or the count, capped at the population. Planning asks the "
+    "registry (`registry_population_count`) once per item, region, subject type and industry, "
+    "concurrently; with one item the figures are exact, with several the union is given as a "
+    "range (`exact: false`). `method` says whether the registry answered from its kept counts "
+    "(`index`) or a scan, `classifications` which classification the counts reflect. The batch "
+    "is checked again first.",
+    responses=PREVIEW_PROBLEMS,
+)
+async def preview_batch(
+    batch_id: UUID,
+    uow: UnitOfWork = Depends(unit_of_work),
+    registry: ServiceClient = Depends(client_of("registry")),
+    by: Principal = Depends(planners),
+) -> BatchPreviewOut:
+    return BatchPreviewOut.of(await service.preview(uow, registry, batch_id, by))
 
 
 @router.post(

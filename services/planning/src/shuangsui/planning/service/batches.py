@@ -27,6 +27,7 @@ from shuangsui.kernel.auth import Principal, Role
 from shuangsui.kernel.concurrency import check_if_match
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.kernel.pagination import PageRequest
+from shuangsui.kernel.service_client import ServiceClient
 from shuangsui.messaging.envelope import Outgoing
 from shuangsui.planning.adapters import batches as repo
 from shuangsui.planning.adapters import catalogue as catalogue_repo
@@ -52,6 +53,7 @@ from shuangsui.planning.domain.batch_overlap import (
     footprint_of_draft,
     overlapping_pairs,
 )
+from shuangsui.planning.domain.batch_preview import BatchPreview
 from shuangsui.planning.domain.batch_records import Batch, Invitation
 from shuangsui.planning.domain.batch_values import (
     BatchDraft,
@@ -66,7 +68,8 @@ from shuangsui.planning.domain.batch_values import (
 from shuangsui.planning.domain.batches import validate_draft
 from shuangsui.planning.domain.plans import PlanStatus, PlanVersion, Relation
 from shuangsui.planning.domain.plans_diff import BatchSummary
-from shuangsui.planning.domain.population import parse_ratio
+from shuangsui.planning.domain.population import UNCLASSIFIED_DRAWN_AS, parse_ratio
+from shuangsui.planning.service.batches_preview import preview_batch
 from shuangsui.planning.service.catalogue import items_in_force_in
 from shuangsui.planning.service.plans_access import Loaded, load_version, org_uuid
 from shuangsui.planning.service.policies import ensure_batch_keeps_policies
@@ -462,6 +465,22 @@ async def list_batches(
     )  # fmt: skip
 
 
+async def preview(
+    uow: UnitOfWork, registry: ServiceClient, batch_id: UUID, by: Principal
+) -> BatchPreview:
+    """R12 before committing: the population per stratum and the expected sample, as the
+    registry counts now. The batch is checked again first (a preview of a batch that no longer
+    keeps its rules says which); the registry is asked outside any transaction."""
+    async with uow:
+        batch = await readable(uow, batch_id, by)
+        versions = await plans_repo.versions_of(uow.session, batch.plan_id)
+        plan = next(v for v in versions if v.version == batch.added_in_version)
+        checked = await check(uow.session, plan, batch.draft, batch.invitations)
+    treatments = {f.unclassified_drawn_as for f in checked.policies.values()}
+    drawn_as = treatments.pop() if len(treatments) == 1 else UNCLASSIFIED_DRAWN_AS
+    return await preview_batch(registry, batch.draft, unclassified_drawn_as=drawn_as)
+
+
 async def overlaps_of(uow: UnitOfWork, batch: Batch) -> list[Overlap]:
     async with uow:
         versions = await plans_repo.versions_of(uow.session, batch.plan_id)
@@ -484,8 +503,6 @@ def summary_of(batch: Batch, version: int) -> BatchSummary:
     status = batch.status
     if status is BatchStatus.cancelled and batch.cancelled_from and batch.in_version(version):
         status = batch.cancelled_from
-    counts = [v for v in draft.quantity.values() if isinstance(v, int)]
-    ratios = {c: str(parse_ratio(v)) for c, v in draft.quantity.items() if isinstance(v, str)}
     return BatchSummary(
         batch_id=batch.batch_id,
         batch_code=batch.batch_code or "",
@@ -497,8 +514,13 @@ def summary_of(batch: Batch, version: int) -> BatchSummary:
         subject_types=draft.scope.subject_types,
         tag_filters=draft.scope.tag_filters,
         risk_classes=draft.scope.risk_classes,
-        count=sum(counts) if counts and not ratios else None,
-        ratios=ratios,
+        quantity={
+            c: str(parse_ratio(v)) if isinstance(v, str) else v
+            for c, v in sorted(draft.quantity.items())
+        },
+        name=draft.name,
+        joint_kind=draft.joint_kind.value,
+        industry_codes=draft.scope.industry_codes,
     )
 
 
