@@ -9,13 +9,22 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import httpx
 import pytest
 
 from shuangsui.contracts.workdays import shanghai_date
 from shuangsui.devstack.demo import PARTNER_DEPARTMENT, DemoProvince, partner_code
-from shuangsui.devstack.demo_planning import JOINT_ITEM, KEY_ITEM, make_demo_plan, window
+from shuangsui.devstack.demo_plan_data import (
+    JOINT_ITEM,
+    KEY_ITEM,
+    KEY_ITEM_POLICY,
+    PROVINCE_POLICY,
+    batch_drafts,
+    window,
+)
+from shuangsui.devstack.demo_planning import make_demo_plan
 
 DEMO = DemoProvince()
 CITY, _ = DEMO.planning_city or ("", "")
@@ -173,3 +182,83 @@ def test_the_key_item_of_the_demo_is_a_key_item():
     from shuangsui.devstack.demo_catalogue import ITEMS
 
     assert next(i for i in ITEMS if i["code"] == KEY_ITEM)["item_category"] == "key"
+
+
+# ---- in memory: the demo's batches and policies under planning's own rules ------------------
+
+
+def item_facts() -> tuple[dict[str, dict[str, Any]], dict[UUID, Any], dict[UUID, frozenset[str]]]:
+    """The demo items as planning's catalogue would hand them to a batch of the demo city: the
+    catalogue's rows by code, their facts and the partner departments of joint items."""
+    from shuangsui.devstack.demo_catalogue import ITEMS, PROVINCIAL_ITEMS
+    from shuangsui.planning.domain.batch_facts import department_type_of
+    from shuangsui.planning.domain.batch_values import ItemFacts, Method
+
+    rows, facts, partners = {}, {}, {}
+    for item in (*ITEMS, *PROVINCIAL_ITEMS):
+        item_id = uuid5(NAMESPACE_URL, item["code"])
+        rows[item["code"]] = {"item_id": str(item_id), **item}
+        facts[item_id] = ItemFacts(
+            item_id=item_id, list_id=uuid5(NAMESPACE_URL, "demo-list"), version=1,
+            code=item["code"], name=item["name"], item_category=item["item_category"],
+            allowed_methods=frozenset(Method(m) for m in item["allowed_methods"]),
+            subject_types=tuple(item["subject_types"]),
+            subject_tags=tuple(item["subject_tags"]),
+            required_qualification=item["required_qualification"],
+        )  # fmt: skip
+        named = (department_type_of(d) for d in item.get("partner_departments", []))
+        partners[item_id] = frozenset(d for d in named if d is not None)
+    return rows, facts, partners
+
+
+@pytest.mark.parametrize("day", [date(2026, 3, 1), date(2026, 12, 4), date(2026, 12, 31)])
+def test_every_demo_batch_keeps_planning_s_batch_rules_and_invites_the_partner(day):
+    from shuangsui.planning.api.batches_models import BatchIn
+    from shuangsui.planning.domain.batch_records import invitations_for
+    from shuangsui.planning.domain.batch_values import OrgFacts, PlanFacts
+    from shuangsui.planning.domain.batches import check_draft
+
+    rows, facts, partners = item_facts()
+    lead = OrgFacts(uuid5(NAMESPACE_URL, "lead"), f"{CITY}-AMR", "city", CITY, "market_supervision")
+    partner = OrgFacts(
+        uuid5(NAMESPACE_URL, "partner"), partner_code(CITY), "city", CITY, PARTNER_DEPARTMENT
+    )
+    plan = PlanFacts(uuid5(NAMESPACE_URL, "plan"), lead.org_id, day.year)
+
+    for body in batch_drafts(CITY, str(partner.org_id), rows, day):
+        draft = BatchIn.model_validate(body).draft()
+        breaches = check_draft(
+            draft, plan=plan, lead=lead, items=facts, participants={partner.org_id: partner}
+        )
+        assert breaches == [], body["name"]
+        batch_items = [facts[i] for i in draft.item_ids]
+        invited, refused = invitations_for(draft, lead, batch_items, partners, [partner])
+        assert refused == []
+        if draft.participant_org_ids:
+            assert [i.org_id for i in invited] == [partner.org_id], "R20: the partner is asked"
+
+
+def test_the_demo_policies_are_valid_and_every_demo_batch_keeps_the_one_that_governs_it():
+    from shuangsui.planning.api.policies import PolicyIn
+    from shuangsui.planning.domain.policies import (
+        Holder,
+        PolicyKey,
+        check_batch_ratios,
+        validate_policy,
+    )
+    from shuangsui.planning.domain.population import parse_ratio
+
+    rows, _, _ = item_facts()
+    key_item = UUID(rows[KEY_ITEM]["item_id"])
+
+    def policy(classes, item_id=None):
+        key = PolicyKey(Holder.province, 2026, province="33", item_id=item_id)
+        return PolicyIn.model_validate({"classes": classes}).to_policy(key)
+
+    province, key = policy(PROVINCE_POLICY), policy(KEY_ITEM_POLICY, key_item)
+    assert validate_policy(province) == validate_policy(key) == []
+    assert province.classes != key.classes, "two distinct policies"
+    for body in batch_drafts(CITY, str(uuid5(NAMESPACE_URL, "partner")), rows, date(2026, 5, 1)):
+        governing = key if str(key_item) in body["item_ids"] else province
+        ratios = {c: parse_ratio(v) for c, v in body["quantity"].items()}
+        assert check_batch_ratios(governing, ratios, {}) == [], body["name"]

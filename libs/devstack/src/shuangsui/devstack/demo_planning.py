@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any, TypeVar
 
@@ -26,6 +26,12 @@ import httpx
 from shuangsui.contracts.workdays import shanghai_date
 from shuangsui.devstack.demo import DemoProvince, partner_code
 from shuangsui.devstack.demo_catalogue import ITEMS, PROVINCIAL_ITEMS
+from shuangsui.devstack.demo_plan_data import (
+    KEY_ITEM,
+    KEY_ITEM_POLICY,
+    PROVINCE_POLICY,
+    batch_drafts,
+)
 from shuangsui.devstack.errors import DevstackError
 from shuangsui.devstack.issuer import DevIssuer, authorization, token_claims
 
@@ -36,25 +42,6 @@ REGISTRY = "/api/v1/registry"
 SUB = "demo-planner"
 CATALOGUE_TIMEOUT = 120.0  # seconds for planning's catalogue consumer to catch up
 PUBLISHED = {"published", "superseded", "closed"}
-
-
-def _classes(*rules: tuple[str, str, int]) -> dict[str, dict[str, Any]]:
-    return {
-        risk_class: {"min_ratio": low, "max_ratio": high, "frequency_per_year": frequency}
-        for risk_class, (low, high, frequency) in zip("ABCD", rules, strict=True)
-    }
-
-
-# The province's policy for every item of the year, and a stricter one of its own for the key
-# item of catering (R13): a riskier class is never sampled less than a safer one.
-PROVINCE_POLICY = _classes(
-    ("2%", "10%", 1), ("5%", "20%", 1), ("10%", "50%", 2), ("20%", "100%", 2)
-)
-KEY_ITEM = "DEMO-03"  # 餐饮服务提供者经营行为的检查, a key item (重点检查事项)
-JOINT_ITEM = "DEMO-11"  # the province's joint item with 应急管理部门 (R20)
-KEY_ITEM_POLICY = _classes(
-    ("5%", "10%", 1), ("10%", "30%", 1), ("30%", "60%", 2), ("60%", "100%", 2)
-)
 
 
 class DemoPlanNotMade(DevstackError):
@@ -294,71 +281,6 @@ def _batches(client: httpx.Client, headers: dict[str, str], plan_id: str) -> lis
             return found
 
 
-def batch_drafts(
-    lead: DemoOrg, partner: DemoOrg, items: dict[str, dict[str, Any]], day: date
-) -> list[dict[str, Any]]:
-    """The demo plan's batches, as a planner writes them (docs/planning.md, "What a batch
-    states"): each keeps its policy's ranges, draws every class it names, and uses methods its
-    items allow."""
-    region = [lead.region_code]
-
-    def batch(name: str, code: str, quantity: dict[str, Any], window: tuple[date, date],
-              **more: Any) -> dict[str, Any]:  # fmt: skip
-        start, end = window
-        return {
-            "name": name,
-            "item_ids": [items[code]["item_id"]],
-            "scope": {"region_codes": region, **more.pop("scope", {})},
-            "quantity": quantity,
-            "window_start": start.isoformat(),
-            "window_end": end.isoformat(),
-            "methods": ["on_site"],
-            "selection_mode": "bureau_wide",
-            "team_size": 2,
-            **more,
-        }
-
-    return [
-        batch(
-            "企业公示信息随机抽查", "DEMO-07",
-            {"A": "3%", "B": "5%", "C": "10%", "D": "20%"}, window(day, 4, 3),
-            methods=["documentary", "on_site"],
-            entry_deadline_rule={"kind": "workdays_after_window_end", "workdays": 10},
-        ),
-        batch(
-            "餐饮服务提供者重点检查", KEY_ITEM,
-            {"A": "5%", "B": "1/10", "C": "30%", "D": "60%"}, window(day, 5, 3),
-            risk_domain="food",
-            exclusion_policy=[{"reason": "INSPECTED_RECENTLY", "months": 12}],
-        ),
-        batch(
-            "高风险食品销售者定向抽查", "DEMO-02",
-            {"C": "20%", "D": "1/2"}, window(day, 7, 2),
-            draw_mode="directed", scope={"risk_classes": ["C", "D"]}, team_size=3,
-        ),
-        batch(
-            "特种设备使用单位跨部门联合检查", JOINT_ITEM,
-            {"A": "3%", "B": "5%", "C": "20%", "D": "50%"}, window(day, 9, 3),
-            joint_kind="cross_department", participant_org_ids=[partner.org_id], team_size=3,
-        ),
-    ]  # fmt: skip
-
-
-def window(day: date, month: int, months: int) -> tuple[date, date]:
-    """The months from `month` on of `day`'s year, moved so that it does not start before
-    `day`: a demo made late in the year still plans work ahead of it, within the year."""
-    start = date(day.year, month, 1)
-    end_month = month + months
-    end = (
-        date(day.year, end_month, 1) - timedelta(days=1) if end_month <= 12
-        else date(day.year, 12, 31)
-    )  # fmt: skip
-    if start < day:
-        start = day
-        end = max(end, min(day + timedelta(days=30), date(day.year, 12, 31)))
-    return start, end
-
-
 def _add_batches(
     client: httpx.Client,
     actors: Actors,
@@ -372,7 +294,7 @@ def _add_batches(
     """Add the batches the draft lacks (by name), so an interrupted run carries on."""
     have = {b["name"] for b in _batches(client, actors.planner, plan["plan_id"])}
     path = f"{PLANNING}/plans/{plan['plan_id']}/versions/{plan['version']}/batches"
-    for draft in batch_drafts(lead, partner, items, day):
+    for draft in batch_drafts(lead.region_code, partner.org_id, items, day):
         if draft["name"] in have:
             continue
         _retrying(
