@@ -12,7 +12,7 @@ null), then one team draw per department over its selection (B.11, R20).
 
 Pure: rows in, `shuangsui.drawspec` values out. Which rows are the population (R15) and which
 officers form a pool (R16–R18) is decided before; this module maps, it does not select, and the
-lists are checked by the verifier's own rules (`DrawInputs.from_json`-equivalent checks).
+lists are read back through the verifier's own checks before anything is committed.
 """
 
 from __future__ import annotations
@@ -38,8 +38,7 @@ from shuangsui.drawspec.builder import build_commitment
 from shuangsui.drawspec.commitment import parse_ratio
 from shuangsui.drawspec.jsontext import JsonValue
 from shuangsui.drawspec.model import Beacon, Ratio
-from shuangsui.drawspec.ordering import check_list_order
-from shuangsui.drawspec.verification import check_exclusions, check_strata_named
+from shuangsui.drawspec.verification import check_strata_named
 from shuangsui.sampling.domain.draws import DrawKind, DrawRuleError
 
 B7_REASONS = (
@@ -313,15 +312,19 @@ def _inputs(
     pairs: tuple[Conflict, ...],
     strata: tuple[StratumRule, ...],
 ) -> DrawInputs:
-    inputs = DrawInputs(subjects, excluded, officers, pairs)
+    """The lists, read back through the verifier's own steps 1, 2, 4 and 5, so that a list it
+    would reject (a tag with a comma, an empty id, a wrong order) is refused before the commit
+    rather than found after the randomness exists."""
+    lists = DrawInputs(subjects, excluded, officers, pairs).to_json()
 
-    def check() -> None:
-        check_list_order(subjects, excluded, officers, pairs)
-        check_exclusions(subjects, excluded)
-        check_strata_named(strata, subjects)
+    def check() -> DrawInputs:
+        inputs = DrawInputs.from_json(
+            lists["manifest"], lists["exclusions"], lists["inspectors"], lists["conflicts"]
+        )
+        check_strata_named(strata, inputs.manifest)
+        return inputs
 
-    _checked(check)
-    return inputs
+    return _checked(check)
 
 
 # ---- the draws of a batch --------------------------------------------------------------------
