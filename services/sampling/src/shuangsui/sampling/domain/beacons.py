@@ -18,6 +18,7 @@ Pure: values and instants in, the session after each step out. Refusals carry th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -82,10 +83,16 @@ def round_at(instant: datetime) -> int:
     return max(1, (seconds - round_time(1)) // 3 + 2)
 
 
+def round_from(instant: datetime) -> int:
+    """The first quicknet round published at `instant` or later."""
+    seconds = math.ceil(_instant(instant).timestamp())
+    return max(1, -((round_time(1) - seconds) // 3) + 1)
+
+
 def drand_beacon(committed_at: datetime, *, lead: timedelta = DRAND_LEAD) -> DrandBeacon:
     """The beacon a commitment names at `committed_at`: the first round at least `lead` later,
     so nobody can know its randomness while the commitment is being published (§5.1, §14.1)."""
-    return DrandBeacon(QUICKNET_CHAIN_HASH, round_at(_instant(committed_at) + lead))
+    return DrandBeacon(QUICKNET_CHAIN_HASH, round_from(_instant(committed_at) + lead))
 
 
 def check_round_ahead(
