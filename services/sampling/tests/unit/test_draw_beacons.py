@@ -62,7 +62,8 @@ def test_tv4_commit_reveal_runs_through_the_session_and_the_draw() -> None:
     for n, (party, secret) in enumerate(SECRETS.items()):
         assert not exchange.complete
         exchange = exchange.reveal(party, secret, PUBLISHED + timedelta(minutes=n))
-    assert exchange.complete and exchange.missing() == ()
+    assert exchange.complete
+    assert exchange.missing() == ()
     value = exchange.beacon_value()
     assert [{"party_id": r.party_id, "secret": r.secret} for r in value] == TV4["bundle"][
         "beacon_value"
@@ -113,7 +114,10 @@ def test_a_second_reveal_is_refused_even_with_the_right_secret() -> None:
 
 
 def test_a_reveal_at_the_deadline_itself_is_accepted() -> None:
-    assert sealed().reveal("税务局", SECRETS["税务局"], DEADLINE).missing() == ("市场监管局", "公证处")
+    assert sealed().reveal("税务局", SECRETS["税务局"], DEADLINE).missing() == (
+        "市场监管局",
+        "公证处",
+    )
 
 
 def test_no_reveal_before_the_commitment_is_published() -> None:
@@ -184,8 +188,12 @@ def test_a_tampered_signature_or_a_round_not_after_the_commitment_is_refused() -
         (tv6_beacon(), randomness, tampered, COMMITTED_AT),  # BLS fails
         (tv6_beacon(), VALUE["randomness"], VALUE["signature"], "2023-09-15T11:00:03Z"),
         (tv6_beacon(), "0" * 64, VALUE["signature"], COMMITTED_AT),  # not SHA-256(signature)
-        (DrandBeacon(QUICKNET_CHAIN_HASH, ROUND + 1), VALUE["randomness"], VALUE["signature"],
-         COMMITTED_AT),  # another round's signature  # fmt: skip
+        (
+            DrandBeacon(QUICKNET_CHAIN_HASH, ROUND + 1),
+            VALUE["randomness"],
+            VALUE["signature"],
+            COMMITTED_AT,
+        ),
         (DrandBeacon("1" * 64, ROUND), VALUE["randomness"], VALUE["signature"], COMMITTED_AT),
     ]
     for beacon, r, s, at in cases:

@@ -12,7 +12,6 @@ import pytest
 from draw_testkit import Declared, Officer, Row, batch, vector
 
 from shuangsui.drawspec import FixedBeacon, Recusal, Subject, verify_tree
-from shuangsui.drawspec.builder import build_bundle
 from shuangsui.drawspec.model import Ratio
 from shuangsui.sampling.domain.draw_inputs import (
     DepartmentPool,
@@ -94,7 +93,8 @@ def test_single_station_batch_keeps_teams_to_the_subjects_station() -> None:
     )  # fmt: skip
     other = subject_draw(tv3_batch().model_copy(update={"selection_mode": "bureau_wide"}), rows,
                          (), pool)  # fmt: skip
-    assert other.team is not None and other.team.scope == "all"
+    assert other.team is not None
+    assert other.team.scope == "all"
 
 
 def test_unclassified_subjects_are_drawn_in_the_batchs_class_and_weight_is_one() -> None:
@@ -199,7 +199,9 @@ def run(plan, code: str) -> Draw:
 
 def joint_rows():
     rows = [
-        Row(f"9133010{c}MA00000{n}X", f"330106-0{n}", {"general": c}) for c in "ABCD" for n in (1, 2, 3)
+        Row(f"9133010{c}MA00000{n}X", f"330106-0{n}", {"general": c})
+        for c in "ABCD"
+        for n in (1, 2, 3)
     ]
     market = DepartmentPool(
         [Officer(f"M-{n}", "330106-01", ("food_safety",), date(2026, 12, 31)) for n in range(4)],
@@ -215,7 +217,8 @@ def test_a_joint_batch_draws_subjects_once_for_all_departments_without_teams() -
     rows, pools = joint_rows()
     plan = subject_draw(joint_batch(), rows, (), pools[joint_batch().org_id])
     assert (plan.kind, plan.team, plan.org_id) == (DrawKind.subjects, None, None)
-    assert plan.inputs.inspectors == () and plan.inputs.conflicts == ()
+    assert plan.inputs.inspectors == ()
+    assert plan.inputs.conflicts == ()
     assert run(plan, "330106202603150001-01").result["assignments"] == []
 
 
@@ -229,7 +232,11 @@ def test_each_department_then_draws_its_own_teams_over_the_one_selection() -> No
 
     for n, (org_id, department) in enumerate(departments(b), start=2):
         plan = team_draw(b, subjects, done.result, org_id, pools[org_id])
-        assert (plan.kind, plan.org_id, plan.department_type) == (DrawKind.teams, org_id, department)
+        assert (plan.kind, plan.org_id, plan.department_type) == (
+            DrawKind.teams,
+            org_id,
+            department,
+        )
         assert [s.subject_id for s in plan.inputs.manifest] == selected
         assert plan.inputs.exclusions == ()
         assert {r.rule for r in plan.strata} == {Ratio("1", "1")}
@@ -243,7 +250,8 @@ def test_each_department_then_draws_its_own_teams_over_the_one_selection() -> No
 
     lead_plan = team_draw(b, subjects, done.result, b.org_id, pools[b.org_id])
     health_plan = team_draw(b, subjects, done.result, HEALTH, pools[HEALTH])
-    assert lead_plan.team is not None and health_plan.team is not None
+    assert lead_plan.team is not None
+    assert health_plan.team is not None
     assert (lead_plan.team.lead_expertise, lead_plan.team.scope) == ("food_safety", "all")
     assert (health_plan.team.lead_expertise, health_plan.team.scope) == ("hygiene", "all")
     assert health_plan.team.task_date == "2026-06-30"

@@ -20,8 +20,8 @@ from shuangsui.sampling.domain.draws import (
     DrawRuleError,
     DrawStatus,
     DrawSummary,
-    Failure,
     FailReason,
+    Failure,
     IllegalDrawTransition,
     allowed_actions,
     batch_drawn,
@@ -89,7 +89,8 @@ def inputs(bundle: dict) -> DrawInputs:
 def test_a_draw_goes_through_every_step_and_its_result_is_the_verifiers() -> None:
     bundle = TV1["bundle"]
     draw = prepared(bundle)
-    assert draw.status is S.prepared and draw.commitment is None
+    assert draw.status is S.prepared
+    assert draw.commitment is None
     draw = draw.commit(bundle["commitment"])
     assert draw.status is S.committed
     assert draw.commitment_sha256 == TV1["expected"]["commitment_sha256"]

@@ -192,9 +192,7 @@ class CommitReveal:
                 "party_id",
             )
         if not party_id or len(party_id) > PARTY_ID_MAX:
-            raise BeaconRefused(
-                "E_SCHEMA", f"party_id is 1–{PARTY_ID_MAX} characters", "party_id"
-            )
+            raise BeaconRefused("E_SCHEMA", f"party_id is 1–{PARTY_ID_MAX} characters", "party_id")
         if not is_hex64(commitment):
             raise BeaconRefused(
                 "E_SCHEMA",
@@ -211,9 +209,7 @@ class CommitReveal:
                 "this commitment was already handed over: a secret is never reused (§5.2)",
                 "commitment",
             )
-        return replace(
-            self, commitments=(*self.commitments, PartyCommitment(party_id, commitment))
-        )
+        return replace(self, commitments=(*self.commitments, PartyCommitment(party_id, commitment)))
 
     def beacon(self) -> CommitRevealBeacon:
         """The commitment's `beacon`: the set of commitments, ascending (§5.2)."""

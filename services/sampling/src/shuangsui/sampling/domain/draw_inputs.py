@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 from uuid import UUID
 
 from shuangsui.contracts.events.planning_batches import BatchPublished, StratumQuantity
@@ -117,9 +117,7 @@ class DrawPlan:
     strata: tuple[StratumRule, ...]
     team: TeamRule | None
 
-    def commitment(
-        self, draw_code: str, beacon: Beacon, committed_at: str
-    ) -> dict[str, JsonValue]:
+    def commitment(self, draw_code: str, beacon: Beacon, committed_at: str) -> dict[str, JsonValue]:
         """The commitment document (§4), checked as a verifier checks it."""
         return _checked(
             lambda: build_commitment(
@@ -221,7 +219,9 @@ def exclusions(
     subjects of the population are listed: excluding anyone else removes nobody and would only
     publish a business's circumstances."""
     members = set(population)
-    order = {p.reason: i for i, p in reversed(list(enumerate(batch.exclusion_policy)))}
+    order: dict[str, int] = {}
+    for i, p in enumerate(batch.exclusion_policy):
+        order.setdefault(p.reason, i)
     chosen: dict[str, tuple[int, str]] = {}
     for row in rows:
         reason = exclusion_reason(row, batch)
@@ -273,21 +273,22 @@ def team_rule(batch: BatchPublished, org_id: UUID) -> TeamRule:
     lead qualification, certificates valid through the window end. The lead department keeps to
     the subject's station only in `single_station` mode; a partner department draws over all its
     own officers (it has no stations of the lead's bureau)."""
+    scope: Literal["all", "same-unit"] = "all"
     if org_id == batch.org_id:
-        lead, scope = batch.lead_expertise, (
-            "same-unit" if batch.selection_mode == "single_station" else "all"
-        )
+        lead = batch.lead_expertise
+        if batch.selection_mode == "single_station":
+            scope = "same-unit"
     else:
         participant = next((p for p in batch.participants if p.org_id == org_id), None)
         if participant is None:
             raise DrawRuleError(
                 "draw-not-a-department", f"org {org_id} takes no part in the batch", "org_id"
             )
-        lead, scope = participant.lead_expertise, "all"
+        lead = participant.lead_expertise
     return TeamRule(
         size=batch.team_size,
         lead_expertise=lead,
-        scope=scope,  # type: ignore[arg-type]
+        scope=scope,
         task_date=batch.window_end.isoformat(),
     )
 
@@ -383,7 +384,8 @@ def team_draw(
     assert isinstance(strata, list)
     selected: list[Subject] = []
     for stratum in strata:
-        assert isinstance(stratum, dict) and isinstance(stratum["selected"], list)
+        assert isinstance(stratum, dict)
+        assert isinstance(stratum["selected"], list)
         selected += [by_id[str(uscc)] for uscc in stratum["selected"]]
     subjects = tuple(sorted(selected, key=lambda s: _bytes(s.subject_id)))
     rules = tuple(StratumRule(r.stratum, ALL) for r in subjects_plan.strata)

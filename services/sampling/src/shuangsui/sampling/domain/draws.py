@@ -17,11 +17,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from uuid import UUID
 
-from shuangsui.drawspec import DrawInputs, Recusal, Rejected, build_bundle, verify_tree
+from shuangsui.drawspec import (
+    DrawInputs,
+    Recusal,
+    Rejected,
+    VerifierUnavailable,
+    build_bundle,
+    verify_tree,
+)
 from shuangsui.drawspec.beacon import beacon_value_json, read_beacon_value
 from shuangsui.drawspec.commitment import commitment_hash, read_commitment
 from shuangsui.drawspec.jsontext import JsonValue
@@ -319,9 +326,7 @@ class Draw:
 
     def _to(self, action: DrawAction, **changes: object) -> Draw:
         status = next_status(self.status, action)
-        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        fields.update(changes, status=status)
-        return Draw(**fields)  # type: ignore[arg-type]
+        return replace(self, status=status, **changes)  # type: ignore[arg-type]
 
     def commit(self, document: dict[str, JsonValue]) -> Draw:
         """Store the commitment; the caller publishes `sampling.draw.committed.v1` in the same
@@ -364,12 +369,16 @@ class Draw:
         the IDS-1 code; the caller then fails the draw with `verification_rejected`."""
         if self.status is not DrawStatus.revealed:
             raise IllegalDrawTransition(self.status, DrawAction.compute)
-        assert self.commitment is not None and self.beacon_value is not None
+        assert self.commitment is not None
+        assert self.beacon_value is not None
         try:
             bundle = build_bundle(self.commitment, self.beacon_value, inputs, recusals)
             result = verify_tree(bundle)
         except Rejected as rejection:
             raise DrawRuleError(rejection.code.value, rejection.message, "bundle") from None
+        except VerifierUnavailable as exc:
+            # Not a verdict on the draw: the installation cannot check it (drand extra missing).
+            raise DrawRuleError("draw-beacon-unverifiable", str(exc), "beacon_value") from None
         return self._to(DrawAction.compute, bundle=bundle, result=result)
 
     def complete(self) -> Draw:
