@@ -238,3 +238,15 @@ def test_a_fixed_beacon_is_refused_outside_test_mode() -> None:
     with pytest.raises(BeaconRefused) as refused:
         fixed_beacon(value.upper(), test_mode=True)
     assert refused.value.rule == "E_SCHEMA"
+
+
+def test_tv6_a_drand_draw_completes_only_with_the_accepted_round() -> None:
+    bundle = TV6["bundle"]
+    draw = Draw(uuid.uuid4(), bundle["commitment"]["draw_id"], uuid.uuid4(), DrawKind.subjects)
+    draw = draw.commit(bundle["commitment"])
+    assert draw.beacon_source == "drand-quicknet"
+    value = accept_round(tv6_beacon(), VALUE["randomness"], VALUE["signature"], COMMITTED_AT)
+    inputs = DrawInputs.from_json(
+        bundle["manifest"], bundle["exclusions"], bundle["inspectors"], bundle["conflicts"]
+    )
+    assert draw.reveal(value).compute(inputs).result == TV6["expected"]
