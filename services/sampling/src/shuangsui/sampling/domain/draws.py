@@ -304,7 +304,8 @@ class Draw:
     batch_id: UUID
     kind: DrawKind
     status: DrawStatus = DrawStatus.prepared
-    org_id: UUID | None = None
+    org_id: UUID | None = None  # the department whose teams it draws
+    department_type: str | None = None
     subjects_draw_code: str | None = None
     commitment: dict[str, JsonValue] | None = None
     commitment_sha256: str | None = None
