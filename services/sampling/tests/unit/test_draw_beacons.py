@@ -250,3 +250,16 @@ def test_tv6_a_drand_draw_completes_only_with_the_accepted_round() -> None:
         bundle["manifest"], bundle["exclusions"], bundle["inspectors"], bundle["conflicts"]
     )
     assert draw.reveal(value).compute(inputs).result == TV6["expected"]
+
+
+def test_the_exchange_is_sealed_only_against_a_document_naming_its_commitments() -> None:
+    document = TV4["bundle"]["commitment"]
+    from shuangsui.drawspec.beacon import read_beacon
+
+    published = read_beacon(document["beacon"], "beacon")
+    assert tv4_session().seal(DEADLINE, published).sealed
+    other = CommitReveal().commit("A", party_secret("A")["commitment"])
+    other = other.commit("B", party_secret("B")["commitment"])
+    with pytest.raises(BeaconRefused) as refused:
+        other.seal(DEADLINE, published)
+    assert refused.value.rule == "draw-commitments-mismatch"

@@ -43,7 +43,7 @@ def committed() -> Draw:
     p = plan()
     document = p.commitment(CODE, FixedBeacon(BEACON), "2026-03-20T02:00:00Z")
     return Draw(uuid.uuid4(), CODE, B.batch_id, p.kind, org_id=B.org_id,
-                department_type=B.department_type).commit(document)  # fmt: skip
+                department_type=B.department_type).commit(document, test_mode=True)  # fmt: skip
 
 
 def test_the_commitment_event_quotes_the_document_and_counts_the_strata() -> None:

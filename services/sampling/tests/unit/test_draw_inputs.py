@@ -74,7 +74,9 @@ def test_tv3_is_reproduced_from_sampling_rows_end_to_end() -> None:
     )
     assert document == committed
 
-    draw = Draw(uuid.uuid4(), committed["draw_id"], uuid.uuid4(), plan.kind).commit(document)
+    draw = Draw(uuid.uuid4(), committed["draw_id"], uuid.uuid4(), plan.kind).commit(
+        document, test_mode=True
+    )
     draw = draw.reveal(committed["beacon"]["value"])
     recusals = [Recusal(r["subject_id"], r["inspector_id"], r["reason"])
                 for r in TV3["bundle"]["recusals"]]  # fmt: skip
@@ -193,7 +195,7 @@ def joint_batch():
 
 def run(plan, code: str) -> Draw:
     document = plan.commitment(code, FixedBeacon(BEACON), "2026-03-20T02:00:00Z")
-    draw = Draw(uuid.uuid4(), code, uuid.uuid4(), plan.kind).commit(document)
+    draw = Draw(uuid.uuid4(), code, uuid.uuid4(), plan.kind).commit(document, test_mode=True)
     return draw.reveal(BEACON).compute(plan.inputs)
 
 

@@ -91,7 +91,7 @@ def test_a_draw_goes_through_every_step_and_its_result_is_the_verifiers() -> Non
     draw = prepared(bundle)
     assert draw.status is S.prepared
     assert draw.commitment is None
-    draw = draw.commit(bundle["commitment"])
+    draw = draw.commit(bundle["commitment"], test_mode=True)
     assert draw.status is S.committed
     assert draw.commitment_sha256 == TV1["expected"]["commitment_sha256"]
     assert draw.beacon_source == "fixed"
@@ -105,26 +105,26 @@ def test_nothing_reveals_into_an_uncommitted_draw_or_computes_before_the_randomn
     with pytest.raises(IllegalDrawTransition):
         prepared(bundle).reveal(bundle["beacon_value"])
     with pytest.raises(IllegalDrawTransition):
-        prepared(bundle).commit(bundle["commitment"]).compute(inputs(bundle))
+        prepared(bundle).commit(bundle["commitment"], test_mode=True).compute(inputs(bundle))
     with pytest.raises(IllegalDrawTransition):
-        prepared(bundle).commit(bundle["commitment"]).complete()
+        prepared(bundle).commit(bundle["commitment"], test_mode=True).complete()
 
 
 def test_a_commitment_for_another_code_or_malformed_is_refused() -> None:
     bundle = TV1["bundle"]
     other = Draw(uuid.uuid4(), f"{BATCH}-01", uuid.uuid4(), DrawKind.subjects)
     with pytest.raises(DrawRuleError) as refused:
-        other.commit(bundle["commitment"])
+        other.commit(bundle["commitment"], test_mode=True)
     assert refused.value.rule == "draw-code-mismatch"
     broken = {**bundle["commitment"], "spec": "IDS-2"}
     with pytest.raises(DrawRuleError) as refused:
-        prepared(bundle).commit(broken)
+        prepared(bundle).commit(broken, test_mode=True)
     assert refused.value.rule == "E_SCHEMA"
 
 
 def test_a_malformed_beacon_value_is_refused_and_a_wrong_one_fails_at_compute() -> None:
     bundle = TV1["bundle"]
-    committed = prepared(bundle).commit(bundle["commitment"])
+    committed = prepared(bundle).commit(bundle["commitment"], test_mode=True)
     with pytest.raises(DrawRuleError) as refused:
         committed.reveal("ABCD")
     assert refused.value.rule == "E_SCHEMA"
@@ -139,14 +139,16 @@ def test_a_malformed_beacon_value_is_refused_and_a_wrong_one_fails_at_compute() 
 def test_inputs_changed_after_the_commitment_are_refused_by_the_verifier() -> None:
     bundle = TV1["bundle"]
     changed = {**bundle, "manifest": bundle["manifest"][1:]}
-    revealed = prepared(bundle).commit(bundle["commitment"]).reveal(bundle["beacon_value"])
+    revealed = (
+        prepared(bundle).commit(bundle["commitment"], test_mode=True).reveal(bundle["beacon_value"])
+    )
     with pytest.raises(DrawRuleError) as refused:
         revealed.compute(inputs(changed))
     assert refused.value.rule == "E_HASH_MISMATCH"
 
 
 def test_a_commit_reveal_draw_with_a_missing_reveal_fails_naming_the_party() -> None:
-    committed = prepared(TV4["bundle"]).commit(TV4["bundle"]["commitment"])
+    committed = prepared(TV4["bundle"]).commit(TV4["bundle"]["commitment"], test_mode=True)
     failed = committed.fail(Failure(FailReason.missing_reveal, ("税务局",)))
     assert (failed.status, failed.failure.missing_parties) == (S.failed, ("税务局",))
     with pytest.raises(DrawRuleError) as refused:
@@ -164,7 +166,7 @@ def test_failure_reasons_fit_the_status() -> None:
     with pytest.raises(DrawRuleError) as refused:
         draw.fail(Failure(FailReason.verification_rejected))
     assert refused.value.rule == "draw-fail-reason"
-    computed = draw.commit(bundle["commitment"]).reveal(bundle["beacon_value"])
+    computed = draw.commit(bundle["commitment"], test_mode=True).reveal(bundle["beacon_value"])
     computed = computed.compute(inputs(bundle))
     with pytest.raises(IllegalDrawTransition):
         computed.fail(Failure(FailReason.batch_cancelled))
@@ -172,7 +174,9 @@ def test_failure_reasons_fit_the_status() -> None:
 
 def completed() -> Draw:
     bundle = TV1["bundle"]
-    draw = prepared(bundle).commit(bundle["commitment"]).reveal(bundle["beacon_value"])
+    draw = (
+        prepared(bundle).commit(bundle["commitment"], test_mode=True).reveal(bundle["beacon_value"])
+    )
     return draw.compute(inputs(bundle)).complete()
 
 
@@ -275,3 +279,11 @@ def test_team_draws_follow_a_completed_subject_draw_one_per_department() -> None
     assert not batch_drawn(False, [lead], done)
     assert batch_drawn(False, [lead], [summary(1, DrawKind.combined, S.completed)])
     assert not batch_drawn(False, [lead], [summary(1, DrawKind.combined, S.voided)])
+
+
+def test_a_fixed_beacon_is_committed_only_in_test_mode() -> None:
+    bundle = TV1["bundle"]
+    with pytest.raises(DrawRuleError) as refused:
+        prepared(bundle).commit(bundle["commitment"])
+    assert refused.value.rule == "draw-beacon-fixed"
+    assert prepared(TV4["bundle"]).commit(TV4["bundle"]["commitment"]).status is S.committed

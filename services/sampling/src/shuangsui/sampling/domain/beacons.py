@@ -222,11 +222,19 @@ class CommitReveal:
             )
         return CommitRevealBeacon(tuple(sorted(c.commitment for c in self.commitments)))
 
-    def seal(self, deadline: datetime) -> CommitReveal:
-        """The document naming `beacon()` is published: reveals may come until `deadline`."""
-        self.beacon()
+    def seal(self, deadline: datetime, published: object | None = None) -> CommitReveal:
+        """The document is published: reveals may come until `deadline`. `published` is the
+        document's beacon, when given it must be exactly this exchange's commitments: a party
+        checks its own commitment is in the document before revealing (§5.2)."""
+        own = self.beacon()
         if self.sealed:
             raise BeaconRefused("draw-commitments-sealed", "the exchange is already sealed")
+        if published is not None and published != own:
+            raise BeaconRefused(
+                "draw-commitments-mismatch",
+                "the published document does not name exactly the parties' commitments",
+                "beacon.commitments",
+            )
         return replace(self, deadline=_instant(deadline))
 
     def reveal(self, party_id: str, secret: str, at: datetime) -> CommitReveal:

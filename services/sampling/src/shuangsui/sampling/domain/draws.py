@@ -329,15 +329,22 @@ class Draw:
         status = next_status(self.status, action)
         return replace(self, status=status, **changes)  # type: ignore[arg-type]
 
-    def commit(self, document: dict[str, JsonValue]) -> Draw:
+    def commit(self, document: dict[str, JsonValue], *, test_mode: bool = False) -> Draw:
         """Store the commitment; the caller publishes `sampling.draw.committed.v1` in the same
-        transaction, before any party reveals or the round is due (§14.1)."""
+        transaction, before any party reveals or the round is due (§14.1). A fixed beacon is
+        committed only in test or dev mode (§5.3)."""
         if self.status is not DrawStatus.prepared:
             raise IllegalDrawTransition(self.status, DrawAction.commit)
         try:
-            read_commitment(document)
+            commitment = read_commitment(document)
         except Rejected as rejection:
             raise DrawRuleError(rejection.code.value, rejection.message, "commitment") from None
+        if commitment.beacon.source == "fixed" and not test_mode:
+            raise DrawRuleError(
+                "draw-beacon-fixed",
+                "a fixed beacon is for tests and development only (DRAW_SPEC §5.3)",
+                "commitment.beacon",
+            )
         if document["draw_id"] != self.draw_code:
             raise DrawRuleError(
                 "draw-code-mismatch",
