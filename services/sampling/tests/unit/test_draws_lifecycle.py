@@ -148,7 +148,9 @@ def test_inputs_changed_after_the_commitment_are_refused_by_the_verifier() -> No
 
 
 def test_a_commit_reveal_draw_with_a_missing_reveal_fails_naming_the_party() -> None:
-    committed = prepared(TV4["bundle"]).commit(TV4["bundle"]["commitment"], test_mode=True)
+    committed = prepared(TV4["bundle"], DrawKind.combined).commit(
+        TV4["bundle"]["commitment"], test_mode=True
+    )
     failed = committed.fail(Failure(FailReason.missing_reveal, ("税务局",)))
     assert (failed.status, failed.failure.missing_parties) == (S.failed, ("税务局",))
     with pytest.raises(DrawRuleError) as refused:
@@ -286,4 +288,18 @@ def test_a_fixed_beacon_is_committed_only_in_test_mode() -> None:
     with pytest.raises(DrawRuleError) as refused:
         prepared(bundle).commit(bundle["commitment"])
     assert refused.value.rule == "draw-beacon-fixed"
-    assert prepared(TV4["bundle"]).commit(TV4["bundle"]["commitment"]).status is S.committed
+    assert (
+        prepared(TV4["bundle"], DrawKind.combined).commit(TV4["bundle"]["commitment"]).status
+        is S.committed
+    )
+
+
+def test_the_commitment_has_a_team_phase_exactly_when_the_draw_assigns_teams() -> None:
+    tv1, tv4 = TV1["bundle"], TV4["bundle"]  # TV1 has no team phase, TV4 has one
+    with pytest.raises(DrawRuleError) as refused:
+        prepared(tv1, DrawKind.combined).commit(tv1["commitment"], test_mode=True)
+    assert refused.value.rule == "draw-kind-team"
+    with pytest.raises(DrawRuleError) as refused:
+        prepared(tv4, DrawKind.subjects).commit(tv4["commitment"])
+    assert refused.value.rule == "draw-kind-team"
+    assert prepared(tv4, DrawKind.teams).commit(tv4["commitment"]).status is S.committed

@@ -339,6 +339,13 @@ class Draw:
             commitment = read_commitment(document)
         except Rejected as rejection:
             raise DrawRuleError(rejection.code.value, rejection.message, "commitment") from None
+        if (commitment.team is None) != (self.kind is DrawKind.subjects):
+            raise DrawRuleError(
+                "draw-kind-team",
+                f"a {self.kind} draw {'has no' if self.kind is DrawKind.subjects else 'has a'} "
+                "team phase (B.11)",
+                "commitment.team",
+            )
         if commitment.beacon.source == "fixed" and not test_mode:
             raise DrawRuleError(
                 "draw-beacon-fixed",
