@@ -1,0 +1,90 @@
+"""The inspector read model: the registry's inspector events applied as they arrive (consumer
+`sampling-inspectors`), and the pools a batch's team phases draw from.
+
+Pools are built from what is stored here, never from a call made while drawing (ADR 0003): the
+handlers only write this service's own tables."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import TypeVar
+from uuid import UUID
+
+from shuangsui.contracts.events import EventPayload
+from shuangsui.contracts.events.registry_inspectors import (
+    InspectorConflictDeclared,
+    InspectorUpserted,
+)
+from shuangsui.contracts.regions import scope_prefix
+from shuangsui.drawspec.model import Conflict
+from shuangsui.kernel.db import UnitOfWork
+from shuangsui.messaging.envelope import Envelope
+from shuangsui.sampling.adapters import inspectors as repo
+from shuangsui.sampling.domain import inspectors as rules
+from shuangsui.sampling.domain.inspectors import InspectorPool, PoolInspector, TeamPhase
+
+P = TypeVar("P", bound=EventPayload)
+
+# The event's fields sampling keeps; `name` stays in the registry (inspectors are opaque ids).
+INSPECTOR_FIELDS = (
+    "inspector_id", "org_code", "region_code", "station_code", "department_type",
+    "qualifications", "specialties", "cert_valid_until", "status", "version", "changed_at",
+)  # fmt: skip
+CONFLICT_FIELDS = (
+    "conflict_id", "inspector_id", "subject_uscc", "since", "source", "withdrawn",
+    "inspector_version", "changed_at",
+)  # fmt: skip
+
+
+def _payload(event: Envelope, model: type[P]) -> P:
+    payload = event.payload(model)
+    assert isinstance(payload, model)
+    return payload
+
+
+async def apply_inspector_upserted(event: Envelope, uow: UnitOfWork) -> None:
+    """Replace the officer only with a higher version: an older event arriving late (or a copy)
+    changes nothing."""
+    data = _payload(event, InspectorUpserted).model_dump()
+    async with uow:
+        await repo.save_inspector(uow.session, {name: data[name] for name in INSPECTOR_FIELDS})
+        await uow.commit()
+
+
+async def apply_conflict_declared(event: Envelope, uow: UnitOfWork) -> None:
+    """Keep the declaration as its latest event left it. The registry bumps the officer's version
+    with each declaration and withdrawal, so a withdrawal always outranks the declaration it
+    withdraws, whichever arrives first."""
+    data = _payload(event, InspectorConflictDeclared).model_dump()
+    async with uow:
+        await repo.save_conflict(uow.session, {name: data[name] for name in CONFLICT_FIELDS})
+        await uow.commit()
+
+
+async def inspector(uow: UnitOfWork, inspector_id: UUID) -> PoolInspector | None:
+    async with uow:
+        return await repo.inspector(uow.session, inspector_id)
+
+
+async def pools_of(uow: UnitOfWork, phase: TeamPhase) -> list[InspectorPool]:
+    """The pools of one team phase (R16–R18): one, or one per county for a `bureau_wide` batch
+    of a bureau above the counties (B.10)."""
+    async with uow:
+        if phase.selection_mode is rules.SelectionMode.bureau_wide and phase.org_level in (
+            "national", "provincial", "city",
+        ):  # fmt: skip
+            prefix = scope_prefix(phase.org_region_code)
+            found = await repo.candidates(uow.session, phase.department_type, region_prefix=prefix)
+        else:
+            found = await repo.candidates(uow.session, phase.department_type,
+                                          org_code=phase.org_code)  # fmt: skip
+    return rules.county_pools(phase, found)
+
+
+async def conflicts_of(
+    uow: UnitOfWork, pool: InspectorPool, subject_ids: Collection[str] | None = None
+) -> tuple[Conflict, ...]:
+    """The pool's live conflicts with the draw's subjects, as the draw commits them (§3.4)."""
+    async with uow:
+        declared = await repo.conflicts_of(uow.session, pool.inspector_ids)
+    return rules.live_conflicts(pool, declared, subject_ids)
