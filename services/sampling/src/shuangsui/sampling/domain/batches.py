@@ -54,12 +54,6 @@ class StoredBatch:
         return self.status is BatchStatus.published and self.published is not None
 
 
-def status_after_publication(current: BatchStatus | None) -> BatchStatus:
-    """A publication makes a new batch drawable; it never revives a cancelled one, nor moves a
-    batch sampling has started drawing (a second copy of the event changes nothing)."""
-    return BatchStatus.published if current is None else current
-
-
 def is_open_on(batch: BatchPublished, today: date) -> bool:
     """A draw is committed no later than the window's last day (DOMAIN §5.2: today ≤ window_end)."""
     return today <= batch.window_end
