@@ -28,7 +28,8 @@ async def test_a_published_batch_is_stored_as_published_and_drawable(
 
     stored = await batches.batch(new_uow(), published.payload.batch_id)
     assert stored is not None
-    assert stored.status is BatchStatus.published and stored.drawable
+    assert stored.status is BatchStatus.published
+    assert stored.drawable
     assert stored.published == published.payload  # everything a draw needs, as published
     assert stored.cancellation is None
 
@@ -63,7 +64,8 @@ async def test_a_cancellation_after_publication_makes_the_batch_undrawable(
     await publish_all(feed, [published, first, later])
 
     stored = await batches.batch(new_uow(), published.payload.batch_id)
-    assert stored.status is BatchStatus.cancelled and not stored.drawable
+    assert stored.status is BatchStatus.cancelled
+    assert not stored.drawable
     assert stored.cancellation.reason == "计划调整"  # the first cancellation is kept
     assert stored.published == published.payload
 
@@ -77,13 +79,15 @@ async def test_a_cancellation_before_its_publication_is_kept_and_wins(
 
     await publish_all(feed, [cancelled])
     known = await batches.batch(new_uow(), published.payload.batch_id)
-    assert known.status is BatchStatus.cancelled and known.published is None
+    assert known.status is BatchStatus.cancelled
+    assert known.published is None
     assert known.batch_code == published.payload.batch_code
 
     await publish_all(feed, [published])
 
     stored = await batches.batch(new_uow(), published.payload.batch_id)
-    assert stored.status is BatchStatus.cancelled and not stored.drawable
+    assert stored.status is BatchStatus.cancelled
+    assert not stored.drawable
     assert stored.published == published.payload  # kept for the record
     assert stored.cancellation.cancelled_from == "published"
 

@@ -34,10 +34,16 @@ async def publish_all(feed, events):
     return sent
 
 
+ROWS = {
+    "inspectors": "SELECT * FROM inspectors WHERE inspector_id = $1",
+    "inspector_conflicts": "SELECT * FROM inspector_conflicts WHERE conflict_id = $1",
+}
+
+
 @pytest.fixture
 def rows(sampling_rows):
-    async def of(table, key_column, key):
-        return await sampling_rows(f"SELECT * FROM {table} WHERE {key_column} = $1", key)
+    async def of(table, key):
+        return await sampling_rows(ROWS[table], key)
 
     return of
 
@@ -58,8 +64,9 @@ async def test_an_officer_is_stored_without_a_name_and_replaced_only_by_a_higher
     assert (stored.version, stored.status, stored.station_code) == (3, "active", "330106-02")
     assert stored.qualifications == ("food_safety", "special_equipment")
     assert stored.cert_valid_until == date(2027, 12, 31)
-    [row] = await rows("inspectors", "inspector_id", officer)
-    assert "name" not in row and "张三" not in map(str, row.values())
+    [row] = await rows("inspectors", officer)
+    assert "name" not in row
+    assert "张三" not in map(str, row.values())
 
     await publish_all(feed, [directory_events.inspector(officer, version=4, status="left")])
     assert (await inspectors.inspector(new_uow(), officer)).status == "left"
@@ -79,8 +86,8 @@ async def test_a_copy_published_again_is_stored_once(consumer_feed, directory_ev
         await feed.publish_raw(f"evt.p33.{envelope.type}", envelope.model_dump_json().encode())
     await feed.settled()
 
-    assert len(await rows("inspectors", "inspector_id", officer)) == 1
-    assert len(await rows("inspector_conflicts", "conflict_id", conflict_id)) == 1
+    assert len(await rows("inspectors", officer)) == 1
+    assert len(await rows("inspector_conflicts", conflict_id)) == 1
     assert await feed.ledger.inbox_count(upserted.id, CONSUMER) == 1
     assert await feed.ledger.inbox_count(declared.id, CONSUMER) == 1
 
@@ -96,7 +103,7 @@ async def test_a_withdrawal_arriving_before_its_declaration_stays_withdrawn(
     # The officer's own row has not arrived either: the declaration waits for it.
     await publish_all(feed, [withdrawn, declared])
 
-    [row] = await rows("inspector_conflicts", "conflict_id", conflict_id)
+    [row] = await rows("inspector_conflicts", conflict_id)
     assert (row["withdrawn"], row["inspector_version"], row["subject_uscc"]) == (True, 3, subject)
 
 
@@ -133,9 +140,7 @@ async def test_the_pool_of_a_phase_holds_its_eligible_officers_and_their_live_co
     [pool] = await inspectors.pools_of(new_uow(), phase)
 
     assert {m.inspector_id for m in pool.members} == {at_01, at_02, hq}
-    assert await inspectors.conflicts_of(new_uow(), pool, {drawn}) == (
-        Conflict(drawn, str(at_01)),
-    )
+    assert await inspectors.conflicts_of(new_uow(), pool, {drawn}) == (Conflict(drawn, str(at_01)),)
     [group] = await inspectors.pools_of(
         new_uow(),
         replace(phase, selection_mode=SelectionMode.station_group, station_group=("S-02",)),

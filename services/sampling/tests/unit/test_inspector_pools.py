@@ -84,7 +84,11 @@ def test_only_single_station_keeps_teams_to_the_subjects_station():
 def test_the_team_rule_takes_size_lead_qualification_and_the_window_end():
     rule = team_rule(phase(team_size=3, lead_expertise="special_equipment"))
 
-    assert (rule.size, rule.lead_expertise, rule.task_date) == (3, "special_equipment", "2026-06-30")
+    assert (rule.size, rule.lead_expertise, rule.task_date) == (
+        3,
+        "special_equipment",
+        "2026-06-30",
+    )
 
 
 @pytest.mark.parametrize(
@@ -93,7 +97,10 @@ def test_the_team_rule_takes_size_lead_qualification_and_the_window_end():
         (officer(status="suspended"), "suspended"),
         (officer(status="on_leave"), "on leave"),
         (officer(status="left"), "left"),
-        (officer(valid_until=date(2026, 6, 29)), "certificate lapses the day before the window ends"),
+        (
+            officer(valid_until=date(2026, 6, 29)),
+            "certificate lapses the day before the window ends",
+        ),
         (officer(department="health"), "another department"),
     ],
 )
@@ -131,7 +138,10 @@ def test_the_manifest_is_in_byte_order_with_qualifications_as_expertise_and_stat
 def test_a_city_bureau_draws_bureau_wide_per_county_and_not_from_its_own_head_office():
     city = phase(org_code="330100-AMR", org_level="city", org_region_code="330100")
     xihu = [officer("330106-01"), officer()]
-    gongshu = [officer(org="330105-AMR", region="330105"), officer(org="330105-AMR", region="330105")]
+    gongshu = [
+        officer(org="330105-AMR", region="330105"),
+        officer(org="330105-AMR", region="330105"),
+    ]
     city_hq = officer(org="330100-AMR", region="330100")
     elsewhere = officer(org="330200-AMR", region="330203")
 
@@ -154,7 +164,7 @@ def test_a_partner_department_draws_over_all_its_own_officers_with_its_own_lead_
     health_station = officer("330106-01", org="330106-WJ", department="health")
     partner = participant_phase(lead, "330106-WJ", "health", None)
 
-    pool = pool_of(partner, BUREAU_STAFF + [health_station])
+    pool = pool_of(partner, [*BUREAU_STAFF, health_station])
 
     assert ids(pool) == {HEALTH.inspector_id, health_station.inspector_id}
     assert pool.team_rule().scope == "all"

@@ -126,7 +126,9 @@ async def search(session: AsyncSession, query: BatchQuery) -> list[StoredBatch]:
     )
     if query.org_ids is not None:
         ids = sa.literal(list(query.org_ids), ARRAY(PgUUID(as_uuid=True)))
-        statement = statement.where(c.org_id.in_(list(query.org_ids)) | c.participant_org_ids.overlap(ids))
+        statement = statement.where(
+            c.org_id.in_(list(query.org_ids)) | c.participant_org_ids.overlap(ids)
+        )
     if query.department_type is not None:
         statement = statement.where(c.department_type == query.department_type)
     if query.open_on is not None:

@@ -134,9 +134,13 @@ async def conflicts_of(
     ))  # fmt: skip
     return [
         DeclaredConflict(
-            conflict_id=r.conflict_id, inspector_id=r.inspector_id, subject_uscc=r.subject_uscc,
-            since=r.since, source=r.source, withdrawn=r.withdrawn,
+            conflict_id=r.conflict_id,
+            inspector_id=r.inspector_id,
+            subject_uscc=r.subject_uscc,
+            since=r.since,
+            source=r.source,
+            withdrawn=r.withdrawn,
             inspector_version=r.inspector_version,
-        )  # fmt: skip
+        )
         for r in await session.execute(query)
     ]
