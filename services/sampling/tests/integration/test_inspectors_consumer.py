@@ -166,3 +166,39 @@ async def test_a_poison_event_is_dead_lettered_and_the_next_one_applied(
     assert dead["consumer"] == CONSUMER
     assert "status" in dead["last_error"]
     assert await inspectors.inspector(new_uow(), good) is not None
+
+
+async def test_an_exported_officer_loads_like_its_events_and_later_events_follow_it(
+    consumer_feed, directory_events, new_uow, rows
+):
+    """The bootstrap path (docs/registry-export.md): the export's officer line, with its
+    conflicts, goes through the same rules; an older event after it changes nothing."""
+    officer, live, withdrawn = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    exported = directory_events.inspector(officer, version=5, station_code="330106-03").payload
+    line = {
+        "type": "registry.inspector.upserted.v1",
+        "data": exported.model_dump(mode="json"),
+        "conflicts": [
+            directory_events.conflict(c, officer, uscc(), v, withdrawn=w).payload.model_dump(
+                mode="json"
+            )
+            for c, v, w in ((live, 4, False), (withdrawn, 5, True))
+        ],
+    }
+    uow = new_uow()
+    async with uow:
+        await inspectors.save_exported_officer(uow.session, line)
+        await uow.commit()
+    feed = await consumer_feed("sampling", SUBSCRIPTIONS)
+
+    await publish_all(
+        feed,
+        [directory_events.inspector(officer, version=4, status="left"),
+         directory_events.conflict(withdrawn, officer, uscc(), 3)],
+    )  # fmt: skip
+
+    stored = await inspectors.inspector(new_uow(), officer)
+    assert (stored.version, stored.status, stored.station_code) == (5, "active", "330106-03")
+    [kept] = await rows("inspector_conflicts", withdrawn)
+    assert kept["withdrawn"]
+    assert not (await rows("inspector_conflicts", live))[0]["withdrawn"]

@@ -6,9 +6,11 @@ handlers only write this service's own tables."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import TypeVar
+from collections.abc import Collection, Mapping
+from typing import Any, TypeVar
 from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shuangsui.contracts.events import EventPayload
 from shuangsui.contracts.events.registry_inspectors import (
@@ -59,6 +61,19 @@ async def apply_conflict_declared(event: Envelope, uow: UnitOfWork) -> None:
     async with uow:
         await repo.save_conflict(uow.session, {name: data[name] for name in CONFLICT_FIELDS})
         await uow.commit()
+
+
+async def save_exported_officer(session: AsyncSession, line: Mapping[str, Any]) -> None:
+    """Load one officer line of the registry's export (docs/registry-export.md) in the
+    bootstrap's own transaction, with the rules the events are applied by: `data` is an
+    `registry.inspector.upserted.v1` payload, `conflicts` its declarations as
+    `registry.inspector.conflict_declared.v1` carries each (withdrawn ones included), or null
+    where the exporting token may not see them."""
+    data = InspectorUpserted.model_validate(line["data"]).model_dump()
+    await repo.save_inspector(session, {name: data[name] for name in INSPECTOR_FIELDS})
+    for conflict in line.get("conflicts") or ():
+        declared = InspectorConflictDeclared.model_validate(conflict).model_dump()
+        await repo.save_conflict(session, {name: declared[name] for name in CONFLICT_FIELDS})
 
 
 async def inspector(uow: UnitOfWork, inspector_id: UUID) -> PoolInspector | None:
