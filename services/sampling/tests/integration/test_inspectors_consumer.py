@@ -118,8 +118,8 @@ async def test_the_pool_of_a_phase_holds_its_eligible_officers_and_their_live_co
     await publish_all(
         feed,
         [
-            directory_events.inspector(at_01, org_code=code, station_code="S-01"),
-            directory_events.inspector(at_02, org_code=code, station_code="S-02"),
+            directory_events.inspector(at_01, org_code=code, station_code=f"{code}-01"),
+            directory_events.inspector(at_02, org_code=code, station_code=f"{code}-02"),
             directory_events.inspector(hq, org_code=code, station_code=None),
             directory_events.inspector(lapsed, org_code=code, cert_valid_until=date(2026, 6, 29)),
             directory_events.inspector(suspended, version=1, org_code=code),
@@ -143,9 +143,13 @@ async def test_the_pool_of_a_phase_holds_its_eligible_officers_and_their_live_co
     assert await inspectors.conflicts_of(new_uow(), pool, {drawn}) == (Conflict(drawn, str(at_01)),)
     [group] = await inspectors.pools_of(
         new_uow(),
-        replace(phase, selection_mode=SelectionMode.station_group, station_group=("S-02",)),
+        replace(phase, selection_mode=SelectionMode.station_group, station_group=(f"{code}-02",)),
     )
     assert [m.inspector_id for m in group.members] == [at_02]
+    [station] = await inspectors.pools_of(
+        new_uow(), replace(phase, org_code=f"{code}-01", org_level="station")
+    )
+    assert [m.inspector_id for m in station.members] == [at_01]
 
 
 async def test_a_poison_event_is_dead_lettered_and_the_next_one_applied(

@@ -92,15 +92,18 @@ async def inspector(session: AsyncSession, inspector_id: UUID) -> PoolInspector 
 
 async def candidates(
     session: AsyncSession, department_type: str, *, org_code: str | None = None,
-    region_prefix: str | None = None,
+    station_code: str | None = None, region_prefix: str | None = None,
 ) -> list[PoolInspector]:  # fmt: skip
-    """The department's active officers of one bureau (`org_code`) or of every bureau in a
-    region (`region_prefix`, the digits a region's codes start with): what a phase's pool is
-    chosen from. The pool rules themselves are the domain's."""
+    """The department's active officers of one bureau (`org_code`), one station
+    (`station_code`) or every bureau in a region (`region_prefix`, the digits a region's codes
+    start with): what a phase's pool is chosen from. The pool rules themselves are the
+    domain's."""
     c = inspectors.c
     query = sa.select(inspectors).where(c.department_type == department_type, c.status == "active")
     if org_code is not None:
         query = query.where(c.org_code == org_code)
+    if station_code is not None:
+        query = query.where(c.station_code == station_code)
     if region_prefix is not None:
         query = query.where(c.region_code.startswith(region_prefix, autoescape=True))
     return [_inspector(r._mapping) for r in await session.execute(query)]

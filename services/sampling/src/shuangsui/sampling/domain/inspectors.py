@@ -107,8 +107,11 @@ def is_eligible(inspector: PoolInspector, phase: TeamPhase) -> bool:
     )
 
 
-def _above_county(phase: TeamPhase) -> bool:
-    return phase.org_level in ("national", "provincial", "city")
+def draws_per_county(phase: TeamPhase) -> bool:
+    """B.10: a `bureau_wide` phase of a bureau above the counties is one draw per county pool."""
+    return phase.selection_mode is SelectionMode.bureau_wide and phase.org_level in (
+        "national", "provincial", "city",
+    )  # fmt: skip
 
 
 def in_mode(inspector: PoolInspector, phase: TeamPhase) -> bool:
@@ -126,7 +129,7 @@ def in_mode(inspector: PoolInspector, phase: TeamPhase) -> bool:
     """
     if phase.org_level == "station":
         return inspector.station_code == phase.org_code
-    if phase.selection_mode is SelectionMode.bureau_wide and _above_county(phase):
+    if draws_per_county(phase):
         # The bureau's own head office is no county's: B.10 pools the counties' officers.
         return inspector.org_code != phase.org_code and _within(
             phase.org_region_code, inspector.region_code
@@ -211,7 +214,7 @@ def county_pools(phase: TeamPhase, inspectors: Iterable[PoolInspector]) -> list[
     county code order, else the one pool of `pool_of`. A county with no eligible officer has no
     pool: its subjects' draw is refused as infeasible before commit (R18)."""
     whole = pool_of(phase, inspectors)
-    if not (phase.selection_mode is SelectionMode.bureau_wide and _above_county(phase)):
+    if not draws_per_county(phase):
         return [whole]
     by_county: dict[str, list[PoolInspector]] = {}
     for member in whole.members:

@@ -85,11 +85,13 @@ async def pools_of(uow: UnitOfWork, phase: TeamPhase) -> list[InspectorPool]:
     """The pools of one team phase (R16–R18): one, or one per county for a `bureau_wide` batch
     of a bureau above the counties (B.10)."""
     async with uow:
-        if phase.selection_mode is rules.SelectionMode.bureau_wide and phase.org_level in (
-            "national", "provincial", "city",
-        ):  # fmt: skip
+        if rules.draws_per_county(phase):
             prefix = scope_prefix(phase.org_region_code)
             found = await repo.candidates(uow.session, phase.department_type, region_prefix=prefix)
+        elif phase.org_level == "station":
+            # A station's officers name their bureau as their org and the station beside it.
+            found = await repo.candidates(uow.session, phase.department_type,
+                                          station_code=phase.org_code)  # fmt: skip
         else:
             found = await repo.candidates(uow.session, phase.department_type,
                                           org_code=phase.org_code)  # fmt: skip
