@@ -35,7 +35,7 @@ async def world(consumer_feed, batch_events, bearer):
     early = batch(county, f"33010620260315{stamp}", "2026-04-01", "2026-05-31",
                   participants=[], joint_kind="none")  # fmt: skip
     joint = batch(county, f"33010620260316{stamp}", "2026-04-01", "2026-06-30",
-                  participants=[{"org_id": str(partner), "department_type": "health",
+                  participants=[{"org_id": str(partner), "org_code": "330106-WJ", "department_type": "health",
                                  "lead_expertise": None}])  # fmt: skip
     ended = batch(county, f"33010620260101{stamp}", "2026-01-01", "2026-03-31")
     dropped = batch(county, f"33010620260317{stamp}", "2026-04-01", "2026-07-31")

@@ -1,9 +1,6 @@
 """A published batch read as the draw's team phases (B.5, B.9, B.11) and its status rules."""
 
-import uuid
 from datetime import date
-
-import pytest
 
 from shuangsui.contracts.events.planning_batches import BatchPublished
 from shuangsui.sampling.domain.batches import (
@@ -31,10 +28,7 @@ def test_the_lead_phase_is_the_batchs_own_terms():
 
 
 def test_a_cross_department_batch_has_one_phase_per_department_in_the_batchs_order():
-    batch = published()
-    partner = batch.participants[0].org_id
-
-    phases = team_phases(batch, {partner: "330106-WJ"})
+    phases = team_phases(published())
 
     assert [(p.org_code, p.department_type) for p in phases] == [
         ("330106", "market_supervision"), ("330106-WJ", "health"),
@@ -42,15 +36,10 @@ def test_a_cross_department_batch_has_one_phase_per_department_in_the_batchs_ord
     assert phases[1].lead_expertise is None
 
 
-def test_a_participant_without_a_known_unit_code_cannot_make_its_phase():
-    with pytest.raises(KeyError):
-        team_phases(published(), {})
-
-
 def test_an_internal_joint_batch_has_the_lead_phase_only():
     batch = published(joint_kind="internal", participants=[])
 
-    assert [p.org_code for p in team_phases(batch, {uuid.uuid4(): "X"})] == ["330106"]
+    assert [p.org_code for p in team_phases(batch)] == ["330106"]
 
 
 def test_a_batch_is_open_for_a_draw_through_its_window_end():

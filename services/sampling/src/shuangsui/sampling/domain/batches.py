@@ -75,16 +75,15 @@ def lead_phase(batch: BatchPublished) -> TeamPhase:
     )
 
 
-def team_phases(batch: BatchPublished, participant_codes: dict[UUID, str]) -> list[TeamPhase]:
+def team_phases(batch: BatchPublished) -> list[TeamPhase]:
     """Every team phase of the batch: the lead's, then each cross-department participant's over
     its own officers (B.11, R20), in the order the batch names them. An internal joint batch
-    (R10) has one department and so one phase. `participant_codes` maps a participant's
-    `org_id` to its public unit code, which the inspectors name their bureau by; the published
-    event does not carry it, so a participant without one raises `KeyError`."""
+    (R10) has one department and so one phase. A participant's officers are found by its unit
+    code (`org_code`), which the inspectors name their bureau by."""
     lead = lead_phase(batch)
     if batch.joint_kind != "cross_department":
         return [lead]
     return [lead] + [
-        participant_phase(lead, participant_codes[p.org_id], p.department_type, p.lead_expertise)
+        participant_phase(lead, p.org_code, p.department_type, p.lead_expertise)
         for p in batch.participants
     ]
