@@ -188,7 +188,12 @@ def joint_batch():
     return batch(
         joint_kind="cross_department",
         participants=[
-            {"org_id": str(HEALTH), "department_type": "health", "lead_expertise": "hygiene"}
+            {
+                "org_id": str(HEALTH),
+                "org_code": "330106-WJ",
+                "department_type": "health",
+                "lead_expertise": "hygiene",
+            }
         ],
     )
 

@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from shuangsui.sampling.api import batches
+
+ROUTERS: list[APIRouter] = [batches.router]
