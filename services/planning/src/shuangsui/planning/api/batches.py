@@ -43,11 +43,6 @@ PREVIEW_PROBLEMS = problem_responses(
     p.SERVICE_CALL_FAILED, p.SERVICE_UNAVAILABLE,
 )  # fmt: skip
 
-PREVIEW_PROBLEMS = problem_responses(
-    service.BATCH_REFUSED, BATCH_PREVIEW_TOO_BROAD, POLICY_BREACHED, p.FORBIDDEN, 404,
-    p.SERVICE_CALL_FAILED, p.SERVICE_UNAVAILABLE,
-)  # fmt: skip
-
 
 def _answer(batch: Batch, overlaps: list[Overlap] | None = None, status: int = 200) -> JSONResponse:
     return JSONResponse(

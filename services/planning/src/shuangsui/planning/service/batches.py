@@ -72,7 +72,7 @@ from shuangsui.planning.domain.population import UNCLASSIFIED_DRAWN_AS, parse_ra
 from shuangsui.planning.service.batches_preview import preview_batch
 from shuangsui.planning.service.catalogue import items_in_force_in
 from shuangsui.planning.service.plans_access import Loaded, load_version, org_uuid
-from shuangsui.planning.service.policies import ensure_batch_keeps_policies
+from shuangsui.planning.service.policies import effective_policy, ensure_batch_keeps_policies
 
 BATCH_REFUSED = p.problem_type(
     "batch-refused", 422, "The batch breaks a rule · 批次不符合规则",
@@ -469,14 +469,20 @@ async def preview(
     uow: UnitOfWork, registry: ServiceClient, batch_id: UUID, by: Principal
 ) -> BatchPreview:
     """R12 before committing: the population per stratum and the expected sample, as the
-    registry counts now. The batch is checked again first (a preview of a batch that no longer
-    keeps its rules says which); the registry is asked outside any transaction."""
+    registry counts now. The batch kept its rules when it was stored and is checked again when
+    it is published; the preview only needs its policies' treatment of the unclassified. The
+    registry is asked outside any transaction."""
     async with uow:
         batch = await readable(uow, batch_id, by)
         versions = await plans_repo.versions_of(uow.session, batch.plan_id)
         plan = next(v for v in versions if v.version == batch.added_in_version)
-        checked = await check(uow.session, plan, batch.draft, batch.invitations)
-    treatments = {f.unclassified_drawn_as for f in checked.policies.values()}
+        treatments = {
+            (await effective_policy(
+                uow.session, province=plan.region_code[:2], org_id=plan.org_id, year=plan.year,
+                item_id=item_id,
+            )).policy.unclassified_treatment
+            for item_id in batch.draft.item_ids
+        }  # fmt: skip
     drawn_as = treatments.pop() if len(treatments) == 1 else UNCLASSIFIED_DRAWN_AS
     return await preview_batch(registry, batch.draft, unclassified_drawn_as=drawn_as)
 
