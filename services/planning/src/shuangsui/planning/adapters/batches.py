@@ -117,6 +117,8 @@ def _batch_of(row: Any) -> Batch:
         status=BatchStatus(m["status"]),
         revision=m["revision"],
         invitations=tuple(_invitation_of(d) for d in m["invitations"]),
+        region_code=m["region_code"],
+        year=m["year"],
         batch_code=m["batch_code"],
         published_at=m["published_at"],
         published_in_version=m["published_in_version"],
@@ -136,6 +138,8 @@ def _values(batch: Batch, by: str) -> dict[str, Any]:
         "plan_id": batch.plan_id,
         "added_in_version": batch.added_in_version,
         "org_id": batch.org_id,
+        "region_code": batch.region_code,
+        "year": batch.year,
         "status": batch.status.value,
         "revision": batch.revision,
         "name": draft.name,
@@ -158,12 +162,8 @@ def _values(batch: Batch, by: str) -> dict[str, Any]:
 # ---- commands ----------------------------------------------------------------------------------
 
 
-async def insert(s: AsyncSession, batch: Batch, *, region_code: str, year: int, by: str) -> None:
-    await s.execute(
-        sa.insert(batches).values(
-            **_values(batch, by), region_code=region_code, year=year, created_by=by
-        )
-    )
+async def insert(s: AsyncSession, batch: Batch, by: str) -> None:
+    await s.execute(sa.insert(batches).values(**_values(batch, by), created_by=by))
 
 
 async def save(

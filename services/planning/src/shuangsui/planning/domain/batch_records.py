@@ -64,6 +64,8 @@ class Batch:
     status: BatchStatus
     revision: int
     invitations: tuple[Invitation, ...] = ()
+    region_code: str = ""  # the lead's, as its plan has it
+    year: int = 0  # the plan's
     batch_code: str | None = None
     published_at: datetime | None = None
     published_in_version: int | None = None

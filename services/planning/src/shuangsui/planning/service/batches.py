@@ -275,11 +275,10 @@ async def create_batch(
         batch = Batch(
             batch_id=uuid.uuid4(), plan_id=plan_id, added_in_version=version,
             org_id=loaded.plan.org_id, draft=draft, status=BatchStatus.draft, revision=1,
-            invitations=checked.invitations,
+            invitations=checked.invitations, region_code=loaded.plan.region_code,
+            year=loaded.plan.year,
         )  # fmt: skip
-        await repo.insert(
-            s, batch, region_code=loaded.plan.region_code, year=loaded.plan.year, by=by.sub
-        )
+        await repo.insert(s, batch, by.sub)
         overlaps = await _overlaps(
             s, loaded.plan, batch.batch_id, footprint_of(batch.batch_id, checked.valid)
         )
@@ -474,12 +473,10 @@ async def preview(
     registry is asked outside any transaction."""
     async with uow:
         batch = await readable(uow, batch_id, by)
-        versions = await plans_repo.versions_of(uow.session, batch.plan_id)
-        plan = next(v for v in versions if v.version == batch.added_in_version)
         treatments = {
             (await effective_policy(
-                uow.session, province=plan.region_code[:2], org_id=plan.org_id, year=plan.year,
-                item_id=item_id,
+                uow.session, province=batch.region_code[:2], org_id=batch.org_id,
+                year=batch.year, item_id=item_id,
             )).policy.unclassified_treatment
             for item_id in batch.draft.item_ids
         }  # fmt: skip
