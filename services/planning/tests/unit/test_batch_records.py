@@ -23,9 +23,11 @@ from shuangsui.planning.domain.batch_records import (
     cancellation_withdrawn,
     cancelled,
     edited,
+    internal_participant_breaches,
     invitations_for,
     published,
     responded,
+    same_terms,
     unconfirmed,
 )
 from shuangsui.planning.domain.batch_values import (
@@ -190,6 +192,26 @@ def test_a_confirmation_names_exactly_its_items_and_a_refusal_its_reason():
         InvitationStatus.declined, "无力量", AT
     )  # fmt: skip
     assert unconfirmed(batch(invitations=(declined,))) == [declined]
+
+
+def test_an_answer_holds_only_while_nothing_but_the_name_changes():
+    assert same_terms(DRAFT, replace(DRAFT, name="改名"))
+    assert not same_terms(DRAFT, replace(DRAFT, window_end=date(2026, 7, 31)))
+    assert not same_terms(DRAFT, replace(DRAFT, team_size=3))
+
+
+def test_an_internal_joint_batch_takes_in_orgs_beneath_the_lead_only():
+    station, sibling = UUID(int=21), UUID(int=22)
+    draft = replace(DRAFT, joint_kind=JointKind.internal, participant_org_ids=(station, sibling))
+
+    breaches = internal_participant_breaches(
+        draft, LEAD.org_id, {station: LEAD.org_id, sibling: UUID(int=99)}
+    )
+
+    assert [(b.rule, b.field) for b in breaches] == [
+        ("batch-internal-participant-not-under-lead", "participant_org_ids[1]")
+    ]
+    assert internal_participant_breaches(DRAFT, LEAD.org_id, {sibling: None}) == []
 
 
 def test_departments_named_as_lists_name_them_map_to_the_orgs_codes():

@@ -189,6 +189,12 @@ CASES: list[tuple[str, dict[str, object], set[tuple[str, str]]]] = [
      {("batch-origin-reference-unexpected", "clue_ref")}),
     ("random with a key-supervision item", {"key_supervision_item_id": FOOD},
      {("batch-origin-reference-unexpected", "key_supervision_item_id")}),
+    ("key supervision naming a general item", {"origin": Origin.key_supervision,
+                                               "key_supervision_item_id": LABEL},
+     {("batch-key-supervision-item", "key_supervision_item_id")}),
+    ("key supervision naming an item outside the batch", {"origin": Origin.key_supervision,
+                                                          "key_supervision_item_id": ELEVATOR},
+     {("batch-key-supervision-item", "key_supervision_item_id")}),
     ("a drawn class without quantity", {"quantity": {"A": "3%", "B": "10%", "C": "30%"}},
      {("batch-quantity-class-missing", "quantity.D")}),
     ("quantity for classes not drawn",
@@ -488,6 +494,7 @@ def test_every_draft_rule_is_exercised_by_a_case():
         "batch-org-not-active",
         "batch-policy-missing",  # and the conflict: publication_breaches, tested below
         "batch-unclassified-treatment-conflict",
+        "batch-internal-participant-not-under-lead",  # batch_records, test_batch_records.py
     }
     assert _codes_in_source() - lifecycle - exercised == set()
 

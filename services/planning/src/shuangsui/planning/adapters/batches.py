@@ -280,7 +280,7 @@ async def list_batches(
     s: AsyncSession,
     visible: sa.ColumnElement[bool],
     filters: Sequence[sa.ColumnElement[bool]],
-    after: tuple[str, str] | None,
+    after: tuple[dt.date, UUID] | None,
     limit: int,
 ) -> list[Batch]:
     """In (window start, batch id) order, keyset-paged."""
@@ -289,7 +289,7 @@ async def list_batches(
     if after is not None:
         query = query.where(
             sa.tuple_(c.window_start, sa.cast(c.batch_id, sa.Text))
-            > sa.tuple_(sa.literal(dt.date.fromisoformat(after[0])), sa.literal(after[1]))
+            > sa.tuple_(sa.literal(after[0]), sa.literal(str(after[1])))
         )
     query = query.order_by(c.window_start, sa.cast(c.batch_id, sa.Text)).limit(limit)
     return [_batch_of(row) for row in (await s.execute(query)).all()]

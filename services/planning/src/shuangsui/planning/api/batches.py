@@ -3,6 +3,7 @@ the partners' answers to joint invitations (联合检查)."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
@@ -31,7 +32,12 @@ from shuangsui.planning.service.policies import POLICY_BREACHED
 router = APIRouter(prefix="/api/v1/planning", tags=["batches · 抽查批次"])
 
 owners = require(Role.department_admin)
-planners = require(Role.department_admin, Role.provincial_admin, Role.national_admin)
+previewers = require(
+    Role.department_admin, Role.provincial_admin, Role.national_admin, Role.partner_admin
+)
+BATCH_ID = Path(description="The batch (批次标识)")
+PLAN_ID = Path(description="The annual plan (年度计划标识)")
+ORG_ID = Path(description="The invited partner org, the caller's own (受邀单位标识)")
 VERSION = Path(ge=1, le=9999, description="Plan version · 计划版本号")
 WRITE_PROBLEMS = problem_responses(
     service.BATCH_REFUSED, service.BATCH_TRANSITION, POLICY_BREACHED, p.FORBIDDEN, 404,
@@ -44,9 +50,16 @@ PREVIEW_PROBLEMS = problem_responses(
 )  # fmt: skip
 
 
-def _answer(batch: Batch, overlaps: list[Overlap] | None = None, status: int = 200) -> JSONResponse:
+def _answer(
+    batch: Batch,
+    overlaps: list[Overlap] | None = None,
+    status: int = 200,
+    *,
+    answerers: bool = True,
+) -> JSONResponse:
+    """`answerers` is true for the writes: only the lead and the partners write."""
     return JSONResponse(
-        BatchOut.of(batch, overlaps).model_dump(mode="json"),
+        BatchOut.of(batch, overlaps, answerers=answerers).model_dump(mode="json"),
         status_code=status,
         headers={"ETag": etag_of(batch.revision)},
     )
@@ -68,7 +81,7 @@ def _answer(batch: Batch, overlaps: list[Overlap] | None = None, status: int = 2
     responses=WRITE_PROBLEMS,
 )
 async def create_batch(
-    plan_id: UUID,
+    plan_id: Annotated[UUID, PLAN_ID],
     body: BatchIn,
     version: int = VERSION,
     uow: UnitOfWork = Depends(unit_of_work),
@@ -99,7 +112,8 @@ async def list_batches(
 ) -> Page[BatchOut]:
     filters = service.BatchFilters(plan_id, year, org_id, status, invited_org_id)
     rows, cursor = await service.list_batches(uow, by, filters, page)
-    return Page(items=[BatchOut.of(b) for b in rows], next_cursor=cursor)
+    items = [BatchOut.of(b, answerers=service.shows_answerers(b, by)) for b in rows]
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.get(
@@ -112,12 +126,12 @@ async def list_batches(
     responses=problem_responses(404),
 )
 async def get_batch(
-    batch_id: UUID,
+    batch_id: Annotated[UUID, BATCH_ID],
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal | None = Depends(optional_principal),
 ) -> JSONResponse:
-    batch = await service.get_batch(uow, batch_id, by)
-    return _answer(batch, await service.overlaps_of(uow, batch))
+    seen = await service.view_batch(uow, batch_id, by)
+    return _answer(seen.batch, seen.overlaps, answerers=seen.shows_answerers)
 
 
 @router.put(
@@ -131,7 +145,7 @@ async def get_batch(
     responses=WRITE_PROBLEMS,
 )
 async def update_batch(
-    batch_id: UUID,
+    batch_id: Annotated[UUID, BATCH_ID],
     body: BatchIn,
     if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),
@@ -151,7 +165,7 @@ async def update_batch(
     responses=WRITE_PROBLEMS,
 )
 async def delete_batch(
-    batch_id: UUID,
+    batch_id: Annotated[UUID, BATCH_ID],
     if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(owners),
@@ -176,10 +190,10 @@ async def delete_batch(
     responses=PREVIEW_PROBLEMS,
 )
 async def preview_batch(
-    batch_id: UUID,
+    batch_id: Annotated[UUID, BATCH_ID],
     uow: UnitOfWork = Depends(unit_of_work),
     registry: ServiceClient = Depends(client_of("registry")),
-    by: Principal = Depends(planners),
+    by: Principal = Depends(previewers),
 ) -> BatchPreviewOut:
     return BatchPreviewOut.of(await service.preview(uow, registry, batch_id, by))
 
@@ -197,14 +211,15 @@ async def preview_batch(
     responses=WRITE_PROBLEMS,
 )
 async def publish_batch(
-    batch_id: UUID,
+    batch_id: Annotated[UUID, BATCH_ID],
     body: PublishIn = Body(default_factory=PublishIn),
     if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(owners),
 ) -> JSONResponse:
     await plan_service.publish_batch(uow, batch_id, body.necips_ref, if_match, by)
-    return _answer(await service.get_batch(uow, batch_id, by))
+    seen = await service.view_batch(uow, batch_id, by)
+    return _answer(seen.batch, seen.overlaps)
 
 
 @router.post(
@@ -220,7 +235,7 @@ async def publish_batch(
     responses=WRITE_PROBLEMS,
 )
 async def cancel_batch(
-    batch_id: UUID,
+    batch_id: Annotated[UUID, BATCH_ID],
     body: CancelIn,
     if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),
@@ -242,8 +257,8 @@ async def cancel_batch(
     responses=WRITE_PROBLEMS,
 )
 async def respond_to_invitation(
-    batch_id: UUID,
-    org_id: UUID,
+    batch_id: Annotated[UUID, BATCH_ID],
+    org_id: Annotated[UUID, ORG_ID],
     body: InvitationAnswerIn,
     if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),

@@ -11,12 +11,17 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from shuangsui.planning.domain.batch_documents import draft_document, draft_of
 from shuangsui.planning.domain.batch_lifecycle import REASON_MAX, BatchStatus
 from shuangsui.planning.domain.batch_overlap import Overlap
-from shuangsui.planning.domain.batch_records import DECLINE_REASON_MAX, Batch, InvitationStatus
+from shuangsui.planning.domain.batch_records import (
+    DECLINE_REASON_MAX,
+    Batch,
+    Invitation,
+    InvitationStatus,
+)
 from shuangsui.planning.domain.batch_values import (
     CLUE_REF_MAX,
     NAME_MAX,
@@ -118,7 +123,7 @@ class BatchIn(_Body):
         max_length=100, description="Items in force in the plan's list (抽查事项, R1, R8)"
     )
     scope: ScopeIn = Field(description="抽查范围")
-    quantity: dict[str, str | int] = Field(
+    quantity: dict[str, StrictInt | str] = Field(
         description="Per risk class drawn (A–D): a ratio as `5%` or `1/20`, or a count "
         "(抽查比例或数量, R11, R12)",
         examples=[{"A": "3%", "B": "1/10", "C": "30%", "D": 20}],
@@ -181,8 +186,15 @@ class InvitationOut(BaseModel):
         description="pending 待确认 · confirmed 已确认 · declined 已拒绝"
     )
     reason: str | None = Field(description="Why it declined (拒绝原因)")
-    responded_by: str | None = Field(description="Who answered (答复人)")
+    responded_by: str | None = Field(
+        description="Who answered; shown to the lead and the partners only (答复人)"
+    )
     responded_at: datetime | None = Field(description="When (答复时间)")
+
+    @classmethod
+    def of(cls, invitation: Invitation, answerers: bool) -> InvitationOut:
+        out = cls.model_validate(invitation, from_attributes=True)
+        return out if answerers else out.model_copy(update={"responded_by": None})
 
 
 class OverlapOut(BaseModel):
@@ -244,7 +256,11 @@ class BatchOut(BatchIn):
     )
 
     @classmethod
-    def of(cls, batch: Batch, overlaps: list[Overlap] | None = None) -> BatchOut:
+    def of(
+        cls, batch: Batch, overlaps: list[Overlap] | None = None, *, answerers: bool = False
+    ) -> BatchOut:
+        """`answerers`: whether the caller may see who answered each invitation (the lead and
+        the partners; never the public)."""
         return cls.model_validate(
             {
                 **draft_document(batch.draft),
@@ -255,8 +271,7 @@ class BatchOut(BatchIn):
                 "org_id": batch.org_id,
                 "status": batch.status,
                 "revision": batch.revision,
-                "invitations": [InvitationOut.model_validate(i, from_attributes=True)
-                                for i in batch.invitations],
+                "invitations": [InvitationOut.of(i, answerers) for i in batch.invitations],
                 "published_at": batch.published_at,
                 "published_in_version": batch.published_in_version,
                 "cancelled_in_version": batch.cancelled_in_version,

@@ -103,9 +103,11 @@ def draft_of(document: Mapping[str, Any]) -> BatchDraft:
 def _entry_rule(rule: Mapping[str, Any] | None) -> EntryDeadlineRule:
     if rule is None or rule["kind"] == "window_end":
         return WindowEnd()
+    # A workdays kind without its number is 0 days, which the rule refuses by name.
+    workdays = rule.get("workdays") or 0
     if rule["kind"] == "workdays_after_window_end":
-        return WorkdaysAfterWindowEnd(rule["workdays"])
-    return WorkdaysAfterTaskStart(rule["workdays"])
+        return WorkdaysAfterWindowEnd(workdays)
+    return WorkdaysAfterTaskStart(workdays)
 
 
 def _date(value: date | str) -> date:

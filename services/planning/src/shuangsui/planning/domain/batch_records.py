@@ -137,6 +137,31 @@ def invitations_for(
     return tuple(made), found
 
 
+def same_terms(before: BatchDraft, after: BatchDraft) -> bool:
+    """Whether a partner's answer still holds: it confirmed the batch as it stood — window,
+    scope, quantities, methods, team — so anything but a new name asks it again (R20)."""
+    return replace(before, name=after.name) == after
+
+
+def internal_participant_breaches(
+    draft: BatchDraft, lead_org_id: UUID, parents: Mapping[UUID, UUID | None]
+) -> list[Breach]:
+    """An internal joint batch (R10) combines the lead's own work: its participants are orgs
+    beneath the lead (its stations, its sub-bureaus), never another bureau that was not asked."""
+    if draft.joint_kind is not JointKind.internal:
+        return []
+    return [
+        Breach(
+            "batch-internal-participant-not-under-lead",
+            f"participant_org_ids[{index}]",
+            "an internal joint batch takes in orgs beneath the lead only; another bureau takes "
+            "part through its own plan",
+        )
+        for index, org_id in enumerate(draft.participant_org_ids)
+        if org_id in parents and parents[org_id] != lead_org_id
+    ]
+
+
 def responded(
     invitation: Invitation,
     *,

@@ -166,6 +166,24 @@ def scope_breaches(draft: BatchDraft, lead: OrgFacts, items: Sequence[ItemFacts]
     return found
 
 
+def key_item_breaches(draft: BatchDraft, items: Mapping[UUID, ItemFacts]) -> list[Breach]:
+    """R9/R13: a key-supervision batch names one of its own items, a key item (重点检查事项)."""
+    key = draft.key_supervision_item_id
+    if draft.origin is not Origin.key_supervision or key is None:
+        return []
+    found = items.get(key)
+    if key not in draft.item_ids or found is None or found.item_category != "key":
+        return [
+            Breach(
+                "batch-key-supervision-item",
+                "key_supervision_item_id",
+                "the key-supervision item is one of the batch's items, in force and of the key "
+                "category (重点检查事项, R9, R13)",
+            )
+        ]
+    return []
+
+
 def origin_breaches(draft: BatchDraft) -> list[Breach]:
     found: list[Breach] = []
     wants_key = draft.origin is Origin.key_supervision

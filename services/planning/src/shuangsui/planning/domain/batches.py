@@ -96,6 +96,7 @@ def check_draft(
     found += rules_of.items_breaches(draft, items)
     found += rules_of.scope_breaches(draft, lead, in_force)
     found += rules_of.origin_breaches(draft)
+    found += rules_of.key_item_breaches(draft, items)
     found += rules_of.quantity_breaches(draft, in_force)
     found += rules_of.window_breaches(draft, plan)
     found += rules_of.methods_breaches(draft, in_force)

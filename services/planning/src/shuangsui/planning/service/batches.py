@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 from uuid import UUID
 
@@ -84,6 +84,11 @@ BATCH_TRANSITION = p.problem_type(
     "batch-transition", 409, "Not allowed in the batch's state · 批次当前状态不允许此操作",
     "Only a draft batch of a draft plan version is edited or deleted; a published batch is "
     "cancelled through a plan adjustment (R7); `detail` names the rule.",
+)  # fmt: skip
+
+BATCH_CODE_EXHAUSTED = p.problem_type(
+    "batch-code-exhausted", 409, "No batch code left today · 当日批次编号已用尽",
+    "The region has given out all 9999 batch codes of the day (Asia/Shanghai): publish tomorrow.",
 )  # fmt: skip
 
 PUBLIC_STATUSES = tuple(s.value for s in BatchStatus if s is not BatchStatus.draft)
@@ -159,6 +164,9 @@ async def check(
     invitations, breaches = records.invitations_for(
         draft, lead, valid.items, partner_types, valid.participants, before
     )
+    breaches += records.internal_participant_breaches(
+        draft, lead.org_id, {i: o.parent_org_id for i, o in found.items()}
+    )
     if breaches:
         raise refused(breaches)
     applied = await ensure_batch_keeps_policies(
@@ -217,7 +225,8 @@ async def _own_batch(
     if loaded.relation is not Relation.owner:
         raise p.Problem(p.FORBIDDEN, "only the department that owns the plan writes its batches")
     batch = await repo.get(uow.session, batch_id, lock=True)
-    assert batch is not None
+    if batch is None:  # deleted, or its version discarded, while this waited for the lock
+        raise p.Problem(p.NOT_FOUND, "no such batch")
     check_if_match(if_match, batch.revision)
     return batch, loaded
 
@@ -230,8 +239,11 @@ async def _may_read(uow: UnitOfWork, batch: Batch, by: Principal | None) -> bool
     if by.is_national:
         return True
     own = org_uuid(by)
-    if own is not None and (own == batch.org_id or own in batch.invited_org_ids):
-        return True
+    if own is not None:
+        if own == batch.org_id and Role.department_admin in by.roles:
+            return True
+        if own in batch.invited_org_ids and Role.partner_admin in by.roles:
+            return True
     try:
         await load_version(uow, batch.plan_id, batch.added_in_version, by, lock=False)
     except p.Problem:
@@ -290,13 +302,14 @@ async def create_batch(
 async def update_batch(
     uow: UnitOfWork, batch_id: UUID, draft: BatchDraft, if_match: str | None, by: Principal
 ) -> Written:
-    """Replaces a draft batch's content; the partners' answers stand where their items did not
-    change."""
+    """Replaces a draft batch's content; the partners' answers stand only if nothing but the
+    name changed."""
     async with uow:
         s = uow.session
         batch, _ = await _own_batch(uow, batch_id, if_match, by)
         loaded = await _draft_version(uow, batch.plan_id, batch.added_in_version, by)
-        checked = await check(s, loaded.plan, draft, batch.invitations)
+        answers = batch.invitations if records.same_terms(batch.draft, draft) else ()
+        checked = await check(s, loaded.plan, draft, answers)
         try:
             changed = records.edited(batch, draft, checked.invitations)
         except BatchRuleError as exc:
@@ -331,6 +344,10 @@ async def cancel_batch(
     async with uow:
         batch, loaded = await _own_batch(uow, batch_id, if_match, by)
         working = _working_of(loaded)
+        if batch.status is BatchStatus.draft:
+            raise p.Problem(
+                BATCH_TRANSITION, "a draft batch is deleted, not cancelled: it was never public"
+            )
         if working is None or working.version <= batch.added_in_version:
             raise p.Problem(
                 BATCH_TRANSITION,
@@ -375,7 +392,8 @@ async def respond_to_invitation(
         versions = await plans_repo.versions_of(s, found.plan_id, lock=True)
         plan = next(v for v in versions if v.version == found.added_in_version)
         batch = await repo.get(s, batch_id, lock=True)
-        assert batch is not None
+        if batch is None:  # deleted while this waited for the lock
+            raise p.Problem(p.NOT_FOUND, "no such invitation")
         invitation = next((i for i in batch.invitations if i.org_id == org_id), None)
         if invitation is None:  # the lead took the org out meanwhile
             raise p.Problem(p.NOT_FOUND, "no such invitation")
@@ -455,7 +473,12 @@ async def list_batches(
         if value is not None
     ]
     start, last = page.position("window_start", str), page.position("batch_id", str)
-    after = (start, last) if start is not None and last is not None else None
+    after = None
+    if start is not None and last is not None:
+        try:
+            after = (date.fromisoformat(start), UUID(last))
+        except ValueError:
+            raise p.Problem(p.INVALID_CURSOR, "the cursor is not one this list produced") from None
     async with uow:
         rows = await repo.list_batches(uow.session, _visibility(by), wanted, after, page.limit + 1)
     return page.page(
@@ -484,12 +507,43 @@ async def preview(
     return await preview_batch(registry, batch.draft, unclassified_drawn_as=drawn_as)
 
 
-async def overlaps_of(uow: UnitOfWork, batch: Batch) -> list[Overlap]:
+@dataclass(frozen=True)
+class BatchView:
+    """A batch as one caller may see it: the overlap warning only for its own department (it
+    names the department's drafts), the partners' answerers only for those who take part."""
+
+    batch: Batch
+    overlaps: list[Overlap]
+    shows_answerers: bool
+
+
+def _takes_part(batch: Batch, by: Principal | None) -> bool:
+    own = org_uuid(by)
+    if by is None or own is None:
+        return False
+    return (own == batch.org_id and Role.department_admin in by.roles) or (
+        own in batch.invited_org_ids and Role.partner_admin in by.roles
+    )
+
+
+def _writes(batch: Batch, by: Principal | None) -> bool:
+    return by is not None and org_uuid(by) == batch.org_id and Role.department_admin in by.roles
+
+
+async def view_batch(uow: UnitOfWork, batch_id: UUID, by: Principal | None) -> BatchView:
     async with uow:
-        versions = await plans_repo.versions_of(uow.session, batch.plan_id)
-        plan = next(v for v in versions if v.version == batch.added_in_version)
-        footprint = footprint_of_draft(batch.batch_id, batch.draft, batch.batch_code)
-        return await _overlaps(uow.session, plan, batch.batch_id, footprint)
+        batch = await readable(uow, batch_id, by)
+        overlaps: list[Overlap] = []
+        if _writes(batch, by):
+            versions = await plans_repo.versions_of(uow.session, batch.plan_id)
+            plan = next(v for v in versions if v.version == batch.added_in_version)
+            footprint = footprint_of_draft(batch.batch_id, batch.draft, batch.batch_code)
+            overlaps = await _overlaps(uow.session, plan, batch.batch_id, footprint)
+    return BatchView(batch, overlaps, _takes_part(batch, by) or bool(by and by.is_national))
+
+
+def shows_answerers(batch: Batch, by: Principal | None) -> bool:
+    return _takes_part(batch, by) or bool(by and by.is_national)
 
 
 # ---- what the plan's steps do to its batches ---------------------------------------------------
@@ -588,8 +642,11 @@ async def _publish(
     s = uow.session
     checked = await _checked_again(s, plan, batch)
     lead = checked.valid.lead
-    code = batch_code(lead.region_code, now, await repo.next_code_sequence(s, lead.region_code,
-                                                                          shanghai_date(now)))  # fmt: skip
+    sequence = await repo.next_code_sequence(s, lead.region_code, shanghai_date(now))
+    try:
+        code = batch_code(lead.region_code, now, sequence)
+    except BatchRuleError as exc:
+        raise p.Problem(BATCH_CODE_EXHAUSTED, exc.reason, batch_id=str(batch.batch_id)) from None
     try:
         payload = published_payload(
             checked.valid,
@@ -603,7 +660,15 @@ async def _publish(
 
 
 async def _cancel(uow: UnitOfWork, batch: Batch, actor: str, now: datetime) -> None:
-    done = records.cancelled(batch, at=now)
+    try:
+        done = records.cancelled(batch, at=now)
+    except BatchRuleError as exc:
+        # The batch moved on since the adjustment asked (a draw under way, or it completed).
+        raise p.Problem(
+            BATCH_TRANSITION,
+            f"batch {batch.batch_code} cannot be cancelled now: {exc.reason}",
+            batch_id=str(batch.batch_id),
+        ) from None
     assert batch.batch_code is not None
     assert done.cancel_reason is not None
     payload: BatchCancelled = cancelled_payload(

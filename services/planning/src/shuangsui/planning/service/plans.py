@@ -425,8 +425,10 @@ async def publish_batch(
     version goes public with every batch it adds. `If-Match` is the batch's ETag."""
     async with uow:
         batch = await batches.readable(uow, batch_id, by)
-        check_if_match(if_match, batch.revision)
         loaded = await load_version(uow, batch.plan_id, batch.added_in_version, by, lock=False)
+        if loaded.relation is not Relation.owner:
+            raise p.Problem(p.FORBIDDEN, "only the department that owns the plan publishes it")
+        check_if_match(if_match, batch.revision)
         revision = loaded.plan.revision
     return await publish_plan(
         uow, batch.plan_id, batch.added_in_version, necips_ref, f'"{revision}"', by

@@ -1,6 +1,7 @@
-"""Review of issue 12's batches (branch issue12-review): each test shows a defect found by
-reading the code, against real PostgreSQL and NATS. Marked xfail(strict) so the suite stays
-green; the lead removes the mark with the fix."""
+"""Batches at their edges, from a review of the batch API: what a draft reveals and to whom,
+writes racing a delete, a cancellation that the batch outgrew, forged cursors, exhausted codes,
+partners asked again when the terms move, and inputs that used to slip through — each against
+real PostgreSQL and NATS."""
 
 import base64
 import json
@@ -57,11 +58,6 @@ async def publish(api, world, plan_id, version):
         assert answer.status_code == 200, (action, answer.text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: pending cancellation of a batch that moved on "
-    "(drawing/completed) makes publishing the adjustment a 500",
-)
 async def test_publishing_an_adjustment_whose_cancelled_batch_is_now_drawing_is_a_409_not_500(
     api, world, planning_rows, ledger
 ):
@@ -88,11 +84,6 @@ async def test_publishing_an_adjustment_whose_cancelled_batch_is_now_drawing_is_
     assert published.json()["type"].endswith("/batch-transition")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: any role of the lead org (an inspector) reads "
-    "a draft batch of a draft plan it cannot see itself",
-)
 async def test_an_inspector_of_the_lead_org_cannot_read_a_draft_batch(api, world):
     plan = await new_plan(api, world)
     batch = (await add_batch(api, plan, world["owner"])).json()
@@ -107,11 +98,6 @@ async def test_an_inspector_of_the_lead_org_cannot_read_a_draft_batch(api, world
     assert batch_seen.status_code == 404
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: any role of an invited org (not only its "
-    "partner_admin) reads the lead's draft; the list does not show it",
-)
 async def test_only_the_partner_admin_of_an_invited_org_reads_the_draft(api, world):
     plan = await new_plan(api, world)
     created = await add_batch(
@@ -131,11 +117,6 @@ def _cursor(position):
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: a cursor whose window_start is no date is a 500 "
-    "(adapters/batches.py date.fromisoformat), not invalid-cursor",
-)
 async def test_an_edited_cursor_is_an_invalid_cursor_problem(api):
     forged = _cursor({"window_start": "not-a-date", "batch_id": str(uuid.uuid4())})
 
@@ -145,11 +126,6 @@ async def test_an_edited_cursor_is_an_invalid_cursor_problem(api):
     assert answer.headers["content-type"].startswith("application/problem+json")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: an internal joint batch enrols another bureau "
-    "(a sibling county, outside the lead's jurisdiction) without its consent",
-)
 async def test_an_internal_joint_batch_cannot_enrol_another_bureau_without_its_consent(api, world):
     plan = await new_plan(api, world)
 
@@ -162,11 +138,6 @@ async def test_an_internal_joint_batch_cannot_enrol_another_bureau_without_its_c
     assert created.status_code == 422 or created.json()["invitations"] != [], created.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: a partner's confirmation stands after the lead "
-    "moves the window/scope it confirmed (only item changes re-ask)",
-)
 async def test_a_partner_is_asked_again_when_the_lead_moves_the_window_it_confirmed(api, world):
     plan = await new_plan(api, world)
     joint = {"item_ids": [str(JOINT)], "methods": ["on_site"], "joint_kind": "cross_department",
@@ -190,11 +161,6 @@ async def test_a_partner_is_asked_again_when_the_lead_moves_the_window_it_confir
     assert moved.json()["invitations"][0]["status"] == "pending"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: a workdays entry-deadline rule without "
-    "`workdays` is a 500 (batch_rules.entry_deadline_breaches compares None)",
-)
 async def test_a_workdays_entry_deadline_without_its_number_is_refused_naming_the_field(api, world):
     plan = await new_plan(api, world)
 
@@ -206,11 +172,6 @@ async def test_a_workdays_entry_deadline_without_its_number_is_refused_naming_th
     assert "entry_deadline_rule.workdays" in {e["field"] for e in refused.json()["errors"]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: key_supervision_item_id is never checked (R9): "
-    "any uuid, not an item of the batch nor a key item in force, is stored",
-)
 async def test_a_key_supervision_batch_names_a_key_item_of_its_own(api, world):
     plan = await new_plan(api, world)
 
@@ -223,11 +184,6 @@ async def test_a_key_supervision_batch_names_a_key_item_of_its_own(api, world):
     assert "key_supervision_item_id" in {b["field"] for b in made_up.json()["breaches"]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: a JSON boolean is taken as a count (pydantic "
-    'lax int): `"A": true` is stored as a quantity',
-)
 async def test_a_boolean_quantity_is_refused(api, world):
     plan = await new_plan(api, world)
 
@@ -238,11 +194,6 @@ async def test_a_boolean_quantity_is_refused(api, world):
     assert refused.status_code == 422, refused.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: the 10000th batch code of a region and day is a "
-    "500 (batch-code-exhausted BatchRuleError escapes service/batches.py _publish)",
-)
 async def test_publishing_when_the_days_batch_codes_are_used_up_is_a_problem_not_500(
     api, catalogue_org, bearer, planning_rows, ledger
 ):
@@ -289,12 +240,6 @@ async def _waiting_on_a_lock(conn, timeout=10.0):
 
 
 @pytest.mark.parametrize("operation", ["update", "delete", "respond"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: a draft batch deleted (or its version discarded) "
-    "while a write waits for the plan's lock is a 500: `assert batch is not None` "
-    "in service/batches.py _own_batch / respond_to_invitation",
-)
 async def test_a_batch_deleted_while_a_write_waits_is_a_404_not_500(api, world, stack, operation):
     import asyncio
 
@@ -339,11 +284,6 @@ async def test_a_batch_deleted_while_a_write_waits_is_a_404_not_500(api, world, 
     assert answer.status_code == 404, answer.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: the overlap warning of a public batch names the "
-    "department's draft batches (id, window, regions) to anyone, anonymous too",
-)
 async def test_the_overlaps_of_a_published_batch_do_not_reveal_drafts_to_others(api, world):
     plan = await new_plan(api, world)
     published = (await add_batch(api, plan, world["owner"])).json()
@@ -365,11 +305,6 @@ async def test_the_overlaps_of_a_published_batch_do_not_reveal_drafts_to_others(
     assert seen["sibling"]["overlaps"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: a published joint batch shows anyone who "
-    "answered the invitation (`responded_by`, a user's subject)",
-)
 async def test_a_published_joint_batch_does_not_show_who_answered_to_the_public(api, world):
     plan = await new_plan(api, world)
     created = await add_batch(
@@ -391,11 +326,6 @@ async def test_a_published_joint_batch_does_not_show_who_answered_to_the_public(
     assert f"partner_admin-{world['partner']}" not in public.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: an invited partner reading the joint draft sees "
-    "the lead's other draft batches through `overlaps` (docs: nothing else)",
-)
 async def test_an_invited_partner_learns_nothing_of_the_leads_other_drafts(api, world):
     plan = await new_plan(api, world)
     other = (await add_batch(api, plan, world["owner"], name="另一批草稿")).json()
