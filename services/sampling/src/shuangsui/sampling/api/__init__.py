@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from shuangsui.sampling.api import read_models
+
+ROUTERS: list[APIRouter] = [read_models.router]
