@@ -9,6 +9,7 @@ the events the snapshot covers and applying every other one — no gap, no doubl
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -33,7 +34,8 @@ from shuangsui.sampling.domain.subjects import SUBJECTS, Consumption, ExportRead
 log = structlog.get_logger("sampling.subjects")
 
 P = TypeVar("P", bound=EventPayload)
-Progress = Callable[[int], Any]  # called with the subjects loaded so far, after each batch
+# Called with the subjects loaded so far, after each batch (awaited if it returns an awaitable).
+Progress = Callable[[int], Any]
 
 
 def _payload(event: Envelope, model: type[P]) -> P:
@@ -126,12 +128,12 @@ async def load_export(
             if len(batch) >= batch_size:
                 await _write_batch(uow, batch)
                 batch = []
-                _report(progress, reading.subjects, started)
+                await _report(progress, reading.subjects, started)
         await _write_batch(uow, batch)
         header = reading.finish()
         await repo.save_loaded(uow.session, SUBJECTS, header, reading.subjects, datetime.now(UTC))
         await uow.commit()
-    _report(progress, reading.subjects, started)
+    await _report(progress, reading.subjects, started)
     log.info("subjects loaded from the export", subjects=reading.subjects,
              snapshot=header["snapshot"], taken_at=header["taken_at"])  # fmt: skip
     return SnapshotPoint.from_header(header)
@@ -150,11 +152,13 @@ async def _write_batch(uow: UnitOfWork, lines: list[dict[str, Any]]) -> None:
     await repo.save_classes(uow.session, classes)
 
 
-def _report(progress: Progress | None, loaded: int, started: float) -> None:
+async def _report(progress: Progress | None, loaded: int, started: float) -> None:
     elapsed = time.monotonic() - started
     log.info("loading subjects", loaded=loaded, per_second=round(loaded / max(elapsed, 1e-6)))
     if progress is not None:
-        progress(loaded)
+        reported = progress(loaded)
+        if inspect.isawaitable(reported):
+            await reported
 
 
 async def load_from_registry(
