@@ -142,7 +142,9 @@ class SubjectEvents:
             rules_version=classification,
             changes=[
                 SubjectTags(
-                    subject_id=uuid.uuid5(uuid.NAMESPACE_OID, code), uscc=code, tags=tags,
+                    subject_id=uuid.uuid5(uuid.NAMESPACE_OID, code),
+                    uscc=code,
+                    tags=tags,
                     applicable_item_ids=list(items),
                 )  # fmt: skip
                 for code, tags, items in subjects

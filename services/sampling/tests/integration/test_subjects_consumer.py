@@ -34,9 +34,7 @@ async def held_subject(rows, code):
 
 
 async def held_classes(rows, code):
-    found = await rows(
-        "SELECT domain, risk_class FROM subject_risk_classes WHERE uscc = $1", code
-    )
+    found = await rows("SELECT domain, risk_class FROM subject_risk_classes WHERE uscc = $1", code)
     return {r["domain"]: r["risk_class"] for r in found}
 
 
