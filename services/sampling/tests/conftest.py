@@ -146,7 +146,7 @@ class SubjectEvents:
                     uscc=code,
                     tags=tags,
                     applicable_item_ids=list(items),
-                )  # fmt: skip
+                )
                 for code, tags, items in subjects
             ],
         )

@@ -77,13 +77,15 @@ class Registry:
         answer = await self.client.post(
             f"{BASE}/subjects:bulk", content=ndjson(*rows), headers={**self.pusher, **NDJSON}
         )
-        assert answer.status_code == 200 and answer.json()["rejected"] == 0, answer.text
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["rejected"] == 0, answer.text
 
     async def classify(self, *classes: dict[str, Any]) -> None:
         answer = await self.client.post(
             f"{BASE}/risk-classes:bulk", content=ndjson(*classes), headers={**self.pusher, **NDJSON}
         )
-        assert answer.status_code == 200 and answer.json()["rejected"] == 0, answer.text
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["rejected"] == 0, answer.text
 
     def held_open(self, *rows: dict[str, Any]) -> tuple[asyncio.Task, asyncio.Event, asyncio.Event]:
         """A push whose transaction has written everything and waits for `commit` to be set."""
@@ -235,7 +237,10 @@ async def test_a_fresh_read_model_loads_the_export_and_continues_with_no_gap_and
     await subjects.record_consumption(UnitOfWork(database), caught_up)
     lag = await subjects.subjects_lag(UnitOfWork(database), settings.read_model_max_lag_seconds)
     await database.stop()
-    assert lag.loaded and lag.seconds is not None and lag.seconds < 5 and lag.within_bound
+    assert lag.loaded
+    assert lag.seconds is not None
+    assert lag.seconds < 5
+    assert lag.within_bound
 
 
 async def _event_ids(dsn: str, codes: list[str]) -> set[str]:
