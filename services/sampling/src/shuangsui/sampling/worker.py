@@ -85,31 +85,66 @@ async def probe_lag(
             await asyncio.wait_for(stop.wait(), every)
 
 
-async def build_consumers(
-    settings: Settings, database: Database, nats: Client, stop: asyncio.Event
-) -> list[EventConsumer]:
-    """Every subscription's consumer; those with a starting point get it first (which may load
-    an export) and skip what it covers."""
+async def consumer_for(
+    subscription: Subscription,
+    settings: Settings,
+    database: Database,
+    nats: Client,
+    stop: asyncio.Event,
+) -> EventConsumer | None:
+    """The subscription's consumer. One with a starting point gets it first (which may load an
+    export) and skips what the point covers, at every start: a covered event redelivered after
+    a restart must not be applied over the export. None if stopped before it had its point."""
+    point: SnapshotPoint | None = None
+    starting = STARTING_POINTS.get(subscription.durable)
+    if starting is not None:
+        point = await starting(settings, database, nats, stop)
+        if point is None:
+            return None
 
     def new_uow() -> UnitOfWork:
         return new_unit_of_work(database, settings.province_token, SERVICE)
 
-    consumers = []
-    for subscription in SUBSCRIPTIONS:
-        starting = STARTING_POINTS.get(subscription.durable)
-        point = await starting(settings, database, nats, stop) if starting else None
-        consumers.append(
-            EventConsumer(
-                subscription,
-                nats,
-                database,
-                settings.province_token,
-                new_uow,
-                start_at=point.replay_from() if point else None,
-                skip=point.skips if point else None,
-            )
-        )
-    return consumers
+    return EventConsumer(
+        subscription,
+        nats,
+        database,
+        settings.province_token,
+        new_uow,
+        start_at=point.replay_from() if point else None,
+        skip=point.skips if point else None,
+    )
+
+
+async def build_consumers(
+    settings: Settings, database: Database, nats: Client, stop: asyncio.Event
+) -> list[EventConsumer]:
+    """Every subscription's consumer, each once it has its starting point."""
+    built = [await consumer_for(s, settings, database, nats, stop) for s in SUBSCRIPTIONS]
+    return [consumer for consumer in built if consumer is not None]
+
+
+async def follow(
+    subscription: Subscription,
+    settings: Settings,
+    database: Database,
+    nats: Client,
+    stop: asyncio.Event,
+) -> None:
+    """One subscription, from its start (a read model loading its export does not hold up the
+    others) until stopped, with its lag probe if it has one."""
+    consumer = await consumer_for(subscription, settings, database, nats, stop)
+    if consumer is None:
+        return
+    log.info("consumer started", consumer=subscription.durable)
+    tasks = [consumer.run(stop)]
+    record = LAG_PROBES.get(subscription.durable)
+    if record is not None:
+        tasks.append(
+            probe_lag(consumer, record, lambda: UnitOfWork(database),
+                      settings.read_model_check_seconds, stop)
+        )  # fmt: skip
+    await asyncio.gather(*tasks)
 
 
 async def _connect_when_up(url: str, stop: asyncio.Event) -> Client:
@@ -127,17 +162,8 @@ async def worker_main(settings: Settings, stop: asyncio.Event) -> None:
     nats = await _connect_when_up(settings.nats_url, stop)
     database = Database.from_settings(settings)
     try:
-        consumers = await build_consumers(settings, database, nats, stop)
-        log.info(
-            "worker started", service=SERVICE, consumers=[c.subscription.durable for c in consumers]
-        )
-        probes = [
-            probe_lag(c, LAG_PROBES[c.subscription.durable], lambda: UnitOfWork(database),
-                      settings.read_model_check_seconds, stop)
-            for c in consumers
-            if c.subscription.durable in LAG_PROBES
-        ]  # fmt: skip
-        await asyncio.gather(*(c.run(stop) for c in consumers), *probes)
+        log.info("worker started", service=SERVICE, consumers=[s.durable for s in SUBSCRIPTIONS])
+        await asyncio.gather(*(follow(s, settings, database, nats, stop) for s in SUBSCRIPTIONS))
     finally:
         await nats.drain()
         await database.stop()

@@ -146,6 +146,14 @@ async def save_classes(session: AsyncSession, rows: Sequence[Mapping[str, Any]])
         await session.execute(SAVE_CLASSES, list(rows))
 
 
+async def lock_loading(session: AsyncSession) -> None:
+    """Held until the loading transaction ends: a second loader (the CLI beside the worker)
+    waits, then finds the model loaded."""
+    await session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtext('sampling.subjects.load'))")
+    )
+
+
 async def holds_any_subject(session: AsyncSession) -> bool:
     return (
         await session.execute(sa.select(sa.literal(1)).select_from(subjects).limit(1))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -36,6 +37,7 @@ log = structlog.get_logger("sampling.subjects")
 P = TypeVar("P", bound=EventPayload)
 # Called with the subjects loaded so far, after each batch (awaited if it returns an awaitable).
 Progress = Callable[[int], Any]
+PROGRESS_LOG_SECONDS = 5.0
 
 
 def _payload(event: Envelope, model: type[P]) -> P:
@@ -115,8 +117,9 @@ async def load_export(
     events are applied with. An export without its trailer is refused (`ExportBroken`)."""
     reading = ExportReading()
     batch: list[dict[str, Any]] = []
-    started = time.monotonic()
+    pace = _Pace(progress)
     async with uow:
+        await repo.lock_loading(uow.session)
         if await repo.holds_any_subject(uow.session) or await repo.snapshot_of(
             uow.session, SUBJECTS
         ):
@@ -128,12 +131,12 @@ async def load_export(
             if len(batch) >= batch_size:
                 await _write_batch(uow, batch)
                 batch = []
-                await _report(progress, reading.subjects, started)
+                await pace.report(reading.subjects)
         await _write_batch(uow, batch)
         header = reading.finish()
         await repo.save_loaded(uow.session, SUBJECTS, header, reading.subjects, datetime.now(UTC))
         await uow.commit()
-    await _report(progress, reading.subjects, started)
+    await pace.report(reading.subjects, final=True)
     log.info("subjects loaded from the export", subjects=reading.subjects,
              snapshot=header["snapshot"], taken_at=header["taken_at"])  # fmt: skip
     return SnapshotPoint.from_header(header)
@@ -152,13 +155,24 @@ async def _write_batch(uow: UnitOfWork, lines: list[dict[str, Any]]) -> None:
     await repo.save_classes(uow.session, classes)
 
 
-async def _report(progress: Progress | None, loaded: int, started: float) -> None:
-    elapsed = time.monotonic() - started
-    log.info("loading subjects", loaded=loaded, per_second=round(loaded / max(elapsed, 1e-6)))
-    if progress is not None:
-        reported = progress(loaded)
-        if inspect.isawaitable(reported):
-            await reported
+@dataclass
+class _Pace:
+    """Reports each batch to `progress`, and to the log every `PROGRESS_LOG_SECONDS`."""
+
+    progress: Progress | None
+    started: float = field(default_factory=time.monotonic)
+    logged: float = field(default_factory=time.monotonic)
+
+    async def report(self, loaded: int, final: bool = False) -> None:
+        now = time.monotonic()
+        if final or now - self.logged >= PROGRESS_LOG_SECONDS:
+            rate = round(loaded / max(now - self.started, 1e-6))
+            log.info("loading subjects", loaded=loaded, per_second=rate)
+            self.logged = now
+        if self.progress is not None:
+            reported = self.progress(loaded)
+            if inspect.isawaitable(reported):
+                await reported
 
 
 async def load_from_registry(
