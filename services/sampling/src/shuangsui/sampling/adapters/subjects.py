@@ -10,12 +10,13 @@ times over (executemany), whether the rows come from events or from the export.
 from __future__ import annotations
 
 import contextlib
-import json
+import operator
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import httpx
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
@@ -146,6 +147,30 @@ async def save_classes(session: AsyncSession, rows: Sequence[Mapping[str, Any]])
         await session.execute(SAVE_CLASSES, list(rows))
 
 
+async def copy_into_empty(
+    session: AsyncSession,
+    subject_rows: Sequence[Mapping[str, Any]],
+    scopes: Sequence[Mapping[str, Any]],
+    classes: Sequence[Mapping[str, Any]],
+) -> None:
+    """Rows of an export into tables that held none of them (the loader checked, under its
+    lock): COPY, in the session's transaction, several times faster than the upserts, whose
+    conflict clauses have nothing to decide here. The rows are those the upserts take."""
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    tables = ((subjects, subject_rows), (subject_scopes, scopes),
+              (subject_risk_classes, classes))  # fmt: skip
+    for table, rows in tables:
+        if not rows:
+            continue
+        columns = [c.name for c in table.columns]
+        if table is subject_scopes:  # jsonb goes as its text
+            rows = [{**r, "tags": orjson.dumps(r["tags"]).decode()} for r in rows]
+        records = list(map(operator.itemgetter(*columns), rows))
+        await driver.copy_records_to_table(table.name, records=records, columns=columns)
+
+
 async def lock_loading(session: AsyncSession) -> None:
     """Held until the loading transaction ends: a second loader (the CLI beside the worker)
     waits, then finds the model loaded."""
@@ -259,5 +284,5 @@ class RegistryExports(ServiceClient):
 async def _decoded(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
     async for line in lines:
         if line:
-            decoded: dict[str, Any] = json.loads(line)
+            decoded: dict[str, Any] = orjson.loads(line)
             yield decoded

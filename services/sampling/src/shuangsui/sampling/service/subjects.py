@@ -150,9 +150,7 @@ async def _write_batch(uow: UnitOfWork, lines: list[dict[str, Any]]) -> None:
         subject_rows.append(content)
         scopes.append(scope)
         classes.extend(rules.risk_rows(subject.uscc, line.get("risk_classes") or {}))
-    await repo.save_subjects(uow.session, subject_rows)
-    await repo.save_scopes(uow.session, scopes)
-    await repo.save_classes(uow.session, classes)
+    await repo.copy_into_empty(uow.session, subject_rows, scopes, classes)
 
 
 @dataclass
