@@ -31,6 +31,8 @@ class ReadModelOut(BaseModel):
     current_to: datetime | None = Field(description="Holds every event published before · 截至")
     pending: int | None = Field(description="Events not applied yet when checked · 待处理事件")
     checked_at: datetime | None = Field(description="When the worker last looked · 检查时间")
+    loaded_at: datetime | None = Field(description="When the export was loaded · 装载时间")
+    loaded_rows: int | None = Field(description="Rows the export held · 装载条数")
 
     @classmethod
     def of(cls, lag: Lag) -> ReadModelOut:
@@ -38,6 +40,7 @@ class ReadModelOut(BaseModel):
             model=lag.model, loaded=lag.loaded, lag_seconds=lag.seconds,
             max_lag_seconds=lag.max_seconds, within_bound=lag.within_bound,
             current_to=lag.current_to, pending=lag.pending, checked_at=lag.checked_at,
+            loaded_at=lag.loaded_at, loaded_rows=lag.loaded_rows,
         )  # fmt: skip
 
 

@@ -160,6 +160,8 @@ class Lag:
     current_to: datetime | None
     pending: int | None
     checked_at: datetime | None
+    loaded_at: datetime | None = None
+    loaded_rows: int | None = None
 
     @property
     def within_bound(self) -> bool:
@@ -176,5 +178,6 @@ def lag_of(state: ReadModelState | None, model: str, now: datetime, max_seconds:
         else None
     )
     return Lag(
-        model, loaded, seconds, max_seconds, state.current_to, state.pending, state.checked_at
-    )
+        model, loaded, seconds, max_seconds, state.current_to, state.pending, state.checked_at,
+        state.loaded_at, state.loaded_rows,
+    )  # fmt: skip
