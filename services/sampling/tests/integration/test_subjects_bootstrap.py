@@ -268,3 +268,50 @@ async def _all_seen(dsn: str, event_ids: set[str]) -> bool:
     finally:
         await conn.close()
     return seen == len(event_ids)
+
+
+HEADER = {
+    "type": "header", "format": "shuangsui.registry.export.v1", "snapshot": "900:905:902",
+    "taken_at": "2026-03-01T00:00:00+00:00", "last_outbox_seq": 1, "last_event_id": None,
+    "region_scope": "33", "includes": ["subjects"], "covers": ["registry.subject."],
+    "filters": {},
+}  # fmt: skip
+
+
+async def lines_of(*lines: dict[str, Any]):
+    for line in lines:
+        yield line
+
+
+async def test_an_export_that_breaks_off_loads_nothing_and_a_whole_one_loads_once(
+    fresh_sampling, subject_events, uscc
+):
+    database = Database(asyncpg_url(fresh_sampling), pool_size=2)
+    subject_lines = [
+        {"type": "registry.subject.upserted.v1",
+         "data": subject_events.upserted(uscc(9_500_000 + k)).payload.model_dump(mode="json"),
+         "risk_classes": {"general": "A"} if k == 0 else {}}
+        for k in range(3)
+    ]  # fmt: skip
+    trailer = {"type": "trailer", "subjects": 3, "inspectors": None, "complete": True}
+    try:
+        with pytest.raises(subjects.ExportBroken, match="trailer"):
+            await subjects.load_export(
+                UnitOfWork(database), lines_of(HEADER, *subject_lines), batch_size=2
+            )
+        assert await rows(fresh_sampling, "SELECT uscc FROM subjects") == []
+        assert await rows(fresh_sampling, "SELECT model FROM read_models") == []
+
+        point = await subjects.load_export(
+            UnitOfWork(database), lines_of(HEADER, *subject_lines, trailer), batch_size=2
+        )
+        assert (point.xmin, point.xmax, point.xip) == (900, 905, frozenset({902}))
+        assert await subjects.snapshot_point(UnitOfWork(database)) == point
+        assert len(await rows(fresh_sampling, "SELECT uscc FROM subjects")) == 3
+        assert await rows(fresh_sampling, "SELECT risk_class FROM subject_risk_classes") == [("A",)]
+        with pytest.raises(subjects.AlreadyLoaded):
+            await subjects.load_export(
+                UnitOfWork(database), lines_of(HEADER, *subject_lines, trailer), batch_size=2
+            )
+    finally:
+        await database.stop()

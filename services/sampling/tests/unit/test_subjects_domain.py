@@ -84,3 +84,8 @@ def test_the_lag_is_the_time_since_the_model_was_current():
     assert lag.seconds == 301
     assert not lag.within_bound
     assert lag_of(state(current_to=NOW - timedelta(seconds=30)), "subjects", NOW, 300).within_bound
+
+
+def test_an_export_that_does_not_answer_for_subject_events_is_refused():
+    with pytest.raises(ExportBroken, match="subject events"):
+        read({**HEADER, "covers": ["registry.inspector."]})

@@ -25,6 +25,7 @@ from typing import Any
 SUBJECTS = "subjects"  # the read model's name in `read_models` and the API
 EXPORT_FORMAT = "shuangsui.registry.export.v1"
 SUBJECT_LINE = "registry.subject.upserted.v1"
+SUBJECT_EVENTS = "registry.subject."  # the kinds of event the export must answer for
 
 SUBJECT_FIELDS = (
     "uscc", "subject_id", "name", "subject_type", "status", "region_code", "unit_code",
@@ -87,6 +88,9 @@ class ExportReading:
         if self.header is None:
             if kind != "header" or line.get("format") != EXPORT_FORMAT:
                 raise ExportBroken(f"the export must open with a {EXPORT_FORMAT} header")
+            if SUBJECT_EVENTS not in line.get("covers", ()):
+                # Its snapshot would skip no subject event: each covered one applied twice.
+                raise ExportBroken("the export does not answer for the subject events")
             self.header = line
             return None
         if kind == SUBJECT_LINE:

@@ -27,10 +27,16 @@ from shuangsui.contracts.events.registry_subjects import (
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.messaging.consumer import Handler
 from shuangsui.messaging.envelope import Envelope
-from shuangsui.messaging.snapshots import SnapshotPoint
+from shuangsui.messaging.snapshots import NotASnapshot, SnapshotPoint
 from shuangsui.sampling.adapters import subjects as repo
 from shuangsui.sampling.domain import subjects as rules
-from shuangsui.sampling.domain.subjects import SUBJECTS, Consumption, ExportReading, Lag
+from shuangsui.sampling.domain.subjects import (
+    SUBJECTS,
+    Consumption,
+    ExportBroken,
+    ExportReading,
+    Lag,
+)
 
 log = structlog.get_logger("sampling.subjects")
 
@@ -124,10 +130,13 @@ async def load_export(
             uow.session, SUBJECTS
         ):
             raise AlreadyLoaded("the subjects read model is not empty")
+        point: SnapshotPoint | None = None
         async for line in lines:
             subject = reading.read(line)
             if subject is not None:
                 batch.append(subject)
+            elif point is None and reading.header is not None:
+                point = _point_of(reading.header)  # before a line is loaded
             if len(batch) >= batch_size:
                 await _write_batch(uow, batch)
                 batch = []
@@ -139,7 +148,14 @@ async def load_export(
     await pace.report(reading.subjects, final=True)
     log.info("subjects loaded from the export", subjects=reading.subjects,
              snapshot=header["snapshot"], taken_at=header["taken_at"])  # fmt: skip
-    return SnapshotPoint.from_header(header)
+    return _point_of(header)
+
+
+def _point_of(header: dict[str, Any]) -> SnapshotPoint:
+    try:
+        return SnapshotPoint.from_header(header)
+    except (NotASnapshot, KeyError) as exc:
+        raise ExportBroken(f"the export's header names no snapshot point: {exc}") from None
 
 
 async def _write_batch(uow: UnitOfWork, lines: list[dict[str, Any]]) -> None:
