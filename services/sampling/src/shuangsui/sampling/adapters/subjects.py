@@ -2,9 +2,9 @@
 export as a stream of lines. Fed by the `sampling-subjects` consumer and, once for a fresh
 database, by the export (`service/subjects.py`); never by a call made while handling an event.
 
-Every write is one statement that keeps the newer of what is held and what arrives (the ordering
-keys are in `domain/subjects.py`), so a batch of rows is written with the same statement, many
-times over (executemany), whether the rows come from events or from the export.
+An event's write is one statement that keeps the newer of what is held and what arrives (the
+ordering keys are in `domain/subjects.py`), for any number of rows at once (executemany). The
+export goes into empty tables, so its rows are copied (COPY) without a conflict to decide.
 """
 
 from __future__ import annotations

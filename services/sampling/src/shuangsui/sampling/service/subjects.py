@@ -119,8 +119,10 @@ async def load_export(
     """Load a fresh read model from the registry's export, in one transaction with its header:
     either the whole export is held, with the point the events continue from, or nothing is.
 
-    The lines stream: `batch_size` subjects are held at a time, written with the statements
-    events are applied with. An export without its trailer is refused (`ExportBroken`)."""
+    The lines stream: `batch_size` subjects are held at a time, each read by the payload model
+    and into rows by the code events are applied with, then copied into the empty tables. An
+    export without its trailer is refused (`ExportBroken`), and so is one over a model that
+    holds anything (`AlreadyLoaded`)."""
     reading = ExportReading()
     batch: list[dict[str, Any]] = []
     pace = _Pace(progress)
