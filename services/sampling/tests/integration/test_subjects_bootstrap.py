@@ -9,6 +9,8 @@ server of the test's own; sampling's worker builds its consumer the way it runs 
 
 import asyncio
 import json
+import os
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -70,8 +72,8 @@ class Registry:
     """Pushes to the registry: through its API, or through its use case with a transaction the
     test holds open before it commits."""
 
-    def __init__(self, client, pusher, database: Database) -> None:
-        self.client, self.pusher, self.database = client, pusher, database
+    def __init__(self, client, pusher, database: Database, dsn: str) -> None:
+        self.client, self.pusher, self.database, self.dsn = client, pusher, database, dsn
 
     async def push(self, *rows: dict[str, Any]) -> None:
         answer = await self.client.post(
@@ -111,7 +113,7 @@ async def registry(stack, registry_serving, service_client, pusher):
     client = await service_client("registry")
     url = stack.database_url("registry").replace("postgresql://", "postgresql+asyncpg://", 1)
     database = Database(url, pool_size=2)
-    yield Registry(client, pusher, database)
+    yield Registry(client, pusher, database, stack.database_url("registry"))
     await database.stop()
 
 
@@ -315,3 +317,22 @@ async def test_an_export_that_breaks_off_loads_nothing_and_a_whole_one_loads_onc
             )
     finally:
         await database.stop()
+
+
+async def test_the_bootstrap_command_loads_a_fresh_database_and_says_where_events_continue(
+    registry, subject, nats_server, fresh_sampling, service_env
+):
+    await registry.push(subject(9_600_001, 1), subject(9_600_002, 1))
+    env = {**os.environ, **service_env("sampling"), "DATABASE_URL": fresh_sampling,
+           "NATS_URL": nats_server.url, "LOG_LEVEL": "WARNING"}  # fmt: skip
+    command = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "shuangsui.sampling.bootstrap", env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _out, err = await asyncio.wait_for(command.communicate(), 120)
+    said = err.decode()
+    assert command.returncode == 0, said
+    [(loaded, header)] = await rows(fresh_sampling, "SELECT loaded_rows, snapshot FROM read_models")
+    assert loaded == len(await rows(registry.dsn, "SELECT uscc FROM subjects"))
+    assert f"{loaded:,} subjects loaded" in said
+    assert f"continue from snapshot {json.loads(header)['snapshot']}" in said
