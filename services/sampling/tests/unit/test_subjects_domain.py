@@ -67,6 +67,12 @@ def test_a_consumer_behind_since_an_unknown_time_does_not_move():
     assert current_to(Consumption(NOW, 12, None), before) == before
 
 
+def test_events_replayed_from_before_the_export_do_not_set_the_model_back():
+    taken_at = NOW - timedelta(seconds=10)
+    replayed = Consumption(NOW, 40, taken_at - timedelta(minutes=2))
+    assert current_to(replayed, taken_at, loaded_to=taken_at) == taken_at
+
+
 def state(**fields):
     base = {"model": "subjects", "loaded_at": NOW - timedelta(days=1), "loaded_rows": 10,
             "snapshot_taken_at": NOW - timedelta(days=1), "current_to": NOW,

@@ -125,16 +125,24 @@ class Consumption:
     oldest_unapplied_at: datetime | None
 
 
-def current_to(seen: Consumption, previous: datetime | None) -> datetime | None:
+def current_to(
+    seen: Consumption, previous: datetime | None, loaded_to: datetime | None = None
+) -> datetime | None:
     """The instant up to which the read model holds every event the registry published.
 
     Caught up, it is the check itself. Behind, it is the oldest unapplied event's publication:
-    everything before it is applied. Behind without knowing since when, it does not move."""
+    everything before it is applied. Behind without knowing since when, it does not move. Never
+    before `loaded_to`, the export's instant: the replayed events the export covers count as
+    unapplied until skipped, yet their changes are held."""
     if seen.unapplied == 0:
-        return seen.checked_at
-    if seen.oldest_unapplied_at is not None:
-        return min(seen.oldest_unapplied_at, seen.checked_at)
-    return previous
+        found: datetime | None = seen.checked_at
+    elif seen.oldest_unapplied_at is not None:
+        found = min(seen.oldest_unapplied_at, seen.checked_at)
+    else:
+        found = previous
+    if found is None or loaded_to is None:
+        return found or loaded_to
+    return max(found, loaded_to)
 
 
 @dataclass(frozen=True)

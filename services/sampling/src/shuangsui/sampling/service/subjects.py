@@ -219,8 +219,9 @@ async def record_consumption(uow: UnitOfWork, seen: Consumption) -> None:
     async with uow:
         held = await repo.state(uow.session, SUBJECTS)
         previous = held.current_to if held is not None else None
+        loaded_to = held.snapshot_taken_at if held is not None else None
         await repo.save_checked(
-            uow.session, SUBJECTS, rules.current_to(seen, previous), seen.unapplied,
+            uow.session, SUBJECTS, rules.current_to(seen, previous, loaded_to), seen.unapplied,
             seen.checked_at,
         )  # fmt: skip
         await uow.commit()
