@@ -555,7 +555,12 @@ def test_the_published_payload_carries_what_the_draw_needs_and_fits_the_committe
     assert sent["lead_expertise"] == "food_safety"
     # One phase B per department (B.11), each with the lead rule of the items it checks.
     assert sent["participants"] == [
-        {"org_id": str(HEALTH_ID), "department_type": "health", "lead_expertise": "public_health"}
+        {
+            "org_id": str(HEALTH_ID),
+            "org_code": "330106-WJ",
+            "department_type": "health",
+            "lead_expertise": "public_health",
+        }
     ]
     assert sent["entry_deadline_rule"] == {"kind": "workdays_after_task_start", "workdays": 10}
     assert sent["exclusion_policy"][1] == {"reason": "OTHER_WITH_NOTE", "months": None,

@@ -274,12 +274,12 @@ def test_the_batch_seam_lists_added_cancelled_and_changed_batches():
         BatchSummary(kept, "K", "published", *WINDOW),
         BatchSummary(dropped, "D", "published", *WINDOW),
         BatchSummary(cancelled, "C", "published", *WINDOW),
-        BatchSummary(edited, "E", "draft", *WINDOW, ratios={"A": "1/20"}),
+        BatchSummary(edited, "E", "draft", *WINDOW, quantity={"A": "1/20"}),
     ]
     after = [
         BatchSummary(kept, "K", "published", *WINDOW),
         BatchSummary(cancelled, "C", "cancelled", *WINDOW),
-        BatchSummary(edited, "E", "draft", *WINDOW, ratios={"A": "1/10"}),
+        BatchSummary(edited, "E", "draft", *WINDOW, quantity={"A": "1/10"}),
         BatchSummary(new, "N", "draft", *WINDOW),
     ]
 

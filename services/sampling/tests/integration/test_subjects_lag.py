@@ -37,8 +37,9 @@ async def test_events_waiting_for_the_consumer_count_as_lag_since_the_oldest(
 ):
     publisher = await consumer_feed("sampling", [])
     nats = await connect(nats_server.url, "lag-test")
+    [subscription] = [s for s in SUBSCRIPTIONS if s.durable == "sampling-subjects"]
     consumer = EventConsumer(
-        SUBSCRIPTIONS[0], nats, sampling_database, "p33", lambda: UnitOfWork(sampling_database)
+        subscription, nats, sampling_database, "p33", lambda: UnitOfWork(sampling_database)
     )
     stop = asyncio.Event()
     try:

@@ -93,6 +93,12 @@ def _load_demo(settings: StackSettings, stack: Stack) -> None:
         ),
     )
     _say("demo loaded: " + ", ".join(f"{k} {v:,}" for k, v in totals.items()))
+    from shuangsui.devstack.demo_planning import make_demo_plan
+
+    _say("making the demo plan for this year …")
+    plan = make_demo_plan(settings.url_of("gateway"), stack.issuer, demo)
+    if plan is not None:
+        _say(plan.summary())
 
 
 def _print_urls(settings: StackSettings, stack: Stack) -> None:

@@ -49,6 +49,8 @@ QUALIFICATIONS = [
 ]
 SPECIALTIES = ["食品", "药品", "特种设备", "工业产品", "网络交易", "广告"]
 STATUSES = [("active", 90), ("cancelled", 5), ("revoked", 3), ("suspended", 2)]
+MARKET_SUPERVISION = "market_supervision"
+PARTNER_DEPARTMENT = "emergency_management"  # 应急管理: the demo's joint-inspection partner
 
 # The credit classification system (信用风险分类) as of one fixed moment, so a second push of
 # the same classes changes nothing.
@@ -154,17 +156,15 @@ class DemoProvince:
         province_name = region_name(top)
         yield _org(f"{top}-AMR", f"{province_name}市场监督管理局", "provincial", top, None)
         counties = [r for r in regions_within(top) if r.name != "市辖区"]
-        with_counties = {county.code[:4] + "00" for county in counties}
-        # Municipalities' "市辖区" and provinces' "省直辖县级行政单位" are groupings, not cities
-        # with a bureau: their counties report to the province bureau directly.
-        cities = {
-            city.code: city.name
-            for city in regions_within(top, "city")
-            if city.code in with_counties and city.name not in ("市辖区", "县")
-            and "直辖" not in city.name
-        }  # fmt: skip
+        cities = _cities(self.province)
         for code, name in cities.items():
             yield _org(f"{code}-AMR", f"{name}市场监督管理局", "city", code, f"{top}-AMR")
+        if self.planning_city is not None:
+            # A department of another type for the demo plan's joint inspection (R20): the
+            # city's emergency management bureau, an org of its own with no parent here.
+            code, name = self.planning_city
+            yield _org(partner_code(code), f"{name}应急管理局", "city", code, None,
+                       PARTNER_DEPARTMENT)  # fmt: skip
         for county in counties:
             city_code = county.code[:4] + "00"
             parent = f"{city_code}-AMR" if city_code in cities else f"{top}-AMR"
@@ -174,6 +174,33 @@ class DemoProvince:
                 station = f"{county.name}市场监督管理局第{numeral}市场监管所"
                 code = f"{county.code}-{number:02d}"
                 yield _org(code, station, "station", county.code, f"{county.code}-AMR")
+
+    @property
+    def planning_city(self) -> tuple[str, str] | None:
+        """(region code, name) of the city whose bureau makes the demo's annual plan: the
+        province's first city with a bureau, or None for a province without one."""
+        return next(iter(_cities(self.province).items()), None)
+
+
+def _cities(province: str) -> dict[str, str]:
+    """The province's cities that have a bureau of their own, code to name, in code order.
+
+    Municipalities' "市辖区" and provinces' "省直辖县级行政单位" are groupings, not cities with
+    a bureau: their counties report to the province bureau directly."""
+    top = f"{province}0000"
+    counties = [r for r in regions_within(top) if r.name != "市辖区"]
+    with_counties = {county.code[:4] + "00" for county in counties}
+    return {
+        city.code: city.name
+        for city in regions_within(top, "city")
+        if city.code in with_counties and city.name not in ("市辖区", "县")
+        and "直辖" not in city.name
+    }  # fmt: skip
+
+
+def partner_code(city_code: str) -> str:
+    """The unit code of the demo's partner department in `city_code` (应急管理局)."""
+    return f"{city_code}-YJGL"
 
 
 def push_demo(
@@ -277,11 +304,15 @@ def _import_sheet(
     return report
 
 
-def _org(code: str, name: str, level: str, region: str, parent: str | None) -> dict[str, str]:
+def _org(
+    code: str, name: str, level: str, region: str, parent: str | None,
+    department_type: str = MARKET_SUPERVISION,
+) -> dict[str, str]:  # fmt: skip
     # Every bureau is its own head office (局机关); stations never are.
     is_hq = "false" if level == "station" else "true"
     return {"code": code, "name": name, "level": level, "region_code": region,
-            "parent_code": parent or "", "is_hq": is_hq}  # fmt: skip
+            "parent_code": parent or "", "department_type": department_type,
+            "is_hq": is_hq}  # fmt: skip
 
 
 def _weighted(rng: random.Random, values: list[Any], weights: list[int]) -> Any:

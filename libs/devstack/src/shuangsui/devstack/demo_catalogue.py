@@ -81,15 +81,39 @@ ITEMS: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
+# The province's own item (R1: its list is the national list plus its own items): a joint
+# cross-department item (跨部门联合检查, R20) that market supervision leads and the emergency
+# management department (应急管理部门, the demo's partner org) takes part in.
+PROVINCIAL_ITEMS: list[dict[str, Any]] = [
+    {
+        **_item(11, "特种设备使用单位安全管理的联合检查", "特种设备", "general", ["enterprise"],
+                ["category:特种设备"], "《中华人民共和国特种设备安全法》", EQUIPMENT),
+        "responsible_department": "市场监管部门、应急管理部门",
+        "legal_basis": ["《中华人民共和国特种设备安全法》", "《中华人民共和国安全生产法》"],
+        "allowed_methods": ["on_site"],
+        "lead_department": "市场监管部门",
+        "partner_departments": ["应急管理部门"],
+        "inspection_level": "city",
+    },
+]  # fmt: skip
+
+
 def load_catalogue(client: httpx.Client, national_token: str, admin_token: str) -> dict[str, int]:
-    """Publish the national list (unless one is already published) and save the tag rules
-    (unless they are already these); the items in force and the rules' version."""
+    """Publish the national list and the province's (unless one is already published) and save
+    the tag rules (unless they are already these); the items in force and the rules' version."""
     national = {"Authorization": f"Bearer {national_token}"}
     admin = {"Authorization": f"Bearer {admin_token}"}
     listed = client.get(f"{REGISTRY}/item-lists", params={"level": "national"}, headers=national)
     listed.raise_for_status()
     if not any(v["status"] == "published" for v in listed.json()["items"]):
-        _publish_national_list(client, national)
+        _publish_list(client, national, "national", ITEMS)
+    # A province's list adopts the national items in force on its effective date, so it
+    # follows the national list; a .data made before it existed gets it now.
+    listed = client.get(f"{REGISTRY}/item-lists", params={"level": "provincial"}, headers=admin)
+    listed.raise_for_status()
+    if not any(v["status"] == "published" for v in listed.json()["items"]):
+        draft = next((v for v in listed.json()["items"] if v["status"] == "draft"), None)
+        _publish_list(client, admin, "provincial", PROVINCIAL_ITEMS, draft)
     current = client.get(f"{REGISTRY}/tag-rules", headers=admin)
     current.raise_for_status()
     version = current.json()["version"]
@@ -101,24 +125,44 @@ def load_catalogue(client: httpx.Client, national_token: str, admin_token: str) 
         )
         saved.raise_for_status()
         version = saved.json()["rules_version"]
-    return {"items": len(ITEMS), "tag_rules_version": version}
+    return {
+        "items": len(ITEMS),
+        "provincial_items": len(PROVINCIAL_ITEMS),
+        "tag_rules_version": version,
+    }
 
 
-def _publish_national_list(client: httpx.Client, national: dict[str, str]) -> None:
-    created = client.post(
-        f"{REGISTRY}/item-lists",
-        json={"level": "national", "effective_from": EFFECTIVE_FROM},
-        headers=national,
+def _publish_list(
+    client: httpx.Client,
+    headers: dict[str, str],
+    level: str,
+    items: list[dict[str, Any]],
+    draft: dict[str, Any] | None = None,
+) -> None:
+    """A new version of the `level` list holding `items` (a draft left by an interrupted run is
+    taken on, with the items it lacks), published."""
+    if draft is None:
+        created = client.post(
+            f"{REGISTRY}/item-lists",
+            json={"level": level, "effective_from": EFFECTIVE_FROM},
+            headers=headers,
+        )
+        created.raise_for_status()
+        draft = created.json()
+    list_id = draft["list_id"]
+    held = client.get(
+        f"{REGISTRY}/item-lists/{list_id}/items", params={"limit": 500}, headers=headers
     )
-    created.raise_for_status()
-    list_id = created.json()["list_id"]
-    for item in ITEMS:
-        client.post(
-            f"{REGISTRY}/item-lists/{list_id}/items", json=item, headers=national
-        ).raise_for_status()
-    etag = client.get(f"{REGISTRY}/item-lists/{list_id}", headers=national).headers["etag"]
+    held.raise_for_status()
+    have = {i["code"] for i in held.json()["items"]}
+    for item in items:
+        if item["code"] not in have:
+            client.post(
+                f"{REGISTRY}/item-lists/{list_id}/items", json=item, headers=headers
+            ).raise_for_status()
+    etag = client.get(f"{REGISTRY}/item-lists/{list_id}", headers=headers).headers["etag"]
     client.post(
-        f"{REGISTRY}/item-lists/{list_id}:publish", headers={**national, "If-Match": etag}
+        f"{REGISTRY}/item-lists/{list_id}:publish", headers={**headers, "If-Match": etag}
     ).raise_for_status()
 
 

@@ -26,12 +26,30 @@ from shuangsui.messaging.runtime import run_until_signalled
 from shuangsui.messaging.snapshots import SnapshotPoint
 from shuangsui.sampling import bootstrap
 from shuangsui.sampling.domain.subjects import Consumption
-from shuangsui.sampling.service import subjects
+from shuangsui.sampling.service import batches, inspectors, subjects
 from shuangsui.sampling.settings import SERVICE, Settings
 
 log = structlog.get_logger("sampling.worker")
 
 SUBSCRIPTIONS = [
+    Subscription(
+        SERVICE,
+        "inspectors",
+        "registry",
+        {
+            "registry.inspector.upserted.v1": inspectors.apply_inspector_upserted,
+            "registry.inspector.conflict_declared.v1": inspectors.apply_conflict_declared,
+        },
+    ),
+    Subscription(
+        SERVICE,
+        "batches",
+        "planning",
+        {
+            "planning.batch.published.v1": batches.apply_batch_published,
+            "planning.batch.cancelled.v1": batches.apply_batch_cancelled,
+        },
+    ),
     # v2 of risk_class_changed only: it holds all of v1, and both would apply each change twice.
     Subscription(SERVICE, "subjects", "registry", subjects.HANDLERS),
 ]

@@ -175,6 +175,9 @@ class BatchParticipant(_Part):
     """An org taking part in a joint batch (参与单位)."""
 
     org_id: UUID = Field(description="The org (机构标识).")
+    org_code: UnitCode = Field(
+        description="Its public unit code, as its inspectors name their bureau (单位编码)."
+    )
     department_type: str = Field(description="Its department type (部门类型).")
     lead_expertise: str | None = Field(
         pattern=r"^[^,]+$",
@@ -214,6 +217,7 @@ _PUBLISHED_EXAMPLE: dict[str, Any] = {
     "participants": [
         {
             "org_id": "3c9e5a71-2b4d-4f6a-9b0c-1d2e3f4a5b6c",
+            "org_code": "330106-WJ",
             "department_type": "health",
             "lead_expertise": None,
         }
@@ -289,7 +293,6 @@ class BatchPublished(EventPayload):
     model_config = ConfigDict(json_schema_extra={"examples": [_PUBLISHED_EXAMPLE]})
 
     event_type: ClassVar[str] = "planning.batch.published.v1"
-    released: ClassVar[bool] = False  # until sampling's consumer ships (issue 13)
 
     batch_id: UUID = Field(description="The batch (批次标识).")
     batch_code: str = Field(
@@ -410,7 +413,6 @@ class BatchCancelled(EventPayload):
     )
 
     event_type: ClassVar[str] = "planning.batch.cancelled.v1"
-    released: ClassVar[bool] = False  # until sampling's and inspection's consumers ship
 
     batch_id: UUID = Field(description="批次标识")
     batch_code: str = Field(pattern=BATCH_CODE_PATTERN, description="批次编号")

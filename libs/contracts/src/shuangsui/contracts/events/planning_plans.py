@@ -4,8 +4,8 @@ One plan (`plan_id`, its public `plan_code`) has versions; every event names the
 is about. Disclosure publishes a plan from `planning.plan.published.v1`; superiors and the
 indicators learn of filings (备案) and lateness (R5) from `planning.plan.filed.v1`.
 
-The batch parts (`batches`, the batch lists of an adjustment) stay empty until batches exist;
-their shape may still change then, so the two events that carry them are not released yet.
+A published version lists its batches as a plan's reader needs them (what, where, how many,
+when); what a draw needs is in each batch's own `planning.batch.published.v1`.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shuangsui.contracts.events.base import EventPayload
+from shuangsui.contracts.events.planning_batches import StratumQuantity
 from shuangsui.contracts.regions import RegionCode
 
 __all__ = [
     "PlanAdjusted",
-    "PlanBatchQuantity",
     "PlanBatchScope",
     "PlanBatchSummary",
     "PlanClosed",
@@ -45,17 +45,9 @@ class PlanBatchScope(_Part):
     region_codes: list[RegionCode] = Field(description="Regions drawn from (抽查区域).")
     subject_types: list[str] = Field(description="Subject types (检查对象类型).")
     tag_filters: list[str] = Field(description="Tag filters, e.g. `format:餐饮服务` (标签).")
+    industry_codes: list[str] = Field(description="GB/T 4754 industry codes (行业).")
     risk_classes: list[Literal["A", "B", "C", "D"]] = Field(
         description="Credit risk classes drawn (信用风险分类)."
-    )
-
-
-class PlanBatchQuantity(_Part):
-    kind: Literal["count", "ratio"] = Field(description="A fixed count or ratios (抽取方式).")
-    count: int | None = Field(ge=1, description="Subjects to draw, for `count` (抽取数量).")
-    ratios: dict[str, str] = Field(
-        description="Per risk class, the reduced fraction of DRAW_SPEC B.4, e.g. `1/20` "
-        "(分类抽查比例)."
     )
 
 
@@ -64,9 +56,18 @@ class PlanBatchSummary(_Part):
 
     batch_id: UUID = Field(description="批次标识")
     batch_code: str = Field(description="Public code, region + date + sequence (批次编号).")
+    name: str = Field(description="批次名称")
+    status: Literal["published", "drawing", "drawn", "in_progress", "completed"] = Field(
+        description="The batch's state when the version was published (批次状态)."
+    )
+    joint_kind: Literal["none", "internal", "cross_department"] = Field(
+        description="none 单部门 · internal 内部综合 · cross_department 跨部门联合 (联合类型)."
+    )
     item_ids: list[UUID] = Field(description="Items checked (抽查事项).")
     scope: PlanBatchScope = Field(description="What is drawn from (抽查范围).")
-    quantity: PlanBatchQuantity = Field(description="How many (抽查数量或比例).")
+    strata: list[StratumQuantity] = Field(
+        description="Per credit risk class drawn, a B.4 ratio or a count (分类抽查比例或数量)."
+    )
     window_start: dt.date = Field(description="First day of the window (实施开始).")
     window_end: dt.date = Field(description="Last day of the window (实施结束).")
 
@@ -127,7 +128,6 @@ class PlanPublished(EventPayload):
     """A plan version was published (公示, R6); it is public from now on."""
 
     event_type: ClassVar[str] = "planning.plan.published.v1"
-    released: ClassVar[bool] = False  # batch summaries take their final shape with batches
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -146,7 +146,31 @@ class PlanPublished(EventPayload):
                     "late": False,
                     "necips_ref": None,
                     "supersedes_version": None,
-                    "batches": [],
+                    "batches": [
+                        {
+                            "batch_id": "7a3c9e12-5b64-4d1f-9c2a-0e8f6b4d2a17",
+                            "batch_code": "330106202604030001",
+                            "name": "2026年第一批餐饮服务单位双随机抽查",
+                            "status": "published",
+                            "joint_kind": "none",
+                            "item_ids": ["0b6f3c1e-8a52-4d59-9a51-3f0f5a0e2c11"],
+                            "scope": {
+                                "region_codes": ["330106"],
+                                "subject_types": [],
+                                "tag_filters": [],
+                                "industry_codes": [],
+                                "risk_classes": [],
+                            },
+                            "strata": [
+                                {"stratum": "A", "ratio": "3/100", "count": None},
+                                {"stratum": "B", "ratio": "1/10", "count": None},
+                                {"stratum": "C", "ratio": "3/10", "count": None},
+                                {"stratum": "D", "ratio": None, "count": 20},
+                            ],
+                            "window_start": "2026-04-01",
+                            "window_end": "2026-06-30",
+                        }
+                    ],
                 }
             ]
         }
@@ -178,7 +202,6 @@ class PlanAdjusted(EventPayload):
     and why. Recorded beside that version's `planning.plan.published.v1`."""
 
     event_type: ClassVar[str] = "planning.plan.adjusted.v1"
-    released: ClassVar[bool] = False  # the batch lists take their final shape with batches
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [

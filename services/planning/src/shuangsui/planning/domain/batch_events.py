@@ -100,6 +100,7 @@ def published_payload(batch: ValidBatch, publication: Publication) -> BatchPubli
             "participants": [
                 {
                     "org_id": o.org_id,
+                    "org_code": o.code,
                     "department_type": o.department_type,
                     "lead_expertise": batch.expertise[o.department_type],
                 }

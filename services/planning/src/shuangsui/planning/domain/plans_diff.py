@@ -29,7 +29,7 @@ class FieldChange:
 @dataclass(frozen=True)
 class BatchSummary:
     """What a plan version says of one of its batches (DOMAIN.md §3.2: id, items, scope,
-    quantity, window). Batches are built later; until then every version has none."""
+    quantity, window). `quantity` per class: a ratio as its reduced B.4 fraction, or a count."""
 
     batch_id: UUID
     batch_code: str
@@ -41,8 +41,10 @@ class BatchSummary:
     subject_types: tuple[str, ...] = ()
     tag_filters: tuple[str, ...] = ()
     risk_classes: tuple[str, ...] = ()
-    count: int | None = None
-    ratios: Mapping[str, str] = field(default_factory=dict)
+    quantity: Mapping[str, str | int] = field(default_factory=dict)
+    name: str = ""
+    joint_kind: str = "none"
+    industry_codes: tuple[str, ...] = ()
 
     @property
     def cancelled(self) -> bool:

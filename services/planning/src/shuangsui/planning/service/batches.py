@@ -503,8 +503,6 @@ def summary_of(batch: Batch, version: int) -> BatchSummary:
     status = batch.status
     if status is BatchStatus.cancelled and batch.cancelled_from and batch.in_version(version):
         status = batch.cancelled_from
-    counts = [v for v in draft.quantity.values() if isinstance(v, int)]
-    ratios = {c: str(parse_ratio(v)) for c, v in draft.quantity.items() if isinstance(v, str)}
     return BatchSummary(
         batch_id=batch.batch_id,
         batch_code=batch.batch_code or "",
@@ -516,8 +514,13 @@ def summary_of(batch: Batch, version: int) -> BatchSummary:
         subject_types=draft.scope.subject_types,
         tag_filters=draft.scope.tag_filters,
         risk_classes=draft.scope.risk_classes,
-        count=sum(counts) if counts and not ratios else None,
-        ratios=ratios,
+        quantity={
+            c: str(parse_ratio(v)) if isinstance(v, str) else v
+            for c, v in sorted(draft.quantity.items())
+        },
+        name=draft.name,
+        joint_kind=draft.joint_kind.value,
+        industry_codes=draft.scope.industry_codes,
     )
 
 

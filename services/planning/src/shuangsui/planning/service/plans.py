@@ -20,8 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from shuangsui.contracts.events.base import EventPayload
 from shuangsui.contracts.events.planning_plans import (
     PlanAdjusted,
-    PlanBatchQuantity,
-    PlanBatchScope,
     PlanBatchSummary,
     PlanClosed,
     PlanFieldChange,
@@ -266,24 +264,26 @@ async def batch_summaries(uow: UnitOfWork, plan: PlanVersion) -> list[BatchSumma
 
 
 def _summary_out(batch: BatchSummary) -> PlanBatchSummary:
-    return PlanBatchSummary(
-        batch_id=batch.batch_id,
-        batch_code=batch.batch_code,
-        item_ids=list(batch.item_ids),
-        scope=PlanBatchScope(
-            region_codes=list(batch.region_codes),
-            subject_types=list(batch.subject_types),
-            tag_filters=list(batch.tag_filters),
-            risk_classes=list(batch.risk_classes),
-        ),
-        quantity=PlanBatchQuantity(
-            kind="count" if batch.count is not None else "ratio",
-            count=batch.count,
-            ratios=dict(batch.ratios),
-        ),
-        window_start=batch.window_start,
-        window_end=batch.window_end,
-    )
+    return PlanBatchSummary.model_validate(
+        {
+            "batch_id": batch.batch_id, "batch_code": batch.batch_code, "name": batch.name,
+            "status": batch.status, "joint_kind": batch.joint_kind,
+            "item_ids": list(batch.item_ids),
+            "scope": {
+                "region_codes": list(batch.region_codes),
+                "subject_types": list(batch.subject_types),
+                "tag_filters": list(batch.tag_filters),
+                "industry_codes": list(batch.industry_codes),
+                "risk_classes": list(batch.risk_classes),
+            },
+            "strata": [
+                {"stratum": c, "ratio": None, "count": v} if isinstance(v, int)
+                else {"stratum": c, "ratio": v, "count": None}
+                for c, v in batch.quantity.items()
+            ],
+            "window_start": batch.window_start, "window_end": batch.window_end,
+        }
+    )  # fmt: skip
 
 
 async def publish_plan(
