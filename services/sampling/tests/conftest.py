@@ -1,18 +1,60 @@
-"""Sampling test helpers: sampling's database for its use cases called directly, and builders of
-the registry's and planning's events as their outboxes record them."""
+"""Sampling test helpers: sampling's database (the stack's, or a fresh one migrated for a test
+that needs an empty read model), the registry served for real on the port the stack gives it
+(sampling reaches it over HTTP, as in production), and builders of the registry's and
+planning's events as their outboxes record them."""
 
+import asyncio
+import importlib
 import uuid
 from datetime import UTC, date, datetime
 
+import asyncpg
 import pytest
+from stdnum.cn import uscc as stdnum_uscc
 
 from shuangsui.contracts.events.planning_batches import BatchCancelled, BatchPublished
 from shuangsui.contracts.events.registry_inspectors import (
     InspectorConflictDeclared,
     InspectorUpserted,
 )
+from shuangsui.contracts.events.registry_subjects import (
+    RiskClassChanged,
+    RiskClassChangedV2,
+    SubjectTags,
+    SubjectUpserted,
+    TagsChanged,
+)
+from shuangsui.devstack.pytest_plugin import environment
+from shuangsui.devstack.serving import serving
 from shuangsui.kernel.db import Database, UnitOfWork
+from shuangsui.kernel.migrations import upgrade
+from shuangsui.kernel.settings import load_settings
 from shuangsui.messaging.envelope import Outgoing
+from shuangsui.sampling.settings import Settings
+
+
+def make_uscc(number: int, region: str = "330106") -> str:
+    """A valid USCC whose body encodes `number` (the check character is the standard's)."""
+    body = f"91{region}{number:09d}"
+    return body + stdnum_uscc.calc_check_digit(body)
+
+
+@pytest.fixture
+def uscc():
+    return make_uscc
+
+
+@pytest.fixture
+async def registry_serving(stack, service_env):
+    with environment(service_env("registry")):
+        app = importlib.import_module("shuangsui.registry.main").create_app()
+    async with serving(app, port=stack.settings.port_of("registry")) as url:
+        yield url
+
+
+@pytest.fixture
+async def sampling(service_client):
+    return await service_client("sampling")
 
 
 @pytest.fixture
@@ -28,19 +70,97 @@ def new_uow(sampling_database):
     return lambda: UnitOfWork(sampling_database)
 
 
-@pytest.fixture
-def sampling_rows(stack):
-    """`await sampling_rows("SELECT …", *args)`: what sampling's database holds."""
-    import asyncpg
-
+def rows_fetcher(dsn):
     async def fetch(query, *args):
-        conn = await asyncpg.connect(stack.database_url("sampling"))
+        conn = await asyncpg.connect(dsn)
         try:
             return [dict(r) for r in await conn.fetch(query, *args)]
         finally:
             await conn.close()
 
     return fetch
+
+
+@pytest.fixture
+def sampling_rows(stack):
+    """`await sampling_rows("SELECT …", *args)`: what sampling's database holds."""
+    return rows_fetcher(stack.database_url("sampling"))
+
+
+@pytest.fixture
+async def fresh_sampling(fresh_database):
+    """A sampling database of its own, migrated and empty: a read model never loaded."""
+    await asyncio.to_thread(upgrade, "shuangsui.sampling", fresh_database)
+    return fresh_database
+
+
+@pytest.fixture
+def sampling_settings(service_env):
+    """`sampling_settings(DATABASE_URL=…, NATS_URL=…)`: sampling's settings on the stack, with
+    what the test changes."""
+
+    def settings(**overrides: str) -> Settings:
+        with environment({**service_env("sampling"), **overrides}):
+            return load_settings(Settings, "sampling")
+
+    return settings
+
+
+class SubjectEvents:
+    """Builders of the registry's subject events, as `Outgoing` for `consumer_feed`'s
+    `publish`."""
+
+    @staticmethod
+    def upserted(uscc, version=1, classification=1, item_ids=(), tags=None, **changes):
+        subject = SubjectUpserted(
+            **{
+                "subject_id": uuid.uuid5(uuid.NAMESPACE_OID, uscc), "uscc": uscc,
+                "name": f"{uscc} 第{version}版", "subject_type": "enterprise",
+                "status": "active", "region_code": "330106", "unit_code": "330106-XH01",
+                "industry_code": "H6210", "registered_address": "西湖区文三路1号",
+                "business_address": None, "registered_on": "2019-04-02",
+                "tags": tags if tags is not None else {"format": ["餐饮服务"]},
+                "applicable_item_ids": list(item_ids), "classification": classification,
+                "version": version, "source": "zj-aic",
+                "source_updated_at": datetime(2025, 3, version, tzinfo=UTC), **changes,
+            }
+        )  # fmt: skip
+        return Outgoing(subject, subject=str(subject.subject_id), actor="zj-aic")
+
+    @staticmethod
+    def risk_class(uscc, new_class, as_of, domain="general", v1=False):
+        fields = {
+            "subject_id": uuid.uuid5(uuid.NAMESPACE_OID, uscc), "uscc": uscc, "domain": domain,
+            "old_class": None, "new_class": new_class, "source": "zj-credit", "as_of": as_of,
+        }  # fmt: skip
+        if v1:
+            change = RiskClassChanged(**fields)
+        else:
+            change = RiskClassChangedV2(**fields, region_code="330106", unit_code="330106-XH01")
+        return Outgoing(change, subject=str(fields["subject_id"]), actor="zj-credit")
+
+    @staticmethod
+    def tags_changed(classification, *subjects):
+        """`subjects`: (uscc, tags, item_ids) each."""
+        changed = TagsChanged(
+            classification=classification,
+            rules_version=classification,
+            changes=[
+                SubjectTags(
+                    subject_id=uuid.uuid5(uuid.NAMESPACE_OID, code),
+                    uscc=code,
+                    tags=tags,
+                    applicable_item_ids=list(items),
+                )
+                for code, tags, items in subjects
+            ],
+        )
+        return Outgoing(changed, subject=f"classification-{classification}", actor="system")
+
+
+@pytest.fixture
+def subject_events():
+    return SubjectEvents()
 
 
 class DirectoryEvents:
