@@ -101,7 +101,6 @@ class RiskClassChangedV2(RiskClassChanged):
     )
 
     event_type: ClassVar[str] = "registry.subject.risk_class_changed.v2"
-    released: ClassVar[bool] = False  # until sampling's subject consumer ships
 
     old_class: RiskClass | None = Field(
         description="A–D before the change; null for the first (原分类)"

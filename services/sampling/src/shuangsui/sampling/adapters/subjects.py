@@ -276,13 +276,21 @@ class RegistryExports(ServiceClient):
                 if answer.status_code >= 400:
                     await answer.aread()
                     raise ServiceCallError(self.service, EXPORT_OPERATION, RemoteProblem.of(answer))
-                yield _decoded(answer.aiter_lines())
+                yield ndjson_objects(answer.aiter_bytes())
         except httpx.TransportError as exc:
             raise self._unreachable(EXPORT_OPERATION, type(exc).__name__) from None
 
 
-async def _decoded(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
-    async for line in lines:
-        if line:
-            decoded: dict[str, Any] = orjson.loads(line)
-            yield decoded
+async def ndjson_objects(chunks: AsyncIterator[bytes]) -> AsyncIterator[dict[str, Any]]:
+    """NDJSON lines end at `\n` only. httpx's `aiter_lines` also ends them at U+2028, U+0085 and
+    the other separators `str.splitlines` knows, which a JSON string may hold unescaped (a
+    subject's name or address), so the bytes are split here."""
+    pending = b""
+    async for chunk in chunks:
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in lines:
+            if line.strip():
+                decoded: dict[str, Any] = orjson.loads(line)
+                yield decoded
+    if pending.strip():
+        yield orjson.loads(pending)
