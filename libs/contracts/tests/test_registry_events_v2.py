@@ -43,8 +43,9 @@ def test_a_v2_payload_without_its_new_fields_is_a_v1_payload(
     assert json.loads(old.model_dump_json()) == {k: data[k] for k in v1.model_fields}
 
 
-# A v2 is frozen once its first consumer ships (docs/events.md): planning's catalogue reads items.
-RELEASED = {ItemUpsertedV2}
+# A v2 is frozen once its first consumer ships (docs/events.md): planning's catalogue reads items,
+# sampling's subjects read model the risk classes.
+RELEASED = {ItemUpsertedV2, RiskClassChangedV2}
 
 
 @pytest.mark.parametrize(("v1", "v2"), PAIRS, ids=lambda m: m.event_type)
