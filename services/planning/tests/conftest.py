@@ -187,3 +187,29 @@ async def test_catalogue(stack):
     finally:
         await conn.close()
     return kit
+
+
+@pytest.fixture
+async def batch_world(catalogue_org, bearer):
+    """A city bureau, its county bureau (the owner of the plans), a sibling county, two
+    emergency-management bureaus (one to invite, one a stranger), and the tokens of each."""
+    city = await catalogue_org("city", "330100")
+    county = await catalogue_org("county", "330106", parent=city)
+    sibling = await catalogue_org("county", "330105", parent=city)
+    partner = await catalogue_org("county", "330106", department_type="emergency_management")
+    stranger = await catalogue_org("county", "330106", department_type="emergency_management")
+
+    def admin(org, region, role="department_admin"):
+        return bearer(role, region=region, org=str(org), sub=f"{role}-{org}")
+
+    return {
+        "county": county, "sibling_org": sibling, "partner": partner,
+        "owner": admin(county, "330106"), "superior": admin(city, "330100"),
+        "sibling": admin(sibling, "330105"),
+        "inspector": admin(county, "330106", "inspector"),
+        "partner_admin": admin(partner, "330106", "partner_admin"),
+        "partner_inspector": admin(partner, "330106", "inspector"),
+        "stranger_admin": admin(stranger, "330106", "partner_admin"),
+        "other_province": bearer("department_admin", region="440106", org=str(county)),
+        "anonymous": {},
+    }  # fmt: skip

@@ -85,3 +85,34 @@ async def ensure_a_batch(client: Any, plan: dict[str, Any], headers: dict[str, s
         answer = await add_batch(client, plan, headers)
         # A caller who may not write the plan is refused here as at the submission it tries.
         assert answer.status_code in (201, 403, 404), answer.text
+
+
+# ---- a department's year of batches: plan, steps, publication -----------------------------------
+
+
+async def new_plan(client: Any, world: dict[str, Any], year: int) -> dict[str, Any]:
+    """A draft plan of `year` for the world's county bureau (`batch_world`)."""
+    created = await client.post(PLANS, json={"year": year, "title": "计划"}, headers=world["owner"])
+    assert created.status_code == 201, created.text
+    return created.json()  # type: ignore[no-any-return]
+
+
+async def plan_step(
+    client: Any, world: dict[str, Any], plan_id: str, version: int, action: str, who: str,
+    **kwargs: Any,
+) -> Any:  # fmt: skip
+    """`action` on the version, by `who` of the world, with the version's current ETag."""
+    current = await client.get(f"{PLANS}/{plan_id}", params={"version": version},
+                               headers=world[who])  # fmt: skip
+    url = f"{PLANS}/{plan_id}/versions/{version}:{action}"
+    return await client.post(
+        url, headers={**world[who], "If-Match": current.headers["ETag"]}, **kwargs
+    )
+
+
+async def publish(client: Any, world: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+    """Submit (the owner), file (the superior), publish (the owner); the published version."""
+    for action, who in (("submit", "owner"), ("file", "superior"), ("publish", "owner")):
+        answer = await plan_step(client, world, plan["plan_id"], plan["version"], action, who)
+        assert answer.status_code == 200, (action, answer.text)
+    return answer.json()  # type: ignore[no-any-return]

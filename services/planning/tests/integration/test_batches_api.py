@@ -17,6 +17,9 @@ from planning_testkit import (
     SPECIAL,
     add_batch,
     batch_body,
+    new_plan,
+    plan_step,
+    publish,
 )
 
 YEAR = 2098  # a year of these tests; each test has its own orgs, so its own plans
@@ -28,45 +31,8 @@ async def api(service_client, test_catalogue):
 
 
 @pytest.fixture
-async def world(catalogue_org, bearer):
-    city = await catalogue_org("city", "330100")
-    county = await catalogue_org("county", "330106", parent=city)
-    sibling = await catalogue_org("county", "330105", parent=city)
-    partner = await catalogue_org("county", "330106", department_type="emergency_management")
-    stranger = await catalogue_org("county", "330106", department_type="emergency_management")
-
-    def admin(org, region, role="department_admin"):
-        return bearer(role, region=region, org=str(org), sub=f"{role}-{org}")
-
-    return {
-        "county": county, "partner": partner,
-        "owner": admin(county, "330106"), "superior": admin(city, "330100"),
-        "sibling": admin(sibling, "330105"),
-        "partner_admin": admin(partner, "330106", "partner_admin"),
-        "stranger_admin": admin(stranger, "330106", "partner_admin"),
-        "other_province": bearer("department_admin", region="440106", org=str(county)),
-        "anonymous": {},
-    }  # fmt: skip
-
-
-async def new_plan(api, world, year=YEAR):
-    created = await api.post(PLANS, json={"year": year, "title": "计划"}, headers=world["owner"])
-    assert created.status_code == 201, created.text
-    return created.json()
-
-
-async def plan_step(api, world, plan_id, version, action, who):
-    current = await api.get(f"{PLANS}/{plan_id}", params={"version": version}, headers=world[who])
-    url = f"{PLANS}/{plan_id}/versions/{version}:{action}"
-    answer = await api.post(url, headers={**world[who], "If-Match": current.headers["ETag"]})
-    return answer
-
-
-async def publish(api, world, plan):
-    for action, who in (("submit", "owner"), ("file", "superior"), ("publish", "owner")):
-        answer = await plan_step(api, world, plan["plan_id"], plan["version"], action, who)
-        assert answer.status_code == 200, (action, answer.text)
-    return answer.json()
+def world(batch_world):
+    return batch_world
 
 
 async def batches_of(api, plan_id, headers):
@@ -82,7 +48,7 @@ def announced(events, batch_id):
 async def test_a_batch_is_drafted_then_published_with_its_plan_carrying_all_a_draw_needs(
     api, world, ledger
 ):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
     created = await add_batch(
         api, plan, world["owner"], exclusion_policy=[{"reason": "INSPECTED_RECENTLY", "months": 12}]
     )
@@ -150,7 +116,7 @@ BROKEN = [
 async def test_a_batch_breaking_a_rule_is_refused_naming_it_and_nothing_is_stored(
     api, world, changes, rule, field
 ):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
 
     refused = await add_batch(api, plan, world["owner"], **changes)
 
@@ -163,7 +129,7 @@ async def test_a_batch_breaking_a_rule_is_refused_naming_it_and_nothing_is_store
 
 
 async def test_items_needing_different_qualifications_come_with_the_split_to_make(api, world):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
 
     refused = await add_batch(
         api, plan, world["owner"], item_ids=[str(KEY_FOOD), str(SPECIAL)], methods=["on_site"]
@@ -187,7 +153,7 @@ async def test_items_needing_different_qualifications_come_with_the_split_to_mak
 async def test_a_ratio_outside_its_policy_is_refused_naming_rule_and_class(
     api, world, quantity, rule, risk_class
 ):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
 
     refused = await add_batch(api, plan, world["owner"], quantity=quantity)
 
@@ -207,7 +173,7 @@ async def test_a_ratio_outside_its_policy_is_refused_naming_rule_and_class(
     ],
 )
 async def test_malformed_input_is_a_validation_problem_naming_the_field(api, world, changes, field):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
 
     refused = await add_batch(api, plan, world["owner"], **changes)
 
@@ -216,7 +182,7 @@ async def test_malformed_input_is_a_validation_problem_naming_the_field(api, wor
 
 
 async def test_a_plan_is_submitted_only_with_a_batch(api, world):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
 
     refused = await plan_step(api, world, plan["plan_id"], 1, "submit", "owner")
 
@@ -225,7 +191,7 @@ async def test_a_plan_is_submitted_only_with_a_batch(api, world):
 
 
 async def test_only_the_owning_department_writes_and_drafts_stay_private(api, world):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
     batch = (await add_batch(api, plan, world["owner"])).json()
     url = f"{BATCHES}/{batch['batch_id']}"
     etag = {"If-Match": f'"{batch["revision"]}"'}
@@ -246,7 +212,7 @@ async def test_only_the_owning_department_writes_and_drafts_stay_private(api, wo
 
 
 async def test_a_draft_batch_changes_only_with_its_current_etag(api, world):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
     created = await add_batch(api, plan, world["owner"])
     url = f"{BATCHES}/{created.json()['batch_id']}"
     body = batch_body("330106", YEAR, name="第二批")
@@ -272,7 +238,7 @@ async def test_a_draft_batch_changes_only_with_its_current_etag(api, world):
 async def test_a_published_batch_is_never_edited_only_cancelled_by_an_adjustment(
     api, world, ledger
 ):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
     batch = (await add_batch(api, plan, world["owner"])).json()
     await publish(api, world, plan)
     url = f"{BATCHES}/{batch['batch_id']}"
@@ -342,7 +308,7 @@ async def test_a_published_batch_is_never_edited_only_cancelled_by_an_adjustment
 async def test_a_cross_department_batch_waits_for_its_partner_who_sees_only_what_it_is_invited_to(
     api, world, ledger
 ):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
     created = await add_batch(
         api, plan, world["owner"], item_ids=[str(JOINT)], methods=["on_site"],
         joint_kind="cross_department", participant_org_ids=[str(world["partner"])],
@@ -386,7 +352,7 @@ async def test_a_cross_department_batch_waits_for_its_partner_who_sees_only_what
 
 
 async def test_a_declined_invitation_keeps_the_plan_from_being_submitted(api, world):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
     created = await add_batch(
         api, plan, world["owner"], item_ids=[str(JOINT)], methods=["on_site"],
         joint_kind="cross_department", participant_org_ids=[str(world["partner"])],
@@ -405,7 +371,7 @@ async def test_a_declined_invitation_keeps_the_plan_from_being_submitted(api, wo
 
 
 async def test_an_internal_joint_batch_combines_items_and_overlaps_are_warned(api, world):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
     first = await add_batch(api, plan, world["owner"])
     internal = await add_batch(
         api, plan, world["owner"], item_ids=[str(GENERAL), str(SECOND)], joint_kind="internal",
@@ -426,7 +392,7 @@ async def test_an_internal_joint_batch_combines_items_and_overlaps_are_warned(ap
 
 
 async def test_a_directed_batch_names_its_conditions(api, world):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
 
     directed = await add_batch(
         api, plan, world["owner"], draw_mode="directed",
@@ -444,7 +410,7 @@ async def test_a_directed_batch_names_its_conditions(api, world):
 async def test_a_batch_that_no_longer_keeps_its_policy_stops_the_publication_and_nothing_is_published(
     api, world, ledger
 ):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
     batch = (await add_batch(api, plan, world["owner"])).json()
     for action, who in (("submit", "owner"), ("file", "superior")):
         assert (await plan_step(api, world, plan["plan_id"], 1, action, who)).status_code == 200
@@ -474,7 +440,7 @@ async def test_a_batch_that_no_longer_keeps_its_policy_stops_the_publication_and
 async def test_superiors_list_a_departments_batches_from_submission_on_and_another_province_never(
     api, world, bearer
 ):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
     batch = (await add_batch(api, plan, world["owner"])).json()
     province = bearer("provincial_admin")
     other_province = bearer("provincial_admin", region="440000")

@@ -8,7 +8,18 @@ import json
 import uuid
 
 import pytest
-from planning_testkit import BATCHES, GENERAL, JOINT, PLANS, SECOND, add_batch, batch_body
+from planning_testkit import (
+    BATCHES,
+    GENERAL,
+    JOINT,
+    PLANS,
+    SECOND,
+    add_batch,
+    batch_body,
+    new_plan,
+    plan_step,
+    publish,
+)
 
 YEAR = 2096
 
@@ -19,51 +30,16 @@ async def api(service_client, test_catalogue):
 
 
 @pytest.fixture
-async def world(catalogue_org, bearer):
-    city = await catalogue_org("city", "330100")
-    county = await catalogue_org("county", "330106", parent=city)
-    sibling = await catalogue_org("county", "330105", parent=city)
-    partner = await catalogue_org("county", "330106", department_type="emergency_management")
-
-    def admin(org, region, role="department_admin"):
-        return bearer(role, region=region, org=str(org), sub=f"{role}-{org}")
-
-    return {
-        "county": county, "sibling_org": sibling, "partner": partner,
-        "owner": admin(county, "330106"), "superior": admin(city, "330100"),
-        "sibling": admin(sibling, "330105"),
-        "inspector": admin(county, "330106", "inspector"),
-        "partner_admin": admin(partner, "330106", "partner_admin"),
-        "partner_inspector": admin(partner, "330106", "inspector"),
-    }  # fmt: skip
-
-
-async def new_plan(api, world):
-    created = await api.post(PLANS, json={"year": YEAR, "title": "计划"}, headers=world["owner"])
-    assert created.status_code == 201, created.text
-    return created.json()
-
-
-async def plan_step(api, world, plan_id, version, action, who, **kwargs):
-    current = await api.get(f"{PLANS}/{plan_id}", params={"version": version}, headers=world[who])
-    url = f"{PLANS}/{plan_id}/versions/{version}:{action}"
-    return await api.post(
-        url, headers={**world[who], "If-Match": current.headers["ETag"]}, **kwargs
-    )
-
-
-async def publish(api, world, plan_id, version):
-    for action, who in (("submit", "owner"), ("file", "superior"), ("publish", "owner")):
-        answer = await plan_step(api, world, plan_id, version, action, who)
-        assert answer.status_code == 200, (action, answer.text)
+def world(batch_world):
+    return batch_world
 
 
 async def test_publishing_an_adjustment_whose_cancelled_batch_is_now_drawing_is_a_409_not_500(
     api, world, planning_rows, ledger
 ):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
     batch = (await add_batch(api, plan, world["owner"])).json()
-    await publish(api, world, plan["plan_id"], 1)
+    await publish(api, world, plan)
     v2 = await plan_step(api, world, plan["plan_id"], 1, "adjust", "owner",
                          json={"adjustment_reason": "撤销第一批"})  # fmt: skip
     assert v2.status_code == 201, v2.text
@@ -85,7 +61,7 @@ async def test_publishing_an_adjustment_whose_cancelled_batch_is_now_drawing_is_
 
 
 async def test_an_inspector_of_the_lead_org_cannot_read_a_draft_batch(api, world):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
     batch = (await add_batch(api, plan, world["owner"])).json()
 
     plan_seen = await api.get(f"{PLANS}/{plan['plan_id']}", headers=world["inspector"])
@@ -99,7 +75,7 @@ async def test_an_inspector_of_the_lead_org_cannot_read_a_draft_batch(api, world
 
 
 async def test_only_the_partner_admin_of_an_invited_org_reads_the_draft(api, world):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
     created = await add_batch(
         api, plan, world["owner"], item_ids=[str(JOINT)], methods=["on_site"],
         joint_kind="cross_department", participant_org_ids=[str(world["partner"])],
@@ -127,7 +103,7 @@ async def test_an_edited_cursor_is_an_invalid_cursor_problem(api):
 
 
 async def test_an_internal_joint_batch_cannot_enrol_another_bureau_without_its_consent(api, world):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
 
     created = await add_batch(
         api, plan, world["owner"], item_ids=[str(GENERAL), str(SECOND)], joint_kind="internal",
@@ -139,7 +115,7 @@ async def test_an_internal_joint_batch_cannot_enrol_another_bureau_without_its_c
 
 
 async def test_a_partner_is_asked_again_when_the_lead_moves_the_window_it_confirmed(api, world):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
     joint = {"item_ids": [str(JOINT)], "methods": ["on_site"], "joint_kind": "cross_department",
              "participant_org_ids": [str(world["partner"])]}  # fmt: skip
     created = await add_batch(api, plan, world["owner"], **joint)
@@ -162,7 +138,7 @@ async def test_a_partner_is_asked_again_when_the_lead_moves_the_window_it_confir
 
 
 async def test_a_workdays_entry_deadline_without_its_number_is_refused_naming_the_field(api, world):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
 
     refused = await add_batch(
         api, plan, world["owner"], entry_deadline_rule={"kind": "workdays_after_window_end"}
@@ -173,7 +149,7 @@ async def test_a_workdays_entry_deadline_without_its_number_is_refused_naming_th
 
 
 async def test_a_key_supervision_batch_names_a_key_item_of_its_own(api, world):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
 
     made_up = await add_batch(
         api, plan, world["owner"], origin="key_supervision",
@@ -185,7 +161,7 @@ async def test_a_key_supervision_batch_names_a_key_item_of_its_own(api, world):
 
 
 async def test_a_boolean_quantity_is_refused(api, world):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
 
     refused = await add_batch(
         api, plan, world["owner"], quantity={"A": True, "B": "10%", "C": "30%", "D": "60%"}
@@ -208,7 +184,7 @@ async def test_publishing_when_the_days_batch_codes_are_used_up_is_a_problem_not
         "owner": bearer("department_admin", region=region, org=str(county), sub=f"o-{county}"),
         "superior": bearer("department_admin", region="330100", org=str(city), sub=f"s-{city}"),
     }
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
     batch = await add_batch(api, plan, world["owner"])
     assert batch.status_code == 201, batch.text
     for action, who in (("submit", "owner"), ("file", "superior")):
@@ -245,7 +221,7 @@ async def test_a_batch_deleted_while_a_write_waits_is_a_404_not_500(api, world, 
 
     import asyncpg
 
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
     joint = {"item_ids": [str(JOINT)], "methods": ["on_site"], "joint_kind": "cross_department",
              "participant_org_ids": [str(world["partner"])]}  # fmt: skip
     created = await add_batch(api, plan, world["owner"], **joint)
@@ -285,9 +261,9 @@ async def test_a_batch_deleted_while_a_write_waits_is_a_404_not_500(api, world, 
 
 
 async def test_the_overlaps_of_a_published_batch_do_not_reveal_drafts_to_others(api, world):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
     published = (await add_batch(api, plan, world["owner"])).json()
-    await publish(api, world, plan["plan_id"], 1)
+    await publish(api, world, plan)
     v2 = await plan_step(api, world, plan["plan_id"], 1, "adjust", "owner",
                          json={"adjustment_reason": "增加第二批"})  # fmt: skip
     assert v2.status_code == 201, v2.text
@@ -306,7 +282,7 @@ async def test_the_overlaps_of_a_published_batch_do_not_reveal_drafts_to_others(
 
 
 async def test_a_published_joint_batch_does_not_show_who_answered_to_the_public(api, world):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
     created = await add_batch(
         api, plan, world["owner"], item_ids=[str(JOINT)], methods=["on_site"],
         joint_kind="cross_department", participant_org_ids=[str(world["partner"])],
@@ -318,7 +294,7 @@ async def test_a_published_joint_batch_does_not_show_who_answered_to_the_public(
         headers={**world["partner_admin"], "If-Match": created.headers["ETag"]},
     )
     assert confirmed.status_code == 200, confirmed.text
-    await publish(api, world, plan["plan_id"], 1)
+    await publish(api, world, plan)
 
     public = await api.get(url)
 
@@ -327,7 +303,7 @@ async def test_a_published_joint_batch_does_not_show_who_answered_to_the_public(
 
 
 async def test_an_invited_partner_learns_nothing_of_the_leads_other_drafts(api, world):
-    plan = await new_plan(api, world)
+    plan = await new_plan(api, world, YEAR)
     other = (await add_batch(api, plan, world["owner"], name="另一批草稿")).json()
     created = await add_batch(
         api, plan, world["owner"], item_ids=[str(JOINT)], methods=["on_site"],
