@@ -14,6 +14,7 @@ from typing import Literal
 from uuid import UUID
 
 from shuangsui.contracts.events.planning_batches import BatchCancelled, BatchPublished
+from shuangsui.planning.domain.batch_documents import draft_document
 from shuangsui.planning.domain.batch_lifecycle import BatchStatus, cancellation_reason
 from shuangsui.planning.domain.batch_values import (
     BatchRefused,
@@ -81,7 +82,6 @@ def published_payload(batch: ValidBatch, publication: Publication) -> BatchPubli
         raise BatchRefused(breaches)
     policies = [publication.policies[i.item_id] for i in batch.items]
     draft = batch.draft
-    scope = draft.scope
     rule = draft.entry_deadline_rule
     return BatchPublished.model_validate(
         {
@@ -128,13 +128,7 @@ def published_payload(batch: ValidBatch, publication: Publication) -> BatchPubli
                 }
                 for i in batch.items
             ],
-            "scope": {
-                "region_codes": list(scope.region_codes),
-                "subject_types": list(scope.subject_types),
-                "tag_filters": list(scope.tag_filters),
-                "industry_codes": list(scope.industry_codes),
-                "risk_classes": list(scope.risk_classes),
-            },
+            "scope": draft_document(draft)["scope"],
             "risk_domain": draft.risk_domain,
             "strata": [
                 {"stratum": s.stratum, "ratio": str(s.rule), "count": None}
