@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from shuangsui.devstack.pytest_plugin import environment
-from shuangsui.drawspec import new_party_secret
+from shuangsui.drawspec import new_party_secret, verify_bytes
 from shuangsui.sampling.adapters import subjects as subjects_repo
 from shuangsui.sampling.domain.subjects import SUBJECTS
 from shuangsui.sampling.worker import SUBSCRIPTIONS
@@ -19,6 +19,8 @@ from shuangsui.sampling.worker import SUBSCRIPTIONS
 DRAWS = "/api/v1/sampling/draws"
 FIXED = "ab" * 32
 COMMITTED = "sampling.draw.committed.v1"
+COMPLETED = "sampling.draw.completed.v1"
+TEAM_ASSIGNED = "sampling.team.assigned.v1"
 
 
 def prepare_path(batch_id):
@@ -312,3 +314,91 @@ async def test_only_the_lead_commits_and_a_fixed_beacon_needs_test_mode(
     problem(refused, 422, "draw-beacon-fixed")
     still = await sampling.get(f"{DRAWS}/{draw['draw_id']}", headers=world["owner"])
     assert still.json()["status"] == "prepared"
+
+
+async def committed_fixed(sampling, world):
+    draw = (await prepared(sampling, world)).json()
+    body = {"beacon": {"source": "fixed", "value": FIXED}}
+    answer = await sampling.post(commit_path(draw["draw_id"]), json=body,
+                                 headers={**world["owner"], "If-Match": '"1"'})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def reveal_path(draw_id):
+    return f"{DRAWS}/{draw_id}:reveal"
+
+
+async def test_a_fixed_draw_is_revealed_computed_and_completed_as_the_verifier_computes_it(
+    sampling, world, ledger
+):
+    draw = await committed_fixed(sampling, world)
+    path = reveal_path(draw["draw_id"])
+
+    answer = await sampling.post(path, headers={**world["owner"], "If-Match": '"2"'})
+
+    assert answer.status_code == 200, answer.text
+    completed = answer.json()
+    assert completed["status"] == "completed"
+    bundle = await sampling.get(f"{DRAWS}/{draw['draw_id']}/bundle")
+    result = await sampling.get(f"{DRAWS}/{draw['draw_id']}/result")
+    assert bundle.status_code == result.status_code == 200
+    assert json.loads(bundle.content)["beacon_value"] == FIXED
+    assert json.loads(result.content) == verify_bytes(bundle.content)
+    assert completed["result_sha256"] == json.loads(result.content)["result_sha256"]
+    selected = [u for s in json.loads(result.content)["strata"] for u in s["selected"]]
+    assert len(selected) == 2  # ceil(3/100 × 2) of A, ceil(1/10 × 3) of B
+    assert set(selected) <= set(world["codes"][:5])
+
+    [event] = [e["data"] for e in await ledger("sampling").announced(COMPLETED)
+               if e["data"]["draw_id"] == draw["draw_id"]]  # fmt: skip
+    assert event["result_sha256"] == completed["result_sha256"]
+    assert event["completes_batch"] is True
+    assert [s["uscc"] for st in event["strata"] for s in st["selected"]] == selected
+    teams = [e["data"] for e in await ledger("sampling").announced(TEAM_ASSIGNED)
+             if e["data"]["draw_id"] == draw["draw_id"]]  # fmt: skip
+    assert sorted(t["uscc"] for t in teams) == sorted(selected)
+    # A team of two: its lead (holding food_safety) and one member, by opaque id only.
+    assert all(t["lead_inspector_id"] and len(t["member_ids"]) == 1 for t in teams)
+    assert all(t["lead_inspector_id"] not in t["member_ids"] for t in teams)
+    assert "张三" not in bundle.text
+
+    problem(await sampling.post(path, headers={**world["owner"], "If-Match": '"3"'}), 409,
+            "draw-completed-final")  # fmt: skip
+    again = await sampling.post(prepare_path(world["batch"].batch_id), headers=world["owner"])
+    problem(again, 409, "draw-already-completed")
+
+
+async def test_the_parties_reveal_each_their_own_secret_then_the_draw_completes(
+    sampling, world, ledger
+):
+    draw = (await prepared(sampling, world)).json()
+    parties = [new_party_secret(name) for name in ("市场监管局", "公证处")]
+    body = {"beacon": {"source": "commit-reveal", "commitments": [
+        {"party_id": s.party_id, "commitment": s.commitment} for s in parties]}}  # fmt: skip
+    path = reveal_path(draw["draw_id"])
+    await sampling.post(commit_path(draw["draw_id"]), json=body,
+                        headers={**world["owner"], "If-Match": '"1"'})  # fmt: skip
+    first, second = parties
+
+    wrong = {"party_id": first.party_id, "secret": second.secret}
+    problem(await sampling.post(path, json=wrong, headers={**world["owner"], "If-Match": '"2"'}),
+            422, "E_BEACON")  # fmt: skip
+    one = await sampling.post(path, json={"party_id": first.party_id, "secret": first.secret},
+                              headers={**world["owner"], "If-Match": '"2"'})  # fmt: skip
+    assert one.status_code == 200, one.text
+    assert one.json()["status"] == "committed"
+    assert first.secret not in one.text
+    problem(await sampling.post(bundle_path := f"{DRAWS}/{draw['draw_id']}/bundle"), 405)
+    assert (await sampling.get(bundle_path)).status_code == 404
+    two = await sampling.post(path, json={"party_id": second.party_id, "secret": second.secret},
+                              headers={**world["owner"], "If-Match": '"3"'})  # fmt: skip
+
+    assert two.status_code == 200, two.text
+    assert two.json()["status"] == "completed"
+    bundle = await sampling.get(bundle_path)
+    revealed = json.loads(bundle.content)["beacon_value"]
+    assert revealed == sorted(({"party_id": s.party_id, "secret": s.secret} for s in parties),
+                              key=lambda r: r["party_id"].encode())  # fmt: skip
+    result = await sampling.get(f"{DRAWS}/{draw['draw_id']}/result")
+    assert json.loads(result.content) == verify_bytes(bundle.content)

@@ -17,12 +17,17 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shuangsui.drawspec.beacon import beacon_value_json, read_beacon_value
+from shuangsui.drawspec.commitment import read_commitment
 from shuangsui.drawspec.jsontext import JsonValue
+from shuangsui.drawspec.model import BeaconValue
 from shuangsui.sampling.domain.draws import (
     Draw,
     DrawKind,
     DrawStatus,
     DrawSummary,
+    FailReason,
+    Failure,
     parse_draw_code,
 )
 
@@ -92,6 +97,9 @@ class StoredDraw:
     reveal_deadline: datetime | None = None
     committed_by: str | None = None
     committed_at: datetime | None = None
+    revealed_at: datetime | None = None
+    completed_at: datetime | None = None
+    ended_at: datetime | None = None
 
     @property
     def batch_code(self) -> str:
@@ -114,7 +122,19 @@ def _row(stored: StoredDraw) -> dict[str, Any]:
         "revision": stored.revision, "prepared_by": stored.prepared_by,
         "prepared_at": stored.prepared_at, "committed_by": stored.committed_by,
         "committed_at": stored.committed_at,
+        "beacon_value": (
+            beacon_value_json(draw.beacon_value) if draw.beacon_value is not None else None
+        ),
+        "failure": _failure_json(draw.failure), "revealed_at": stored.revealed_at,
+        "completed_at": stored.completed_at, "ended_at": stored.ended_at,
     }  # fmt: skip
+
+
+def _failure_json(failure: Failure | None) -> dict[str, Any] | None:
+    if failure is None:
+        return None
+    return {"reason": failure.reason.value, "missing_parties": list(failure.missing_parties),
+            "detail": failure.detail}  # fmt: skip
 
 
 async def insert(session: AsyncSession, stored: StoredDraw) -> None:
@@ -189,6 +209,19 @@ async def search(session: AsyncSession, query: DrawQuery) -> list[StoredDraw]:
     return [_stored(r._mapping) for r in await session.execute(statement)]
 
 
+def _beacon_value(row: Any) -> BeaconValue | None:
+    if row["beacon_value"] is None:
+        return None
+    commitment = read_commitment(row["commitment"])
+    return read_beacon_value(commitment.beacon, row["beacon_value"], "beacon_value")
+
+
+def _failure(value: Any) -> Failure | None:
+    if value is None:
+        return None
+    return Failure(FailReason(value["reason"]), tuple(value["missing_parties"]), value["detail"])
+
+
 def _stored(row: Any) -> StoredDraw:
     draw = Draw(
         draw_id=row["draw_id"],
@@ -201,8 +234,10 @@ def _stored(row: Any) -> StoredDraw:
         subjects_draw_code=row["subjects_draw_code"],
         commitment=row["commitment"],
         commitment_sha256=row["commitment_sha256"],
+        beacon_value=_beacon_value(row),
         bundle=row["bundle"],
         result=row["result"],
+        failure=_failure(row["failure"]),
     )
     return StoredDraw(
         draw=draw,
@@ -217,4 +252,7 @@ def _stored(row: Any) -> StoredDraw:
         reveal_deadline=row["reveal_deadline"],
         committed_by=row["committed_by"],
         committed_at=row["committed_at"],
+        revealed_at=row["revealed_at"],
+        completed_at=row["completed_at"],
+        ended_at=row["ended_at"],
     )

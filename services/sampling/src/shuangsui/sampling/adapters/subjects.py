@@ -305,6 +305,16 @@ async def population(session: AsyncSession, query: PopulationQuery) -> list[Popu
     ]
 
 
+async def subject_ids(session: AsyncSession, usccs: Sequence[str]) -> dict[str, UUID]:
+    """The registry's ids of subjects known by USCC (a draw names them by USCC, B.1)."""
+    if not usccs:
+        return {}
+    query = sa.select(subjects.c.uscc, subjects.c.subject_id).where(
+        subjects.c.uscc == sa.any_(sa.literal(list(usccs), ARRAY(sa.Text)))
+    )
+    return {r.uscc: r.subject_id for r in await session.execute(query)}
+
+
 # ---- the registry's export ----------------------------------------------------------------------
 
 EXPORT_PATH = "/api/v1/registry/subjects:export"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from shuangsui.drawspec.jsontext import canonical_json
@@ -21,7 +21,7 @@ from shuangsui.kernel.param_types import RegionFilter
 from shuangsui.kernel.responses import problem_responses
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.sampling.adapters.draws import StoredDraw
-from shuangsui.sampling.api.draws_models import CommitIn, DrawOut
+from shuangsui.sampling.api.draws_models import CommitIn, DrawOut, RevealIn
 from shuangsui.sampling.domain.draws import DrawStatus
 from shuangsui.sampling.service import draws as service
 
@@ -108,6 +108,38 @@ async def commit_draw(
     return _answer(committed)
 
 
+@router.post(
+    "/draws/{draw_id}:reveal",
+    operation_id="sampling_draws_reveal",
+    response_model=DrawOut,
+    summary="揭示随机源 · Reveal the draw's randomness",
+    description="After the commit (§14.1). A `fixed` beacon (test mode) is revealed at once, "
+    "without a body. A `commit-reveal` party hands in its secret (`party_id`, `secret`) before "
+    "the reveal deadline; each must open its own commitment (`E_BEACON`), once "
+    "(`draw-reveal-repeated`). With the last reveal the draw is computed by the verifier's own "
+    "code (`shuangsui.drawspec.verify_tree`) and completed: `sampling.draw.completed.v1` and "
+    "one `sampling.team.assigned.v1` per subject; if the verifier refuses the bundle the draw "
+    "fails (`verification_rejected`, published). Requires `If-Match` with the draw's ETag.",
+    responses=problem_responses(
+        service.DRAW_REFUSED,
+        service.DRAW_STATE,
+        p.FORBIDDEN,
+        404,
+        p.PRECONDITION_FAILED,
+        p.PRECONDITION_REQUIRED,
+    ),
+)
+async def reveal_draw(
+    draw_id: Annotated[UUID, DRAW_ID],
+    body: RevealIn | None = Body(None),
+    if_match: str | None = IF_MATCH,
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(writers),
+) -> JSONResponse:
+    secret = body.secret_in() if body is not None else None
+    return _answer(await service.reveal_draw(uow, draw_id, secret, if_match, by))
+
+
 @router.get(
     "/draws",
     operation_id="sampling_draws_list",
@@ -167,3 +199,45 @@ async def get_commitment(
 ) -> Response:
     document = await service.get_commitment(uow, draw_id)
     return Response(canonical_json(document), media_type="application/json")
+
+
+@router.get(
+    "/draws/{draw_id}/bundle",
+    operation_id="sampling_draws_bundle",
+    summary="抽取数据包 · The draw's bundle",
+    description="The bundle of DRAW_SPEC §10.1: the commitment, the beacon value and the four "
+    "lists (inspectors by opaque id). Anyone recomputes the result from it "
+    "(`ids1 verify`). Public, no login; 404 until the draw is computed.",
+    responses={
+        200: {"content": {"application/json": {}}, "description": "The bundle (数据包)"},
+        **problem_responses(404),
+    },
+)
+async def get_bundle(
+    draw_id: Annotated[UUID, DRAW_ID],
+    uow: UnitOfWork = Depends(unit_of_work),
+    _by: Principal | None = Depends(optional_principal),
+) -> Response:
+    return Response(canonical_json(await service.get_bundle(uow, draw_id)),
+                    media_type="application/json")  # fmt: skip
+
+
+@router.get(
+    "/draws/{draw_id}/result",
+    operation_id="sampling_draws_result",
+    summary="抽取结果 · The draw's result",
+    description="The result of DRAW_SPEC §10.2, as the verifier computed it from the bundle: "
+    "per stratum the selection in order, the assignments and replacements. Public, no login; "
+    "404 until the draw is computed.",
+    responses={
+        200: {"content": {"application/json": {}}, "description": "The result (抽取结果)"},
+        **problem_responses(404),
+    },
+)
+async def get_result(
+    draw_id: Annotated[UUID, DRAW_ID],
+    uow: UnitOfWork = Depends(unit_of_work),
+    _by: Principal | None = Depends(optional_principal),
+) -> Response:
+    return Response(canonical_json(await service.get_result(uow, draw_id)),
+                    media_type="application/json")  # fmt: skip

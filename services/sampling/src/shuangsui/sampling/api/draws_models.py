@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shuangsui.sampling.adapters.draws import StoredDraw
 from shuangsui.sampling.domain.draws import DrawKind, DrawStatus
-from shuangsui.sampling.service.draws import BeaconChoice, PartyIn
+from shuangsui.sampling.service.draws import BeaconChoice, PartyIn, SecretIn
 
 HEX64 = r"^[0-9a-f]{64}$"
 
@@ -62,6 +62,12 @@ class DrawOut(BaseModel):
     reveal_deadline: datetime | None = Field(description="揭示截止时间")
     prepared_at: datetime = Field(description="准备时间")
     committed_at: datetime | None = Field(description="承诺时间")
+    completed_at: datetime | None = Field(description="完成时间")
+    result_sha256: str | None = Field(description="The result's hash once computed (结果哈希)")
+    failure: dict[str, Any] | None = Field(
+        description="reason (missing_reveal, beacon_unavailable, batch_cancelled, "
+        "verification_rejected), missing_parties, detail (失败原因)"
+    )
 
     @classmethod
     def of(cls, stored: StoredDraw) -> DrawOut:
@@ -76,10 +82,28 @@ class DrawOut(BaseModel):
             excluded=len(_list(inputs["exclusions"])), inspectors=len(_list(inputs["inspectors"])),
             commitment_sha256=draw.commitment_sha256, beacon_source=draw.beacon_source,
             beacon=beacon if isinstance(beacon, dict) else None,
-            parties=[PartyOut(**e) for e in stored.parties] if stored.parties else None,
+            parties=[
+                PartyOut(party_id=e["party_id"], commitment=e["commitment"],
+                         revealed_at=e.get("revealed_at"))
+                for e in stored.parties
+            ] if stored.parties else None,
             reveal_deadline=stored.reveal_deadline, prepared_at=stored.prepared_at,
-            committed_at=stored.committed_at,
+            committed_at=stored.committed_at, completed_at=stored.completed_at,
+            result_sha256=_text(draw.result.get("result_sha256")) if draw.result else None,
+            failure=_failure(stored),
         )  # fmt: skip
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _failure(stored: StoredDraw) -> dict[str, Any] | None:
+    failure = stored.draw.failure
+    if failure is None:
+        return None
+    return {"reason": failure.reason.value, "missing_parties": list(failure.missing_parties),
+            "detail": failure.detail}  # fmt: skip
 
 
 def _list(value: object) -> list[object]:
@@ -133,3 +157,15 @@ class CommitIn(BaseModel):
             parties=tuple(PartyIn(c.party_id, c.commitment) for c in beacon.commitments),
             reveal_deadline=beacon.reveal_deadline,
         )
+
+
+class RevealIn(BaseModel):
+    """A commit-reveal party's secret; a fixed beacon (test mode) needs no body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    party_id: str = Field(min_length=1, max_length=100, description="参与方")
+    secret: str = Field(description="Its 32-byte secret, 64 lowercase hex digits (参与方秘密)")
+
+    def secret_in(self) -> SecretIn:
+        return SecretIn(self.party_id, self.secret)

@@ -21,7 +21,7 @@ from shuangsui.contracts.workdays import shanghai_date
 from shuangsui.drawspec import DrawInputs, Rejected
 from shuangsui.drawspec.commitment import read_stratum_rule, read_team
 from shuangsui.drawspec.jsontext import JsonValue
-from shuangsui.drawspec.model import Beacon, Ratio, StratumRule, TeamRule
+from shuangsui.drawspec.model import Beacon, BeaconValue, Ratio, StratumRule, TeamRule
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role
 from shuangsui.kernel.concurrency import check_if_match
@@ -38,12 +38,20 @@ from shuangsui.sampling.domain import beacons
 from shuangsui.sampling.domain import draw_inputs as mapping
 from shuangsui.sampling.domain import inspectors as pool_rules
 from shuangsui.sampling.domain.batches import StoredBatch, is_open_on, lead_phase
-from shuangsui.sampling.domain.draw_events import draw_committed
+from shuangsui.sampling.domain.draw_events import (
+    draw_committed,
+    draw_completed,
+    draw_failed,
+    teams_assigned,
+)
 from shuangsui.sampling.domain.draws import (
     Draw,
     DrawKind,
     DrawRuleError,
     DrawStatus,
+    FailReason,
+    Failure,
+    batch_drawn,
     next_draw_code,
 )
 from shuangsui.sampling.domain.subjects import Lag
@@ -374,6 +382,151 @@ async def commit_draw(
         uow.record(Outgoing(event, subject=str(draw.batch_id), actor=by.sub))
         await uow.commit()
     return written
+
+
+# ---- reveal, compute, complete ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecretIn:
+    """A commit-reveal party's opening of its commitment (§5.2)."""
+
+    party_id: str
+    secret: str
+
+
+def _exchange(stored: StoredDraw) -> beacons.CommitReveal:
+    """The commit-reveal session as stored: sealed at commit, with the reveals so far."""
+    parties = stored.parties or []
+    assert stored.reveal_deadline is not None
+    exchange = beacons.session((e["party_id"], e["commitment"]) for e in parties)
+    exchange = exchange.seal(stored.reveal_deadline)
+    for entry in parties:
+        if entry.get("secret") is not None:
+            revealed = datetime.fromisoformat(entry["revealed_at"])
+            exchange = exchange.reveal(entry["party_id"], entry["secret"], revealed)
+    return exchange
+
+
+def _with_reveal(parties: list[dict[str, Any]], secret: SecretIn, at: datetime) -> list[Any]:
+    return [
+        {**e, "secret": secret.secret, "revealed_at": at.isoformat()}
+        if e["party_id"] == secret.party_id
+        else e
+        for e in parties
+    ]
+
+
+def _fixed_value(draw: Draw) -> str:
+    assert draw.commitment is not None
+    beacon = draw.commitment["beacon"]
+    assert isinstance(beacon, dict)
+    value = beacon["value"]
+    assert isinstance(value, str)
+    return value
+
+
+async def reveal_draw(
+    uow: UnitOfWork, draw_id: UUID, secret: SecretIn | None, if_match: str | None,
+    by: Principal, *, now: datetime | None = None,
+) -> StoredDraw:  # fmt: skip
+    """The randomness arrives after the commitment: a fixed beacon's value at once (test mode),
+    or a party's reveal; with the last one the draw is computed by the verifier's own code and
+    completed (`sampling.draw.completed.v1` and one `sampling.team.assigned.v1` per subject),
+    or fails as `verification_rejected` if the verifier refuses the bundle."""
+    at = now or _now()
+    async with uow:
+        seen = await repo.draw(uow.session, draw_id)
+        if seen is None or not _visible(seen, by):
+            raise p.Problem(p.NOT_FOUND, f"no draw {draw_id}")
+        if not _leads(by, seen.lead_org_id):
+            raise p.Problem(
+                p.FORBIDDEN, "reveals are handed in by the batch's lead department's admin"
+            )
+        batch = await batches_repo.batch_to_draw(uow.session, seen.draw.batch_id)
+        stored = await repo.draw(uow.session, draw_id, lock=True)
+        assert batch is not None
+        assert batch.published is not None
+        assert stored is not None
+        check_if_match(if_match, stored.revision)
+        draw = stored.draw
+        try:
+            if draw.status is not DrawStatus.committed:
+                draw.reveal("")  # raises the transition refusal with its rule
+            if draw.beacon_source == "fixed":
+                value: BeaconValue = _fixed_value(draw)
+            else:
+                if secret is None:
+                    raise DrawRuleError("E_SCHEMA", "a reveal names its party and secret", "secret")
+                exchange = _exchange(stored).reveal(secret.party_id, secret.secret, at)
+                stored = replace(stored, parties=_with_reveal(stored.parties or [], secret, at))
+                if not exchange.complete:
+                    written = await repo.update(uow.session, stored)
+                    await uow.commit()
+                    return written
+                value = exchange.beacon_value()
+            draw = draw.reveal(value)
+        except DrawRuleError as error:
+            raise rule_problem(error) from None
+        events: list[Any]
+        try:
+            draw = draw.compute(plan_of(stored).inputs).complete()
+        except DrawRuleError as error:
+            failure = Failure(
+                FailReason.verification_rejected, detail=f"{error.rule}: {error.reason}"
+            )
+            draw = draw.fail(failure)
+            events = [draw_failed(draw, at)]
+            ended = replace(stored, draw=draw, revealed_at=at, ended_at=at)
+        else:
+            events = await _completion_events(uow, batch.published, draw, at)
+            ended = replace(stored, draw=draw, revealed_at=at, completed_at=at)
+        written = await repo.update(uow.session, ended)
+        for event in events:
+            uow.record(Outgoing(event, subject=str(draw.batch_id), actor=by.sub))
+        await uow.commit()
+    return written
+
+
+async def _completion_events(
+    uow: UnitOfWork, batch: BatchPublished, draw: Draw, at: datetime
+) -> list[Any]:
+    assert draw.result is not None
+    strata = draw.result["strata"]
+    assert isinstance(strata, list)
+    selected = [str(u) for s in strata if isinstance(s, dict) for u in _items(s["selected"])]
+    ids = await subjects_repo.subject_ids(uow.session, selected)
+    earlier = [d for d in await repo.summaries(uow.session, draw.batch_id)
+               if d.draw_code != draw.draw_code]  # fmt: skip
+    drawn = batch_drawn(
+        mapping.is_joint(batch), [org for org, _ in mapping.departments(batch)],
+        [*earlier, draw.summary()],
+    )  # fmt: skip
+    events: list[Any] = [draw_completed(draw, ids, completes_batch=drawn, at=at)]
+    if draw.kind is not DrawKind.subjects:
+        events += teams_assigned(draw, ids, batch.selection_mode)
+    return events
+
+
+def _items(value: object) -> list[object]:
+    assert isinstance(value, list)
+    return value
+
+
+async def get_bundle(uow: UnitOfWork, draw_id: UUID) -> dict[str, JsonValue]:
+    """The bundle (§10.1) of a computed draw: everything anyone needs to recompute it."""
+    stored = await get_draw(uow, draw_id, None)
+    if stored.draw.bundle is None:
+        raise p.Problem(p.NOT_FOUND, f"draw {draw_id} has no computed bundle")
+    return stored.draw.bundle
+
+
+async def get_result(uow: UnitOfWork, draw_id: UUID) -> dict[str, JsonValue]:
+    """The result (§10.2) the verifier computed from the bundle."""
+    stored = await get_draw(uow, draw_id, None)
+    if stored.draw.result is None:
+        raise p.Problem(p.NOT_FOUND, f"draw {draw_id} has no result")
+    return stored.draw.result
 
 
 # ---- public reads -----------------------------------------------------------------------------
