@@ -46,6 +46,7 @@ from shuangsui.sampling.domain.draw_events import (
 )
 from shuangsui.sampling.domain.draws import (
     Draw,
+    DrawAction,
     DrawKind,
     DrawRuleError,
     DrawStatus,
@@ -53,6 +54,7 @@ from shuangsui.sampling.domain.draws import (
     Failure,
     batch_drawn,
     next_draw_code,
+    next_status,
 )
 from shuangsui.sampling.domain.subjects import Lag
 from shuangsui.sampling.service import inspectors as inspectors_service
@@ -246,7 +248,7 @@ async def prepare_draw(
         seen = await batches_repo.batch(uow.session, batch_id)
     if seen is None:
         raise p.Problem(p.NOT_FOUND, f"no batch {batch_id} is known to sampling")
-    if seen.published is None or not _leads(by, seen.published.org_id):
+    if seen.published is not None and not _leads(by, seen.published.org_id):
         raise p.Problem(
             p.FORBIDDEN, "a batch's draw is prepared by its lead department's admin (R14)"
         )
@@ -365,8 +367,7 @@ async def commit_draw(
         assert stored is not None
         check_if_match(if_match, stored.revision)
         try:
-            if stored.draw.status is not DrawStatus.prepared:
-                stored.draw.commit({})  # raises the transition refusal with its rule
+            next_status(stored.draw.status, DrawAction.commit)  # a draw is committed once
             _drawable(batch, shanghai_date(at))
             beacon, parties, deadline = _beacon(choice, at, test_mode)
             plan = plan_of(stored)
@@ -451,8 +452,7 @@ async def reveal_draw(
         check_if_match(if_match, stored.revision)
         draw = stored.draw
         try:
-            if draw.status is not DrawStatus.committed:
-                draw.reveal("")  # raises the transition refusal with its rule
+            next_status(draw.status, DrawAction.reveal)
             if draw.beacon_source == "fixed":
                 value: BeaconValue = _fixed_value(draw)
             else:
