@@ -2,6 +2,7 @@
 sampling's read models (fed through JetStream as the registry and planning publish them),
 committed once with `sampling.draw.committed.v1` in the outbox, read by anyone without a login."""
 
+import asyncio
 import hashlib
 import json
 import uuid
@@ -107,8 +108,14 @@ async def world(consumer_feed, batch_events, subject_events, directory_events, b
     def admin(role, of, region="330106"):
         return bearer(role, region=region, org=str(of), sub=f"{role}-{of}-{tag}")
 
+    async def publish(**changes):
+        made = batch(f"33010620261203{uuid.uuid4().int % 10**4:04d}", **changes)
+        assert await feed.outcome(await feed.publish(made, "planning")) == "applied"
+        return made.payload
+
     return {
         "batch": published.payload, "cancelled": dropped.payload, "codes": codes,
+        "publish": publish,
         "owner": admin("department_admin", org),
         "other": admin("department_admin", other_org),
         "guangdong": bearer("department_admin", region="440106", org=str(org)),
@@ -191,6 +198,49 @@ async def test_a_second_draw_waits_for_the_live_one(sampling, world):
     answer = await sampling.post(prepare_path(world["batch"].batch_id), headers=world["owner"])
 
     problem(answer, 409, "draw-in-progress")
+
+
+async def test_a_directed_batch_narrows_by_industry_tags_and_risk_class(sampling, world):
+    def scope(**conditions):
+        return {"region_codes": ["330106"], "subject_types": ["enterprise"], "tag_filters": [],
+                "industry_codes": [], "risk_classes": [], **conditions}  # fmt: skip
+
+    narrowed = await world["publish"](
+        scope=scope(industry_codes=["H62"], tag_filters=["format:餐饮服务", "scale:小型"],
+                    risk_classes=["A"]),
+        strata=[{"stratum": "A", "ratio": "1/2", "count": None}],
+    )  # fmt: skip
+    other_tag = await world["publish"](scope=scope(tag_filters=["format:零售"]))
+    undirected = await world["publish"](draw_mode="undirected", scope=scope(industry_codes=["C13"]))
+
+    def sizes(answer):
+        assert answer.status_code == 201, answer.text
+        return {s["stratum"]: s["population"] for s in answer.json()["population"]}
+
+    post = sampling.post
+    # No subject is tagged `scale`: a dimension named must match, so nobody is left.
+    assert sizes(await post(prepare_path(narrowed.batch_id), headers=world["owner"])) == {"A": 0}
+    assert sizes(await post(prepare_path(other_tag.batch_id), headers=world["owner"])) == {
+        "A": 0, "B": 0, "C": 0, "D": 0,
+    }  # fmt: skip
+    # An undirected batch ignores the scope's conditions: the items' subjects in the regions.
+    assert sizes(await post(prepare_path(undirected.batch_id), headers=world["owner"])) == {
+        "A": 2, "B": 4, "C": 0, "D": 0,
+    }  # fmt: skip
+    only_format = await world["publish"](
+        scope=scope(industry_codes=["H62"], tag_filters=["format:餐饮服务"], risk_classes=["A"]),
+        strata=[{"stratum": "A", "ratio": "1/2", "count": None}],
+    )  # fmt: skip
+    assert sizes(await post(prepare_path(only_format.batch_id), headers=world["owner"])) == {"A": 2}
+
+
+async def test_two_prepares_at_once_make_one_draw(sampling, world):
+    path = prepare_path(world["batch"].batch_id)
+
+    answers = await asyncio.gather(*(sampling.post(path, headers=world["owner"])
+                                     for _ in range(3)))  # fmt: skip
+
+    assert sorted(a.status_code for a in answers) == [201, 409, 409]
 
 
 async def test_the_database_holds_one_live_draw_per_batch(sampling, world, stack):
