@@ -73,7 +73,6 @@ draws = sa.Table(
     sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
     sa.UniqueConstraint("batch_id", "sequence", name="draws_batch_sequence"),
-    sa.Index("draws_listing", "prepared_at", "draw_code"),
 )
 
 

@@ -60,7 +60,6 @@ def upgrade() -> None:
         "draws_one_live_team_draw", "draws", ["batch_id", "org_id", "subjects_draw_code"],
         unique=True, postgresql_where=sa.text(f"kind = 'teams' AND {LIVE}"),
     )  # fmt: skip
-    op.create_index("draws_listing", "draws", ["prepared_at", "draw_code"])
 
 
 def downgrade() -> None:
