@@ -13,6 +13,7 @@ import pytest
 
 from shuangsui.devstack.pytest_plugin import environment
 from shuangsui.drawspec import new_party_secret, verify_bytes
+from shuangsui.kernel.auth import OPTIONAL_BEARER
 from shuangsui.sampling.adapters import subjects as subjects_repo
 from shuangsui.sampling.domain.subjects import SUBJECTS
 from shuangsui.sampling.worker import SUBSCRIPTIONS
@@ -452,3 +453,20 @@ async def test_the_parties_reveal_each_their_own_secret_then_the_draw_completes(
                               key=lambda r: r["party_id"].encode())  # fmt: skip
     result = await sampling.get(f"{DRAWS}/{draw['draw_id']}/result")
     assert json.loads(result.content) == verify_bytes(bundle.content)
+
+
+async def test_the_draw_operations_are_documented_public_reads_without_a_token(sampling):
+    document = (await sampling.get("/openapi.json")).json()
+    operations = {
+        op["operationId"]: op for path in document["paths"].values() for op in path.values()
+    }
+
+    def public(name):
+        security = operations[name].get("security", document.get("security"))
+        return not security or any(not r or OPTIONAL_BEARER in r for r in security)
+
+    writes = ("sampling_draws_prepare", "sampling_draws_commit", "sampling_draws_reveal")
+    reads = ("sampling_draws_list", "sampling_draws_get", "sampling_draws_commitment",
+             "sampling_draws_bundle", "sampling_draws_result")  # fmt: skip
+    assert [name for name in writes if public(name)] == []
+    assert [name for name in reads if not public(name)] == []
