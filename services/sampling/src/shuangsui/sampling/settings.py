@@ -24,6 +24,11 @@ class Settings(DatabaseSettings):
         description="READ_MODEL_CHECK_SECONDS — how often the worker records how far its "
         "consumers are behind their streams",
     )
+    draw_test_mode: bool = Field(
+        default=False,
+        description="DRAW_TEST_MODE — tests and development only: a draw may be committed "
+        "with a `fixed` beacon (DRAW_SPEC §5.3); production leaves it off",
+    )
     bootstrap_batch_size: int = Field(
         default=5_000,
         ge=1,

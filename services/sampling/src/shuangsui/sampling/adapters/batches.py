@@ -102,6 +102,14 @@ async def batch(session: AsyncSession, batch_id: UUID) -> StoredBatch | None:
     return _batch(row._mapping) if row is not None else None
 
 
+async def batch_to_draw(session: AsyncSession, batch_id: UUID) -> StoredBatch | None:
+    """The batch, its row locked until the transaction ends: draws of one batch are prepared
+    and committed one at a time, so each takes the next code and sees the others' status."""
+    query = sa.select(batches).where(batches.c.batch_id == batch_id).with_for_update()
+    row = (await session.execute(query)).one_or_none()
+    return _batch(row._mapping) if row is not None else None
+
+
 @dataclass(frozen=True)
 class BatchQuery:
     """Which batches to list, in (window_end, batch_code) order after `after`. `org_ids`: the

@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import operator
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import httpx
 import orjson
@@ -237,6 +239,80 @@ async def save_checked(
         .where(read_models.c.model == model, read_models.c.loaded_at.is_not(None))
         .values(current_to=current_to, pending=pending, checked_at=at)
     )
+
+
+# ---- a draw's population (R15) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PopulationQuery:
+    """Which subjects a batch draws from: active, in one of the regions (by their code
+    prefixes), in scope of one of the items (the registry's `applicable_item_ids`), and — for a
+    directed batch — of the subject types, industries (each code selects every code below it)
+    and tags (any value within a dimension, every dimension named) given; empty adds nothing.
+    The risk class is read in `risk_domain`; the strata filter is the caller's (B.2, Q4)."""
+
+    region_prefixes: Sequence[str]
+    item_ids: Sequence[UUID]
+    risk_domain: str
+    subject_types: Sequence[str] = ()
+    industry_codes: Sequence[str] = ()
+    tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PopulationSubject:
+    uscc: str
+    subject_id: UUID
+    unit_code: str | None
+    risk_classes: Mapping[str, str]
+
+
+async def population(session: AsyncSession, query: PopulationQuery) -> list[PopulationSubject]:
+    s, sc, rc = subjects.c, subject_scopes.c, subject_risk_classes.c
+    classes = sa.and_(rc.uscc == s.uscc, rc.domain == query.risk_domain)
+    statement = (
+        sa.select(s.uscc, s.subject_id, s.unit_code, rc.risk_class)
+        .select_from(
+            subjects.join(subject_scopes, sc.uscc == s.uscc).outerjoin(
+                subject_risk_classes, classes
+            )
+        )
+        .where(
+            s.status == "active",
+            sa.or_(*(s.region_code.startswith(p, autoescape=True) for p in query.region_prefixes)),
+            sc.item_ids.overlap(sa.literal(list(query.item_ids), ARRAY(PgUUID(as_uuid=True)))),
+        )
+    )
+    if query.subject_types:
+        statement = statement.where(s.subject_type.in_(list(query.subject_types)))
+    if query.industry_codes:
+        statement = statement.where(
+            sa.or_(*(s.industry_code.startswith(c, autoescape=True) for c in query.industry_codes))
+        )
+    for dimension, values in query.tags.items():
+        statement = statement.where(
+            sc.tags[dimension].has_any(sa.literal(list(values), ARRAY(sa.Text)))
+        )
+    return [
+        PopulationSubject(
+            r.uscc,
+            r.subject_id,
+            r.unit_code,
+            {query.risk_domain: r.risk_class} if r.risk_class else {},
+        )
+        for r in await session.execute(statement)
+    ]
+
+
+async def subject_ids(session: AsyncSession, usccs: Sequence[str]) -> dict[str, UUID]:
+    """The registry's ids of subjects known by USCC (a draw names them by USCC, B.1)."""
+    if not usccs:
+        return {}
+    query = sa.select(subjects.c.uscc, subjects.c.subject_id).where(
+        subjects.c.uscc == sa.any_(sa.literal(list(usccs), ARRAY(sa.Text)))
+    )
+    return {r.uscc: r.subject_id for r in await session.execute(query)}
 
 
 # ---- the registry's export ----------------------------------------------------------------------

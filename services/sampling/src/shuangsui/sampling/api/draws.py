@@ -1,0 +1,243 @@
+"""HTTP: a batch's draws (抽取) — prepared and committed by the lead department, read by anyone.
+
+A committed draw is public evidence (R14, DRAW_SPEC §14.1): its reads need no login, and the
+commitment is served as the exact bytes its hash `C` is computed over."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from shuangsui.drawspec.jsontext import canonical_json
+from shuangsui.kernel import problems as p
+from shuangsui.kernel.auth import Principal, optional_principal, require
+from shuangsui.kernel.concurrency import IF_MATCH, etag_of
+from shuangsui.kernel.db import UnitOfWork
+from shuangsui.kernel.pagination import Page, PageRequest, page_request
+from shuangsui.kernel.param_types import RegionFilter
+from shuangsui.kernel.responses import problem_responses
+from shuangsui.messaging.platform import unit_of_work
+from shuangsui.sampling.adapters.draws import StoredDraw
+from shuangsui.sampling.api.draws_models import CommitIn, DrawOut, RevealIn
+from shuangsui.sampling.domain.draws import DrawStatus
+from shuangsui.sampling.service import draws as service
+
+router = APIRouter(prefix="/api/v1/sampling", tags=["draws · 抽取"])
+
+writers = require(*service.WRITERS)
+BATCH_ID = Path(description="The batch (批次标识)")
+DRAW_ID = Path(description="The draw (抽取标识)")
+
+
+def _answer(stored: StoredDraw, status: int = 200) -> JSONResponse:
+    return JSONResponse(
+        DrawOut.of(stored).model_dump(mode="json"),
+        status_code=status,
+        headers={"ETag": etag_of(stored.revision)},
+    )
+
+
+@router.post(
+    "/batches/{batch_id}/draws",
+    operation_id="sampling_draws_prepare",
+    response_model=DrawOut,
+    status_code=201,
+    summary="准备抽取 · Prepare the batch's draw",
+    description="The batch's subject draw (`combined`; `subjects` for a cross-department "
+    "batch, B.11), built from sampling's read models only (ADR 0003): the active subjects of "
+    "the batch's regions in scope of one of its items, narrowed by a directed batch's "
+    "conditions, by stratum (the risk class in `risk_domain`), and the lead department's pool "
+    "with its conflicts. Answers the population per stratum and the draw's `ETag` (send it as "
+    "`If-Match` to commit). Only the batch's lead department's admin; refused while the batch "
+    "is not drawable, has a live or completed draw, or the subjects read model is behind the "
+    "registry by more than READ_MODEL_MAX_LAG_SECONDS (`draw-read-model-behind`). Nothing of a "
+    "prepared draw is public.",
+    responses=problem_responses(
+        service.DRAW_REFUSED,
+        service.DRAW_STATE,
+        service.DRAW_READ_MODEL_BEHIND,
+        p.FORBIDDEN,
+        404,
+    ),
+)
+async def prepare_draw(
+    request: Request,
+    batch_id: Annotated[UUID, BATCH_ID],
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(writers),
+) -> JSONResponse:
+    bound = request.app.state.settings.read_model_max_lag_seconds
+    return _answer(await service.prepare_draw(uow, batch_id, by, bound), 201)
+
+
+@router.post(
+    "/draws/{draw_id}:commit",
+    operation_id="sampling_draws_commit",
+    response_model=DrawOut,
+    summary="提交抽取承诺 · Commit the draw",
+    description="Fixes every input before any randomness exists (DRAW_SPEC §4, §14.1): the "
+    "commitment document is stored and `sampling.draw.committed.v1` recorded in the same "
+    "transaction. The beacon is `commit-reveal` (the parties' commitments, at least two; the "
+    "secrets stay with the parties until the reveal) or, in test and development mode only "
+    "(DRAW_TEST_MODE), `fixed`. A draw is committed once (`draw-transition`). Requires "
+    "`If-Match` with the draw's ETag.",
+    responses=problem_responses(
+        service.DRAW_REFUSED,
+        service.DRAW_STATE,
+        p.FORBIDDEN,
+        404,
+        p.PRECONDITION_FAILED,
+        p.PRECONDITION_REQUIRED,
+    ),
+)
+async def commit_draw(
+    request: Request,
+    draw_id: Annotated[UUID, DRAW_ID],
+    body: CommitIn,
+    if_match: str | None = IF_MATCH,
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(writers),
+) -> JSONResponse:
+    test_mode = bool(request.app.state.settings.draw_test_mode)
+    committed = await service.commit_draw(
+        uow, draw_id, body.choice(), if_match, by, test_mode=test_mode
+    )
+    return _answer(committed)
+
+
+@router.post(
+    "/draws/{draw_id}:reveal",
+    operation_id="sampling_draws_reveal",
+    response_model=DrawOut,
+    summary="揭示随机源 · Reveal the draw's randomness",
+    description="After the commit (§14.1). A `fixed` beacon (test mode) is revealed at once, "
+    "without a body. A `commit-reveal` party hands in its secret (`party_id`, `secret`) before "
+    "the reveal deadline; each must open its own commitment (`E_BEACON`), once "
+    "(`draw-reveal-repeated`). With the last reveal the draw is computed by the verifier's own "
+    "code (`shuangsui.drawspec.verify_tree`) and completed: `sampling.draw.completed.v1` and "
+    "one `sampling.team.assigned.v1` per subject; if the verifier refuses the bundle the draw "
+    "fails (`verification_rejected`, published). Requires `If-Match` with the draw's ETag.",
+    responses=problem_responses(
+        service.DRAW_REFUSED,
+        service.DRAW_STATE,
+        p.FORBIDDEN,
+        404,
+        p.PRECONDITION_FAILED,
+        p.PRECONDITION_REQUIRED,
+    ),
+)
+async def reveal_draw(
+    draw_id: Annotated[UUID, DRAW_ID],
+    body: RevealIn | None = Body(None),
+    if_match: str | None = IF_MATCH,
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(writers),
+) -> JSONResponse:
+    secret = body.secret_in() if body is not None else None
+    return _answer(await service.reveal_draw(uow, draw_id, secret, if_match, by))
+
+
+@router.get(
+    "/draws",
+    operation_id="sampling_draws_list",
+    response_model=Page[DrawOut],
+    summary="抽取公示列表 · List the draws",
+    description="Public, no login: every committed draw, with its failed and voided ones (they "
+    "stay visible, R14), in code order (a batch's draws together). A department's admin also "
+    "sees its own prepared draws. Filters: `batch_id`, `status`, `region_code` (the lead's).",
+    responses=problem_responses(p.INVALID_CURSOR),
+)
+async def list_draws(
+    batch_id: UUID | None = Query(None, description="批次"),
+    status: DrawStatus | None = Query(None, description="状态"),
+    region_code: RegionFilter = None,
+    page: PageRequest = Depends(page_request),
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal | None = Depends(optional_principal),
+) -> Page[DrawOut]:
+    filters = service.DrawFilters(batch_id, status, region_code)
+    rows, cursor = await service.list_draws(uow, by, filters, page)
+    return Page(items=[DrawOut.of(d) for d in rows], next_cursor=cursor)
+
+
+@router.get(
+    "/draws/{draw_id}",
+    operation_id="sampling_draws_get",
+    response_model=DrawOut,
+    summary="查看抽取 · Get a draw",
+    description="Public, no login, once committed; a prepared draw only to its lead "
+    "department's admin (404 to anyone else). With its `ETag`.",
+    responses=problem_responses(404),
+)
+async def get_draw(
+    draw_id: Annotated[UUID, DRAW_ID],
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal | None = Depends(optional_principal),
+) -> JSONResponse:
+    return _answer(await service.get_draw(uow, draw_id, by))
+
+
+@router.get(
+    "/draws/{draw_id}/commitment",
+    operation_id="sampling_draws_commitment",
+    summary="抽取承诺文件 · The committed document",
+    description="Exactly the commitment document (DRAW_SPEC §4), as the canonical JSON bytes "
+    "(RFC 8785) whose SHA-256 is the draw's `commitment_sha256`. Public, no login; 404 before "
+    "the commit.",
+    responses={
+        200: {"content": {"application/json": {}}, "description": "The document (承诺文件)"},
+        **problem_responses(404),
+    },
+)
+async def get_commitment(
+    draw_id: Annotated[UUID, DRAW_ID],
+    uow: UnitOfWork = Depends(unit_of_work),
+    _by: Principal | None = Depends(optional_principal),
+) -> Response:
+    document = await service.get_commitment(uow, draw_id)
+    return Response(canonical_json(document), media_type="application/json")
+
+
+@router.get(
+    "/draws/{draw_id}/bundle",
+    operation_id="sampling_draws_bundle",
+    summary="抽取数据包 · The draw's bundle",
+    description="The bundle of DRAW_SPEC §10.1: the commitment, the beacon value and the four "
+    "lists (inspectors by opaque id). Anyone recomputes the result from it "
+    "(`ids1 verify`). Public, no login; 404 until the draw is computed.",
+    responses={
+        200: {"content": {"application/json": {}}, "description": "The bundle (数据包)"},
+        **problem_responses(404),
+    },
+)
+async def get_bundle(
+    draw_id: Annotated[UUID, DRAW_ID],
+    uow: UnitOfWork = Depends(unit_of_work),
+    _by: Principal | None = Depends(optional_principal),
+) -> Response:
+    return Response(canonical_json(await service.get_bundle(uow, draw_id)),
+                    media_type="application/json")  # fmt: skip
+
+
+@router.get(
+    "/draws/{draw_id}/result",
+    operation_id="sampling_draws_result",
+    summary="抽取结果 · The draw's result",
+    description="The result of DRAW_SPEC §10.2, as the verifier computed it from the bundle: "
+    "per stratum the selection in order, the assignments and replacements. Public, no login; "
+    "404 until the draw is computed.",
+    responses={
+        200: {"content": {"application/json": {}}, "description": "The result (抽取结果)"},
+        **problem_responses(404),
+    },
+)
+async def get_result(
+    draw_id: Annotated[UUID, DRAW_ID],
+    uow: UnitOfWork = Depends(unit_of_work),
+    _by: Principal | None = Depends(optional_principal),
+) -> Response:
+    return Response(canonical_json(await service.get_result(uow, draw_id)),
+                    media_type="application/json")  # fmt: skip

@@ -1,0 +1,171 @@
+"""Draws as the API shows them, and what a commit names as its beacon."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shuangsui.sampling.adapters.draws import StoredDraw
+from shuangsui.sampling.domain.draws import DrawKind, DrawStatus
+from shuangsui.sampling.service.draws import BeaconChoice, PartyIn, SecretIn
+
+HEX64 = r"^[0-9a-f]{64}$"
+
+
+class StratumPopulationOut(BaseModel):
+    stratum: str = Field(description="The stratum: a risk class (分层, B.2)")
+    rule: str = Field(description="The batch's ratio `a/b` or count (抽取规则)")
+    population: int = Field(description="Subjects of the manifest in it (对象数)")
+
+
+class PartyOut(BaseModel):
+    party_id: str = Field(description="The party (参与方)")
+    commitment: str = Field(description='Its H("party", party_id, secret), hex (参与方承诺)')
+
+
+class DrawOut(BaseModel):
+    """A draw. Inspectors never appear by name: a draw's documents name them by opaque id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    draw_id: UUID = Field(description="抽取标识")
+    draw_code: str = Field(description="Public code: batch code + '-' + sequence (抽取编号, B.6)")
+    batch_id: UUID = Field(description="批次标识")
+    batch_code: str = Field(description="批次编号")
+    kind: DrawKind = Field(
+        description="combined 单部门一次抽取对象与检查组 · subjects 联合抽查统一抽取对象 · teams "
+        "某部门抽取检查组 (B.11) (抽取类型)"
+    )
+    status: DrawStatus = Field(
+        description="prepared 已准备 · committed 已承诺 · revealed 已揭示 · computed 已计算 · "
+        "completed 已完成 · failed 已失败 · voided 已作废 (状态)"
+    )
+    org_id: UUID | None = Field(
+        description="The department whose teams it draws (抽取检查组的部门)"
+    )
+    department_type: str | None = Field(description="部门类型")
+    subjects_draw_code: str | None = Field(description="A teams draw's subject draw (对象抽取编号)")
+    population: list[StratumPopulationOut] = Field(
+        description="Per stratum, the subjects the draw selects from (各层对象数)"
+    )
+    excluded: int = Field(description="Subjects excluded before the manifest (排除对象数, §3.2)")
+    inspectors: int = Field(description="Officers in the pool, by opaque id (检查人员数)")
+    commitment_sha256: str | None = Field(description="C, once committed (承诺哈希)")
+    beacon_source: str | None = Field(
+        description="commit-reveal 多方承诺揭示 · drand-quicknet · fixed (tests only) (随机源)"
+    )
+    beacon: dict[str, Any] | None = Field(description="The committed `beacon` (随机源承诺)")
+    parties: list[PartyOut] | None = Field(description="commit-reveal's parties (参与方)")
+    reveal_deadline: datetime | None = Field(description="揭示截止时间")
+    prepared_at: datetime = Field(description="准备时间")
+    committed_at: datetime | None = Field(description="承诺时间")
+    completed_at: datetime | None = Field(description="完成时间")
+    result_sha256: str | None = Field(description="The result's hash once computed (结果哈希)")
+    failure: dict[str, Any] | None = Field(
+        description="reason (missing_reveal, beacon_unavailable, batch_cancelled, "
+        "verification_rejected), missing_parties, detail (失败原因)"
+    )
+
+    @classmethod
+    def of(cls, stored: StoredDraw) -> DrawOut:
+        draw, inputs = stored.draw, stored.inputs
+        beacon = draw.commitment["beacon"] if draw.commitment is not None else None
+        return cls(
+            draw_id=draw.draw_id, draw_code=draw.draw_code, batch_id=draw.batch_id,
+            batch_code=stored.batch_code, kind=draw.kind, status=draw.status,
+            org_id=draw.org_id, department_type=draw.department_type,
+            subjects_draw_code=draw.subjects_draw_code,
+            population=[StratumPopulationOut(**e) for e in stored.population],
+            excluded=len(_list(inputs["exclusions"])), inspectors=len(_list(inputs["inspectors"])),
+            commitment_sha256=draw.commitment_sha256, beacon_source=draw.beacon_source,
+            beacon=beacon if isinstance(beacon, dict) else None,
+            parties=[
+                PartyOut(party_id=e["party_id"], commitment=e["commitment"],
+                         revealed_at=e.get("revealed_at"))
+                for e in stored.parties
+            ] if stored.parties else None,
+            reveal_deadline=stored.reveal_deadline, prepared_at=stored.prepared_at,
+            committed_at=stored.committed_at, completed_at=stored.completed_at,
+            result_sha256=_text(draw.result.get("result_sha256")) if draw.result else None,
+            failure=_failure(stored),
+        )  # fmt: skip
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _failure(stored: StoredDraw) -> dict[str, Any] | None:
+    failure = stored.draw.failure
+    if failure is None:
+        return None
+    return {"reason": failure.reason.value, "missing_parties": list(failure.missing_parties),
+            "detail": failure.detail}  # fmt: skip
+
+
+def _list(value: object) -> list[object]:
+    assert isinstance(value, list)
+    return value
+
+
+class FixedBeaconIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: Literal["fixed"] = Field(description="Tests and development only (§5.3) (固定值)")
+    value: str = Field(pattern=HEX64, description="64 lowercase hex digits (固定随机值)")
+
+
+class PartyCommitmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    party_id: str = Field(min_length=1, max_length=100, description="参与方")
+    commitment: str = Field(
+        pattern=HEX64,
+        description="Printed by `shuangsui draw party-secret`; the secret stays with the party "
+        "(参与方承诺)",
+    )
+
+
+class CommitRevealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: Literal["commit-reveal"] = Field(description="多方承诺揭示 (§5.2)")
+    commitments: list[PartyCommitmentIn] = Field(
+        min_length=2, description="Every party's commitment, at least two (各方承诺)"
+    )
+    reveal_deadline: AwareDatetime | None = Field(
+        None, description="When reveals are due; default 24 h after the commit (揭示截止时间)"
+    )
+
+
+class CommitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    beacon: Annotated[FixedBeaconIn | CommitRevealIn, Field(discriminator="source")] = Field(
+        description="Where the draw's randomness will come from (随机源)"
+    )
+
+    def choice(self) -> BeaconChoice:
+        beacon = self.beacon
+        if isinstance(beacon, FixedBeaconIn):
+            return BeaconChoice("fixed", value=beacon.value)
+        return BeaconChoice(
+            "commit-reveal",
+            parties=tuple(PartyIn(c.party_id, c.commitment) for c in beacon.commitments),
+            reveal_deadline=beacon.reveal_deadline,
+        )
+
+
+class RevealIn(BaseModel):
+    """A commit-reveal party's secret; a fixed beacon (test mode) needs no body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    party_id: str = Field(min_length=1, max_length=100, description="参与方")
+    secret: str = Field(description="Its 32-byte secret, 64 lowercase hex digits (参与方秘密)")
+
+    def secret_in(self) -> SecretIn:
+        return SecretIn(self.party_id, self.secret)
