@@ -4,7 +4,7 @@ from shuangsui.kernel.settings import load_settings
 from shuangsui.messaging.consumer import Subscription
 from shuangsui.messaging.platform import new_unit_of_work
 from shuangsui.messaging.runtime import run_consumers
-from shuangsui.planning.service import catalogue
+from shuangsui.planning.service import batch_draws, catalogue
 from shuangsui.planning.service.probes import record_probe
 from shuangsui.planning.settings import SERVICE, Settings
 
@@ -21,6 +21,8 @@ SUBSCRIPTIONS = [
             "registry.item.upserted.v2": catalogue.apply_item_upserted,
         },
     ),
+    # The batch's life as its draws go: drawing, drawn, or drawable again (DOMAIN §5.2).
+    Subscription(SERVICE, "draws", "sampling", batch_draws.HANDLERS),
 ]
 
 

@@ -220,6 +220,11 @@ def published(batch: Batch, *, batch_code: str, plan_version: int, at: datetime)
                    published_in_version=plan_version, revision=batch.revision + 1)  # fmt: skip
 
 
+def moved(batch: Batch, status: BatchStatus) -> Batch:
+    """The batch in the status its draw brought it to (checked by `next_status`)."""
+    return replace(batch, status=status, revision=batch.revision + 1)
+
+
 def cancellation_requested(batch: Batch, *, in_version: int, reason: str | None) -> Batch:
     """Marks the batch for cancellation by the adjustment `in_version` (R7); the batch keeps
     its status until that version is published."""
