@@ -97,8 +97,18 @@ def _load_demo(settings: StackSettings, stack: Stack) -> None:
 
     _say("making the demo plan for this year …")
     plan = make_demo_plan(settings.url_of("gateway"), stack.issuer, demo)
-    if plan is not None:
-        _say(plan.summary())
+    if plan is None:
+        return
+    _say(plan.summary())
+    from shuangsui.devstack.demo_draws import make_demo_draws
+    from shuangsui.drawspec import new_party_secret
+
+    _say("drawing the demo plan's batches (commit-reveal between two departments) …")
+    secrets = settings.data_dir.resolve() / "demo-draw-secrets.json"
+    draws = make_demo_draws(settings.url_of("gateway"), stack.issuer, demo, plan,
+                            new_party_secret, secrets)  # fmt: skip
+    if draws is not None:
+        _say(draws.summary())
 
 
 def _print_urls(settings: StackSettings, stack: Stack) -> None:

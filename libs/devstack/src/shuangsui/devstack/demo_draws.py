@@ -1,0 +1,297 @@
+"""The demo plan's draws (抽取), made through the gateway the way the lead department makes
+them, so `make run` leaves public draws anyone can verify offline (`shuangsui draw verify`).
+
+Each batch of the demo plan is prepared by the city bureau's department admin, committed with a
+`commit-reveal` beacon between two demo departments — the city bureau and its partner
+department, each with a secret made the way `shuangsui draw party-secret` makes one — and
+completed by revealing both secrets. What sampling draws today is the cross-department batch's
+subject draw (B.11; its teams draws are not offered yet); the city bureau's `bureau_wide`
+batches need one draw per county pool (B.10), which sampling refuses for now
+(`draw-county-pools`, nothing stored): they are named as waiting, and a later run draws them
+once sampling does.
+
+Sampling learns of the batches and the subjects by events, so the draws wait (with a timeout)
+until its read models hold them. The parties' secrets are kept in the data directory between
+the commit and the reveals, so a run interrupted in between carries on; running it again finds
+the completed draws and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import httpx
+
+from shuangsui.devstack.demo import DemoProvince, partner_code
+from shuangsui.devstack.demo_planning import DemoOrg, DemoPlan
+from shuangsui.devstack.errors import DevstackError
+from shuangsui.devstack.issuer import DevIssuer, authorization, token_claims
+
+T = TypeVar("T")
+
+SAMPLING = "/api/v1/sampling"
+REGISTRY = "/api/v1/registry"
+SUB = "demo-drawer"
+READ_MODEL_TIMEOUT = 120.0  # seconds for sampling's consumers to catch up with the demo
+LIVE = {"prepared", "committed", "revealed", "computed", "completed"}
+# Sampling's refusal of a city bureau's `bureau_wide` batch: one draw per county pool (B.10) is
+# not prepared yet. Nothing is stored, so the next run tries again.
+COUNTY_POOLS = "draw-county-pools"
+
+
+class DemoDrawsNotMade(DevstackError):
+    """The demo draws could not be made; the message names the step and sampling's answer."""
+
+
+class PartySecret(Protocol):
+    """What `shuangsui.drawspec.new_party_secret` hands a party (§5.2)."""
+
+    @property
+    def party_id(self) -> str: ...
+    @property
+    def secret(self) -> str: ...
+    @property
+    def commitment(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class DemoDraws:
+    draw_codes: tuple[str, ...]  # the completed draws
+    waiting: tuple[str, ...]  # batches sampling cannot draw yet (per-county pools, B.10)
+    created: bool
+
+    def summary(self) -> str:
+        made = "drawn now" if self.created else "already there"
+        codes = ", ".join(self.draw_codes) or "none"
+        line = f"demo draws completed ({made}): {codes}"
+        if self.waiting:
+            line += f"; waiting for per-county draws (B.10): {', '.join(self.waiting)}"
+        return line
+
+
+def make_demo_draws(
+    gateway: str,
+    issuer: DevIssuer,
+    demo: DemoProvince,
+    plan: DemoPlan,
+    new_secret: Callable[[str], PartySecret],
+    keep: Path,
+    *,
+    timeout: float = READ_MODEL_TIMEOUT,
+) -> DemoDraws | None:
+    """Draw (or find drawn) every batch of the demo plan sampling can draw; None when the demo province
+    has no city bureau. `new_secret(party_id)` makes a party's secret, `keep` is the file the
+    secrets wait in between the commit and the reveals."""
+    if demo.planning_city is None:
+        return None
+    city, _ = demo.planning_city
+    with httpx.Client(base_url=gateway, timeout=60) as client:
+        province = authorization(
+            issuer.token_for(roles=["provincial_admin"], region=f"{demo.province}0000", sub=SUB)
+        )
+        lead = _org(client, province, f"{city}-AMR")
+        partner = _org(client, province, partner_code(city))
+        headers = _lead_headers(issuer, lead)
+        batches = _batches(client, headers, lead, plan, timeout)
+        _wait_for_subjects(client, headers, timeout)
+        parties = (lead.code, partner.code)
+        codes, waiting, created = [], [], False
+        for batch in batches:
+            draw, made = _draw(client, headers, batch, parties, new_secret, keep)
+            if draw is None:
+                waiting.append(batch["batch_code"])
+            else:
+                codes.append(draw["draw_code"])
+            created = created or made
+    return DemoDraws(tuple(sorted(codes)), tuple(waiting), created)
+
+
+def _lead_headers(issuer: DevIssuer, org: DemoOrg) -> dict[str, str]:
+    """The lead department's admin: sampling keys departments by the org's id."""
+    claims = token_claims(
+        roles=["department_admin"], region=org.region_code, sub=f"{SUB}-{org.code}",
+        org=org.org_id, department_type=org.department_type,
+    )  # fmt: skip
+    return authorization(issuer.mint({**claims, "org_code": org.code}))
+
+
+def _org(client: httpx.Client, headers: dict[str, str], code: str) -> DemoOrg:
+    answer = client.get(f"{REGISTRY}/orgs/{code}", headers=headers)
+    _ensure(answer, f"reading the demo org {code} from the registry")
+    org = answer.json()
+    return DemoOrg(
+        org_id=org["org_id"], code=org["code"], name=org["name"], region_code=org["region_code"],
+        department_type=org["department_type"], parent_code=org["parent_code"],
+    )  # fmt: skip
+
+
+# ---- waiting for sampling's read models -----------------------------------------------------
+
+
+def _batches(
+    client: httpx.Client, headers: dict[str, str], lead: DemoOrg, plan: DemoPlan, timeout: float
+) -> list[dict[str, Any]]:
+    """The plan's batches as sampling holds them, once `planning.batch.published.v1` reached it
+    for every one."""
+    wanted = set(plan.batch_codes)
+
+    def arrived() -> list[dict[str, Any]] | None:
+        found, cursor = [], None
+        while True:
+            params: dict[str, Any] = {"org_id": lead.org_id, "limit": 100}
+            if cursor:
+                params["cursor"] = cursor
+            answer = client.get(f"{SAMPLING}/batches", params=params, headers=headers)
+            _ensure(answer, "listing sampling's batches of the demo bureau")
+            found += [b for b in answer.json()["items"] if b["batch_code"] in wanted]
+            cursor = answer.json().get("next_cursor")
+            if cursor is None:
+                break
+        if {b["batch_code"] for b in found} != wanted:
+            return None
+        return sorted(found, key=lambda b: b["batch_code"])
+
+    return _wait(
+        arrived, timeout,
+        f"sampling holds not all {len(wanted)} batches of demo plan {plan.plan_code} after "
+        f"{timeout:.0f}s: its consumer of planning.batch.published.v1 (the sampling worker) has "
+        "not caught up; see the sampling worker's log under .data/logs",
+    )  # fmt: skip
+
+
+def _wait_for_subjects(client: httpx.Client, headers: dict[str, str], timeout: float) -> None:
+    """Until the subjects read model is loaded, has applied every event it saw pending and is
+    within the bound a draw is prepared within: a draw's population is that copy (ADR 0003)."""
+    last: dict[str, Any] = {}
+
+    def current() -> bool | None:
+        answer = client.get(f"{SAMPLING}/read-models", headers=headers)
+        _ensure(answer, "reading how far behind sampling's read models are")
+        [model] = [m for m in answer.json()["items"] if m["model"] == "subjects"]
+        last.update(model)
+        ready = model["loaded"] and model["within_bound"] and not model["pending"]
+        return True if ready else None
+
+    try:
+        _wait(current, timeout, "")
+    except DemoDrawsNotMade:
+        raise DemoDrawsNotMade(
+            f"sampling's subjects read model is not current after {timeout:.0f}s (loaded "
+            f"{last.get('loaded')}, {last.get('lag_seconds')} s behind, {last.get('pending')} "
+            "events pending): is the sampling worker running? see its log under .data/logs"
+        ) from None
+
+
+# ---- one batch's draw -----------------------------------------------------------------------
+
+
+def _draw(
+    client: httpx.Client,
+    headers: dict[str, str],
+    batch: dict[str, Any],
+    parties: tuple[str, ...],
+    new_secret: Callable[[str], PartySecret],
+    keep: Path,
+) -> tuple[dict[str, Any] | None, bool]:
+    """The batch's completed draw (None when sampling cannot draw it yet), and whether this run
+    took a step of it."""
+    draw = _live_draw(client, headers, batch)
+    if draw is not None and draw["status"] == "completed":
+        return draw, False
+    if draw is None:
+        answer = client.post(f"{SAMPLING}/batches/{batch['batch_id']}/draws", headers=headers)
+        if answer.status_code == 422 and answer.json().get("rule") == COUNTY_POOLS:
+            return None, False
+        _ensure(answer, f"preparing the draw of batch {batch['batch_code']}")
+        draw = answer.json()
+    code = draw["draw_code"]
+    if draw["status"] == "prepared":
+        secrets = [new_secret(party) for party in parties]
+        _keep(keep, code, {s.party_id: s.secret for s in secrets})
+        body = {"beacon": {"source": "commit-reveal", "commitments": [
+            {"party_id": s.party_id, "commitment": s.commitment} for s in secrets]}}  # fmt: skip
+        answer = _with_etag(client, headers, draw, "commit", body)
+        _ensure(answer, f"committing draw {code}")
+        draw = answer.json()
+    if draw["status"] == "committed":
+        kept = _kept(keep).get(code)
+        if kept is None:
+            raise DemoDrawsNotMade(
+                f"draw {code} is committed but its parties' secrets are not in {keep}: it "
+                "cannot be revealed"
+            )
+        for party, secret in kept.items():
+            answer = _with_etag(
+                client, headers, draw, "reveal", {"party_id": party, "secret": secret}
+            )
+            if answer.status_code == 409 and "draw-reveal-repeated" in answer.text:
+                continue  # revealed before a restart; the draw does not show whose reveals
+            _ensure(answer, f"revealing {party}'s secret of draw {code}")
+            draw = answer.json()
+    if draw["status"] != "completed":
+        raise DemoDrawsNotMade(f"draw {code} ended {draw['status']}: {draw.get('failure')}")
+    return draw, True
+
+
+def _live_draw(
+    client: httpx.Client, headers: dict[str, str], batch: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The batch's latest draw that is not failed or voided (the lead sees its prepared one)."""
+    answer = client.get(
+        f"{SAMPLING}/draws", params={"batch_id": batch["batch_id"], "limit": 100}, headers=headers
+    )
+    _ensure(answer, f"listing the draws of batch {batch['batch_code']}")
+    live = [d for d in answer.json()["items"] if d["status"] in LIVE]
+    return live[-1] if live else None
+
+
+def _with_etag(
+    client: httpx.Client, headers: dict[str, str], draw: dict[str, Any], action: str,
+    body: dict[str, Any],
+) -> httpx.Response:  # fmt: skip
+    """One step of the draw under its current ETag (commit and reveal need If-Match)."""
+    path = f"{SAMPLING}/draws/{draw['draw_id']}"
+    current = client.get(path, headers=headers)
+    _ensure(current, f"reading draw {draw['draw_code']} before its {action}")
+    return client.post(
+        f"{path}:{action}", json=body, headers={**headers, "If-Match": current.headers["etag"]}
+    )
+
+
+def _kept(keep: Path) -> dict[str, dict[str, str]]:
+    if not keep.exists():
+        return {}
+    kept: dict[str, dict[str, str]] = json.loads(keep.read_text())
+    return kept
+
+
+def _keep(keep: Path, code: str, secrets: dict[str, str]) -> None:
+    """The parties' secrets, written before the commit so the reveals can follow a restart."""
+    keep.parent.mkdir(parents=True, exist_ok=True)
+    keep.write_text(json.dumps({**_kept(keep), code: secrets}, indent=2))
+    keep.chmod(0o600)
+
+
+# ---- helpers --------------------------------------------------------------------------------
+
+
+def _ensure(answer: httpx.Response, doing: str) -> None:
+    if answer.is_success:
+        return
+    raise DemoDrawsNotMade(f"demo draws: {doing} was refused ({answer.status_code}): {answer.text}")
+
+
+def _wait(check: Callable[[], T | None], timeout: float, message: str) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found is not None:
+            return found
+        if time.monotonic() > deadline:
+            raise DemoDrawsNotMade(message)
+        time.sleep(0.5)

@@ -1,0 +1,127 @@
+"""The demo's draw step: `make run` leaves the demo plan's drawable batches with completed,
+public draws that anyone verifies offline with `shuangsui draw verify`; drawing again changes
+nothing.
+
+Against the platform `shuangsui dev up` started for the session, which drew them as it loaded
+the demo province (after the plan step, tests/test_demo_planning.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from shuangsui.devstack.demo import DemoProvince
+from shuangsui.devstack.demo_draws import make_demo_draws
+from shuangsui.devstack.demo_planning import make_demo_plan
+from shuangsui.drawspec import new_party_secret
+
+DEMO = DemoProvince()
+CITY, _ = DEMO.planning_city or ("", "")
+SECRETS = "demo-draw-secrets.json"  # where `dev up` keeps the parties' secrets (cli/dev.py)
+
+
+@pytest.fixture(scope="module")
+def public(platform):
+    """The gateway without a token: a draw's documents are public evidence (R14)."""
+    with httpx.Client(base_url=platform.gateway, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def demo_batches(platform, public) -> list[dict[str, Any]]:
+    admin = {
+        "Authorization": "Bearer "
+        + platform.token(roles=["provincial_admin"], region="330000", sub="test-demo-draws")
+    }
+    answer = public.get(
+        "/api/v1/sampling/batches", params={"region_code": CITY, "limit": 100}, headers=admin
+    )
+    assert answer.status_code == 200, answer.text
+    batches: list[dict[str, Any]] = answer.json()["items"]
+    assert len(batches) >= 4, "sampling holds the demo plan's batches"
+    return batches
+
+
+def completed_draws(public) -> list[dict[str, Any]]:
+    answer = public.get("/api/v1/sampling/draws", params={"status": "completed", "limit": 100})
+    assert answer.status_code == 200, answer.text
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items
+
+
+def test_the_demo_s_drawable_batch_has_a_completed_commit_reveal_draw(public, demo_batches):
+    draws = completed_draws(public)
+    [joint] = [b for b in demo_batches if b["published"]["joint_kind"] == "cross_department"]
+    [draw] = [d for d in draws if d["batch_id"] == joint["batch_id"]]
+    assert draw["draw_code"] == f"{joint['batch_code']}-01"
+    assert draw["kind"] == "subjects", "a cross-department batch draws its subjects once (B.11)"
+    assert draw["beacon_source"] == "commit-reveal"
+    assert len(draw["parties"]) == 2, "two departments hold the randomness (§5.2)"
+    assert sum(s["population"] for s in draw["population"]) > 0, "drawn from the demo subjects"
+    assert draw["result_sha256"] is not None
+
+
+def fetch(public, draw_id: str, document: str) -> bytes:
+    answer = public.get(f"/api/v1/sampling/draws/{draw_id}/{document}")
+    assert answer.status_code == 200, answer.text
+    return answer.content
+
+
+def verify(directory: Path) -> subprocess.CompletedProcess[str]:
+    """`shuangsui draw verify` as a citizen runs it: a fresh shell with only PATH and HOME."""
+    command = shutil.which("shuangsui")
+    assert command is not None, "the shuangsui command is installed in the environment"
+    return subprocess.run(
+        [command, "draw", "verify", "bundle.json", "result.json"],
+        cwd=directory, capture_output=True, text=True, timeout=60,
+        env={"PATH": os.environ["PATH"], "HOME": str(directory)},
+    )  # fmt: skip
+
+
+def test_a_demo_draw_s_public_bundle_and_result_verify_offline(public, tmp_path):
+    [draw, *_] = completed_draws(public)
+    (tmp_path / "bundle.json").write_bytes(fetch(public, draw["draw_id"], "bundle"))
+    (tmp_path / "result.json").write_bytes(fetch(public, draw["draw_id"], "result"))
+
+    passed = verify(tmp_path)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert json.loads(passed.stdout)["match"] is True
+
+    result = json.loads((tmp_path / "result.json").read_text())
+    [stratum, *_] = [s for s in result["strata"] if s["selected"]]
+    stratum["selected"] = [*stratum["selected"][1:], "91330000MA0000000X"]  # one swapped
+    (tmp_path / "result.json").write_text(json.dumps(result))
+
+    tampered = verify(tmp_path)
+    assert tampered.returncode != 0
+    assert json.loads(tampered.stdout)["match"] is False, tampered.stdout + tampered.stderr
+
+
+def test_drawing_the_demo_again_changes_nothing(platform, public):
+    plan = make_demo_plan(platform.gateway, platform.issuer, DEMO)
+    assert plan is not None
+
+    def demo_draws() -> list[tuple[str, str]]:
+        return [(d["draw_code"], d["result_sha256"]) for d in completed_draws(public)
+                if d["batch_code"] in plan.batch_codes]  # fmt: skip
+
+    before = demo_draws()
+
+    again = make_demo_draws(
+        platform.gateway, platform.issuer, DEMO, plan, new_party_secret,
+        platform.settings.data_dir.resolve() / SECRETS,
+    )  # fmt: skip
+
+    assert again is not None
+    assert not again.created
+    assert "(already there)" in again.summary()
+    assert again.draw_codes == tuple(sorted(code for code, _ in before))
+    assert demo_draws() == before, "no draw added or recomputed"
