@@ -566,8 +566,18 @@ async def get_draw(uow: UnitOfWork, draw_id: UUID, by: Principal | None) -> Stor
     if stored is None or not _visible(stored, by):
         raise p.Problem(p.NOT_FOUND, f"no draw {draw_id}")
     if _overdue(stored, _now()):
-        return await fail_if_overdue(uow, draw_id) or stored
+        return await _current(uow, stored)
     return stored
+
+
+async def _current(uow: UnitOfWork, stored: StoredDraw) -> StoredDraw:
+    """The overdue draw failed: by us, or by whoever got its lock first (then read it again)."""
+    failed = await fail_if_overdue(uow, stored.draw.draw_id)
+    if failed is not None:
+        return failed
+    async with uow:
+        again = await repo.draw(uow.session, stored.draw.draw_id)
+    return again or stored
 
 
 async def get_commitment(uow: UnitOfWork, draw_id: UUID) -> dict[str, JsonValue]:
@@ -601,10 +611,7 @@ async def list_draws(
     async with uow:
         rows = await repo.search(uow.session, query)
     at = _now()
-    rows = [
-        (await fail_if_overdue(uow, d.draw.draw_id, at) or d) if _overdue(d, at) else d
-        for d in rows
-    ]
+    rows = [await _current(uow, d) if _overdue(d, at) else d for d in rows]
     return page.page(rows, lambda d: {"draw_code": d.draw.draw_code})
 
 
