@@ -26,7 +26,7 @@ from shuangsui.messaging.runtime import run_until_signalled
 from shuangsui.messaging.snapshots import SnapshotPoint
 from shuangsui.sampling import bootstrap
 from shuangsui.sampling.domain.subjects import Consumption
-from shuangsui.sampling.service import batches, inspectors, subjects
+from shuangsui.sampling.service import batches, draws, inspectors, subjects
 from shuangsui.sampling.settings import SERVICE, Settings
 
 log = structlog.get_logger("sampling.worker")
@@ -99,6 +99,22 @@ async def probe_lag(
             await record(new_uow(), await consumption_of(consumer))
         except Exception as exc:  # the broker or database away: the lag grows meanwhile
             log.warning("lag probe failed", consumer=consumer.subscription.durable, error=repr(exc))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+
+
+async def check_reveals(
+    new_uow: Callable[[], UnitOfWork], every: float, stop: asyncio.Event
+) -> None:
+    """Fail every commit-reveal draw past its reveal deadline without all reveals (§5.2), every
+    `every` seconds. Several workers may run it at once: each draw is decided under its lock,
+    so it fails once with one `sampling.draw.failed.v1`."""
+    while not stop.is_set():
+        try:
+            for failed in await draws.fail_overdue_draws(new_uow):
+                log.info("draw failed", draw_code=failed.draw.draw_code, reason="missing_reveal")
+        except Exception as exc:  # the database away: the next round catches up
+            log.warning("reveal check failed", error=repr(exc))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)
 
@@ -181,7 +197,13 @@ async def worker_main(settings: Settings, stop: asyncio.Event) -> None:
     database = Database.from_settings(settings)
     try:
         log.info("worker started", service=SERVICE, consumers=[s.durable for s in SUBSCRIPTIONS])
-        await asyncio.gather(*(follow(s, settings, database, nats, stop) for s in SUBSCRIPTIONS))
+        await asyncio.gather(
+            *(follow(s, settings, database, nats, stop) for s in SUBSCRIPTIONS),
+            check_reveals(
+                lambda: new_unit_of_work(database, settings.province_token, SERVICE),
+                settings.read_model_check_seconds, stop,
+            ),
+        )  # fmt: skip
     finally:
         await nats.drain()
         await database.stop()

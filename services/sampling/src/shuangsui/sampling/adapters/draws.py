@@ -28,6 +28,7 @@ from shuangsui.sampling.domain.draws import (
     DrawSummary,
     FailReason,
     Failure,
+    Voiding,
     parse_draw_code,
 )
 
@@ -99,6 +100,9 @@ class StoredDraw:
     revealed_at: datetime | None = None
     completed_at: datetime | None = None
     ended_at: datetime | None = None
+    # A void asked for and not yet approved: {reason, requested_by, requested_at} (R14). Once
+    # approved it is the domain's `draw.voided`, kept in the same `voiding` column.
+    void_request: dict[str, Any] | None = None
 
     @property
     def batch_code(self) -> str:
@@ -125,6 +129,7 @@ def _row(stored: StoredDraw) -> dict[str, Any]:
             beacon_value_json(draw.beacon_value) if draw.beacon_value is not None else None
         ),
         "failure": _failure_json(draw.failure), "revealed_at": stored.revealed_at,
+        "voiding": _voiding_json(draw.voided) if draw.voided else stored.void_request,
         "completed_at": stored.completed_at, "ended_at": stored.ended_at,
     }  # fmt: skip
 
@@ -134,6 +139,11 @@ def _failure_json(failure: Failure | None) -> dict[str, Any] | None:
         return None
     return {"reason": failure.reason.value, "missing_parties": list(failure.missing_parties),
             "detail": failure.detail}  # fmt: skip
+
+
+def _voiding_json(voiding: Voiding) -> dict[str, Any]:
+    return {"reason": voiding.reason, "requested_by": voiding.requested_by,
+            "approved_by": voiding.approved_by}  # fmt: skip
 
 
 async def insert(session: AsyncSession, stored: StoredDraw) -> None:
@@ -221,7 +231,13 @@ def _failure(value: Any) -> Failure | None:
     return Failure(FailReason(value["reason"]), tuple(value["missing_parties"]), value["detail"])
 
 
+def _voided(row: Any) -> Voiding:
+    value = row["voiding"]
+    return Voiding(value["reason"], value["requested_by"], value["approved_by"])
+
+
 def _stored(row: Any) -> StoredDraw:
+    voided = row["status"] == DrawStatus.voided.value
     draw = Draw(
         draw_id=row["draw_id"],
         draw_code=row["draw_code"],
@@ -237,6 +253,7 @@ def _stored(row: Any) -> StoredDraw:
         bundle=row["bundle"],
         result=row["result"],
         failure=_failure(row["failure"]),
+        voided=_voided(row) if voided else None,
     )
     return StoredDraw(
         draw=draw,
@@ -254,4 +271,25 @@ def _stored(row: Any) -> StoredDraw:
         revealed_at=row["revealed_at"],
         completed_at=row["completed_at"],
         ended_at=row["ended_at"],
+        void_request=None if voided else row["voiding"],
     )
+
+
+async def overdue(session: AsyncSession, now: datetime) -> list[UUID]:
+    """Committed commit-reveal draws past their reveal deadline: each has failed (§5.2) unless
+    its last reveal came in time, which the service decides under the draw's lock."""
+    c = draws.c
+    query = sa.select(c.draw_id).where(
+        c.status == DrawStatus.committed.value,
+        c.beacon_source == "commit-reveal",
+        c.reveal_deadline < now,
+    )
+    return list((await session.execute(query.order_by(c.reveal_deadline))).scalars())
+
+
+async def live_of_batch(session: AsyncSession, batch_id: UUID) -> list[UUID]:
+    """The batch's draws not yet completed, failed or voided: a cancellation fails them."""
+    c = draws.c
+    ended = [DrawStatus.completed.value, DrawStatus.failed.value, DrawStatus.voided.value]
+    query = sa.select(c.draw_id).where(c.batch_id == batch_id, c.status.not_in(ended))
+    return list((await session.execute(query.order_by(c.sequence))).scalars())

@@ -21,13 +21,14 @@ from shuangsui.kernel.param_types import RegionFilter
 from shuangsui.kernel.responses import problem_responses
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.sampling.adapters.draws import StoredDraw
-from shuangsui.sampling.api.draws_models import CommitIn, DrawOut, RevealIn
+from shuangsui.sampling.api.draws_models import CommitIn, DrawOut, RevealIn, VoidIn
 from shuangsui.sampling.domain.draws import DrawStatus
 from shuangsui.sampling.service import draws as service
 
 router = APIRouter(prefix="/api/v1/sampling", tags=["draws · 抽取"])
 
 writers = require(*service.WRITERS)
+approvers = require(*service.VOID_APPROVERS)
 BATCH_ID = Path(description="The batch (批次标识)")
 DRAW_ID = Path(description="The draw (抽取标识)")
 
@@ -138,6 +139,39 @@ async def reveal_draw(
 ) -> JSONResponse:
     secret = body.secret_in() if body is not None else None
     return _answer(await service.reveal_draw(uow, draw_id, secret, if_match, by))
+
+
+@router.post(
+    "/draws/{draw_id}:void",
+    operation_id="sampling_draws_void",
+    response_model=DrawOut,
+    summary="作废抽取 · Void a completed draw",
+    description="Two steps (R14): the batch's lead department's admin asks with a `reason` "
+    "(the draw stays `completed`, the request shows as `void_request`); then another person "
+    "approves with `approve: true`: an admin of the same department or an auditor of the "
+    "draw's province, never who asked (`draw-void-approver`). The draw is then `voided` and "
+    "`sampling.draw.voided.v1` published; it stays in the public list, and the batch's next "
+    "draw is a new prepare and commit with the next draw code (B.6). Refused: no reason "
+    "(`draw-void-reason`), a draw not completed (`draw-transition`), an approval with nothing "
+    "asked (`draw-void-not-requested`), another org or province (403). Requires `If-Match`.",
+    responses=problem_responses(
+        service.DRAW_REFUSED,
+        service.DRAW_STATE,
+        p.FORBIDDEN,
+        404,
+        p.PRECONDITION_FAILED,
+        p.PRECONDITION_REQUIRED,
+    ),
+)
+async def void_draw(
+    draw_id: Annotated[UUID, DRAW_ID],
+    body: VoidIn,
+    if_match: str | None = IF_MATCH,
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(approvers),
+) -> JSONResponse:
+    voided = await service.void_draw(uow, draw_id, body.reason, body.approve, if_match, by)
+    return _answer(voided)
 
 
 @router.get(

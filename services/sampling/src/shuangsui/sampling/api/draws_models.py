@@ -68,6 +68,15 @@ class DrawOut(BaseModel):
         description="reason (missing_reveal, beacon_unavailable, batch_cancelled, "
         "verification_rejected), missing_parties, detail (失败原因)"
     )
+    void_request: dict[str, Any] | None = Field(
+        None,
+        description="A void asked for and not yet approved: reason, requested_by, requested_at "
+        "(待批准的作废申请)",
+    )
+    voiding: dict[str, Any] | None = Field(
+        None, description="A voided draw's reason, requested_by, approved_by (作废原因与批准人)"
+    )
+    ended_at: datetime | None = Field(None, description="When it failed or was voided (终止时间)")
 
     @classmethod
     def of(cls, stored: StoredDraw) -> DrawOut:
@@ -90,7 +99,8 @@ class DrawOut(BaseModel):
             reveal_deadline=stored.reveal_deadline, prepared_at=stored.prepared_at,
             committed_at=stored.committed_at, completed_at=stored.completed_at,
             result_sha256=_text(draw.result.get("result_sha256")) if draw.result else None,
-            failure=_failure(stored),
+            failure=_failure(stored), void_request=stored.void_request,
+            voiding=_voiding(stored), ended_at=stored.ended_at,
         )  # fmt: skip
 
 
@@ -104,6 +114,14 @@ def _failure(stored: StoredDraw) -> dict[str, Any] | None:
         return None
     return {"reason": failure.reason.value, "missing_parties": list(failure.missing_parties),
             "detail": failure.detail}  # fmt: skip
+
+
+def _voiding(stored: StoredDraw) -> dict[str, Any] | None:
+    voided = stored.draw.voided
+    if voided is None:
+        return None
+    return {"reason": voided.reason, "requested_by": voided.requested_by,
+            "approved_by": voided.approved_by}  # fmt: skip
 
 
 def _list(value: object) -> list[object]:
@@ -169,3 +187,19 @@ class RevealIn(BaseModel):
 
     def secret_in(self) -> SecretIn:
         return SecretIn(self.party_id, self.secret)
+
+
+class VoidIn(BaseModel):
+    """Asking for a void (the lead department's admin, with the reason) or approving the one
+    asked for (`approve`: another admin of the department or an auditor of its province)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(
+        None, max_length=2000,
+        description="Why the completed draw is annulled; required to ask, optional to approve "
+        "(then it must be the reason asked for) (作废原因)",
+    )  # fmt: skip
+    approve: bool = Field(
+        False, description="false: ask for the void · true: approve the void asked for (批准作废)"
+    )

@@ -9,7 +9,7 @@ Everything IDS-1 defines is `shuangsui.drawspec`'s, through the domain modules."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -42,9 +42,11 @@ from shuangsui.sampling.domain.draw_events import (
     draw_committed,
     draw_completed,
     draw_failed,
+    draw_voided,
     teams_assigned,
 )
 from shuangsui.sampling.domain.draws import (
+    REASON_MAX,
     Draw,
     DrawAction,
     DrawKind,
@@ -82,12 +84,18 @@ DRAW_READ_MODEL_BEHIND = p.problem_type(
 # Refusals about where a draw or its batch stands, not about what it is made of.
 _STATE_RULES = frozenset({
     "draw-transition", "draw-completed-final", "draw-in-progress", "draw-already-completed",
-    "draw-subjects-not-completed", "draw-batch-not-drawable",
+    "draw-subjects-not-completed", "draw-batch-not-drawable", "draw-reveal-late",
+    "draw-void-not-requested",
 })  # fmt: skip
 # How long the parties of a commit-reveal draw have to reveal unless the commit says.
 REVEAL_WINDOW = timedelta(hours=24)
 
 WRITERS = (Role.department_admin,)
+# Who approves a void (R14, DOMAIN §5.2, §7): another admin of the lead department, or an
+# auditor of the draw's province (they witness draws).
+VOID_APPROVERS = (Role.department_admin, Role.auditor)
+# What the service itself writes as the actor of a failure nobody asked for.
+SYSTEM_ACTOR = "system:sampling"
 
 
 def rule_problem(error: DrawRuleError) -> p.Problem:
@@ -450,6 +458,17 @@ async def reveal_draw(
         assert batch.published is not None
         assert stored is not None
         check_if_match(if_match, stored.revision)
+        if _overdue(stored, at):
+            assert stored.reveal_deadline is not None
+            # The deadline passed with a reveal missing: the draw has failed (§5.2), whoever
+            # notices first; the late reveal itself is refused.
+            await _fail(uow, stored, _missing_reveal(stored), at, by.sub)
+            await uow.commit()
+            raise p.Problem(
+                DRAW_STATE, f"the reveal deadline {_stamp(stored.reveal_deadline)} has passed; "
+                "the draw failed (missing_reveal) and is re-run as a new draw",
+                rule="draw-reveal-late", field="secret",
+            )  # fmt: skip
         draw = stored.draw
         try:
             next_status(draw.status, DrawAction.reveal)
@@ -540,11 +559,25 @@ def _visible(stored: StoredDraw, by: Principal | None) -> bool:
 
 
 async def get_draw(uow: UnitOfWork, draw_id: UUID, by: Principal | None) -> StoredDraw:
+    """The draw; one found past its reveal deadline is failed first (`missing_reveal`), so no
+    read ever shows an overdue draw as still waiting."""
     async with uow:
         stored = await repo.draw(uow.session, draw_id)
     if stored is None or not _visible(stored, by):
         raise p.Problem(p.NOT_FOUND, f"no draw {draw_id}")
+    if _overdue(stored, _now()):
+        return await _current(uow, stored)
     return stored
+
+
+async def _current(uow: UnitOfWork, stored: StoredDraw) -> StoredDraw:
+    """The overdue draw failed: by us, or by whoever got its lock first (then read it again)."""
+    failed = await fail_if_overdue(uow, stored.draw.draw_id)
+    if failed is not None:
+        return failed
+    async with uow:
+        again = await repo.draw(uow.session, stored.draw.draw_id)
+    return again or stored
 
 
 async def get_commitment(uow: UnitOfWork, draw_id: UUID) -> dict[str, JsonValue]:
@@ -577,4 +610,164 @@ async def list_draws(
     )  # fmt: skip
     async with uow:
         rows = await repo.search(uow.session, query)
+    at = _now()
+    rows = [await _current(uow, d) if _overdue(d, at) else d for d in rows]
     return page.page(rows, lambda d: {"draw_code": d.draw.draw_code})
+
+
+# ---- end states: failures and voiding (R14, DRAW_SPEC §5.2, §14.2) ---------------------------
+
+
+def _overdue(stored: StoredDraw, at: datetime) -> bool:
+    if (
+        stored.draw.status is not DrawStatus.committed
+        or stored.draw.beacon_source != "commit-reveal"
+    ):
+        return False
+    return stored.reveal_deadline is not None and _exchange(stored).overdue(at)
+
+
+def _missing_reveal(stored: StoredDraw) -> Failure:
+    assert stored.reveal_deadline is not None
+    return Failure(
+        FailReason.missing_reveal, _exchange(stored).missing(),
+        f"reveal deadline {_stamp(stored.reveal_deadline)} passed",
+    )  # fmt: skip
+
+
+async def _fail(
+    uow: UnitOfWork, stored: StoredDraw, failure: Failure, at: datetime, actor: str
+) -> StoredDraw:
+    """Fail a draw locked by the caller and record `sampling.draw.failed.v1` with it: one
+    transaction, so a failure is published exactly when it is stored."""
+    draw = stored.draw.fail(failure)
+    written = await repo.update(uow.session, replace(stored, draw=draw, ended_at=at))
+    uow.record(Outgoing(draw_failed(draw, at), subject=str(draw.batch_id), actor=actor))
+    return written
+
+
+async def fail_if_overdue(
+    uow: UnitOfWork, draw_id: UUID, now: datetime | None = None
+) -> StoredDraw | None:
+    """Fail the draw if it is past its reveal deadline with a reveal missing; None if not
+    (anymore). Under the batch's then the draw's lock, and decided on the locked row: two
+    workers, or a worker and a read, make one failure and one event."""
+    at = now or _now()
+    async with uow:
+        seen = await repo.draw(uow.session, draw_id)
+        if seen is None:
+            return None
+        await batches_repo.batch_to_draw(uow.session, seen.draw.batch_id)
+        stored = await repo.draw(uow.session, draw_id, lock=True)
+        if stored is None or not _overdue(stored, at):
+            return None
+        written = await _fail(uow, stored, _missing_reveal(stored), at, SYSTEM_ACTOR)
+        await uow.commit()
+    return written
+
+
+async def fail_overdue_draws(
+    new_uow: Callable[[], UnitOfWork], now: datetime | None = None
+) -> list[StoredDraw]:
+    """The sampling worker's periodic check: every committed commit-reveal draw past its reveal
+    deadline without every reveal fails (`missing_reveal`, naming the parties), each in its own
+    transaction."""
+    at = now or _now()
+    async with new_uow() as uow:
+        due = await repo.overdue(uow.session, at)
+    failed = [await fail_if_overdue(new_uow(), draw_id, at) for draw_id in due]
+    return [d for d in failed if d is not None]
+
+
+async def fail_cancelled_batch(uow: UnitOfWork, batch_id: UUID, at: datetime) -> int:
+    """In the consumer's transaction that stores planning's cancellation (the batch's row is
+    locked by it): every draw of the batch not yet completed fails as `batch_cancelled` (R7). A
+    redelivered cancellation finds them failed and records nothing."""
+    failed = 0
+    for draw_id in await repo.live_of_batch(uow.session, batch_id):
+        stored = await repo.draw(uow.session, draw_id, lock=True)
+        assert stored is not None
+        if stored.draw.status not in (DrawStatus.prepared, DrawStatus.committed,
+                                      DrawStatus.revealed):  # fmt: skip
+            continue
+        failure = Failure(FailReason.batch_cancelled, detail="planning cancelled the batch")
+        await _fail(uow, stored, failure, at, SYSTEM_ACTOR)
+        failed += 1
+    return failed
+
+
+def _void_reason(reason: str | None) -> str:
+    """The reason as the domain's `voiding` will hold it (non-empty, at most REASON_MAX)."""
+    cleaned = (reason or "").strip()
+    if not cleaned or len(cleaned) > REASON_MAX:
+        raise DrawRuleError(
+            "draw-void-reason", f"a void states its reason, 1–{REASON_MAX} characters (R14)",
+            "reason",
+        )  # fmt: skip
+    return cleaned
+
+
+def _province_of(stored: StoredDraw) -> str:
+    return stored.region_code[:2]
+
+
+def _approves(by: Principal, stored: StoredDraw) -> bool:
+    """Another admin of the lead department, or an auditor of the draw's province."""
+    if by.has_any_role(Role.department_admin) and _own_org(by) == stored.lead_org_id:
+        return True
+    return by.has_any_role(Role.auditor) and by.province == _province_of(stored)
+
+
+async def void_draw(
+    uow: UnitOfWork, draw_id: UUID, reason: str | None, approve: bool, if_match: str | None,
+    by: Principal, *, now: datetime | None = None,
+) -> StoredDraw:  # fmt: skip
+    """Void a completed draw in two steps (R14): the lead department's admin asks with a reason
+    (the draw stays completed, the request is stored with it), then another person approves: an
+    admin of the same department or an auditor of its province, never who asked. With the
+    approval the draw is `voided` and `sampling.draw.voided.v1` recorded; it stays public, and
+    the batch's next draw is a new prepare and commit under the next code (B.6)."""
+    at = now or _now()
+    async with uow:
+        seen = await repo.draw(uow.session, draw_id)
+        if seen is None or not _visible(seen, by):
+            raise p.Problem(p.NOT_FOUND, f"no draw {draw_id}")
+        allowed = _approves(by, seen) if approve else _leads(by, seen.lead_org_id)
+        if not allowed:
+            raise p.Problem(
+                p.FORBIDDEN,
+                "a void is approved by another admin of the lead department or an auditor of "
+                "its province" if approve else
+                "a void is asked for by the batch's lead department's admin (R14)",
+            )  # fmt: skip
+        await batches_repo.batch_to_draw(uow.session, seen.draw.batch_id)
+        stored = await repo.draw(uow.session, draw_id, lock=True)
+        assert stored is not None
+        check_if_match(if_match, stored.revision)
+        try:
+            next_status(stored.draw.status, DrawAction.void)
+            if not approve:
+                asked = {"reason": _void_reason(reason), "requested_by": by.sub,
+                         "requested_at": at.isoformat()}  # fmt: skip
+                written = await repo.update(uow.session, replace(stored, void_request=asked))
+                await uow.commit()
+                return written
+            request = stored.void_request
+            if request is None:
+                raise DrawRuleError(
+                    "draw-void-not-requested",
+                    "no void is asked for: the lead department's admin asks with a reason first",
+                )
+            if reason is not None and reason.strip() != request["reason"]:
+                raise DrawRuleError(
+                    "draw-void-reason", "the approval is for the reason asked for", "reason"
+                )
+            draw = stored.draw.void(request["reason"], request["requested_by"], by.sub)
+        except DrawRuleError as error:
+            raise rule_problem(error) from None
+        written = await repo.update(
+            uow.session, replace(stored, draw=draw, void_request=None, ended_at=at)
+        )
+        uow.record(Outgoing(draw_voided(draw, at), subject=str(draw.batch_id), actor=by.sub))
+        await uow.commit()
+    return written
