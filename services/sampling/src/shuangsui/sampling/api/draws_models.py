@@ -24,6 +24,9 @@ class StratumPopulationOut(BaseModel):
 class PartyOut(BaseModel):
     party_id: str = Field(description="The party (参与方)")
     commitment: str = Field(description='Its H("party", party_id, secret), hex (参与方承诺)')
+    revealed_at: datetime | None = Field(
+        None, description="When it revealed its secret; null until then (揭示时间)"
+    )
 
 
 class DrawOut(BaseModel):
