@@ -101,11 +101,13 @@ async def create_batch(
     "them. A partner department sees the batches it was invited to with `invited_org_id`.",
 )
 async def list_batches(
-    plan_id: UUID | None = Query(None, description="年度计划"),
-    year: int | None = Query(None, ge=FIRST_YEAR, le=LAST_YEAR, description="计划年度"),
-    org_id: UUID | None = Query(None, description="牵头单位"),
-    status: BatchStatus | None = Query(None, description="状态"),
-    invited_org_id: UUID | None = Query(None, description="受邀参与单位"),
+    plan_id: UUID | None = Query(None, description="Only this annual plan's batches · 年度计划"),
+    year: int | None = Query(None, ge=FIRST_YEAR, le=LAST_YEAR, description="Plan year · 计划年度"),
+    org_id: UUID | None = Query(None, description="The lead org · 牵头单位"),
+    status: BatchStatus | None = Query(None, description="The batch's state · 批次状态"),
+    invited_org_id: UUID | None = Query(
+        None, description="Batches this org is invited to (a partner's own) · 受邀参与单位"
+    ),
     page: PageRequest = Depends(page_request),
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal | None = Depends(optional_principal),
