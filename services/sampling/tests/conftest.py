@@ -39,6 +39,30 @@ def make_uscc(number: int, region: str = "330106") -> str:
     return body + stdnum_uscc.calc_check_digit(body)
 
 
+_BATCH_CODES: set[str] = set()
+
+
+def fresh_batch_code(region: str = "330106") -> str:
+    """A batch code no other test takes: draw codes derive from it and are unique in the shared
+    database, which may hold earlier sessions' draws too, so the date part is drawn as well as
+    the sequence (some 270 million codes per region)."""
+    import random
+    from datetime import date, timedelta
+
+    while True:
+        day = date(2026, 1, 1) + timedelta(days=random.randrange(27_000))
+        code = f"{region}{day:%Y%m%d}{random.randrange(1, 10_000):04d}"
+        if code not in _BATCH_CODES:
+            _BATCH_CODES.add(code)
+            return code
+
+
+@pytest.fixture
+def batch_code():
+    """`batch_code()`: a fresh public batch code (see `fresh_batch_code`)."""
+    return fresh_batch_code
+
+
 @pytest.fixture
 def uscc():
     return make_uscc

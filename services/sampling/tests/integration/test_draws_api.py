@@ -60,7 +60,7 @@ async def sampling(service_client):
 
 @pytest.fixture
 async def world(consumer_feed, batch_events, subject_events, directory_events, bearer, uscc,
-                current_model):  # fmt: skip
+                current_model, batch_code):  # fmt: skip
     """A county bureau's published batch of one item: five subjects in its scope (two of class
     A, three unclassified, drawn as B), three beside it that the batch does not take (another
     item, deregistered, an individual outside the directed scope), three officers of the
@@ -89,7 +89,6 @@ async def world(consumer_feed, batch_events, subject_events, directory_events, b
     sample = batch_events.published().payload
     example = sample.items[0].model_dump(mode="json")
     policy = {**sample.risk_ratio_policies[0].model_dump(mode="json"), "item_id": str(item)}
-    stamp = f"{uuid.uuid4().int % 10**4:04d}"
 
     def batch(code, **changes):
         return batch_events.published(
@@ -99,8 +98,8 @@ async def world(consumer_feed, batch_events, subject_events, directory_events, b
             window_start=date(2026, 12, 1), window_end=date(2027, 3, 31), **changes,
         )  # fmt: skip
 
-    published = batch(f"33010620261201{stamp}")
-    dropped = batch(f"33010620261202{stamp}")
+    published = batch(batch_code())
+    dropped = batch(batch_code())
     events += [published, dropped, batch_events.cancelled(dropped)]
     for event in events:
         source = "planning" if event.actor == "system:planning" else "registry"
@@ -110,7 +109,7 @@ async def world(consumer_feed, batch_events, subject_events, directory_events, b
         return bearer(role, region=region, org=str(of), sub=f"{role}-{of}-{tag}")
 
     async def publish(**changes):
-        made = batch(f"33010620261203{uuid.uuid4().int % 10**4:04d}", **changes)
+        made = batch(batch_code(), **changes)
         assert await feed.outcome(await feed.publish(made, "planning")) == "applied"
         return made.payload
 

@@ -70,7 +70,7 @@ def messaging_uow(sampling_database):
 
 @pytest.fixture
 async def world(consumer_feed, batch_events, subject_events, directory_events, bearer, uscc,
-                current_model):  # fmt: skip
+                current_model, batch_code):  # fmt: skip
     """A county bureau's published batch of one item over three subjects, three officers of
     its station; tokens of its admins, another bureau's, and auditors in and out of Zhejiang."""
     feed = await consumer_feed("sampling", SUBSCRIPTIONS)
@@ -90,7 +90,7 @@ async def world(consumer_feed, batch_events, subject_events, directory_events, b
     def batch():
         return batch_events.published(
             org_id=org, org_code=org_code,
-            batch_code=f"33010620261201{uuid.uuid4().int % 10**4:04d}", joint_kind="none",
+            batch_code=batch_code(), joint_kind="none",
             participants=[], items=[{**example, "item_id": str(item)}],
             risk_ratio_policies=[policy], station_group=[station],
             window_start=date(2026, 12, 1), window_end=date(2027, 3, 31),
