@@ -464,7 +464,12 @@ async def test_the_draw_operations_are_documented_public_reads_without_a_token(s
         security = operations[name].get("security", document.get("security"))
         return not security or any(not r or OPTIONAL_BEARER in r for r in security)
 
-    writes = ("sampling_draws_prepare", "sampling_draws_commit", "sampling_draws_reveal")
+    writes = (
+        "sampling_draws_prepare",
+        "sampling_draws_commit",
+        "sampling_draws_reveal",
+        "sampling_draws_void",
+    )
     reads = ("sampling_draws_list", "sampling_draws_get", "sampling_draws_commitment",
              "sampling_draws_bundle", "sampling_draws_result")  # fmt: skip
     assert [name for name in writes if public(name)] == []
