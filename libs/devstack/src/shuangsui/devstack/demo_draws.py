@@ -19,23 +19,20 @@ the completed draws and changes nothing.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import httpx
 
 from shuangsui.devstack.demo import DemoProvince, partner_code
-from shuangsui.devstack.demo_planning import DemoOrg, DemoPlan
+from shuangsui.devstack.demo_calls import DemoOrg, DemoStep, acting_for
+from shuangsui.devstack.demo_planning import DemoPlan
 from shuangsui.devstack.errors import DevstackError
-from shuangsui.devstack.issuer import DevIssuer, authorization, token_claims
-
-T = TypeVar("T")
+from shuangsui.devstack.issuer import DevIssuer, authorization
 
 SAMPLING = "/api/v1/sampling"
-REGISTRY = "/api/v1/registry"
 SUB = "demo-drawer"
 READ_MODEL_TIMEOUT = 120.0  # seconds for sampling's consumers to catch up with the demo
 LIVE = {"prepared", "committed", "revealed", "computed", "completed"}
@@ -46,6 +43,9 @@ COUNTY_POOLS = "draw-county-pools"
 
 class DemoDrawsNotMade(DevstackError):
     """The demo draws could not be made; the message names the step and sampling's answer."""
+
+
+_STEP = DemoStep(DemoDrawsNotMade, "demo draws")
 
 
 class PartySecret(Protocol):
@@ -94,9 +94,9 @@ def make_demo_draws(
         province = authorization(
             issuer.token_for(roles=["provincial_admin"], region=f"{demo.province}0000", sub=SUB)
         )
-        lead = _org(client, province, f"{city}-AMR")
-        partner = _org(client, province, partner_code(city))
-        headers = _lead_headers(issuer, lead)
+        lead = _STEP.org(client, province, f"{city}-AMR")
+        partner = _STEP.org(client, province, partner_code(city))
+        headers = acting_for(issuer, "department_admin", lead, SUB)
         batches = _batches(client, headers, lead, plan, timeout)
         _wait_for_subjects(client, headers, timeout)
         parties = (lead.code, partner.code)
@@ -109,25 +109,6 @@ def make_demo_draws(
                 codes.append(draw["draw_code"])
             created = created or made
     return DemoDraws(tuple(sorted(codes)), tuple(waiting), created)
-
-
-def _lead_headers(issuer: DevIssuer, org: DemoOrg) -> dict[str, str]:
-    """The lead department's admin: sampling keys departments by the org's id."""
-    claims = token_claims(
-        roles=["department_admin"], region=org.region_code, sub=f"{SUB}-{org.code}",
-        org=org.org_id, department_type=org.department_type,
-    )  # fmt: skip
-    return authorization(issuer.mint({**claims, "org_code": org.code}))
-
-
-def _org(client: httpx.Client, headers: dict[str, str], code: str) -> DemoOrg:
-    answer = client.get(f"{REGISTRY}/orgs/{code}", headers=headers)
-    _ensure(answer, f"reading the demo org {code} from the registry")
-    org = answer.json()
-    return DemoOrg(
-        org_id=org["org_id"], code=org["code"], name=org["name"], region_code=org["region_code"],
-        department_type=org["department_type"], parent_code=org["parent_code"],
-    )  # fmt: skip
 
 
 # ---- waiting for sampling's read models -----------------------------------------------------
@@ -147,7 +128,7 @@ def _batches(
             if cursor:
                 params["cursor"] = cursor
             answer = client.get(f"{SAMPLING}/batches", params=params, headers=headers)
-            _ensure(answer, "listing sampling's batches of the demo bureau")
+            _STEP.ensure(answer, "listing sampling's batches of the demo bureau")
             found += [b for b in answer.json()["items"] if b["batch_code"] in wanted]
             cursor = answer.json().get("next_cursor")
             if cursor is None:
@@ -156,7 +137,7 @@ def _batches(
             return None
         return sorted(found, key=lambda b: b["batch_code"])
 
-    return _wait(
+    return _STEP.wait(
         arrived, timeout,
         f"sampling holds not all {len(wanted)} batches of demo plan {plan.plan_code} after "
         f"{timeout:.0f}s: its consumer of planning.batch.published.v1 (the sampling worker) has "
@@ -171,14 +152,14 @@ def _wait_for_subjects(client: httpx.Client, headers: dict[str, str], timeout: f
 
     def current() -> bool | None:
         answer = client.get(f"{SAMPLING}/read-models", headers=headers)
-        _ensure(answer, "reading how far behind sampling's read models are")
+        _STEP.ensure(answer, "reading how far behind sampling's read models are")
         [model] = [m for m in answer.json()["items"] if m["model"] == "subjects"]
         last.update(model)
         ready = model["loaded"] and model["within_bound"] and not model["pending"]
         return True if ready else None
 
     try:
-        _wait(current, timeout, "")
+        _STEP.wait(current, timeout, "")
     except DemoDrawsNotMade:
         raise DemoDrawsNotMade(
             f"sampling's subjects read model is not current after {timeout:.0f}s (loaded "
@@ -207,7 +188,7 @@ def _draw(
         answer = client.post(f"{SAMPLING}/batches/{batch['batch_id']}/draws", headers=headers)
         if answer.status_code == 422 and answer.json().get("rule") == COUNTY_POOLS:
             return None, False
-        _ensure(answer, f"preparing the draw of batch {batch['batch_code']}")
+        _STEP.ensure(answer, f"preparing the draw of batch {batch['batch_code']}")
         draw = answer.json()
     code = draw["draw_code"]
     if draw["status"] == "prepared":
@@ -216,7 +197,7 @@ def _draw(
         body = {"beacon": {"source": "commit-reveal", "commitments": [
             {"party_id": s.party_id, "commitment": s.commitment} for s in secrets]}}  # fmt: skip
         answer = _with_etag(client, headers, draw, "commit", body)
-        _ensure(answer, f"committing draw {code}")
+        _STEP.ensure(answer, f"committing draw {code}")
         draw = answer.json()
     if draw["status"] == "committed":
         kept = _kept(keep).get(code)
@@ -231,7 +212,7 @@ def _draw(
             )
             if answer.status_code == 409 and "draw-reveal-repeated" in answer.text:
                 continue  # revealed before a restart; the draw does not show whose reveals
-            _ensure(answer, f"revealing {party}'s secret of draw {code}")
+            _STEP.ensure(answer, f"revealing {party}'s secret of draw {code}")
             draw = answer.json()
     if draw["status"] != "completed":
         raise DemoDrawsNotMade(f"draw {code} ended {draw['status']}: {draw.get('failure')}")
@@ -245,7 +226,7 @@ def _live_draw(
     answer = client.get(
         f"{SAMPLING}/draws", params={"batch_id": batch["batch_id"], "limit": 100}, headers=headers
     )
-    _ensure(answer, f"listing the draws of batch {batch['batch_code']}")
+    _STEP.ensure(answer, f"listing the draws of batch {batch['batch_code']}")
     live = [d for d in answer.json()["items"] if d["status"] in LIVE]
     return live[-1] if live else None
 
@@ -257,7 +238,7 @@ def _with_etag(
     """One step of the draw under its current ETag (commit and reveal need If-Match)."""
     path = f"{SAMPLING}/draws/{draw['draw_id']}"
     current = client.get(path, headers=headers)
-    _ensure(current, f"reading draw {draw['draw_code']} before its {action}")
+    _STEP.ensure(current, f"reading draw {draw['draw_code']} before its {action}")
     return client.post(
         f"{path}:{action}", json=body, headers={**headers, "If-Match": current.headers["etag"]}
     )
@@ -278,20 +259,3 @@ def _keep(keep: Path, code: str, secrets: dict[str, str]) -> None:
 
 
 # ---- helpers --------------------------------------------------------------------------------
-
-
-def _ensure(answer: httpx.Response, doing: str) -> None:
-    if answer.is_success:
-        return
-    raise DemoDrawsNotMade(f"demo draws: {doing} was refused ({answer.status_code}): {answer.text}")
-
-
-def _wait(check: Callable[[], T | None], timeout: float, message: str) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found is not None:
-            return found
-        if time.monotonic() > deadline:
-            raise DemoDrawsNotMade(message)
-        time.sleep(0.5)

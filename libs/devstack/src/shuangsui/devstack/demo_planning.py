@@ -14,17 +14,17 @@ it stands at; a published plan is left as it is.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
 from shuangsui.contracts.workdays import shanghai_date
 from shuangsui.devstack.demo import DemoProvince, partner_code
+from shuangsui.devstack.demo_calls import DemoOrg, DemoStep, acting_for
 from shuangsui.devstack.demo_catalogue import ITEMS, PROVINCIAL_ITEMS
 from shuangsui.devstack.demo_plan_data import (
     KEY_ITEM,
@@ -33,12 +33,9 @@ from shuangsui.devstack.demo_plan_data import (
     batch_drafts,
 )
 from shuangsui.devstack.errors import DevstackError
-from shuangsui.devstack.issuer import DevIssuer, authorization, token_claims
-
-T = TypeVar("T")
+from shuangsui.devstack.issuer import DevIssuer, authorization
 
 PLANNING = "/api/v1/planning"
-REGISTRY = "/api/v1/registry"
 SUB = "demo-planner"
 CATALOGUE_TIMEOUT = 120.0  # seconds for planning's catalogue consumer to catch up
 PUBLISHED = {"published", "superseded", "closed"}
@@ -48,14 +45,7 @@ class DemoPlanNotMade(DevstackError):
     """The demo plan could not be made; the message names the step and planning's answer."""
 
 
-@dataclass(frozen=True)
-class DemoOrg:
-    org_id: str
-    code: str
-    name: str
-    region_code: str
-    department_type: str
-    parent_code: str | None
+_STEP = DemoStep(DemoPlanNotMade, "demo plan")
 
 
 @dataclass(frozen=True)
@@ -102,39 +92,20 @@ def make_demo_plan(
         province = authorization(
             issuer.token_for(roles=["provincial_admin"], region=province_region, sub=SUB)
         )
-        lead = _org(client, province, f"{city}-AMR")
-        partner = _org(client, province, partner_code(city))
+        lead = _STEP.org(client, province, f"{city}-AMR")
+        partner = _STEP.org(client, province, partner_code(city))
         if lead.parent_code is None:
             raise DemoPlanNotMade(f"the demo bureau {lead.code} has no superior to file with")
-        superior = _org(client, province, lead.parent_code)
+        superior = _STEP.org(client, province, lead.parent_code)
         actors = Actors(
             province=province,
-            planner=_headers(issuer, "department_admin", lead),
-            superior=_headers(issuer, "department_admin", superior),
-            partner=_headers(issuer, "partner_admin", partner),
+            planner=acting_for(issuer, "department_admin", lead, SUB),
+            superior=acting_for(issuer, "department_admin", superior, SUB),
+            partner=acting_for(issuer, "partner_admin", partner, SUB),
         )
         items = _catalogue_items(client, actors.planner, timeout)
         _set_policies(client, actors.province, province_region, day.year, items)
         return _plan(client, actors, lead, partner, items, day, timeout)
-
-
-def _headers(issuer: DevIssuer, role: str, org: DemoOrg) -> dict[str, str]:
-    """A token of `role` acting for `org`: planning keys departments by the org's id."""
-    claims = token_claims(
-        roles=[role], region=org.region_code, sub=f"{SUB}-{org.code}", org=org.org_id,
-        department_type=org.department_type,
-    )  # fmt: skip
-    return authorization(issuer.mint({**claims, "org_code": org.code}))
-
-
-def _org(client: httpx.Client, headers: dict[str, str], code: str) -> DemoOrg:
-    answer = client.get(f"{REGISTRY}/orgs/{code}", headers=headers)
-    _ensure(answer, f"reading the demo org {code} from the registry")
-    org = answer.json()
-    return DemoOrg(
-        org_id=org["org_id"], code=org["code"], name=org["name"], region_code=org["region_code"],
-        department_type=org["department_type"], parent_code=org["parent_code"],
-    )  # fmt: skip
 
 
 def _catalogue_items(
@@ -146,11 +117,11 @@ def _catalogue_items(
 
     def arrived() -> dict[str, dict[str, Any]] | None:
         answer = client.get(f"{PLANNING}/catalogue/items", params={"limit": 500}, headers=headers)
-        _ensure(answer, "reading planning's catalogue of items")
+        _STEP.ensure(answer, "reading planning's catalogue of items")
         found = {i["code"]: i for i in answer.json()["items"] if i["code"] in wanted}
         return found if set(found) == wanted else None
 
-    return _wait(
+    return _STEP.wait(
         arrived,
         timeout,
         f"planning's catalogue holds not all {len(wanted)} demo items after {timeout:.0f}s: "
@@ -177,7 +148,7 @@ def _set_policies(
         body = {"classes": classes, "unclassified_treatment": "B"}
         answer = client.put(path, params=params, json=body, headers=headers)
         if answer.status_code != 428:
-            _ensure(answer, f"setting the risk-ratio policy {path} {params or ''}")
+            _STEP.ensure(answer, f"setting the risk-ratio policy {path} {params or ''}")
 
 
 # ---- the plan ------------------------------------------------------------------------------
@@ -230,7 +201,7 @@ def _versions(
         if cursor:
             params["cursor"] = cursor
         answer = client.get(f"{PLANNING}/plans", params=params, headers=headers)
-        _ensure(answer, "listing the demo bureau's plans")
+        _STEP.ensure(answer, "listing the demo bureau's plans")
         found += answer.json()["items"]
         cursor = answer.json()["next_cursor"]
         if cursor is None:
@@ -243,12 +214,12 @@ def _step(
     """One step of the plan's version under its current ETag (every step needs If-Match)."""
     base = f"{PLANNING}/plans/{plan['plan_id']}"
     current = client.get(base, params={"version": plan["version"]}, headers=headers)
-    _ensure(current, f"reading plan {plan['plan_code']} before {action}")
+    _STEP.ensure(current, f"reading plan {plan['plan_code']} before {action}")
     answer = client.post(
         f"{base}/versions/{plan['version']}:{action}",
         headers={**headers, "If-Match": current.headers["etag"]},
     )
-    _ensure(answer, f"{action} of plan {plan['plan_code']} v{plan['version']}")
+    _STEP.ensure(answer, f"{action} of plan {plan['plan_code']} v{plan['version']}")
     result: dict[str, Any] = answer.json()
     return result
 
@@ -274,7 +245,7 @@ def _batches(client: httpx.Client, headers: dict[str, str], plan_id: str) -> lis
         if cursor:
             params["cursor"] = cursor
         answer = client.get(f"{PLANNING}/batches", params=params, headers=headers)
-        _ensure(answer, "listing the demo plan's batches")
+        _STEP.ensure(answer, "listing the demo plan's batches")
         found += answer.json()["items"]
         cursor = answer.json().get("next_cursor")
         if cursor is None:
@@ -316,27 +287,10 @@ def _confirm_invitations(
                 json={"accept": True, "item_ids": invitation["item_ids"]},
                 headers={**headers, "If-Match": f'"{batch["revision"]}"'},
             )
-            _ensure(answer, f"{partner.code} confirming its part in {batch['name']}")
+            _STEP.ensure(answer, f"{partner.code} confirming its part in {batch['name']}")
 
 
 # ---- helpers -------------------------------------------------------------------------------
-
-
-def _ensure(answer: httpx.Response, doing: str) -> None:
-    if answer.is_success:
-        return
-    raise DemoPlanNotMade(f"demo plan: {doing} was refused ({answer.status_code}): {answer.text}")
-
-
-def _wait(check: Callable[[], T | None], timeout: float, message: str) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found is not None:
-            return found
-        if time.monotonic() > deadline:
-            raise DemoPlanNotMade(message)
-        time.sleep(0.5)
 
 
 def _retrying(
@@ -351,8 +305,8 @@ def _retrying(
             return answer
         if answer.status_code == 422 and not_yet in answer.text:
             return None
-        _ensure(answer, doing)
+        _STEP.ensure(answer, doing)
         return answer
 
-    return _wait(attempt, timeout, f"demo plan: {doing}: planning's catalogue does not know "
+    return _STEP.wait(attempt, timeout, f"demo plan: {doing}: planning's catalogue does not know "
                  f"the org after {timeout:.0f}s (is the planning worker running?)")  # fmt: skip
