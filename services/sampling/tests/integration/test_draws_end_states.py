@@ -16,7 +16,7 @@ from shuangsui.messaging.platform import new_unit_of_work
 from shuangsui.sampling.adapters import subjects as subjects_repo
 from shuangsui.sampling.domain.subjects import SUBJECTS
 from shuangsui.sampling.service import batches as batches_service
-from shuangsui.sampling.service import draws as draws_service
+from shuangsui.sampling.service import draw_ends
 from shuangsui.sampling.worker import SUBSCRIPTIONS, check_reveals
 
 DRAWS = "/api/v1/sampling/draws"
@@ -316,8 +316,8 @@ async def test_two_workers_checking_at_once_fail_an_overdue_draw_once(
     await deadline_passed(sampling_rows, draw["draw_id"])
 
     runs = await asyncio.gather(
-        draws_service.fail_overdue_draws(messaging_uow),
-        draws_service.fail_overdue_draws(messaging_uow),
+        draw_ends.fail_overdue_draws(messaging_uow),
+        draw_ends.fail_overdue_draws(messaging_uow),
     )
 
     ours = [d for run in runs for d in run if str(d.draw.draw_id) == draw["draw_id"]]

@@ -26,7 +26,7 @@ from shuangsui.messaging.runtime import run_until_signalled
 from shuangsui.messaging.snapshots import SnapshotPoint
 from shuangsui.sampling import bootstrap
 from shuangsui.sampling.domain.subjects import Consumption
-from shuangsui.sampling.service import batches, draws, inspectors, subjects
+from shuangsui.sampling.service import batches, draw_ends, inspectors, subjects
 from shuangsui.sampling.settings import SERVICE, Settings
 
 log = structlog.get_logger("sampling.worker")
@@ -111,7 +111,7 @@ async def check_reveals(
     so it fails once with one `sampling.draw.failed.v1`."""
     while not stop.is_set():
         try:
-            for failed in await draws.fail_overdue_draws(new_uow):
+            for failed in await draw_ends.fail_overdue_draws(new_uow):
                 log.info("draw failed", draw_code=failed.draw.draw_code, reason="missing_reveal")
         except Exception as exc:  # the database away: the next round catches up
             log.warning("reveal check failed", error=repr(exc))

@@ -23,12 +23,16 @@ from shuangsui.messaging.platform import unit_of_work
 from shuangsui.sampling.adapters.draws import StoredDraw
 from shuangsui.sampling.api.draws_models import CommitIn, DrawOut, RevealIn, VoidIn
 from shuangsui.sampling.domain.draws import DrawStatus
+from shuangsui.sampling.service import draw_access as access
+from shuangsui.sampling.service import draw_ends as ends
+from shuangsui.sampling.service import draw_reads as reads
+from shuangsui.sampling.service import draw_reveals as reveals
 from shuangsui.sampling.service import draws as service
 
 router = APIRouter(prefix="/api/v1/sampling", tags=["draws · 抽取"])
 
-writers = require(*service.WRITERS)
-approvers = require(*service.VOID_APPROVERS)
+writers = require(*access.WRITERS)
+approvers = require(*access.VOID_APPROVERS)
 BATCH_ID = Path(description="The batch (批次标识)")
 DRAW_ID = Path(description="The draw (抽取标识)")
 
@@ -57,9 +61,9 @@ def _answer(stored: StoredDraw, status: int = 200) -> JSONResponse:
     "registry by more than READ_MODEL_MAX_LAG_SECONDS (`draw-read-model-behind`). Nothing of a "
     "prepared draw is public.",
     responses=problem_responses(
-        service.DRAW_REFUSED,
-        service.DRAW_STATE,
-        service.DRAW_READ_MODEL_BEHIND,
+        access.DRAW_REFUSED,
+        access.DRAW_STATE,
+        access.DRAW_READ_MODEL_BEHIND,
         p.FORBIDDEN,
         404,
     ),
@@ -86,8 +90,8 @@ async def prepare_draw(
     "(DRAW_TEST_MODE), `fixed`. A draw is committed once (`draw-transition`). Requires "
     "`If-Match` with the draw's ETag.",
     responses=problem_responses(
-        service.DRAW_REFUSED,
-        service.DRAW_STATE,
+        access.DRAW_REFUSED,
+        access.DRAW_STATE,
         p.FORBIDDEN,
         404,
         p.PRECONDITION_FAILED,
@@ -122,8 +126,8 @@ async def commit_draw(
     "one `sampling.team.assigned.v1` per subject; if the verifier refuses the bundle the draw "
     "fails (`verification_rejected`, published). Requires `If-Match` with the draw's ETag.",
     responses=problem_responses(
-        service.DRAW_REFUSED,
-        service.DRAW_STATE,
+        access.DRAW_REFUSED,
+        access.DRAW_STATE,
         p.FORBIDDEN,
         404,
         p.PRECONDITION_FAILED,
@@ -138,7 +142,7 @@ async def reveal_draw(
     by: Principal = Depends(writers),
 ) -> JSONResponse:
     secret = body.secret_in() if body is not None else None
-    return _answer(await service.reveal_draw(uow, draw_id, secret, if_match, by))
+    return _answer(await reveals.reveal_draw(uow, draw_id, secret, if_match, by))
 
 
 @router.post(
@@ -155,8 +159,8 @@ async def reveal_draw(
     "(`draw-void-reason`), a draw not completed (`draw-transition`), an approval with nothing "
     "asked (`draw-void-not-requested`), another org or province (403). Requires `If-Match`.",
     responses=problem_responses(
-        service.DRAW_REFUSED,
-        service.DRAW_STATE,
+        access.DRAW_REFUSED,
+        access.DRAW_STATE,
         p.FORBIDDEN,
         404,
         p.PRECONDITION_FAILED,
@@ -170,7 +174,7 @@ async def void_draw(
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(approvers),
 ) -> JSONResponse:
-    voided = await service.void_draw(uow, draw_id, body.reason, body.approve, if_match, by)
+    voided = await ends.void_draw(uow, draw_id, body.reason, body.approve, if_match, by)
     return _answer(voided)
 
 
@@ -192,8 +196,8 @@ async def list_draws(
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal | None = Depends(optional_principal),
 ) -> Page[DrawOut]:
-    filters = service.DrawFilters(batch_id, status, region_code)
-    rows, cursor = await service.list_draws(uow, by, filters, page)
+    filters = reads.DrawFilters(batch_id, status, region_code)
+    rows, cursor = await reads.list_draws(uow, by, filters, page)
     return Page(items=[DrawOut.of(d) for d in rows], next_cursor=cursor)
 
 
@@ -211,7 +215,7 @@ async def get_draw(
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal | None = Depends(optional_principal),
 ) -> JSONResponse:
-    return _answer(await service.get_draw(uow, draw_id, by))
+    return _answer(await reads.get_draw(uow, draw_id, by))
 
 
 @router.get(
@@ -231,7 +235,7 @@ async def get_commitment(
     uow: UnitOfWork = Depends(unit_of_work),
     _by: Principal | None = Depends(optional_principal),
 ) -> Response:
-    document = await service.get_commitment(uow, draw_id)
+    document = await reads.get_commitment(uow, draw_id)
     return Response(canonical_json(document), media_type="application/json")
 
 
@@ -252,7 +256,7 @@ async def get_bundle(
     uow: UnitOfWork = Depends(unit_of_work),
     _by: Principal | None = Depends(optional_principal),
 ) -> Response:
-    return Response(canonical_json(await service.get_bundle(uow, draw_id)),
+    return Response(canonical_json(await reads.get_bundle(uow, draw_id)),
                     media_type="application/json")  # fmt: skip
 
 
@@ -273,5 +277,5 @@ async def get_result(
     uow: UnitOfWork = Depends(unit_of_work),
     _by: Principal | None = Depends(optional_principal),
 ) -> Response:
-    return Response(canonical_json(await service.get_result(uow, draw_id)),
+    return Response(canonical_json(await reads.get_result(uow, draw_id)),
                     media_type="application/json")  # fmt: skip

@@ -10,7 +10,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shuangsui.sampling.adapters.draws import StoredDraw
 from shuangsui.sampling.domain.draws import DrawKind, DrawStatus
-from shuangsui.sampling.service.draws import BeaconChoice, PartyIn, SecretIn
+from shuangsui.sampling.service.draw_reveals import SecretIn
+from shuangsui.sampling.service.draws import BeaconChoice, PartyIn
 
 HEX64 = r"^[0-9a-f]{64}$"
 

@@ -23,7 +23,7 @@ from shuangsui.messaging.envelope import Envelope
 from shuangsui.sampling.adapters import batches as repo
 from shuangsui.sampling.adapters.batches import BatchQuery
 from shuangsui.sampling.domain.batches import BatchStatus, StoredBatch
-from shuangsui.sampling.service import draws
+from shuangsui.sampling.service import draw_ends
 
 P = TypeVar("P", bound=EventPayload)
 
@@ -50,7 +50,7 @@ async def apply_batch_cancelled(event: Envelope, uow: UnitOfWork) -> None:
     async with uow:
         await repo.save_cancelled(uow.session, cancelled)
         # Its draws not yet completed fail with it, in the same transaction (R7).
-        await draws.fail_cancelled_batch(uow, cancelled.batch_id, cancelled.cancelled_at)
+        await draw_ends.fail_cancelled_batch(uow, cancelled.batch_id, cancelled.cancelled_at)
         await uow.commit()
 
 

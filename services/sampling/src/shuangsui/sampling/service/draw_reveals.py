@@ -1,0 +1,164 @@
+"""The randomness after the commitment (DRAW_SPEC §5, §14.1): reveals, then the draw computed by
+the verifier's own code and completed in the same transaction as its events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from shuangsui.contracts.events.planning_batches import BatchPublished
+from shuangsui.drawspec.model import BeaconValue
+from shuangsui.kernel import problems as p
+from shuangsui.kernel.auth import Principal
+from shuangsui.kernel.concurrency import check_if_match
+from shuangsui.kernel.db import UnitOfWork
+from shuangsui.messaging.envelope import Outgoing
+from shuangsui.sampling.adapters import batches as batches_repo
+from shuangsui.sampling.adapters import draws as repo
+from shuangsui.sampling.adapters import subjects as subjects_repo
+from shuangsui.sampling.adapters.draws import StoredDraw
+from shuangsui.sampling.domain import draw_inputs as mapping
+from shuangsui.sampling.domain.draw_events import (
+    draw_completed,
+    draw_failed,
+    teams_assigned,
+)
+from shuangsui.sampling.domain.draws import (
+    Draw,
+    DrawAction,
+    DrawKind,
+    DrawRuleError,
+    FailReason,
+    Failure,
+    batch_drawn,
+    next_status,
+)
+from shuangsui.sampling.service import draw_access as access
+from shuangsui.sampling.service import draw_ends as ends
+
+# ---- reveal, compute, complete ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecretIn:
+    """A commit-reveal party's opening of its commitment (§5.2)."""
+
+    party_id: str
+    secret: str
+
+
+def _with_reveal(parties: list[dict[str, Any]], secret: SecretIn, at: datetime) -> list[Any]:
+    return [
+        {**e, "secret": secret.secret, "revealed_at": at.isoformat()}
+        if e["party_id"] == secret.party_id
+        else e
+        for e in parties
+    ]
+
+
+def _fixed_value(draw: Draw) -> str:
+    assert draw.commitment is not None
+    beacon = draw.commitment["beacon"]
+    assert isinstance(beacon, dict)
+    value = beacon["value"]
+    assert isinstance(value, str)
+    return value
+
+
+async def reveal_draw(
+    uow: UnitOfWork, draw_id: UUID, secret: SecretIn | None, if_match: str | None,
+    by: Principal, *, now: datetime | None = None,
+) -> StoredDraw:  # fmt: skip
+    """The randomness arrives after the commitment: a fixed beacon's value at once (test mode),
+    or a party's reveal; with the last one the draw is computed by the verifier's own code and
+    completed (`sampling.draw.completed.v1` and one `sampling.team.assigned.v1` per subject),
+    or fails as `verification_rejected` if the verifier refuses the bundle."""
+    at = now or access.now()
+    async with uow:
+        seen = await repo.draw(uow.session, draw_id)
+        if seen is None or not access.visible(seen, by):
+            raise p.Problem(p.NOT_FOUND, f"no draw {draw_id}")
+        if not access.leads(by, seen.lead_org_id):
+            raise p.Problem(
+                p.FORBIDDEN, "reveals are handed in by the batch's lead department's admin"
+            )
+        batch = await batches_repo.batch_to_draw(uow.session, seen.draw.batch_id)
+        stored = await repo.draw(uow.session, draw_id, lock=True)
+        assert batch is not None
+        assert batch.published is not None
+        assert stored is not None
+        check_if_match(if_match, stored.revision)
+        if ends.overdue(stored, at):
+            assert stored.reveal_deadline is not None
+            # The deadline passed with a reveal missing: the draw has failed (§5.2), whoever
+            # notices first; the late reveal itself is refused.
+            await ends.fail(uow, stored, ends.missing_reveal(stored), at, by.sub)
+            await uow.commit()
+            raise p.Problem(
+                access.DRAW_STATE, f"the reveal deadline {access.stamp(stored.reveal_deadline)} has passed; "
+                "the draw failed (missing_reveal) and is re-run as a new draw",
+                rule="draw-reveal-late", field="secret",
+            )  # fmt: skip
+        draw = stored.draw
+        try:
+            next_status(draw.status, DrawAction.reveal)
+            if draw.beacon_source == "fixed":
+                value: BeaconValue = _fixed_value(draw)
+            else:
+                if secret is None:
+                    raise DrawRuleError("E_SCHEMA", "a reveal names its party and secret", "secret")
+                exchange = access.exchange_of(stored).reveal(secret.party_id, secret.secret, at)
+                stored = replace(stored, parties=_with_reveal(stored.parties or [], secret, at))
+                if not exchange.complete:
+                    written = await repo.update(uow.session, stored)
+                    await uow.commit()
+                    return written
+                value = exchange.beacon_value()
+            draw = draw.reveal(value)
+        except DrawRuleError as error:
+            raise access.rule_problem(error) from None
+        events: list[Any]
+        try:
+            draw = draw.compute(access.plan_of(stored).inputs).complete()
+        except DrawRuleError as error:
+            failure = Failure(
+                FailReason.verification_rejected, detail=f"{error.rule}: {error.reason}"
+            )
+            draw = draw.fail(failure)
+            events = [draw_failed(draw, at)]
+            ended = replace(stored, draw=draw, revealed_at=at, ended_at=at)
+        else:
+            events = await _completion_events(uow, batch.published, draw, at)
+            ended = replace(stored, draw=draw, revealed_at=at, completed_at=at)
+        written = await repo.update(uow.session, ended)
+        for event in events:
+            uow.record(Outgoing(event, subject=str(draw.batch_id), actor=by.sub))
+        await uow.commit()
+    return written
+
+
+async def _completion_events(
+    uow: UnitOfWork, batch: BatchPublished, draw: Draw, at: datetime
+) -> list[Any]:
+    assert draw.result is not None
+    strata = draw.result["strata"]
+    assert isinstance(strata, list)
+    selected = [str(u) for s in strata if isinstance(s, dict) for u in _items(s["selected"])]
+    ids = await subjects_repo.subject_ids(uow.session, selected)
+    earlier = [d for d in await repo.summaries(uow.session, draw.batch_id)
+               if d.draw_code != draw.draw_code]  # fmt: skip
+    drawn = batch_drawn(
+        mapping.is_joint(batch), [org for org, _ in mapping.departments(batch)],
+        [*earlier, draw.summary()],
+    )  # fmt: skip
+    events: list[Any] = [draw_completed(draw, ids, completes_batch=drawn, at=at)]
+    if draw.kind is not DrawKind.subjects:
+        events += teams_assigned(draw, ids, batch.selection_mode)
+    return events
+
+
+def _items(value: object) -> list[object]:
+    assert isinstance(value, list)
+    return value
