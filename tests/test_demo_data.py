@@ -6,11 +6,14 @@ from typing import Any
 
 import pytest
 
-from shuangsui.devstack.demo import DemoProvince
+from shuangsui.contracts.regions import regions_within
+from shuangsui.devstack.demo import DemoProvince, partner_code
 from shuangsui.registry.domain.inspectors_import import Sheet
 from shuangsui.registry.domain.orgs import parse_sheet, plan_orgs
 from shuangsui.registry.domain.risk_classes import Classification, read_classification
 from shuangsui.registry.domain.subjects import Subject, read_row
+
+CITY, _ = DemoProvince().planning_city or ("", "")
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -156,9 +159,26 @@ def test_every_unit_and_station_the_demo_names_is_a_demo_org():
     for subject in demo.subject_rows():
         assert orgs[subject["unit_code"]]["level"] == "station"
     for officer in demo.inspector_rows():
-        assert orgs[officer["unit_code"]]["level"] == "county"
+        unit = orgs[officer["unit_code"]]
+        if unit["department_type"] != "market_supervision":  # the joint batch's partner (R20)
+            assert unit["code"] == partner_code(CITY)
+            continue
+        assert unit["level"] == "county"
         if officer["station_code"]:
             assert orgs[officer["station_code"]]["parent_code"] == officer["unit_code"]
+
+
+def test_every_county_of_the_demo_city_and_its_partner_can_field_a_qualified_team():
+    """The demo plan draws per county (B.10) and per department (B.11): each pool holds at least
+    the largest demo team (3) of officers who may lead its food and equipment batches."""
+    officers = list(DemoProvince(subjects=10, inspectors=0).inspector_rows())
+    units = [f"{r.code}-AMR" for r in regions_within(CITY) if r.name != "市辖区"]
+    for unit in [*units, partner_code(CITY)]:
+        staff = [o for o in officers if o["unit_code"] == unit]
+        for qualification in ("food_safety", "special_equipment"):
+            able = [o for o in staff if qualification in o["qualifications"].split(";")]
+            assert len(able) >= 3, (unit, qualification)
+        assert all(o["cert_valid_until"] > f"{datetime.now(UTC).year}-12-31" for o in staff)
 
 
 def test_demo_orgs_carry_chinese_names_of_their_regions():

@@ -51,6 +51,12 @@ SPECIALTIES = ["食品", "药品", "特种设备", "工业产品", "网络交易
 STATUSES = [("active", 90), ("cancelled", 5), ("revoked", 3), ("suspended", 2)]
 MARKET_SUPERVISION = "market_supervision"
 PARTNER_DEPARTMENT = "emergency_management"  # 应急管理: the demo's joint-inspection partner
+# Officers of each county of the demo plan's city and of its partner department, beyond the
+# random ones: enough for a team in every station's county and every department (R18).
+PLANNING_CITY_STAFF = 6
+PARTNER_STAFF = 6
+STAFF_CERTS_UNTIL = "2031-12-31"
+STAFF_QUALIFICATIONS = {"food_safety", "special_equipment"}
 
 # The credit classification system (信用风险分类) as of one fixed moment, so a second push of
 # the same classes changes nothing.
@@ -129,6 +135,34 @@ class DemoProvince:
                 ).isoformat(),
                 "qualifications": ";".join(sorted(rng.sample(QUALIFICATIONS, k=rng.randint(1, 3)))),
                 "specialties": ";".join(sorted(rng.sample(SPECIALTIES, k=rng.randint(1, 2)))),
+            }
+        yield from self._planning_city_officers(fake, self.inspectors)
+
+    def _planning_city_officers(self, fake: Faker, first: int) -> Iterator[dict[str, str]]:
+        """The demo plan's city draws a team per subject in every county (B.10) and one per
+        department of its joint batch (B.11): each of its counties gets a staffed bureau and
+        the partner department officers of its own, so every demo batch can be drawn."""
+        if self.planning_city is None:
+            return
+        city, _ = self.planning_city
+        counties = [r for r in regions_within(city) if r.name != "市辖区"]
+        staff = [(f"{c.code}-AMR", c.code, f"{c.code}-{n % 5 + 1:02d}" if n else "")
+                 for c in counties for n in range(PLANNING_CITY_STAFF)]  # fmt: skip
+        staff += [(partner_code(city), city, "")] * PARTNER_STAFF
+        for number, (unit, region, station) in enumerate(staff, start=first):
+            yield {
+                "name": fake.name(),
+                "unit_code": unit,
+                "region_code": region,
+                "station_code": station,
+                "position": POSITIONS[number % len(POSITIONS)],
+                "cert_no": f"{self.province}{number:08d}",
+                "cert_valid_until": STAFF_CERTS_UNTIL,
+                # Every officer can lead the demo's food and special-equipment batches.
+                "qualifications": ";".join(
+                    sorted(STAFF_QUALIFICATIONS | {QUALIFICATIONS[number % 5]})
+                ),
+                "specialties": SPECIALTIES[number % len(SPECIALTIES)],
             }
 
     def risk_class_rows(self) -> Iterator[dict[str, str]]:
