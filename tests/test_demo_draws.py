@@ -9,10 +9,6 @@ the demo province (after the plan step, tests/test_demo_planning.py).
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -64,7 +60,7 @@ def test_the_demo_s_drawable_batch_has_a_completed_commit_reveal_draw(public, de
     draws = completed_draws(public)
     [joint] = [b for b in demo_batches if b["published"]["joint_kind"] == "cross_department"]
     [draw] = [d for d in draws if d["batch_id"] == joint["batch_id"]]
-    assert draw["draw_code"] == f"{joint['batch_code']}-01"
+    assert draw["draw_id"] == f"{joint['batch_code']}-01"
     assert draw["kind"] == "subjects", "a cross-department batch draws its subjects once (B.11)"
     assert draw["beacon_source"] == "commit-reveal"
     assert len(draw["parties"]) == 2, "two departments hold the randomness (§5.2)"
@@ -78,23 +74,12 @@ def fetch(public, draw_id: str, document: str) -> bytes:
     return answer.content
 
 
-def verify(directory: Path) -> subprocess.CompletedProcess[str]:
-    """`shuangsui draw verify` as a citizen runs it: a fresh shell with only PATH and HOME."""
-    command = shutil.which("shuangsui")
-    assert command is not None, "the shuangsui command is installed in the environment"
-    return subprocess.run(
-        [command, "draw", "verify", "bundle.json", "result.json"],
-        cwd=directory, capture_output=True, text=True, timeout=60,
-        env={"PATH": os.environ["PATH"], "HOME": str(directory)},
-    )  # fmt: skip
-
-
-def test_a_demo_draw_s_public_bundle_and_result_verify_offline(public, tmp_path):
+def test_a_demo_draw_s_public_bundle_and_result_verify_offline(public, tmp_path, verify_offline):
     [draw, *_] = completed_draws(public)
     (tmp_path / "bundle.json").write_bytes(fetch(public, draw["draw_id"], "bundle"))
     (tmp_path / "result.json").write_bytes(fetch(public, draw["draw_id"], "result"))
 
-    passed = verify(tmp_path)
+    passed = verify_offline(tmp_path)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert json.loads(passed.stdout)["match"] is True
 
@@ -103,7 +88,7 @@ def test_a_demo_draw_s_public_bundle_and_result_verify_offline(public, tmp_path)
     stratum["selected"] = [*stratum["selected"][1:], "91330000MA0000000X"]  # one swapped
     (tmp_path / "result.json").write_text(json.dumps(result))
 
-    tampered = verify(tmp_path)
+    tampered = verify_offline(tmp_path)
     assert tampered.returncode != 0
     assert json.loads(tampered.stdout)["match"] is False, tampered.stdout + tampered.stderr
 
@@ -113,7 +98,7 @@ def test_drawing_the_demo_again_changes_nothing(platform, public):
     assert plan is not None
 
     def demo_draws() -> list[tuple[str, str]]:
-        return [(d["draw_code"], d["result_sha256"]) for d in completed_draws(public)
+        return [(d["draw_id"], d["result_sha256"]) for d in completed_draws(public)
                 if d["batch_code"] in plan.batch_codes]  # fmt: skip
 
     before = demo_draws()

@@ -11,178 +11,28 @@ cancelled, submitted, filed and published again; the difference shows both.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
-from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
+from journey_kit import (
+    PLANNING,
+    YEAR,
+    add_batch,
+    announced,
+    batch_of,
+    bearer,
+    create_plan,
+    draft_batch,
+    etag_of,
+    step,
+)
 
-from shuangsui.contracts.workdays import shanghai_date
-
-PLANNING = "/api/v1/planning"
-# A fresh stack: next year has no plan, no policy, nothing of the demo's (which plans this year).
-YEAR = shanghai_date(datetime.now(UTC)).year + 1
 LEAD, SUPERIOR, PARTNER = "330106-AMR", "330100-AMR", "330100-YJGL"
 REFUSALS_LEAD = "330108-AMR"  # a plan of its own, so the refusals leave the journey alone
 
 
-@pytest.fixture(scope="module")
-def gateway(platform):
-    with httpx.Client(base_url=platform.gateway, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def admin(platform) -> dict[str, str]:
-    return bearer(platform.token(roles=["provincial_admin"], region="330000", sub="e2e-province"))
-
-
-@pytest.fixture(scope="module")
-def orgs(gateway, admin) -> dict[str, dict[str, Any]]:
-    found = {}
-    for code in (LEAD, SUPERIOR, PARTNER, REFUSALS_LEAD):
-        answer = gateway.get(f"/api/v1/registry/orgs/{code}", headers=admin)
-        assert answer.status_code == 200, answer.text
-        found[code] = answer.json()
-    return found
-
-
-@pytest.fixture(scope="module")
-def acting(platform, orgs):
-    """`acting("department_admin", code)`: the headers of that role acting for that org; planning
-    keys departments by the org's id."""
-
-    def headers(role: str, code: str) -> dict[str, str]:
-        org = orgs[code]
-        return bearer(
-            platform.token(
-                roles=[role], region=org["region_code"], org=org["org_id"],
-                department_type=org["department_type"], sub=f"e2e-{role}-{code}",
-            )
-        )  # fmt: skip
-
-    return headers
-
-
-@pytest.fixture(scope="module")
-def items(gateway, acting) -> dict[str, dict[str, Any]]:
-    """The demo items as planning's catalogue holds them, by code."""
-    planner = acting("department_admin", LEAD)
-
-    def catalogue():
-        page = gateway.get(f"{PLANNING}/catalogue/items", params={"limit": 500}, headers=planner)
-        assert page.status_code == 200, page.text
-        found = {i["code"]: i for i in page.json()["items"]}
-        return found if {"DEMO-07", "DEMO-08", "DEMO-11"} <= set(found) else None
-
-    return wait_for(catalogue, timeout=60)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def wait_for(check, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        answer = check()
-        if answer is not None:
-            return answer
-        time.sleep(0.2)
-    raise AssertionError("timed out")
-
-
-def etag_of(gateway, headers, plan: dict[str, Any]) -> str:
-    answer = gateway.get(
-        f"{PLANNING}/plans/{plan['plan_id']}", params={"version": plan["version"]}, headers=headers
-    )
-    assert answer.status_code == 200, answer.text
-    etag: str = answer.headers["etag"]
-    return etag
-
-
-def step(gateway, headers, plan: dict[str, Any], action: str, **body: Any) -> dict[str, Any]:
-    """One step of a plan version under its current ETag."""
-    answer = gateway.post(
-        f"{PLANNING}/plans/{plan['plan_id']}/versions/{plan['version']}:{action}",
-        json=body or None,
-        headers={**headers, "If-Match": etag_of(gateway, headers, plan)},
-    )
-    assert answer.status_code in (200, 201), f"{action}: {answer.text}"
-    result: dict[str, Any] = answer.json()
-    return result
-
-
-def create_plan(gateway, headers, title: str) -> dict[str, Any]:
-    answer = gateway.post(f"{PLANNING}/plans", json={"year": YEAR, "title": title}, headers=headers)
-    assert answer.status_code == 201, answer.text
-    plan: dict[str, Any] = answer.json()
-    return plan
-
-
-def draft_batch(items, code: str, region: str, **more: Any) -> dict[str, Any]:
-    return {
-        "name": more.pop("name", f"{items[code]['name']} · e2e"),
-        "item_ids": [items[code]["item_id"]],
-        "scope": {"region_codes": [region]},
-        "quantity": {"A": "3%", "B": "1/10", "C": "30%", "D": "60%"},
-        "window_start": f"{YEAR}-04-01",
-        "window_end": f"{YEAR}-06-30",
-        "methods": ["on_site"],
-        "selection_mode": "bureau_wide",
-        "team_size": 2,
-        "exclusion_policy": [{"reason": "INSPECTED_RECENTLY", "months": 12}],
-        **more,
-    }
-
-
-def add_batch(gateway, headers, plan: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-    answer = gateway.post(
-        f"{PLANNING}/plans/{plan['plan_id']}/versions/{plan['version']}/batches",
-        json=body,
-        headers=headers,
-    )
-    assert answer.status_code == 201, answer.text
-    assert answer.headers.get("etag")
-    batch: dict[str, Any] = answer.json()
-    return batch
-
-
-def batch_of(gateway, headers, batch_id: str) -> httpx.Response:
-    return gateway.get(f"{PLANNING}/batches/{batch_id}", headers=headers)
-
-
-def announced(platform, event_type: str, subject: str, timeout: float = 30.0) -> dict[str, Any]:
-    """The event of `event_type` about `subject` as it reached NATS JetStream (carried there by
-    planning's outbox relay): what sampling will read."""
-    import nats
-
-    async def read() -> dict[str, Any]:
-        client = await nats.connect(f"nats://127.0.0.1:{platform.settings.nats_port}")
-        try:
-            js = client.jetstream()
-            sub = await js.subscribe(f"evt.p33.{event_type}", ordered_consumer=True)
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                try:
-                    message = await sub.next_msg(timeout=max(0.1, deadline - time.monotonic()))
-                except TimeoutError:
-                    break
-                envelope: dict[str, Any] = json.loads(message.data)
-                if envelope["subject"] == subject:
-                    return envelope
-            raise AssertionError(f"no {event_type} about {subject} on the stream")
-        finally:
-            await client.close()
-
-    return asyncio.run(read())
-
-
 def test_a_county_plans_its_year_files_publishes_and_adjusts_it(
-    platform, gateway, orgs, acting, items
+    platform, gateway, org, acting, items
 ):
     planner = acting("department_admin", LEAD)
     city = acting("department_admin", SUPERIOR)
@@ -197,7 +47,7 @@ def test_a_county_plans_its_year_files_publishes_and_adjusts_it(
         window_start=f"{YEAR}-07-01", window_end=f"{YEAR}-09-30"))  # fmt: skip
     joint = add_batch(gateway, planner, plan, draft_batch(
         items, "DEMO-11", "330106", joint_kind="cross_department",
-        participant_org_ids=[orgs[PARTNER]["org_id"]], team_size=3,
+        participant_org_ids=[org(PARTNER)["org_id"]], team_size=3,
         window_start=f"{YEAR}-09-01", window_end=f"{YEAR}-11-30"))  # fmt: skip
     [invitation] = joint["invitations"]
     assert invitation["status"] == "pending"
@@ -215,7 +65,7 @@ def test_a_county_plans_its_year_files_publishes_and_adjusts_it(
     submitted = step(gateway, planner, plan, "submit")
     assert submitted["status"] == "submitted"
     filed = step(gateway, city, submitted, "file")
-    assert (filed["status"], filed["filed_to_org_id"]) == ("filed", orgs[SUPERIOR]["org_id"])
+    assert (filed["status"], filed["filed_to_org_id"]) == ("filed", org(SUPERIOR)["org_id"])
     published = step(gateway, planner, filed, "publish")
     assert published["status"] == "published"
 
@@ -224,7 +74,9 @@ def test_a_county_plans_its_year_files_publishes_and_adjusts_it(
         assert shown["status"] == "published"
         assert shown["batch_code"].startswith("330106"), "region(6) + date(8) + sequence(4)"
         assert len(shown["batch_code"]) == 18
-    event = announced(platform, "planning.batch.published.v1", routine["batch_id"])
+    event = announced(
+        platform.settings.nats_port, "planning.batch.published.v1", routine["batch_id"]
+    )
     assert event["data"]["plan_code"] == plan["plan_code"]
     assert (
         event["data"]["batch_code"]
@@ -257,7 +109,9 @@ def test_a_county_plans_its_year_files_publishes_and_adjusts_it(
     assert [f["field"] for f in changes["fields"]] == ["title"]
     assert changes["batches"]["cancelled"] == [dropped["batch_id"]]
     assert batch_of(gateway, planner, dropped["batch_id"]).json()["status"] == "cancelled"
-    gone = announced(platform, "planning.batch.cancelled.v1", dropped["batch_id"])
+    gone = announced(
+        platform.settings.nats_port, "planning.batch.cancelled.v1", dropped["batch_id"]
+    )
     assert gone["data"]["reason"] == "并入全年专项 · e2e"
     assert batch_of(gateway, planner, routine["batch_id"]).json()["status"] == "published"
     first = gateway.get(f"{PLANNING}/plans/{plan['plan_id']}", params={"version": 1})

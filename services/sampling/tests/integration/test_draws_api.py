@@ -141,7 +141,7 @@ async def test_the_lead_prepares_the_draw_from_the_read_models(sampling, world):
 
     draw = answer.json()
     assert answer.headers["ETag"] == '"1"'
-    assert draw["draw_code"] == f"{world['batch'].batch_code}-01"
+    assert draw["draw_id"] == f"{world['batch'].batch_code}-01"
     assert draw["kind"] == "combined"
     assert draw["status"] == "prepared"
     assert [(s["stratum"], s["rule"], s["population"]) for s in draw["population"]] == [
@@ -254,8 +254,8 @@ async def test_the_database_holds_one_live_draw_per_batch(sampling, world, stack
                 "inputs, population, commitment, commitment_sha256, beacon_source, beacon, "
                 "parties, reveal_deadline, beacon_value, bundle, result, failure, voiding, "
                 "revision, prepared_by, prepared_at, committed_by, committed_at, revealed_at, "
-                "completed_at, ended_at FROM draws WHERE draw_id = $2",
-                uuid.uuid4(), uuid.UUID(draw["draw_id"]),
+                "completed_at, ended_at FROM draws WHERE draw_code = $2",
+                uuid.uuid4(), draw["draw_id"],
             )  # fmt: skip
     finally:
         await conn.close()
@@ -282,7 +282,7 @@ async def test_the_commitment_is_stored_and_announced_once_before_any_randomness
     document = await sampling.get(f"{DRAWS}/{draw['draw_id']}/commitment")
     assert document.status_code == 200
     assert hashlib.sha256(document.content).hexdigest() == committed["commitment_sha256"]
-    assert json.loads(document.content)["draw_id"] == draw["draw_code"]
+    assert json.loads(document.content)["draw_id"] == draw["draw_id"]
 
     again = {**world["owner"], "If-Match": '"2"'}
     problem(await sampling.post(path, json=body, headers=again), 409, "draw-transition")
@@ -290,14 +290,14 @@ async def test_the_commitment_is_stored_and_announced_once_before_any_randomness
             412)  # fmt: skip
 
     events = [e for e in await ledger("sampling").announced(COMMITTED)
-              if e["data"]["draw_id"] == draw["draw_id"]]  # fmt: skip
+              if e["data"]["draw_code"] == draw["draw_id"]]  # fmt: skip
     assert len(events) == 1
     [event] = events
     assert event["subject"] == str(world["batch"].batch_id)
     data = event["data"]
     assert data["commitment_sha256"] == committed["commitment_sha256"]
     assert data["commitment"] == json.loads(document.content)
-    assert data["draw_code"] == draw["draw_code"]
+    assert data["draw_code"] == draw["draw_id"]
     assert [(s["stratum"], s["population"]) for s in data["strata"]] == [
         ("A", 2), ("B", 3), ("C", 0), ("D", 0),
     ]  # fmt: skip
@@ -314,13 +314,14 @@ async def test_a_committed_draw_is_public_without_a_login(sampling, world):
     got = await sampling.get(f"{DRAWS}/{draw['draw_id']}")
 
     assert listed.status_code == 200
-    assert [d["draw_code"] for d in listed.json()["items"]] == [draw["draw_code"]]
+    assert [d["draw_id"] for d in listed.json()["items"]] == [draw["draw_id"]]
     assert got.status_code == 200
     assert got.json() == committed.json()
     assert "inspectors" not in json.dumps(got.json()["beacon"])
     problem(await sampling.get(f"{DRAWS}/{draw['draw_id']}", headers=world["guangdong"]), 403)
     problem(await sampling.get(DRAWS, headers=world["guangdong"]), 403)
-    problem(await sampling.get(f"{DRAWS}/{uuid.uuid4()}"), 404)
+    problem(await sampling.get(f"{DRAWS}/330106209901019999-01"), 404)  # a code never drawn
+    problem(await sampling.get(f"{DRAWS}/{uuid.uuid4()}"), 422)  # paths name draws by code
 
 
 async def test_the_parties_commitments_start_a_commit_reveal_draw(sampling, world, ledger):
@@ -343,7 +344,7 @@ async def test_the_parties_commitments_start_a_commit_reveal_draw(sampling, worl
     assert [p["party_id"] for p in committed["parties"]] == ["市场监管局", "公证处"]
     assert datetime.fromisoformat(committed["reveal_deadline"]) == deadline
     [event] = [e for e in await ledger("sampling").announced(COMMITTED)
-               if e["data"]["draw_id"] == draw["draw_id"]]  # fmt: skip
+               if e["data"]["draw_code"] == draw["draw_id"]]  # fmt: skip
     assert datetime.fromisoformat(event["data"]["reveal_deadline"]) == deadline
     # No secret is ever sent or stored before the reveal.
     assert all(s.secret not in answer.text for s in parties)
@@ -401,12 +402,12 @@ async def test_a_fixed_draw_is_revealed_computed_and_completed_as_the_verifier_c
     assert set(selected) <= set(world["codes"][:5])
 
     [event] = [e["data"] for e in await ledger("sampling").announced(COMPLETED)
-               if e["data"]["draw_id"] == draw["draw_id"]]  # fmt: skip
+               if e["data"]["draw_code"] == draw["draw_id"]]  # fmt: skip
     assert event["result_sha256"] == completed["result_sha256"]
     assert event["completes_batch"] is True
     assert [s["uscc"] for st in event["strata"] for s in st["selected"]] == selected
     teams = [e["data"] for e in await ledger("sampling").announced(TEAM_ASSIGNED)
-             if e["data"]["draw_id"] == draw["draw_id"]]  # fmt: skip
+             if e["data"]["draw_code"] == draw["draw_id"]]  # fmt: skip
     assert sorted(t["uscc"] for t in teams) == sorted(selected)
     # A team of two: its lead (holding food_safety) and one member, by opaque id only.
     assert all(t["lead_inspector_id"] and len(t["member_ids"]) == 1 for t in teams)

@@ -156,7 +156,7 @@ async def committed_with_parties(sampling, world, names=("市场监管局", "公
 
 async def deadline_passed(sampling_rows, draw_id):
     """The reveal deadline a minute ago, and any reveal so far two minutes ago (in time)."""
-    [row] = await sampling_rows("SELECT parties FROM draws WHERE draw_id = $1", uuid.UUID(draw_id))
+    [row] = await sampling_rows("SELECT parties FROM draws WHERE draw_code = $1", draw_id)
     earlier = datetime.now(UTC) - timedelta(minutes=2)
     parties = [
         {**e, "revealed_at": earlier.isoformat()} if e.get("secret") else e
@@ -164,14 +164,14 @@ async def deadline_passed(sampling_rows, draw_id):
     ]
     await sampling_rows(
         "UPDATE draws SET reveal_deadline = now() - interval '1 minute', parties = $2::jsonb "
-        "WHERE draw_id = $1 RETURNING draw_id",
-        uuid.UUID(draw_id), json.dumps(parties),
+        "WHERE draw_code = $1 RETURNING draw_id",
+        draw_id, json.dumps(parties),
     )  # fmt: skip
 
 
 async def events_of(ledger, event_type, draw_id):
     return [e["data"] for e in await ledger("sampling").announced(event_type)
-            if e["data"]["draw_id"] == draw_id]  # fmt: skip
+            if e["data"]["draw_code"] == draw_id]  # fmt: skip
 
 
 # ---- void ------------------------------------------------------------------------------------
@@ -223,11 +223,11 @@ async def test_a_completed_draw_is_voided_when_asked_and_approved_by_another(
             409, "draw-transition")  # fmt: skip
     # It stays public, and the batch's next draw is a new one under the next code (B.6).
     listed = await sampling.get(DRAWS, params={"batch_id": str(world["batch"].batch_id)})
-    assert [(d["draw_code"], d["status"]) for d in listed.json()["items"]] == [
-        (draw["draw_code"], "voided")
+    assert [(d["draw_id"], d["status"]) for d in listed.json()["items"]] == [
+        (draw["draw_id"], "voided")
     ]
     again = await prepared(sampling, world)
-    assert again["draw_code"] == draw["draw_code"][:-2] + "02"
+    assert again["draw_id"] == draw["draw_id"][:-2] + "02"
 
 
 async def test_a_colleague_of_the_lead_department_approves_a_void(sampling, world, ledger):
@@ -283,7 +283,7 @@ async def test_a_reveal_after_the_deadline_is_refused_and_the_draw_fails(
     assert (await sampling.get(f"{DRAWS}/{draw['draw_id']}/result")).status_code == 404
     # A re-run is a new draw with a new commitment and the next code (§5.2, B.6).
     again = await prepared(sampling, world)
-    assert again["draw_code"] == draw["draw_code"][:-2] + "02"
+    assert again["draw_id"] == draw["draw_id"][:-2] + "02"
 
 
 async def test_a_read_that_finds_the_deadline_passed_fails_the_draw_once(
@@ -320,7 +320,7 @@ async def test_two_workers_checking_at_once_fail_an_overdue_draw_once(
         draw_ends.fail_overdue_draws(messaging_uow),
     )
 
-    ours = [d for run in runs for d in run if str(d.draw.draw_id) == draw["draw_id"]]
+    ours = [d for run in runs for d in run if d.draw.draw_code == draw["draw_id"]]
     assert len(ours) == 1
     assert ours[0].draw.failure.reason == "missing_reveal"
     assert len(await events_of(ledger, FAILED, draw["draw_id"])) == 1
@@ -338,7 +338,7 @@ async def test_the_worker_checks_reveal_deadlines_periodically(
     try:
         for _ in range(100):
             [row] = await sampling_rows(
-                "SELECT status FROM draws WHERE draw_id = $1", uuid.UUID(draw["draw_id"])
+                "SELECT status FROM draws WHERE draw_code = $1", draw["draw_id"]
             )
             if row["status"] == "failed":
                 break

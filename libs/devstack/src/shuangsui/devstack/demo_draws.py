@@ -106,7 +106,7 @@ def make_demo_draws(
             if draw is None:
                 waiting.append(batch["batch_code"])
             else:
-                codes.append(draw["draw_code"])
+                codes.append(draw["draw_id"])
             created = created or made
     return DemoDraws(tuple(sorted(codes)), tuple(waiting), created)
 
@@ -190,7 +190,7 @@ def _draw(
             return None, False
         _STEP.ensure(answer, f"preparing the draw of batch {batch['batch_code']}")
         draw = answer.json()
-    code = draw["draw_code"]
+    code = draw["draw_id"]
     if draw["status"] == "prepared":
         secrets = [new_secret(party) for party in parties]
         _keep(keep, code, {s.party_id: s.secret for s in secrets})

@@ -187,6 +187,13 @@ async def draw(session: AsyncSession, draw_id: UUID, *, lock: bool = False) -> S
     return _stored(row._mapping) if row is not None else None
 
 
+async def draw_id_of(session: AsyncSession, draw_code: str) -> UUID | None:
+    """The draw behind a public code (B.6)."""
+    query = sa.select(draws.c.draw_id).where(draws.c.draw_code == draw_code)
+    found: UUID | None = (await session.execute(query)).scalar_one_or_none()
+    return found
+
+
 @dataclass(frozen=True)
 class DrawQuery:
     """Which draws to list, in code order after `after_code`: those anyone may see (committed

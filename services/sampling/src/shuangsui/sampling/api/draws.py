@@ -21,6 +21,7 @@ from shuangsui.kernel.param_types import RegionFilter
 from shuangsui.kernel.responses import problem_responses
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.sampling.adapters.draws import StoredDraw
+from shuangsui.sampling.api.draw_paths import DrawKey
 from shuangsui.sampling.api.draws_models import CommitIn, DrawOut, RevealIn, VoidIn
 from shuangsui.sampling.domain.draws import DrawStatus
 from shuangsui.sampling.service import draw_access as access
@@ -34,7 +35,6 @@ router = APIRouter(prefix="/api/v1/sampling", tags=["draws · 抽取"])
 writers = require(*access.WRITERS)
 approvers = require(*access.VOID_APPROVERS)
 BATCH_ID = Path(description="The batch (批次标识)")
-DRAW_ID = Path(description="The draw (抽取标识)")
 
 
 def _answer(stored: StoredDraw, status: int = 200) -> JSONResponse:
@@ -100,7 +100,7 @@ async def prepare_draw(
 )
 async def commit_draw(
     request: Request,
-    draw_id: Annotated[UUID, DRAW_ID],
+    draw_id: DrawKey,
     body: CommitIn,
     if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),
@@ -135,7 +135,7 @@ async def commit_draw(
     ),
 )
 async def reveal_draw(
-    draw_id: Annotated[UUID, DRAW_ID],
+    draw_id: DrawKey,
     body: RevealIn | None = Body(None),
     if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),
@@ -168,7 +168,7 @@ async def reveal_draw(
     ),
 )
 async def void_draw(
-    draw_id: Annotated[UUID, DRAW_ID],
+    draw_id: DrawKey,
     body: VoidIn,
     if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),
@@ -211,7 +211,7 @@ async def list_draws(
     responses=problem_responses(404),
 )
 async def get_draw(
-    draw_id: Annotated[UUID, DRAW_ID],
+    draw_id: DrawKey,
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal | None = Depends(optional_principal),
 ) -> JSONResponse:
@@ -231,7 +231,7 @@ async def get_draw(
     },
 )
 async def get_commitment(
-    draw_id: Annotated[UUID, DRAW_ID],
+    draw_id: DrawKey,
     uow: UnitOfWork = Depends(unit_of_work),
     _by: Principal | None = Depends(optional_principal),
 ) -> Response:
@@ -252,7 +252,7 @@ async def get_commitment(
     },
 )
 async def get_bundle(
-    draw_id: Annotated[UUID, DRAW_ID],
+    draw_id: DrawKey,
     uow: UnitOfWork = Depends(unit_of_work),
     _by: Principal | None = Depends(optional_principal),
 ) -> Response:
@@ -273,7 +273,7 @@ async def get_bundle(
     },
 )
 async def get_result(
-    draw_id: Annotated[UUID, DRAW_ID],
+    draw_id: DrawKey,
     uow: UnitOfWork = Depends(unit_of_work),
     _by: Principal | None = Depends(optional_principal),
 ) -> Response:

@@ -35,8 +35,11 @@ class DrawOut(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    draw_id: UUID = Field(description="抽取标识")
-    draw_code: str = Field(description="Public code: batch code + '-' + sequence (抽取编号, B.6)")
+    draw_id: str = Field(
+        description="The draw's public code, used in its paths and its commitment: batch code + "
+        "'-' + sequence (抽取编号, B.6)",
+        examples=["330106202603150001-01"],
+    )
     batch_id: UUID = Field(description="批次标识")
     batch_code: str = Field(description="批次编号")
     kind: DrawKind = Field(
@@ -51,7 +54,7 @@ class DrawOut(BaseModel):
         description="The department whose teams it draws (抽取检查组的部门)"
     )
     department_type: str | None = Field(description="部门类型")
-    subjects_draw_code: str | None = Field(description="A teams draw's subject draw (对象抽取编号)")
+    subjects_draw_id: str | None = Field(description="A teams draw's subject draw, by its public code (对象抽取编号)")
     population: list[StratumPopulationOut] = Field(
         description="Per stratum, the subjects the draw selects from (各层对象数)"
     )
@@ -87,10 +90,10 @@ class DrawOut(BaseModel):
         draw, inputs = stored.draw, stored.inputs
         beacon = draw.commitment["beacon"] if draw.commitment is not None else None
         return cls(
-            draw_id=draw.draw_id, draw_code=draw.draw_code, batch_id=draw.batch_id,
+            draw_id=draw.draw_code, batch_id=draw.batch_id,
             batch_code=stored.batch_code, kind=draw.kind, status=draw.status,
             org_id=draw.org_id, department_type=draw.department_type,
-            subjects_draw_code=draw.subjects_draw_code,
+            subjects_draw_id=draw.subjects_draw_code,
             population=[StratumPopulationOut(**e) for e in stored.population],
             excluded=len(_list(inputs["exclusions"])), inspectors=len(_list(inputs["inspectors"])),
             commitment_sha256=draw.commitment_sha256, beacon_source=draw.beacon_source,

@@ -12,6 +12,8 @@ from shuangsui.drawspec import DrawInputs, Rejected
 from shuangsui.drawspec.commitment import read_stratum_rule, read_team
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role
+from shuangsui.kernel.db import UnitOfWork
+from shuangsui.sampling.adapters import draws as repo
 from shuangsui.sampling.adapters.draws import StoredDraw
 from shuangsui.sampling.domain import beacons
 from shuangsui.sampling.domain import draw_inputs as mapping
@@ -131,3 +133,12 @@ def visible(stored: StoredDraw, by: Principal | None) -> bool:
     if stored.draw.status is not DrawStatus.prepared:
         return True
     return by is not None and leads(by, stored.lead_org_id)
+
+
+async def draw_key(uow: UnitOfWork, draw_code: str) -> UUID:
+    """The draw a public code names (the API's paths name draws by code, B.6); 404 if none."""
+    async with uow:
+        found = await repo.draw_id_of(uow.session, draw_code)
+    if found is None:
+        raise p.Problem(p.NOT_FOUND, f"no draw {draw_code}")
+    return found
