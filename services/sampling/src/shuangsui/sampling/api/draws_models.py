@@ -54,7 +54,9 @@ class DrawOut(BaseModel):
         description="The department whose teams it draws (抽取检查组的部门)"
     )
     department_type: str | None = Field(description="部门类型")
-    subjects_draw_id: str | None = Field(description="A teams draw's subject draw, by its public code (对象抽取编号)")
+    subjects_draw_id: str | None = Field(
+        description="A teams draw's subject draw, by its public code (对象抽取编号)"
+    )
     population: list[StratumPopulationOut] = Field(
         description="Per stratum, the subjects the draw selects from (各层对象数)"
     )
