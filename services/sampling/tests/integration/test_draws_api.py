@@ -156,7 +156,8 @@ async def test_the_lead_prepares_the_draw_from_the_read_models(sampling, world):
     assert listed.json()["items"] == []
     own = await sampling.get(f"{DRAWS}/{draw['draw_id']}", headers=world["owner"])
     assert own.status_code == 200
-    assert own.json() == draw
+    assert draw["prepared"] == [own.json()]
+    assert {k: v for k, v in draw.items() if k != "prepared"} == own.json()
 
 
 async def test_only_the_lead_department_prepares(sampling, world):

@@ -47,6 +47,7 @@ draws = sa.Table(
     sa.Column("org_id", PgUUID(as_uuid=True), nullable=True),
     sa.Column("department_type", sa.Text, nullable=True),
     sa.Column("subjects_draw_code", sa.Text, nullable=True),
+    sa.Column("county_code", sa.String(6), nullable=True),  # B.10 (migration 0006)
     sa.Column("lead_org_id", PgUUID(as_uuid=True), nullable=False),
     sa.Column("region_code", sa.String(6), nullable=False),
     # The four lists (DrawInputs.to_json), `strata` and `team` as the document writes them.
@@ -117,7 +118,7 @@ def _row(stored: StoredDraw) -> dict[str, Any]:
         "batch_code": stored.batch_code, "sequence": parse_draw_code(draw.draw_code).sequence,
         "kind": draw.kind.value, "status": draw.status.value, "org_id": draw.org_id,
         "department_type": draw.department_type, "subjects_draw_code": draw.subjects_draw_code,
-        "lead_org_id": stored.lead_org_id, "region_code": stored.region_code,
+        "county_code": draw.county_code, "lead_org_id": stored.lead_org_id, "region_code": stored.region_code,
         "inputs": stored.inputs, "population": stored.population,
         "commitment": draw.commitment, "commitment_sha256": draw.commitment_sha256,
         "beacon_source": draw.beacon_source, "beacon": beacon, "parties": stored.parties,
@@ -168,13 +169,14 @@ async def update(session: AsyncSession, stored: StoredDraw) -> StoredDraw:
 async def summaries(session: AsyncSession, batch_id: UUID) -> list[DrawSummary]:
     """Every draw of the batch, ended ones too: they tell which code and draw come next."""
     c = draws.c
-    query = sa.select(c.draw_code, c.kind, c.status, c.org_id, c.subjects_draw_code).where(
-        c.batch_id == batch_id
-    )
+    query = sa.select(
+        c.draw_code, c.kind, c.status, c.org_id, c.subjects_draw_code, c.county_code
+    ).where(c.batch_id == batch_id)
     return [
         DrawSummary(
-            r.draw_code, DrawKind(r.kind), DrawStatus(r.status), r.org_id, r.subjects_draw_code
-        )
+            r.draw_code, DrawKind(r.kind), DrawStatus(r.status), r.org_id, r.subjects_draw_code,
+            r.county_code,
+        )  # fmt: skip
         for r in await session.execute(query.order_by(c.sequence))
     ]
 
@@ -184,6 +186,11 @@ async def draw(session: AsyncSession, draw_id: UUID, *, lock: bool = False) -> S
     if lock:
         query = query.with_for_update()
     row = (await session.execute(query)).one_or_none()
+    return _stored(row._mapping) if row is not None else None
+
+
+async def draw_by_code(session: AsyncSession, draw_code: str) -> StoredDraw | None:
+    row = (await session.execute(sa.select(draws).where(draws.c.draw_code == draw_code))).first()
     return _stored(row._mapping) if row is not None else None
 
 
@@ -247,6 +254,7 @@ def _stored(row: Any) -> StoredDraw:
         org_id=row["org_id"],
         department_type=row["department_type"],
         subjects_draw_code=row["subjects_draw_code"],
+        county_code=row["county_code"],
         commitment=row["commitment"],
         commitment_sha256=row["commitment_sha256"],
         beacon_value=_beacon_value(row),
