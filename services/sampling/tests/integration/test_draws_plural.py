@@ -171,7 +171,7 @@ async def test_a_multi_county_batch_is_one_draw_per_county_drawn_after_the_last(
     assert row["drawn_at"] is not None
 
     for draw, county in zip((first, last), COUNTIES, strict=True):
-        bundle, result = await verified(sampling, draw)
+        bundle, _ = await verified(sampling, draw)
         assert bundle["commitment"]["draw_id"] == draw["draw_code"]
         assert {s["subject_id"] for s in bundle["manifest"]} == set(city["subjects"][county])
         assert {i["inspector_id"] for i in bundle["inspectors"]} == city["officers"][county]
@@ -183,9 +183,7 @@ async def test_a_multi_county_batch_is_one_draw_per_county_drawn_after_the_last(
     problem(again, 409, "draw-already-completed")
 
 
-async def test_a_subject_of_no_county_pool_refuses_the_whole_prepare(
-    sampling, city, sampling_rows
-):
+async def test_a_subject_of_no_county_pool_refuses_the_whole_prepare(sampling, city, sampling_rows):
     batch = city["strayed"]
 
     answer = await sampling.post(prepare_path(batch.batch_id), headers=city["owner"])
@@ -304,7 +302,7 @@ async def test_a_joint_batch_draws_subjects_once_then_each_department_its_own_te
                 "draw-in-progress")  # fmt: skip
         draw = await completed_fixed(sampling, draw, owner)
         made.append(draw)
-        bundle, result = await verified(sampling, draw)
+        bundle, _ = await verified(sampling, draw)
         assert sorted(s["subject_id"] for s in bundle["manifest"]) == selected
         assert [s["ratio"] for s in bundle["commitment"]["strata"]] == ["1/1"]
         assert bundle["exclusions"] == []

@@ -174,9 +174,13 @@ async def summaries(session: AsyncSession, batch_id: UUID) -> list[DrawSummary]:
     ).where(c.batch_id == batch_id)
     return [
         DrawSummary(
-            r.draw_code, DrawKind(r.kind), DrawStatus(r.status), r.org_id, r.subjects_draw_code,
+            r.draw_code,
+            DrawKind(r.kind),
+            DrawStatus(r.status),
+            r.org_id,
+            r.subjects_draw_code,
             r.county_code,
-        )  # fmt: skip
+        )
         for r in await session.execute(query.order_by(c.sequence))
     ]
 

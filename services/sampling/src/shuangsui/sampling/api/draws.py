@@ -24,8 +24,8 @@ from shuangsui.sampling.adapters.draws import StoredDraw
 from shuangsui.sampling.api.draws_models import (
     CommitIn,
     DrawOut,
-    PrepareIn,
     PreparedOut,
+    PrepareIn,
     RevealIn,
     VoidIn,
 )

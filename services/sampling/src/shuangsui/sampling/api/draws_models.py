@@ -161,7 +161,7 @@ class PreparedOut(DrawOut):
     prepared: one per county for a multi-county `bureau_wide` batch (B.10)."""
 
     prepared: list[DrawOut] = Field(
-        description="Every draw this call prepared, in code order; each has ETag \"1\" "
+        description='Every draw this call prepared, in code order; each has ETag "1" '
         "(本次准备的全部抽取)"
     )
 

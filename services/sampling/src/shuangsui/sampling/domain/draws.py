@@ -269,9 +269,7 @@ def batch_drawn(joint: bool, departments: Iterable[UUID], draws: Sequence[DrawSu
 
 def live_subject_draw(draws: Sequence[DrawSummary]) -> DrawSummary | None:
     """The batch's subject draw a team draw goes over: the one not failed or voided, if any."""
-    return next(
-        (d for d in draws if d.kind is DrawKind.subjects and d.status not in ENDED), None
-    )
+    return next((d for d in draws if d.kind is DrawKind.subjects and d.status not in ENDED), None)
 
 
 # ---- the draw itself -------------------------------------------------------------------------

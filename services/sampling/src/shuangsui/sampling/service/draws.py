@@ -335,7 +335,9 @@ async def _team_part(
     """B.11: the department's team draw over the batch's live subject draw, once completed."""
     over = live_subject_draw(earlier)
     if over is None or over.status is not DrawStatus.completed:
-        state = "no subject draw" if over is None else f"subject draw {over.draw_code} is {over.status}"
+        state = (
+            "no subject draw" if over is None else f"subject draw {over.draw_code} is {over.status}"
+        )
         raise DrawRuleError(
             "draw-subjects-not-completed",
             f"a team draw goes over the batch's completed subject draw (B.11); {state}",
