@@ -12,7 +12,6 @@ import pytest
 
 from shuangsui.devstack.pytest_plugin import environment
 from shuangsui.drawspec import new_party_secret
-from shuangsui.messaging.platform import new_unit_of_work
 from shuangsui.sampling.adapters import subjects as subjects_repo
 from shuangsui.sampling.domain.subjects import SUBJECTS
 from shuangsui.sampling.service import batches as batches_service
@@ -60,12 +59,6 @@ async def sampling(service_client):
     """Sampling in test mode (DRAW_TEST_MODE): a fixed beacon may be committed (§5.3)."""
     with environment({"DRAW_TEST_MODE": "true"}):
         return await service_client("sampling")
-
-
-@pytest.fixture
-def messaging_uow(sampling_database):
-    """Units of work that write sampling's outbox, as the worker's do."""
-    return lambda: new_unit_of_work(sampling_database, "p33", "sampling")
 
 
 @pytest.fixture

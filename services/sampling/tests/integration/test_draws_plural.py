@@ -5,7 +5,7 @@ draw followed by each department's team draw (B.11, R20), and the batch row foll
 
 import json
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from draw_api_testkit import (
@@ -13,13 +13,15 @@ from draw_api_testkit import (
     COMPLETED,
     DRAWS,
     TEAM_ASSIGNED,
+    commit_path,
     completed_fixed,
     prepare_path,
     problem,
     sampling_in_test_mode,
 )
 
-from shuangsui.drawspec import verify_bytes
+from shuangsui.drawspec import new_party_secret, verify_bytes
+from shuangsui.sampling.service import draw_ends
 from shuangsui.sampling.worker import SUBSCRIPTIONS
 
 COUNTIES = ("330102", "330106")
@@ -335,3 +337,27 @@ async def test_only_the_lead_prepares_a_joint_batchs_team_draws(sampling, joint)
     problem(await sampling.post(single, json=teams_of(joint["lead"]), headers=owner), 422,
             "draw-not-joint")  # fmt: skip
     problem(await sampling.post(path, json={"kind": "everything"}, headers=owner), 422)
+
+
+async def test_a_joint_batch_whose_subject_draw_failed_is_published_again(
+    sampling, joint, messaging_uow
+):
+    batch, owner = joint["batch"], joint["owner"]
+    [draw] = (await sampling.post(prepare_path(batch.batch_id), headers=owner)).json()["prepared"]
+    parties = [new_party_secret(name) for name in ("牵头部门", "参与部门")]
+    body = {"beacon": {"source": "commit-reveal", "commitments": [
+        {"party_id": s.party_id, "commitment": s.commitment} for s in parties]}}  # fmt: skip
+    committed = await sampling.post(commit_path(draw["draw_id"]), json=body,
+                                    headers={**owner, "If-Match": '"1"'})  # fmt: skip
+    assert committed.status_code == 200, committed.text
+    assert await batch_row(sampling, batch, owner, "drawing") is not None
+
+    later = datetime.now(UTC) + timedelta(days=2)  # past the default 24 h reveal deadline
+    failed = await draw_ends.fail_if_overdue(messaging_uow(), uuid.UUID(draw["draw_id"]), later)
+
+    assert failed is not None
+    assert failed.draw.status == "failed"
+    assert await batch_row(sampling, batch, owner, "published") is not None
+    again = await sampling.post(prepare_path(batch.batch_id), headers=owner)
+    assert again.status_code == 201, again.text
+    assert again.json()["draw_code"] == f"{batch.batch_code}-02"
