@@ -252,13 +252,17 @@ async def joint(feed, batch_events, subject_events, directory_events, bearer, us
     single = _batch(batch_events, batch_code(), item, org_id=lead, org_code=lead_code,
                     department_type=lead_type, joint_kind="none", participants=[],
                     selection_mode="hq_and_stations")  # fmt: skip
-    await feed(*events, published, single)
+    crowded = _batch(batch_events, batch_code(), item, org_id=lead, org_code=lead_code,
+                     department_type=lead_type, joint_kind="none", participants=[],
+                     selection_mode="hq_and_stations", team_size=4)  # fmt: skip
+    await feed(*events, published, single, crowded)
 
     def admin(role, org, name):
         return bearer(role, region="330106", org=str(org), sub=f"{role}-{name}-{tag}")
 
     return {
-        "batch": published.payload, "single": single.payload, "codes": codes,
+        "batch": published.payload, "single": single.payload, "crowded": crowded.payload,
+        "codes": codes,
         "lead": lead, "partner": partner, "lead_type": lead_type, "partner_type": partner_type,
         "officers": officers, "owner": admin("department_admin", lead, "a"),
         "partner_admin": admin("department_admin", partner, "p"),
@@ -337,6 +341,16 @@ async def test_only_the_lead_prepares_a_joint_batchs_team_draws(sampling, joint)
     problem(await sampling.post(single, json=teams_of(joint["lead"]), headers=owner), 422,
             "draw-not-joint")  # fmt: skip
     problem(await sampling.post(path, json={"kind": "everything"}, headers=owner), 422)
+
+
+async def test_a_pool_smaller_than_a_team_refuses_the_prepare(sampling, joint, sampling_rows):
+    batch = joint["crowded"]
+
+    answer = await sampling.post(prepare_path(batch.batch_id), headers=joint["owner"])
+
+    body = problem(answer, 422, "insufficient_candidates")
+    assert body["field"] == "inspectors"
+    assert await sampling_rows("SELECT 1 FROM draws WHERE batch_id = $1", batch.batch_id) == []
 
 
 async def test_a_joint_batch_whose_subject_draw_failed_is_published_again(

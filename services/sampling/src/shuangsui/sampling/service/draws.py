@@ -94,8 +94,8 @@ def _checked(pool: pool_rules.InspectorPool) -> pool_rules.InspectorPool:
     detail = f"{whose} pool of {len(pool.members)} cannot make a team"
     if short.missing_qualification is not None:
         detail += f": nobody holds {short.missing_qualification}"
-    raise p.Problem(access.DRAW_REFUSED, detail, rule=short.reason, field="inspectors",
-                    county_code=pool.county)  # fmt: skip
+    where = {"county_code": pool.county} if pool.county is not None else {}
+    raise p.Problem(access.DRAW_REFUSED, detail, rule=short.reason, field="inspectors", **where)
 
 
 def _county_parts(
@@ -254,7 +254,8 @@ async def _subject_parts(
     if mapping.is_joint(batch):
         return [_Part(mapping.subject_draw(batch, rows))]
     if len(pools) == 1 and pools[0].county is None:
-        return [_Part(mapping.subject_draw(batch, rows, (), await _department(uow, pools[0])))]
+        pool = _checked(pools[0])
+        return [_Part(mapping.subject_draw(batch, rows, (), await _department(uow, pool)))]
     return [
         _Part(mapping.subject_draw(batch, part, (), await _department(uow, pool)), pool.county)
         for pool, part in _county_parts(pools, rows)
@@ -317,15 +318,15 @@ async def _team_pool(
             rule="draw-not-a-department", field="org_id",
         )  # fmt: skip
     assert org_id is not None
-    pools = await inspectors_service.pools_of(uow, team_phases(batch)[orgs.index(org_id)])
-    if len(pools) != 1:
+    phase = team_phases(batch)[orgs.index(org_id)]
+    if pool_rules.draws_per_county(phase):
         raise p.Problem(
-            access.DRAW_REFUSED,
-            f"the department draws one pool per county ({len(pools)} found, B.10): per-county "
+            access.DRAW_REFUSED, "the department draws one pool per county (B.10): per-county "
             "team draws of a joint batch are not prepared yet",
             rule="draw-county-pools", field="org_id",
         )  # fmt: skip
-    return org_id, _checked(pools[0])
+    [pool] = await inspectors_service.pools_of(uow, phase)
+    return org_id, _checked(pool)
 
 
 async def _team_part(
