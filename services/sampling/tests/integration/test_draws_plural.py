@@ -94,15 +94,16 @@ async def city(feed, batch_events, subject_events, directory_events, bearer, usc
                    "industry_codes": [], "risk_classes": []},
         )  # fmt: skip
 
-    published, strayed = batch(item), batch(stray_item)
-    await feed(*events, published, strayed)
+    published, strayed, empty = batch(item), batch(stray_item), batch(uuid.uuid4())
+    await feed(*events, published, strayed, empty)
 
     def admin(name):
         return bearer("department_admin", region="330100", org=str(org),
                       sub=f"admin-{name}-{tag}")  # fmt: skip
 
     return {
-        "batch": published.payload, "strayed": strayed.payload, "stray": stray,
+        "batch": published.payload, "strayed": strayed.payload, "empty": empty.payload,
+        "stray": stray,
         "subjects": subjects, "officers": officers, "owner": admin("a"),
         "colleague": admin("b"),
     }  # fmt: skip
@@ -194,6 +195,12 @@ async def test_a_subject_of_no_county_pool_refuses_the_whole_prepare(sampling, c
     assert body["subjects"] == [city["stray"]]
     assert city["stray"] in body["detail"]
     assert await sampling_rows("SELECT 1 FROM draws WHERE batch_id = $1", batch.batch_id) == []
+
+
+async def test_a_multi_county_batch_without_any_subject_has_no_county_to_draw(sampling, city):
+    answer = await sampling.post(prepare_path(city["empty"].batch_id), headers=city["owner"])
+
+    problem(answer, 422, "draw-county-no-subjects")
 
 
 async def test_a_voided_county_is_drawn_again_alone_and_all_voided_publish_the_batch_again(

@@ -5,10 +5,10 @@ Each batch of the demo plan is prepared by the city bureau's department admin, c
 `commit-reveal` beacon between two demo departments — the city bureau and its partner
 department, each with a secret made the way `shuangsui draw party-secret` makes one — and
 completed by revealing both secrets. What sampling draws today is the cross-department batch's
-subject draw (B.11; its teams draws are not offered yet); the city bureau's `bureau_wide`
-batches need one draw per county pool (B.10), which sampling refuses for now
-(`draw-county-pools`, nothing stored): they are named as waiting, and a later run draws them
-once sampling does.
+subject draw (B.11; the demo does not make its team draws yet); the city bureau's `bureau_wide`
+batches are one draw per county pool (B.10), which sampling refuses while a subject of the batch
+lies in a county without the department's officers (`draw-county-no-pool`, nothing stored): they
+are named as waiting, and a later run draws them once sampling can.
 
 Sampling learns of the batches and the subjects by events, so the draws wait (with a timeout)
 until its read models hold them. The parties' secrets are kept in the data directory between
@@ -36,9 +36,11 @@ SAMPLING = "/api/v1/sampling"
 SUB = "demo-drawer"
 READ_MODEL_TIMEOUT = 120.0  # seconds for sampling's consumers to catch up with the demo
 LIVE = {"prepared", "committed", "revealed", "computed", "completed"}
-# Sampling's refusal of a city bureau's `bureau_wide` batch: one draw per county pool (B.10) is
-# not prepared yet. Nothing is stored, so the next run tries again.
-COUNTY_POOLS = "draw-county-pools"
+# Sampling's refusals of a city bureau's `bureau_wide` batch (B.10): per-county team draws are
+# not prepared yet, some of its subjects lie in a county without officers of the department (the
+# demo's officers do not cover every county), or no county has a subject to draw. Nothing is
+# stored, so the next run tries again.
+COUNTY_POOLS = frozenset({"draw-county-pools", "draw-county-no-pool", "draw-county-no-subjects"})
 
 
 class DemoDrawsNotMade(DevstackError):
@@ -186,7 +188,7 @@ def _draw(
         return draw, False
     if draw is None:
         answer = client.post(f"{SAMPLING}/batches/{batch['batch_id']}/draws", headers=headers)
-        if answer.status_code == 422 and answer.json().get("rule") == COUNTY_POOLS:
+        if answer.status_code == 422 and answer.json().get("rule") in COUNTY_POOLS:
             return None, False
         _STEP.ensure(answer, f"preparing the draw of batch {batch['batch_code']}")
         draw = answer.json()
