@@ -172,6 +172,8 @@ async def test_a_multi_county_batch_is_one_draw_per_county_drawn_after_the_last(
     row = await batch_row(sampling, batch, owner, "drawn")
     assert row is not None
     assert row["drawn_at"] is not None
+    assert await batch_row(sampling, batch, owner, "drawing") is None
+    assert await batch_row(sampling, batch, owner, ["published", "drawn"]) == row
 
     for draw, county in zip((first, last), COUNTIES, strict=True):
         bundle, _ = await verified(sampling, draw)

@@ -36,6 +36,7 @@ SAMPLING = "/api/v1/sampling"
 SUB = "demo-drawer"
 READ_MODEL_TIMEOUT = 120.0  # seconds for sampling's consumers to catch up with the demo
 LIVE = {"prepared", "committed", "revealed", "computed", "completed"}
+DRAWABLE = ["published", "drawing", "drawn"]  # the batch statuses of a demo batch in sampling
 # Sampling's refusals of a city bureau's `bureau_wide` batch (B.10): per-county team draws are
 # not prepared yet, some of its subjects lie in a county without officers of the department (the
 # demo's officers do not cover every county), or no county has a subject to draw. Nothing is
@@ -126,7 +127,8 @@ def _batches(
     def arrived() -> list[dict[str, Any]] | None:
         found, cursor = [], None
         while True:
-            params: dict[str, Any] = {"org_id": lead.org_id, "limit": 100}
+            # A batch being drawn or drawn by an earlier run is `drawing` or `drawn` in sampling.
+            params: dict[str, Any] = {"org_id": lead.org_id, "limit": 100, "status": DRAWABLE}
             if cursor:
                 params["cursor"] = cursor
             answer = client.get(f"{SAMPLING}/batches", params=params, headers=headers)

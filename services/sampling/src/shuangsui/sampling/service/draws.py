@@ -94,8 +94,9 @@ def _checked(pool: pool_rules.InspectorPool) -> pool_rules.InspectorPool:
     detail = f"{whose} pool of {len(pool.members)} cannot make a team"
     if short.missing_qualification is not None:
         detail += f": nobody holds {short.missing_qualification}"
-    where = {"county_code": pool.county} if pool.county is not None else {}
-    raise p.Problem(access.DRAW_REFUSED, detail, rule=short.reason, field="inspectors", **where)
+    # `county_code` is null for a batch drawn from one pool.
+    raise p.Problem(access.DRAW_REFUSED, detail, rule=short.reason, field="inspectors",
+                    county_code=pool.county)  # fmt: skip
 
 
 def _county_parts(
