@@ -105,11 +105,10 @@ def make_demo_draws(
         parties = (lead.code, partner.code)
         codes, waiting, created = [], [], False
         for batch in batches:
-            draw, made = _draw(client, headers, batch, parties, new_secret, keep)
-            if draw is None:
+            draws, made = _draws(client, headers, batch, parties, new_secret, keep)
+            if not draws:
                 waiting.append(batch["batch_code"])
-            else:
-                codes.append(draw["draw_code"])
+            codes += [draw["draw_code"] for draw in draws]
             created = created or made
     return DemoDraws(tuple(sorted(codes)), tuple(waiting), created)
 
@@ -175,25 +174,38 @@ def _wait_for_subjects(client: httpx.Client, headers: dict[str, str], timeout: f
 # ---- one batch's draw -----------------------------------------------------------------------
 
 
-def _draw(
+def _draws(
     client: httpx.Client,
     headers: dict[str, str],
     batch: dict[str, Any],
     parties: tuple[str, ...],
     new_secret: Callable[[str], PartySecret],
     keep: Path,
-) -> tuple[dict[str, Any] | None, bool]:
-    """The batch's completed draw (None when sampling cannot draw it yet), and whether this run
-    took a step of it."""
-    draw = _live_draw(client, headers, batch)
-    if draw is not None and draw["status"] == "completed":
-        return draw, False
-    if draw is None:
+) -> tuple[list[dict[str, Any]], bool]:
+    """The batch's completed draws (one, or one per county of a B.10 batch; none when sampling
+    cannot draw it yet), and whether this run took a step of them."""
+    draws = _live_draws(client, headers, batch)
+    if not draws:
         answer = client.post(f"{SAMPLING}/batches/{batch['batch_id']}/draws", headers=headers)
         if answer.status_code == 422 and answer.json().get("rule") in COUNTY_POOLS:
-            return None, False
+            return [], False
         _STEP.ensure(answer, f"preparing the draw of batch {batch['batch_code']}")
-        draw = answer.json()
+        draws = answer.json()["prepared"]
+    done = [_completed(client, headers, draw, parties, new_secret, keep) for draw in draws]
+    return [draw for draw, _ in done], any(made for _, made in done)
+
+
+def _completed(
+    client: httpx.Client,
+    headers: dict[str, str],
+    draw: dict[str, Any],
+    parties: tuple[str, ...],
+    new_secret: Callable[[str], PartySecret],
+    keep: Path,
+) -> tuple[dict[str, Any], bool]:
+    """The draw taken to its completion, and whether this run took a step of it."""
+    if draw["status"] == "completed":
+        return draw, False
     code = draw["draw_code"]
     if draw["status"] == "prepared":
         secrets = [new_secret(party) for party in parties]
@@ -223,16 +235,15 @@ def _draw(
     return draw, True
 
 
-def _live_draw(
+def _live_draws(
     client: httpx.Client, headers: dict[str, str], batch: dict[str, Any]
-) -> dict[str, Any] | None:
-    """The batch's latest draw that is not failed or voided (the lead sees its prepared one)."""
+) -> list[dict[str, Any]]:
+    """The batch's draws that are not failed or voided (the lead sees its prepared ones)."""
     answer = client.get(
         f"{SAMPLING}/draws", params={"batch_id": batch["batch_id"], "limit": 100}, headers=headers
     )
     _STEP.ensure(answer, f"listing the draws of batch {batch['batch_code']}")
-    live = [d for d in answer.json()["items"] if d["status"] in LIVE]
-    return live[-1] if live else None
+    return [d for d in answer.json()["items"] if d["status"] in LIVE]
 
 
 def _with_etag(

@@ -1,7 +1,7 @@
 """Sampling's `draws` table: every IDS-1 draw of a batch, from its prepared inputs to its
 result, failure or voiding. Written only by `service/draws.py` and its `draw_*.py` siblings, always under the batch's row lock
 (`adapters.batches.batch_to_draw`), so the codes of a batch are taken one at a time; the database
-itself refuses a second live draw of one decision (partial unique indexes, migration 0005)."""
+itself refuses a second live draw of one decision (partial unique indexes, migrations 0005, 0006)."""
 
 from __future__ import annotations
 
