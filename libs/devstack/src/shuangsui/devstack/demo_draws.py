@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -105,7 +106,9 @@ def make_demo_draws(
         parties = (lead.code, partner.code)
         codes, waiting, created = [], [], False
         for batch in batches:
-            draws, made = _draws(client, headers, batch, parties, new_secret, keep)
+            complete = partial(_completed, client, headers, parties=parties,
+                               new_secret=new_secret, keep=keep)  # fmt: skip
+            draws, made = _draws(client, headers, batch, complete)
             if not draws:
                 waiting.append(batch["batch_code"])
             codes += [draw["draw_code"] for draw in draws]
@@ -178,12 +181,11 @@ def _draws(
     client: httpx.Client,
     headers: dict[str, str],
     batch: dict[str, Any],
-    parties: tuple[str, ...],
-    new_secret: Callable[[str], PartySecret],
-    keep: Path,
+    complete: Callable[[dict[str, Any]], tuple[dict[str, Any], bool]],
 ) -> tuple[list[dict[str, Any]], bool]:
-    """The batch's completed draws (one, or one per county of a B.10 batch; none when sampling
-    cannot draw it yet), and whether this run took a step of them."""
+    """The batch's draws, each taken to its completion by `complete` (one, or one per county of
+    a B.10 batch; none when sampling cannot draw it yet), and whether this run took a step of
+    them."""
     draws = _live_draws(client, headers, batch)
     if not draws:
         answer = client.post(f"{SAMPLING}/batches/{batch['batch_id']}/draws", headers=headers)
@@ -191,18 +193,14 @@ def _draws(
             return [], False
         _STEP.ensure(answer, f"preparing the draw of batch {batch['batch_code']}")
         draws = answer.json()["prepared"]
-    done = [_completed(client, headers, draw, parties, new_secret, keep) for draw in draws]
+    done = [complete(draw) for draw in draws]
     return [draw for draw, _ in done], any(made for _, made in done)
 
 
 def _completed(
-    client: httpx.Client,
-    headers: dict[str, str],
-    draw: dict[str, Any],
-    parties: tuple[str, ...],
-    new_secret: Callable[[str], PartySecret],
-    keep: Path,
-) -> tuple[dict[str, Any], bool]:
+    client: httpx.Client, headers: dict[str, str], draw: dict[str, Any], *,
+    parties: tuple[str, ...], new_secret: Callable[[str], PartySecret], keep: Path,
+) -> tuple[dict[str, Any], bool]:  # fmt: skip
     """The draw taken to its completion, and whether this run took a step of it."""
     if draw["status"] == "completed":
         return draw, False
