@@ -10,52 +10,28 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
+from draw_api_testkit import (
+    COMMITTED,
+    COMPLETED,
+    DRAWS,
+    FIXED,
+    TEAM_ASSIGNED,
+    commit_path,
+    model_current_to,
+    prepare_path,
+    problem,
+    reveal_path,
+    sampling_in_test_mode,
+)
 
-from shuangsui.devstack.pytest_plugin import environment
 from shuangsui.drawspec import new_party_secret, verify_bytes
 from shuangsui.kernel.auth import OPTIONAL_BEARER
-from shuangsui.sampling.adapters import subjects as subjects_repo
-from shuangsui.sampling.domain.subjects import SUBJECTS
 from shuangsui.sampling.worker import SUBSCRIPTIONS
-
-DRAWS = "/api/v1/sampling/draws"
-FIXED = "ab" * 32
-COMMITTED = "sampling.draw.committed.v1"
-COMPLETED = "sampling.draw.completed.v1"
-TEAM_ASSIGNED = "sampling.team.assigned.v1"
-
-
-def prepare_path(batch_id):
-    return f"/api/v1/sampling/batches/{batch_id}/draws"
-
-
-def commit_path(draw_id):
-    return f"{DRAWS}/{draw_id}:commit"
-
-
-async def model_current_to(new_uow, at):
-    """The subjects read model as loaded, and current to `at` (what the worker records)."""
-    header = {"type": "header", "format": "shuangsui.registry.export.v1",
-              "snapshot": "10:12:11", "taken_at": at.isoformat(),
-              "covers": ["registry.subject."]}  # fmt: skip
-    async with new_uow() as uow:
-        await subjects_repo.save_loaded(uow.session, SUBJECTS, header, 0, at)
-        await subjects_repo.save_checked(uow.session, SUBJECTS, at, 0, at)
-        await uow.commit()
-
-
-@pytest.fixture
-async def current_model(new_uow, sampling_rows):
-    await model_current_to(new_uow, datetime.now(UTC))
-    yield
-    await sampling_rows("DELETE FROM read_models WHERE model = $1 RETURNING model", SUBJECTS)
 
 
 @pytest.fixture
 async def sampling(service_client):
-    """Sampling in test mode (DRAW_TEST_MODE): a fixed beacon may be committed (§5.3)."""
-    with environment({"DRAW_TEST_MODE": "true"}):
-        return await service_client("sampling")
+    return await sampling_in_test_mode(service_client)
 
 
 @pytest.fixture
@@ -128,14 +104,6 @@ async def prepared(sampling, world):
     return answer
 
 
-def problem(answer, status, rule=None):
-    assert answer.status_code == status, answer.text
-    body = answer.json()
-    if rule is not None:
-        assert body["rule"] == rule, body
-    return body
-
-
 async def test_the_lead_prepares_the_draw_from_the_read_models(sampling, world):
     answer = await prepared(sampling, world)
 
@@ -156,7 +124,8 @@ async def test_the_lead_prepares_the_draw_from_the_read_models(sampling, world):
     assert listed.json()["items"] == []
     own = await sampling.get(f"{DRAWS}/{draw['draw_id']}", headers=world["owner"])
     assert own.status_code == 200
-    assert own.json() == draw
+    assert draw["prepared"] == [own.json()]
+    assert {k: v for k, v in draw.items() if k != "prepared"} == own.json()
 
 
 async def test_only_the_lead_department_prepares(sampling, world):
@@ -374,10 +343,6 @@ async def committed_fixed(sampling, world):
                                  headers={**world["owner"], "If-Match": '"1"'})  # fmt: skip
     assert answer.status_code == 200, answer.text
     return answer.json()
-
-
-def reveal_path(draw_id):
-    return f"{DRAWS}/{draw_id}:reveal"
 
 
 async def test_a_fixed_draw_is_revealed_computed_and_completed_as_the_verifier_computes_it(

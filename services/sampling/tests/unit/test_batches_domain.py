@@ -4,10 +4,13 @@ from datetime import date
 
 from shuangsui.contracts.events.planning_batches import BatchPublished
 from shuangsui.sampling.domain.batches import (
+    BatchStatus,
     is_open_on,
     lead_phase,
+    status_after_draws,
     team_phases,
 )
+from shuangsui.sampling.domain.draws import DrawKind, DrawStatus, DrawSummary
 from shuangsui.sampling.domain.inspectors import SelectionMode
 
 EXAMPLE = BatchPublished.model_config["json_schema_extra"]["examples"][0]
@@ -47,3 +50,23 @@ def test_a_batch_is_open_for_a_draw_through_its_window_end():
 
     assert is_open_on(batch, date(2026, 6, 30))
     assert not is_open_on(batch, date(2026, 7, 1))
+
+
+def _draws(*statuses):
+    return [DrawSummary(f"330106202603150001-{n:02d}", DrawKind.combined, s)
+            for n, s in enumerate(statuses, start=1)]  # fmt: skip
+
+
+def test_a_batch_is_drawing_from_its_first_commit_and_drawn_with_its_completed_draw():
+    S = DrawStatus
+    assert status_after_draws(False, [], _draws()) is BatchStatus.published
+    assert status_after_draws(False, [], _draws(S.prepared)) is BatchStatus.published
+    for live in (S.committed, S.revealed, S.computed):
+        assert status_after_draws(False, [], _draws(S.failed, live)) is BatchStatus.drawing
+    assert status_after_draws(False, [], _draws(S.failed, S.completed)) is BatchStatus.drawn
+
+
+def test_a_batch_whose_draws_all_failed_or_were_voided_is_published_again():
+    S = DrawStatus
+    after = status_after_draws(False, [], _draws(S.failed, S.voided, S.prepared))
+    assert after is BatchStatus.published

@@ -26,6 +26,7 @@ from shuangsui.sampling.domain.draws import (
     allowed_actions,
     batch_drawn,
     draw_code,
+    live_subject_draw,
     next_draw_code,
     next_status,
     parse_draw_code,
@@ -281,6 +282,31 @@ def test_team_draws_follow_a_completed_subject_draw_one_per_department() -> None
     assert not batch_drawn(False, [lead], done)
     assert batch_drawn(False, [lead], [summary(1, DrawKind.combined, S.completed)])
     assert not batch_drawn(False, [lead], [summary(1, DrawKind.combined, S.voided)])
+
+
+def test_each_county_of_a_batch_is_a_decision_of_its_own() -> None:
+    def county(n: int, code: str, status: DrawStatus) -> DrawSummary:
+        return summary(n, DrawKind.combined, status, county_code=code)
+
+    earlier = [county(1, "330102", S.completed), county(2, "330106", S.failed)]
+
+    assert next_draw_code(BATCH, DrawKind.combined, earlier,
+                          county_code="330106") == f"{BATCH}-03"  # fmt: skip
+    with pytest.raises(DrawRuleError) as refused:
+        next_draw_code(BATCH, DrawKind.combined, earlier, county_code="330102")
+    assert refused.value.rule == "draw-already-completed"
+    # Drawn once every county a draw was prepared for has a completed one.
+    assert not batch_drawn(False, [], earlier)
+    assert batch_drawn(False, [], [*earlier, county(3, "330106", S.completed)])
+    assert not batch_drawn(False, [], [*earlier, county(3, "330106", S.computed)])
+
+
+def test_a_team_draw_goes_over_the_subject_draw_not_failed_or_voided() -> None:
+    voided = summary(1, DrawKind.subjects, S.voided)
+    live = summary(2, DrawKind.subjects, S.committed)
+
+    assert live_subject_draw([voided]) is None
+    assert live_subject_draw([voided, live, summary(3, DrawKind.combined, S.prepared)]) == live
 
 
 def test_a_fixed_beacon_is_committed_only_in_test_mode() -> None:

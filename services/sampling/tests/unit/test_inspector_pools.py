@@ -21,6 +21,7 @@ from shuangsui.sampling.domain.inspectors import (
     participant_phase,
     pool_of,
     shortfall,
+    split_by_county,
     team_rule,
 )
 
@@ -150,6 +151,33 @@ def test_a_city_bureau_draws_bureau_wide_per_county_and_not_from_its_own_head_of
     assert [p.county for p in pools] == ["330105", "330106"]
     assert ids(pools[0]) == {i.inspector_id for i in gongshu}
     assert ids(pools[1]) == {i.inspector_id for i in xihu}
+
+
+def test_a_city_batchs_subjects_go_to_their_countys_pool_and_the_others_are_named():
+    city = phase(org_code="330100-AMR", org_level="city", org_region_code="330100")
+    gongshu, xihu = county_pools(city, [officer(org="330105-AMR", region="330105"),
+                                        officer(org="330106-AMR", region="330106")])  # fmt: skip
+    subjects = [("S1", "330106"), ("S2", "330105"), ("S3", "330100"), ("S4", "330106"),
+                ("S5", "330108")]  # fmt: skip
+
+    split = split_by_county([gongshu, xihu], subjects, lambda s: s[1])
+
+    assert [(p.county, [s for s, _ in part]) for p, part in split.drawn] == [
+        ("330105", ["S2"]), ("330106", ["S1", "S4"]),
+    ]  # fmt: skip
+    # The city's own district and a county without officers: no county's draw takes them.
+    assert [s for s, _ in split.unplaced] == ["S3", "S5"]
+
+
+def test_a_county_without_subjects_has_no_draw():
+    city = phase(org_code="330100-AMR", org_level="city", org_region_code="330100")
+    pools = county_pools(city, [officer(org="330105-AMR", region="330105"),
+                                officer(org="330106-AMR", region="330106")])  # fmt: skip
+
+    split = split_by_county(pools, [("S1", "330106")], lambda s: s[1])
+
+    assert [p.county for p, _ in split.drawn] == ["330106"]
+    assert split.unplaced == ()
 
 
 def test_a_county_bureau_has_one_pool():

@@ -5,10 +5,10 @@ Each batch of the demo plan is prepared by the city bureau's department admin, c
 `commit-reveal` beacon between two demo departments — the city bureau and its partner
 department, each with a secret made the way `shuangsui draw party-secret` makes one — and
 completed by revealing both secrets. What sampling draws today is the cross-department batch's
-subject draw (B.11; its teams draws are not offered yet); the city bureau's `bureau_wide`
-batches need one draw per county pool (B.10), which sampling refuses for now
-(`draw-county-pools`, nothing stored): they are named as waiting, and a later run draws them
-once sampling does.
+subject draw (B.11; the demo does not make its team draws yet); the city bureau's `bureau_wide`
+batches are one draw per county pool (B.10), which sampling refuses while a subject of the batch
+lies in a county without the department's officers (`draw-county-no-pool`, nothing stored): they
+are named as waiting, and a later run draws them once sampling can.
 
 Sampling learns of the batches and the subjects by events, so the draws wait (with a timeout)
 until its read models hold them. The parties' secrets are kept in the data directory between
@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,9 +37,12 @@ SAMPLING = "/api/v1/sampling"
 SUB = "demo-drawer"
 READ_MODEL_TIMEOUT = 120.0  # seconds for sampling's consumers to catch up with the demo
 LIVE = {"prepared", "committed", "revealed", "computed", "completed"}
-# Sampling's refusal of a city bureau's `bureau_wide` batch: one draw per county pool (B.10) is
-# not prepared yet. Nothing is stored, so the next run tries again.
-COUNTY_POOLS = "draw-county-pools"
+DRAWABLE = ["published", "drawing", "drawn"]  # the batch statuses of a demo batch in sampling
+# Sampling's refusals of a city bureau's `bureau_wide` batch (B.10): per-county team draws are
+# not prepared yet, some of its subjects lie in a county without officers of the department (the
+# demo's officers do not cover every county), or no county has a subject to draw. Nothing is
+# stored, so the next run tries again.
+COUNTY_POOLS = frozenset({"draw-county-pools", "draw-county-no-pool", "draw-county-no-subjects"})
 
 
 class DemoDrawsNotMade(DevstackError):
@@ -102,11 +106,12 @@ def make_demo_draws(
         parties = (lead.code, partner.code)
         codes, waiting, created = [], [], False
         for batch in batches:
-            draw, made = _draw(client, headers, batch, parties, new_secret, keep)
-            if draw is None:
+            complete = partial(_completed, client, headers, parties=parties,
+                               new_secret=new_secret, keep=keep)  # fmt: skip
+            draws, made = _draws(client, headers, batch, complete)
+            if not draws:
                 waiting.append(batch["batch_code"])
-            else:
-                codes.append(draw["draw_id"])
+            codes += [draw["draw_id"] for draw in draws]
             created = created or made
     return DemoDraws(tuple(sorted(codes)), tuple(waiting), created)
 
@@ -124,7 +129,8 @@ def _batches(
     def arrived() -> list[dict[str, Any]] | None:
         found, cursor = [], None
         while True:
-            params: dict[str, Any] = {"org_id": lead.org_id, "limit": 100}
+            # A batch being drawn or drawn by an earlier run is `drawing` or `drawn` in sampling.
+            params: dict[str, Any] = {"org_id": lead.org_id, "limit": 100, "status": DRAWABLE}
             if cursor:
                 params["cursor"] = cursor
             answer = client.get(f"{SAMPLING}/batches", params=params, headers=headers)
@@ -171,25 +177,33 @@ def _wait_for_subjects(client: httpx.Client, headers: dict[str, str], timeout: f
 # ---- one batch's draw -----------------------------------------------------------------------
 
 
-def _draw(
+def _draws(
     client: httpx.Client,
     headers: dict[str, str],
     batch: dict[str, Any],
-    parties: tuple[str, ...],
-    new_secret: Callable[[str], PartySecret],
-    keep: Path,
-) -> tuple[dict[str, Any] | None, bool]:
-    """The batch's completed draw (None when sampling cannot draw it yet), and whether this run
-    took a step of it."""
-    draw = _live_draw(client, headers, batch)
-    if draw is not None and draw["status"] == "completed":
-        return draw, False
-    if draw is None:
+    complete: Callable[[dict[str, Any]], tuple[dict[str, Any], bool]],
+) -> tuple[list[dict[str, Any]], bool]:
+    """The batch's draws, each taken to its completion by `complete` (one, or one per county of
+    a B.10 batch; none when sampling cannot draw it yet), and whether this run took a step of
+    them."""
+    draws = _live_draws(client, headers, batch)
+    if not draws:
         answer = client.post(f"{SAMPLING}/batches/{batch['batch_id']}/draws", headers=headers)
-        if answer.status_code == 422 and answer.json().get("rule") == COUNTY_POOLS:
-            return None, False
+        if answer.status_code == 422 and answer.json().get("rule") in COUNTY_POOLS:
+            return [], False
         _STEP.ensure(answer, f"preparing the draw of batch {batch['batch_code']}")
-        draw = answer.json()
+        draws = answer.json()["prepared"]
+    done = [complete(draw) for draw in draws]
+    return [draw for draw, _ in done], any(made for _, made in done)
+
+
+def _completed(
+    client: httpx.Client, headers: dict[str, str], draw: dict[str, Any], *,
+    parties: tuple[str, ...], new_secret: Callable[[str], PartySecret], keep: Path,
+) -> tuple[dict[str, Any], bool]:  # fmt: skip
+    """The draw taken to its completion, and whether this run took a step of it."""
+    if draw["status"] == "completed":
+        return draw, False
     code = draw["draw_id"]
     if draw["status"] == "prepared":
         secrets = [new_secret(party) for party in parties]
@@ -219,16 +233,15 @@ def _draw(
     return draw, True
 
 
-def _live_draw(
+def _live_draws(
     client: httpx.Client, headers: dict[str, str], batch: dict[str, Any]
-) -> dict[str, Any] | None:
-    """The batch's latest draw that is not failed or voided (the lead sees its prepared one)."""
+) -> list[dict[str, Any]]:
+    """The batch's draws that are not failed or voided (the lead sees its prepared ones)."""
     answer = client.get(
         f"{SAMPLING}/draws", params={"batch_id": batch["batch_id"], "limit": 100}, headers=headers
     )
     _STEP.ensure(answer, f"listing the draws of batch {batch['batch_code']}")
-    live = [d for d in answer.json()["items"] if d["status"] in LIVE]
-    return live[-1] if live else None
+    return [d for d in answer.json()["items"] if d["status"] in LIVE]
 
 
 def _with_etag(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -108,6 +108,19 @@ async def batch_to_draw(session: AsyncSession, batch_id: UUID) -> StoredBatch | 
     query = sa.select(batches).where(batches.c.batch_id == batch_id).with_for_update()
     row = (await session.execute(query)).one_or_none()
     return _batch(row._mapping) if row is not None else None
+
+
+async def save_draw_status(
+    session: AsyncSession, batch_id: UUID, status: BatchStatus, drawn_at: datetime | None
+) -> None:
+    """The status the batch's draws leave it in (`published`, `drawing`, `drawn` with
+    `drawn_at`); a cancelled batch stays cancelled whatever its draws do."""
+    c = batches.c
+    await session.execute(
+        sa.update(batches)
+        .where(c.batch_id == batch_id, c.status != BatchStatus.cancelled.value)
+        .values(status=status.value, drawn_at=drawn_at)
+    )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Sampling's `draws` table: every IDS-1 draw of a batch, from its prepared inputs to its
 result, failure or voiding. Written only by `service/draws.py` and its `draw_*.py` siblings, always under the batch's row lock
 (`adapters.batches.batch_to_draw`), so the codes of a batch are taken one at a time; the database
-itself refuses a second live draw of one decision (partial unique indexes, migration 0005)."""
+itself refuses a second live draw of one decision (partial unique indexes, migrations 0005, 0006)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ draws = sa.Table(
     sa.Column("org_id", PgUUID(as_uuid=True), nullable=True),
     sa.Column("department_type", sa.Text, nullable=True),
     sa.Column("subjects_draw_code", sa.Text, nullable=True),
+    sa.Column("county_code", sa.String(6), nullable=True),  # B.10 (migration 0006)
     sa.Column("lead_org_id", PgUUID(as_uuid=True), nullable=False),
     sa.Column("region_code", sa.String(6), nullable=False),
     # The four lists (DrawInputs.to_json), `strata` and `team` as the document writes them.
@@ -117,7 +118,7 @@ def _row(stored: StoredDraw) -> dict[str, Any]:
         "batch_code": stored.batch_code, "sequence": parse_draw_code(draw.draw_code).sequence,
         "kind": draw.kind.value, "status": draw.status.value, "org_id": draw.org_id,
         "department_type": draw.department_type, "subjects_draw_code": draw.subjects_draw_code,
-        "lead_org_id": stored.lead_org_id, "region_code": stored.region_code,
+        "county_code": draw.county_code, "lead_org_id": stored.lead_org_id, "region_code": stored.region_code,
         "inputs": stored.inputs, "population": stored.population,
         "commitment": draw.commitment, "commitment_sha256": draw.commitment_sha256,
         "beacon_source": draw.beacon_source, "beacon": beacon, "parties": stored.parties,
@@ -168,12 +169,17 @@ async def update(session: AsyncSession, stored: StoredDraw) -> StoredDraw:
 async def summaries(session: AsyncSession, batch_id: UUID) -> list[DrawSummary]:
     """Every draw of the batch, ended ones too: they tell which code and draw come next."""
     c = draws.c
-    query = sa.select(c.draw_code, c.kind, c.status, c.org_id, c.subjects_draw_code).where(
-        c.batch_id == batch_id
-    )
+    query = sa.select(
+        c.draw_code, c.kind, c.status, c.org_id, c.subjects_draw_code, c.county_code
+    ).where(c.batch_id == batch_id)
     return [
         DrawSummary(
-            r.draw_code, DrawKind(r.kind), DrawStatus(r.status), r.org_id, r.subjects_draw_code
+            r.draw_code,
+            DrawKind(r.kind),
+            DrawStatus(r.status),
+            r.org_id,
+            r.subjects_draw_code,
+            r.county_code,
         )
         for r in await session.execute(query.order_by(c.sequence))
     ]
@@ -192,6 +198,11 @@ async def draw_id_of(session: AsyncSession, draw_code: str) -> UUID | None:
     query = sa.select(draws.c.draw_id).where(draws.c.draw_code == draw_code)
     found: UUID | None = (await session.execute(query)).scalar_one_or_none()
     return found
+
+
+async def draw_by_code(session: AsyncSession, draw_code: str) -> StoredDraw | None:
+    row = (await session.execute(sa.select(draws).where(draws.c.draw_code == draw_code))).first()
+    return _stored(row._mapping) if row is not None else None
 
 
 @dataclass(frozen=True)
@@ -254,6 +265,7 @@ def _stored(row: Any) -> StoredDraw:
         org_id=row["org_id"],
         department_type=row["department_type"],
         subjects_draw_code=row["subjects_draw_code"],
+        county_code=row["county_code"],
         commitment=row["commitment"],
         commitment_sha256=row["commitment_sha256"],
         beacon_value=_beacon_value(row),

@@ -266,13 +266,14 @@ class PopulationSubject:
     subject_id: UUID
     unit_code: str | None
     risk_classes: Mapping[str, str]
+    region_code: str = ""  # the subject's county: which B.10 county pool draws it
 
 
 async def population(session: AsyncSession, query: PopulationQuery) -> list[PopulationSubject]:
     s, sc, rc = subjects.c, subject_scopes.c, subject_risk_classes.c
     classes = sa.and_(rc.uscc == s.uscc, rc.domain == query.risk_domain)
     statement = (
-        sa.select(s.uscc, s.subject_id, s.unit_code, rc.risk_class)
+        sa.select(s.uscc, s.subject_id, s.unit_code, rc.risk_class, s.region_code)
         .select_from(
             subjects.join(subject_scopes, sc.uscc == s.uscc).outerjoin(
                 subject_risk_classes, classes
@@ -300,6 +301,7 @@ async def population(session: AsyncSession, query: PopulationQuery) -> list[Popu
             r.subject_id,
             r.unit_code,
             {query.risk_domain: r.risk_class} if r.risk_class else {},
+            r.region_code,
         )
         for r in await session.execute(statement)
     ]

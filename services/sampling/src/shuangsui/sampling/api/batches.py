@@ -30,7 +30,8 @@ router = APIRouter(prefix="/api/v1/sampling", tags=["batches · 抽查批次"])
     description="Published batches as planning published them (`planning.batch.published.v1`), "
     "in window-end order. By default those a draw may still be committed for: `published` "
     "and not past their window end (`window_open_on`, default today in Asia/Shanghai; "
-    "DOMAIN §5.2). `status=cancelled` lists those a plan adjustment cancelled (R7). Provincial "
+    "DOMAIN §5.2). `status=cancelled` lists those a plan adjustment cancelled (R7); `drawing` "
+    "and `drawn` those sampling is drawing or drew, and `status` may be repeated. Provincial "
     "admins and auditors see their region's batches; a department's or partner's admin the "
     "batches its org leads or takes part in (R20). A region outside yours matches nothing.",
     responses=problem_responses(p.FORBIDDEN, p.INVALID_CURSOR),
@@ -41,7 +42,11 @@ async def list_batches(
     department_type: str | None = Query(
         None, pattern=r"^[a-z][a-z_]{1,39}$", description="The lead's department (部门类型)"
     ),
-    status: BatchStatus = Query(BatchStatus.published, description="状态"),
+    status: list[BatchStatus] = Query(
+        [BatchStatus.published],
+        description="Any of these statuses, repeated for several (状态): published, drawing, "
+        "drawn, cancelled",
+    ),
     window_open_on: date | None = Query(
         None, description="Only batches whose window has not ended on that day (执行期未结束)"
     ),
@@ -50,8 +55,9 @@ async def list_batches(
     by: Principal = Depends(require(*service.READERS)),
 ) -> Page[SamplingBatchOut]:
     open_on = window_open_on
-    if open_on is None and status is BatchStatus.published:
+    if open_on is None and BatchStatus.published in status:
         open_on = shanghai_date(datetime.now(UTC))
-    filters = service.BatchFilters(region_code, org_id, department_type, status, open_on)
+    statuses = tuple(dict.fromkeys(status))
+    filters = service.BatchFilters(region_code, org_id, department_type, statuses, open_on)
     rows, cursor = await service.list_batches(uow, by, filters, page)
     return Page(items=[SamplingBatchOut.of(b) for b in rows], next_cursor=cursor)

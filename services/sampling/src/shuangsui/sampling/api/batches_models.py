@@ -37,6 +37,9 @@ class SamplingBatchOut(BaseModel):
         "(批次发布内容)"
     )
     cancellation: CancellationOut | None = Field(description="撤销信息; null unless cancelled")
+    drawn_at: datetime | None = Field(
+        None, description="When its last draw completed it (`drawn`); null otherwise (抽取完成时间)"
+    )
 
     @classmethod
     def of(cls, batch: StoredBatch) -> SamplingBatchOut:
@@ -57,4 +60,5 @@ class SamplingBatchOut(BaseModel):
                 if cancelled is not None
                 else None
             ),
+            drawn_at=batch.drawn_at,
         )

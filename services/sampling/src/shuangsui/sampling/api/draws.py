@@ -22,7 +22,14 @@ from shuangsui.kernel.responses import problem_responses
 from shuangsui.messaging.platform import unit_of_work
 from shuangsui.sampling.adapters.draws import StoredDraw
 from shuangsui.sampling.api.draw_paths import DrawKey
-from shuangsui.sampling.api.draws_models import CommitIn, DrawOut, RevealIn, VoidIn
+from shuangsui.sampling.api.draws_models import (
+    CommitIn,
+    DrawOut,
+    PreparedOut,
+    PrepareIn,
+    RevealIn,
+    VoidIn,
+)
 from shuangsui.sampling.domain.draws import DrawStatus
 from shuangsui.sampling.service import draw_access as access
 from shuangsui.sampling.service import draw_ends as ends
@@ -48,18 +55,26 @@ def _answer(stored: StoredDraw, status: int = 200) -> JSONResponse:
 @router.post(
     "/batches/{batch_id}/draws",
     operation_id="sampling_draws_prepare",
-    response_model=DrawOut,
+    response_model=PreparedOut,
     status_code=201,
-    summary="准备抽取 · Prepare the batch's draw",
-    description="The batch's subject draw (`combined`; `subjects` for a cross-department "
-    "batch, B.11), built from sampling's read models only (ADR 0003): the active subjects of "
-    "the batch's regions in scope of one of its items, narrowed by a directed batch's "
-    "conditions, by stratum (the risk class in `risk_domain`), and the lead department's pool "
-    "with its conflicts. Answers the population per stratum and the draw's `ETag` (send it as "
-    "`If-Match` to commit). Only the batch's lead department's admin; refused while the batch "
-    "is not drawable, has a live or completed draw, or the subjects read model is behind the "
-    "registry by more than READ_MODEL_MAX_LAG_SECONDS (`draw-read-model-behind`). Nothing of a "
-    "prepared draw is public.",
+    summary="准备抽取 · Prepare the batch's draws",
+    description="Without a body (or `kind: subjects`): the batch's subject draw (`combined`; "
+    "`subjects` for a cross-department batch, B.11), built from sampling's read models only "
+    "(ADR 0003): the active subjects of the batch's regions in scope of one of its items, "
+    "narrowed by a directed batch's conditions, by stratum (the risk class in `risk_domain`), "
+    "and the lead department's pool with its conflicts. A `bureau_wide` batch of a city or "
+    "provincial bureau is one draw per county pool (B.10), all prepared in one transaction "
+    "with consecutive codes; a subject in no county with officers refuses the whole prepare "
+    "(`draw-county-no-pool`, naming them); a re-run prepares only the counties whose draw "
+    "failed or was voided. With `kind: teams` and `org_id`: one department's team draw of a "
+    "cross-department batch over its completed subject draw (B.11, R20): the selected "
+    "subjects, every stratum 1/1, that department's own pool, conflicts and lead "
+    "qualification. Answers the first draw prepared with every prepared draw in `prepared` "
+    "(each with ETag \"1\"; send it as `If-Match` to commit). Only the batch's lead "
+    "department's admin; refused while the batch is not drawable, has a live or completed "
+    "draw of the decision, or the subjects read model is behind the registry by more than "
+    "READ_MODEL_MAX_LAG_SECONDS (`draw-read-model-behind`). Nothing of a prepared draw is "
+    "public.",
     responses=problem_responses(
         access.DRAW_REFUSED,
         access.DRAW_STATE,
@@ -67,15 +82,26 @@ def _answer(stored: StoredDraw, status: int = 200) -> JSONResponse:
         p.FORBIDDEN,
         404,
     ),
-)
+    openapi_extra={"requestBody": {"content": {"application/json": {"examples": {
+        "subjects": {"summary": "The batch's subject draw(s)", "value": {"kind": "subjects"}},
+        "teams": {"summary": "A department's team draw (B.11)", "value": {
+            "kind": "teams", "org_id": "3c9e5a71-2b4d-4f6a-9b0c-1d2e3f4a5b6c"}},
+    }}}}},
+)  # fmt: skip
 async def prepare_draw(
     request: Request,
     batch_id: Annotated[UUID, BATCH_ID],
+    body: PrepareIn | None = Body(None),
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(writers),
 ) -> JSONResponse:
     bound = request.app.state.settings.read_model_max_lag_seconds
-    return _answer(await service.prepare_draw(uow, batch_id, by, bound), 201)
+    asked = (body or PrepareIn()).request()
+    prepared = await service.prepare_draws(uow, batch_id, asked, by, bound)
+    return JSONResponse(
+        PreparedOut.of_all(prepared).model_dump(mode="json"), status_code=201,
+        headers={"ETag": etag_of(prepared[0].revision)},
+    )  # fmt: skip
 
 
 @router.post(

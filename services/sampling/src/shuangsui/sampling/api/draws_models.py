@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from shuangsui.sampling.adapters.draws import StoredDraw
 from shuangsui.sampling.domain.draws import DrawKind, DrawStatus
 from shuangsui.sampling.service.draw_reveals import SecretIn
-from shuangsui.sampling.service.draws import BeaconChoice, PartyIn
+from shuangsui.sampling.service.draws import BeaconChoice, DrawRequest, PartyIn
 
 HEX64 = r"^[0-9a-f]{64}$"
 
@@ -57,6 +57,10 @@ class DrawOut(BaseModel):
     subjects_draw_id: str | None = Field(
         description="A teams draw's subject draw, by its public code (对象抽取编号)"
     )
+    county_code: str | None = Field(
+        None, description="The county of a multi-county batch's per-county draw (B.10); null "
+        "otherwise (县级抽取的区县)",
+    )  # fmt: skip
     population: list[StratumPopulationOut] = Field(
         description="Per stratum, the subjects the draw selects from (各层对象数)"
     )
@@ -95,7 +99,7 @@ class DrawOut(BaseModel):
             draw_id=draw.draw_code, batch_id=draw.batch_id,
             batch_code=stored.batch_code, kind=draw.kind, status=draw.status,
             org_id=draw.org_id, department_type=draw.department_type,
-            subjects_draw_id=draw.subjects_draw_code,
+            subjects_draw_id=draw.subjects_draw_code, county_code=draw.county_code,
             population=[StratumPopulationOut(**e) for e in stored.population],
             excluded=len(_list(inputs["exclusions"])), inspectors=len(_list(inputs["inspectors"])),
             commitment_sha256=draw.commitment_sha256, beacon_source=draw.beacon_source,
@@ -136,6 +140,40 @@ def _voiding(stored: StoredDraw) -> dict[str, Any] | None:
 def _list(value: object) -> list[object]:
     assert isinstance(value, list)
     return value
+
+
+class PrepareIn(BaseModel):
+    """What to prepare; no body: the batch's subject draw(s)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["subjects", "teams"] = Field(
+        "subjects",
+        description="subjects: the batch's subject draw (`combined`, `subjects` for a "
+        "cross-department batch, one per county for B.10) · teams: a cross-department batch's "
+        "team draw for `org_id` over its completed subject draw (B.11) (准备的抽取)",
+    )
+    org_id: UUID | None = Field(
+        None, description="A team draw's department: the lead or a participant (抽取检查组的部门)"
+    )
+
+    def request(self) -> DrawRequest:
+        return DrawRequest(self.kind, self.org_id)
+
+
+class PreparedOut(DrawOut):
+    """The first draw prepared (the only one for most batches), and every draw the call
+    prepared: one per county for a multi-county `bureau_wide` batch (B.10)."""
+
+    prepared: list[DrawOut] = Field(
+        description='Every draw this call prepared, in code order; each has ETag "1" '
+        "(本次准备的全部抽取)"
+    )
+
+    @classmethod
+    def of_all(cls, stored: list[StoredDraw]) -> PreparedOut:
+        drawn = [DrawOut.of(s) for s in stored]
+        return cls(**drawn[0].model_dump(), prepared=drawn)
 
 
 class FixedBeaconIn(BaseModel):

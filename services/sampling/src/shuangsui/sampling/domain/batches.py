@@ -8,12 +8,14 @@ whenever it arrives, even before the publication it cancels.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
 from shuangsui.contracts.events.planning_batches import BatchPublished
+from shuangsui.sampling.domain.draws import ENDED, DrawStatus, DrawSummary, batch_drawn
 from shuangsui.sampling.domain.inspectors import SelectionMode, TeamPhase, participant_phase
 
 
@@ -51,7 +53,10 @@ class StoredBatch:
 
     @property
     def drawable(self) -> bool:
-        return self.status is BatchStatus.published and self.published is not None
+        """Published, or being drawn: a B.10 batch's other counties and a joint batch's team
+        draws are prepared and committed while it is `drawing`."""
+        drawing = (BatchStatus.published, BatchStatus.drawing)
+        return self.status in drawing and self.published is not None
 
 
 def is_open_on(batch: BatchPublished, today: date) -> bool:
@@ -87,3 +92,16 @@ def team_phases(batch: BatchPublished) -> list[TeamPhase]:
         participant_phase(lead, p.org_code, p.department_type, p.lead_expertise)
         for p in batch.participants
     ]
+
+
+def status_after_draws(
+    joint: bool, departments: Iterable[UUID], draws: Sequence[DrawSummary]
+) -> BatchStatus:
+    """The batch's status as its draws leave it (DOMAIN §5.2): `drawn` once `batch_drawn`
+    holds, `drawing` while a draw of it is committed or later and not failed or voided (a
+    completed one included), else `published` again, so that a re-run can start."""
+    if batch_drawn(joint, departments, draws):
+        return BatchStatus.drawn
+    if any(d.status is not DrawStatus.prepared and d.status not in ENDED for d in draws):
+        return BatchStatus.drawing
+    return BatchStatus.published

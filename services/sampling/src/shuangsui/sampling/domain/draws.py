@@ -189,12 +189,15 @@ class DrawSummary:
     status: DrawStatus
     org_id: UUID | None = None  # the department of a teams draw
     subjects_draw_code: str | None = None  # the subject draw a teams draw is over
+    county_code: str | None = None  # the county of a B.10 per-county draw
 
 
-def _same_decision(a: DrawSummary, kind: DrawKind, org_id: UUID | None, over: str | None) -> bool:
+def _same_decision(
+    a: DrawSummary, kind: DrawKind, org_id: UUID | None, over: str | None, county: str | None
+) -> bool:
     if kind is DrawKind.teams:
         return a.kind is DrawKind.teams and a.org_id == org_id and a.subjects_draw_code == over
-    return a.kind in (DrawKind.combined, DrawKind.subjects)
+    return a.kind in (DrawKind.combined, DrawKind.subjects) and a.county_code == county
 
 
 def next_draw_code(
@@ -204,13 +207,15 @@ def next_draw_code(
     *,
     org_id: UUID | None = None,
     subjects_draw_code: str | None = None,
+    county_code: str | None = None,
 ) -> str:
-    """The code of a new draw of the batch, or why none may start (R14, B.11).
+    """The code of a new draw of the batch, or why none may start (R14, B.10, B.11).
 
-    A draw in flight blocks another of the same decision (`draw-in-progress`); a completed one
-    is never re-run: it must be voided first (`draw-already-completed`). A team draw needs its
-    subject draw completed (`draw-subjects-not-completed`). Failed and voided draws stay visible
-    and only use up their codes.
+    A decision is the batch's subject draw (per county for B.10) or one department's team draw
+    over it. A draw in flight blocks another of the same decision (`draw-in-progress`); a
+    completed one is never re-run: it must be voided first (`draw-already-completed`). A team
+    draw needs its subject draw completed (`draw-subjects-not-completed`). Failed and voided
+    draws stay visible and only use up their codes.
     """
     if kind is DrawKind.teams:
         over = next((d for d in earlier if d.draw_code == subjects_draw_code), None)
@@ -227,7 +232,7 @@ def next_draw_code(
                 "subjects_draw_code",
             )
     for draw in earlier:
-        if not _same_decision(draw, kind, org_id, subjects_draw_code):
+        if not _same_decision(draw, kind, org_id, subjects_draw_code, county_code):
             continue
         if draw.status is DrawStatus.completed:
             raise DrawRuleError(
@@ -244,10 +249,13 @@ def next_draw_code(
 
 def batch_drawn(joint: bool, departments: Iterable[UUID], draws: Sequence[DrawSummary]) -> bool:
     """Whether the batch is drawn (planning's `drawing → drawn`): its combined draw completed,
-    or for a cross-department batch its subject draw and every department's team draw over it."""
+    one per county for a B.10 batch (every county a draw of the batch was prepared for), or for
+    a cross-department batch its subject draw and every department's team draw over it."""
     live = [d for d in draws if d.status is DrawStatus.completed]
     if not joint:
-        return any(d.kind is DrawKind.combined for d in live)
+        counties = {d.county_code for d in draws if d.kind is DrawKind.combined}
+        done = {d.county_code for d in live if d.kind is DrawKind.combined}
+        return bool(counties) and counties <= done
     subjects = next((d for d in live if d.kind is DrawKind.subjects), None)
     if subjects is None:
         return False
@@ -257,6 +265,11 @@ def batch_drawn(joint: bool, departments: Iterable[UUID], draws: Sequence[DrawSu
         if d.kind is DrawKind.teams and d.subjects_draw_code == subjects.draw_code
     }
     return set(departments) <= teams
+
+
+def live_subject_draw(draws: Sequence[DrawSummary]) -> DrawSummary | None:
+    """The batch's subject draw a team draw goes over: the one not failed or voided, if any."""
+    return next((d for d in draws if d.kind is DrawKind.subjects and d.status not in ENDED), None)
 
 
 # ---- the draw itself -------------------------------------------------------------------------
@@ -307,6 +320,7 @@ class Draw:
     org_id: UUID | None = None  # the department whose teams it draws
     department_type: str | None = None
     subjects_draw_code: str | None = None
+    county_code: str | None = None  # the county of a B.10 per-county draw
     commitment: dict[str, JsonValue] | None = None
     commitment_sha256: str | None = None
     beacon_value: BeaconValue | None = None
@@ -426,5 +440,6 @@ class Draw:
 
     def summary(self) -> DrawSummary:
         return DrawSummary(
-            self.draw_code, self.kind, self.status, self.org_id, self.subjects_draw_code
-        )
+            self.draw_code, self.kind, self.status, self.org_id, self.subjects_draw_code,
+            self.county_code,
+        )  # fmt: skip

@@ -9,17 +9,18 @@ Pure: the directory's rows come in, the IDS-1 inputs (`Inspector`, `Conflict`, `
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 from uuid import UUID
 
 from shuangsui.contracts.regions import InvalidRegionCode, contains
 from shuangsui.drawspec.model import Conflict, Inspector, TeamRule
 
 ACTIVE = "active"
+T = TypeVar("T")
 InspectorStatus = Literal["active", "suspended", "on_leave", "left"]
 OrgLevel = Literal["national", "provincial", "city", "county", "station"]
 
@@ -223,6 +224,37 @@ def county_pools(phase: TeamPhase, inspectors: Iterable[PoolInspector]) -> list[
         InspectorPool(phase, tuple(members), county)
         for county, members in sorted(by_county.items())
     ]
+
+
+@dataclass(frozen=True)
+class CountySplit(Generic[T]):
+    """A B.10 batch's population split over its county pools: each pool with the subjects of
+    its county (a county without subjects has nothing to draw and is left out), and the
+    subjects of no county pool."""
+
+    drawn: tuple[tuple[InspectorPool, tuple[T, ...]], ...]
+    unplaced: tuple[T, ...]
+
+
+def split_by_county(
+    pools: Iterable[InspectorPool], subjects: Iterable[T], region_of: Callable[[T], str]
+) -> CountySplit[T]:
+    """Each subject to the pool of the county its region lies in (B.10: each county's subjects
+    form the manifest of that county's draw). A subject of a region no pool covers (the
+    bureau's own district without a county bureau's officers, say) is unplaced: no county's
+    officers may be drawn for it, so the caller refuses rather than guess."""
+    counties = [pool for pool in pools if pool.county is not None]
+    found: dict[str, list[T]] = {}
+    unplaced: list[T] = []
+    for subject in subjects:
+        home = next((p.county for p in counties if _within(p.county or "", region_of(subject))),
+                    None)  # fmt: skip
+        if home is None:
+            unplaced.append(subject)
+        else:
+            found.setdefault(home, []).append(subject)
+    drawn = tuple((p, tuple(found[p.county])) for p in counties if p.county in found)
+    return CountySplit(drawn, tuple(unplaced))
 
 
 def live_conflicts(

@@ -72,7 +72,7 @@ class BatchFilters:
     region_code: str | None = None
     org_id: UUID | None = None
     department_type: str | None = None
-    status: BatchStatus = BatchStatus.published
+    statuses: tuple[BatchStatus, ...] = (BatchStatus.published,)  # any of them
     open_on: date | None = None
 
 
@@ -101,7 +101,7 @@ def _narrowest(scope: str, asked: str | None) -> str | None:
 async def list_batches(
     uow: UnitOfWork, by: Principal, filters: BatchFilters, page: PageRequest
 ) -> tuple[list[StoredBatch], str | None]:
-    """The batches of the caller's jurisdiction in the asked status, in window-end order: by
+    """The batches of the caller's jurisdiction in the asked statuses, in window-end order: by
     default those a draw may still be committed for (published, window not ended)."""
     orgs = visible_orgs(by)
     if filters.org_id is not None:
@@ -120,7 +120,7 @@ async def list_batches(
         return [], None
     query = BatchQuery(
         region_prefix=region, org_ids=orgs, department_type=filters.department_type,
-        statuses=(filters.status,), open_on=filters.open_on, after=after, limit=page.limit + 1,
+        statuses=filters.statuses, open_on=filters.open_on, after=after, limit=page.limit + 1,
     )  # fmt: skip
     async with uow:
         rows = await repo.search(uow.session, query)

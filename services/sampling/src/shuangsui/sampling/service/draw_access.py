@@ -17,7 +17,7 @@ from shuangsui.sampling.adapters import draws as repo
 from shuangsui.sampling.adapters.draws import StoredDraw
 from shuangsui.sampling.domain import beacons
 from shuangsui.sampling.domain import draw_inputs as mapping
-from shuangsui.sampling.domain.batches import StoredBatch, is_open_on
+from shuangsui.sampling.domain.batches import BatchStatus, StoredBatch, is_open_on
 from shuangsui.sampling.domain.draws import (
     DrawRuleError,
     DrawStatus,
@@ -89,6 +89,11 @@ def leads(by: Principal, lead_org_id: UUID) -> bool:
 
 
 def drawable(batch: StoredBatch, today: date) -> BatchPublished:
+    if batch.status is BatchStatus.drawn:
+        raise p.Problem(
+            DRAW_STATE, f"batch {batch.batch_code} is drawn: a completed draw is never re-run; "
+            "void it first (R14)", rule="draw-already-completed", field=None,
+        )  # fmt: skip
     if batch.published is None or not batch.drawable:
         raise not_drawable(f"batch {batch.batch_code} is {batch.status}, not published")
     if not is_open_on(batch.published, today):

@@ -31,6 +31,7 @@ from shuangsui.sampling.domain.draws import (
     next_status,
 )
 from shuangsui.sampling.service import draw_access as access
+from shuangsui.sampling.service import draw_batches
 
 # ---- end states: failures and voiding (R14, DRAW_SPEC §5.2, §14.2) ---------------------------
 
@@ -60,6 +61,7 @@ async def fail(
     draw = stored.draw.fail(failure)
     written = await repo.update(uow.session, replace(stored, draw=draw, ended_at=at))
     uow.record(Outgoing(draw_failed(draw, at), subject=str(draw.batch_id), actor=actor))
+    await draw_batches.follow_draws(uow, draw.batch_id, at)
     return written
 
 
@@ -186,5 +188,6 @@ async def void_draw(
             uow.session, replace(stored, draw=draw, void_request=None, ended_at=at)
         )
         uow.record(Outgoing(draw_voided(draw, at), subject=str(draw.batch_id), actor=by.sub))
+        await draw_batches.follow_draws(uow, draw.batch_id, at)
         await uow.commit()
     return written

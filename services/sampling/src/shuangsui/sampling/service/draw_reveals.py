@@ -36,6 +36,7 @@ from shuangsui.sampling.domain.draws import (
     next_status,
 )
 from shuangsui.sampling.service import draw_access as access
+from shuangsui.sampling.service import draw_batches
 from shuangsui.sampling.service import draw_ends as ends
 
 # ---- reveal, compute, complete ----------------------------------------------------------------
@@ -135,6 +136,7 @@ async def reveal_draw(
         written = await repo.update(uow.session, ended)
         for event in events:
             uow.record(Outgoing(event, subject=str(draw.batch_id), actor=by.sub))
+        await draw_batches.follow_draws(uow, draw.batch_id, at)
         await uow.commit()
     return written
 

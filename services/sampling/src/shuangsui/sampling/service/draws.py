@@ -34,20 +34,23 @@ from shuangsui.sampling.adapters.subjects import PopulationQuery, PopulationSubj
 from shuangsui.sampling.domain import beacons
 from shuangsui.sampling.domain import draw_inputs as mapping
 from shuangsui.sampling.domain import inspectors as pool_rules
-from shuangsui.sampling.domain.batches import lead_phase
+from shuangsui.sampling.domain.batches import lead_phase, team_phases
 from shuangsui.sampling.domain.draw_events import (
     draw_committed,
 )
 from shuangsui.sampling.domain.draws import (
     Draw,
     DrawAction,
-    DrawKind,
     DrawRuleError,
+    DrawStatus,
+    DrawSummary,
+    live_subject_draw,
     next_draw_code,
     next_status,
 )
 from shuangsui.sampling.domain.subjects import Lag
 from shuangsui.sampling.service import draw_access as access
+from shuangsui.sampling.service import draw_batches
 from shuangsui.sampling.service import inspectors as inspectors_service
 from shuangsui.sampling.service.subjects import subjects_lag
 
@@ -82,23 +85,39 @@ def in_risk_classes(batch: BatchPublished, rows: Sequence[PopulationSubject]) ->
     return [r for r in rows if mapping.stratum_of(r, batch) in wanted]
 
 
-async def _lead_pool(uow: UnitOfWork, batch: BatchPublished) -> pool_rules.InspectorPool:
-    pools = await inspectors_service.pools_of(uow, lead_phase(batch))
-    if len(pools) != 1:
+def _checked(pool: pool_rules.InspectorPool) -> pool_rules.InspectorPool:
+    """The pool, unless it cannot make any team (R18): then the draw is refused before commit."""
+    short = pool_rules.shortfall(pool)
+    if short is None:
+        return pool
+    whose = f"county {pool.county}'s" if pool.county is not None else "the department's"
+    detail = f"{whose} pool of {len(pool.members)} cannot make a team"
+    if short.missing_qualification is not None:
+        detail += f": nobody holds {short.missing_qualification}"
+    # `county_code` is null for a batch drawn from one pool.
+    raise p.Problem(access.DRAW_REFUSED, detail, rule=short.reason, field="inspectors",
+                    county_code=pool.county)  # fmt: skip
+
+
+def _county_parts(
+    pools: Sequence[pool_rules.InspectorPool], rows: Sequence[PopulationSubject]
+) -> list[tuple[pool_rules.InspectorPool, Sequence[PopulationSubject]]]:
+    """B.10: each county pool with its county's subjects; a subject of no county is refused."""
+    split = pool_rules.split_by_county(pools, rows, lambda r: r.region_code)
+    if split.unplaced:
+        named = sorted(r.uscc for r in split.unplaced)
         raise p.Problem(
             access.DRAW_REFUSED,
-            f"the batch draws one pool per county ({len(pools)} found, B.10): per-county draws "
-            "are not prepared yet",
-            rule="draw-county-pools", field="selection_mode",
+            f"{len(named)} subject(s) lie in no county with officers of the batch's department "
+            f"(B.10), e.g. {', '.join(named[:5])}: no county's draw may take them",
+            rule="draw-county-no-pool", field="population", subjects=named[:100],
         )  # fmt: skip
-    [pool] = pools
-    short = pool_rules.shortfall(pool)
-    if short is not None:
-        detail = f"the lead department's pool of {len(pool.members)} cannot make a team"
-        if short.missing_qualification is not None:
-            detail += f": nobody holds {short.missing_qualification}"
-        raise p.Problem(access.DRAW_REFUSED, detail, rule=short.reason, field="inspectors")
-    return pool
+    if not split.drawn:
+        raise p.Problem(
+            access.DRAW_REFUSED, "no county of the batch has a subject to draw (B.10)",
+            rule="draw-county-no-subjects", field="population",
+        )  # fmt: skip
+    return [(_checked(pool), part) for pool, part in split.drawn]
 
 
 # ---- the stored inputs ----------------------------------------------------------------------
@@ -142,12 +161,33 @@ def _population(plan: mapping.DrawPlan) -> list[dict[str, Any]]:
 # ---- prepare ----------------------------------------------------------------------------------
 
 
-async def prepare_draw(
-    uow: UnitOfWork, batch_id: UUID, by: Principal, max_lag_seconds: float,
-    now: datetime | None = None,
-) -> StoredDraw:  # fmt: skip
-    """A batch's subject draw (`combined`, or `subjects` for a cross-department batch), its
-    inputs built from the read models and frozen; nothing about it is public yet."""
+@dataclass(frozen=True)
+class DrawRequest:
+    """What a prepare asks for: the batch's subject draw (`subjects`, one per county for B.10),
+    or one department's team draw over the completed subject draw of a cross-department batch
+    (`teams` with the department's `org_id`, B.11)."""
+
+    kind: Literal["subjects", "teams"] = "subjects"
+    org_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One draw to prepare: its plan, and the county (B.10) or subject draw (B.11) it is for."""
+
+    plan: mapping.DrawPlan
+    county_code: str | None = None
+    subjects_draw_code: str | None = None
+
+
+async def prepare_draws(
+    uow: UnitOfWork, batch_id: UUID, request: DrawRequest, by: Principal,
+    max_lag_seconds: float, now: datetime | None = None,
+) -> list[StoredDraw]:  # fmt: skip
+    """Prepare the draws a request asks for, all in one transaction under the batch's lock, in
+    code order: the subject draw (`combined`, or `subjects` for a cross-department batch), one
+    per county pool of a multi-county `bureau_wide` batch (B.10), or one department's team draw
+    (B.11). Inputs are built from the read models and frozen; nothing of them is public yet."""
     at = now or access.now()
     async with uow:
         seen = await batches_repo.batch(uow.session, batch_id)
@@ -155,46 +195,162 @@ async def prepare_draw(
         raise p.Problem(p.NOT_FOUND, f"no batch {batch_id} is known to sampling")
     if seen.published is not None and not access.leads(by, seen.published.org_id):
         raise p.Problem(
-            p.FORBIDDEN, "a batch's draw is prepared by its lead department's admin (R14)"
+            p.FORBIDDEN, "a batch's draws are prepared by its lead department's admin (R14, R20)"
         )
     batch = access.drawable(seen, shanghai_date(at))
-    lag = await subjects_lag(uow, max_lag_seconds, at)
-    _check_lag(lag)
-    pool = None if mapping.is_joint(batch) else await _lead_pool(uow, batch)
-    kind = DrawKind.subjects if mapping.is_joint(batch) else DrawKind.combined
+    team = None
+    pools: list[pool_rules.InspectorPool] = []
+    if request.kind == "teams":
+        team = await _team_pool(uow, batch, request.org_id)
+    else:
+        # A team draw's subjects are fixed by the subject draw; only a population is read.
+        _check_lag(await subjects_lag(uow, max_lag_seconds, at))
+        if not mapping.is_joint(batch):
+            pools = await inspectors_service.pools_of(uow, lead_phase(batch))
     async with uow:
         locked = await batches_repo.batch_to_draw(uow.session, batch_id)
         assert locked is not None
         batch = access.drawable(locked, shanghai_date(at))
+        earlier = await repo.summaries(uow.session, batch_id)
         try:
-            earlier = await repo.summaries(uow.session, batch_id)
-            code = next_draw_code(batch.batch_code, kind, earlier)
-            rows = await subjects_repo.population(uow.session, population_query(batch))
-            department = None
-            if pool is not None:
-                declared = await inspectors_repo.conflicts_of(uow.session, pool.inspector_ids)
-                department = mapping.DepartmentPool(pool.members, declared)
-            plan = mapping.subject_draw(batch, in_risk_classes(batch, rows), (), department)
+            if team is not None:
+                parts = [await _team_part(uow, batch, earlier, *team)]
+            else:
+                parts = await _subject_parts(uow, batch, pools)
+            coded = _coded(batch, earlier, parts)
         except DrawRuleError as error:
             raise access.rule_problem(error) from None
-        draw = Draw(
-            draw_id=uuid4(), draw_code=code, batch_id=batch_id, kind=plan.kind,
-            org_id=plan.org_id, department_type=plan.department_type,
-        )  # fmt: skip
-        stored = StoredDraw(
-            draw=draw, lead_org_id=batch.org_id, region_code=batch.org_region_code,
-            inputs=_inputs_json(plan), population=_population(plan), revision=1,
-            prepared_by=by.sub, prepared_at=at,
-        )  # fmt: skip
-        try:
-            await repo.insert(uow.session, stored)
-        except LiveDrawExists:
-            raise p.Problem(
-                access.DRAW_STATE, "the batch already has a live draw", rule="draw-in-progress",
-                field=None,
-            ) from None  # fmt: skip
+        prepared = []
+        for code, part in coded:
+            plan = part.plan
+            draw = Draw(
+                draw_id=uuid4(), draw_code=code, batch_id=batch_id, kind=plan.kind,
+                org_id=plan.org_id, department_type=plan.department_type,
+                subjects_draw_code=part.subjects_draw_code, county_code=part.county_code,
+            )  # fmt: skip
+            stored = StoredDraw(
+                draw=draw, lead_org_id=batch.org_id, region_code=batch.org_region_code,
+                inputs=_inputs_json(plan), population=_population(plan), revision=1,
+                prepared_by=by.sub, prepared_at=at,
+            )  # fmt: skip
+            try:
+                await repo.insert(uow.session, stored)
+            except LiveDrawExists:
+                raise p.Problem(
+                    access.DRAW_STATE, "the batch already has a live draw of this decision",
+                    rule="draw-in-progress", field=None,
+                ) from None  # fmt: skip
+            prepared.append(stored)
         await uow.commit()
-    return stored
+    return prepared
+
+
+async def _subject_parts(
+    uow: UnitOfWork, batch: BatchPublished, pools: Sequence[pool_rules.InspectorPool]
+) -> list[_Part]:
+    """The subject draw's plans: none of a pool for a cross-department batch, the one pool's,
+    or one per county of a B.10 batch over that county's subjects and officers."""
+    rows = in_risk_classes(batch, await subjects_repo.population(uow.session,
+                                                                 population_query(batch)))  # fmt: skip
+    if mapping.is_joint(batch):
+        return [_Part(mapping.subject_draw(batch, rows))]
+    if len(pools) == 1 and pools[0].county is None:
+        pool = _checked(pools[0])
+        return [_Part(mapping.subject_draw(batch, rows, (), await _department(uow, pool)))]
+    return [
+        _Part(mapping.subject_draw(batch, part, (), await _department(uow, pool)), pool.county)
+        for pool, part in _county_parts(pools, rows)
+    ]
+
+
+async def _department(uow: UnitOfWork, pool: pool_rules.InspectorPool) -> mapping.DepartmentPool:
+    declared = await inspectors_repo.conflicts_of(uow.session, pool.inspector_ids)
+    return mapping.DepartmentPool(pool.members, declared)
+
+
+def _coded(
+    batch: BatchPublished, earlier: Sequence[DrawSummary], parts: Sequence[_Part]
+) -> list[tuple[str, _Part]]:
+    """Each part's code, consecutive in the batch (B.6). Of a B.10 batch only the counties
+    without a live or completed draw are prepared again (a re-run after one county's draw
+    failed or was voided); if no county is left, the first county's refusal stands."""
+    seen = list(earlier)
+    coded: list[tuple[str, _Part]] = []
+    refused: DrawRuleError | None = None
+    for part in parts:
+        plan = part.plan
+        try:
+            code = next_draw_code(
+                batch.batch_code, plan.kind, seen, org_id=plan.org_id,
+                subjects_draw_code=part.subjects_draw_code, county_code=part.county_code,
+            )  # fmt: skip
+        except DrawRuleError as error:
+            if part.county_code is None or error.rule not in _REPEATED:
+                raise
+            refused = refused or error
+            continue
+        seen.append(DrawSummary(code, plan.kind, DrawStatus.prepared, plan.org_id,
+                                part.subjects_draw_code, part.county_code))  # fmt: skip
+        coded.append((code, part))
+    if not coded and refused is not None:
+        raise refused
+    return coded
+
+
+# A decision already taken: skipped by a B.10 re-run, refused for a draw of its own.
+_REPEATED = frozenset({"draw-in-progress", "draw-already-completed"})
+
+
+async def _team_pool(
+    uow: UnitOfWork, batch: BatchPublished, org_id: UUID | None
+) -> tuple[UUID, pool_rules.InspectorPool]:
+    """The department's own pool for its team draw (R20): the lead's in the batch's mode, a
+    participant's over all its officers (`domain.batches.team_phases`)."""
+    if not mapping.is_joint(batch):
+        raise p.Problem(
+            access.DRAW_REFUSED, "only a cross-department batch has team draws: a batch of one "
+            "department draws its teams in its combined draw (B.11)",
+            rule="draw-not-joint", field="kind",
+        )  # fmt: skip
+    orgs = [org for org, _ in mapping.departments(batch)]
+    if org_id not in orgs:
+        raise p.Problem(
+            access.DRAW_REFUSED, f"org {org_id} takes no part in batch {batch.batch_code}",
+            rule="draw-not-a-department", field="org_id",
+        )  # fmt: skip
+    assert org_id is not None
+    phase = team_phases(batch)[orgs.index(org_id)]
+    if pool_rules.draws_per_county(phase):
+        raise p.Problem(
+            access.DRAW_REFUSED, "the department draws one pool per county (B.10): per-county "
+            "team draws of a joint batch are not prepared yet",
+            rule="draw-county-pools", field="org_id",
+        )  # fmt: skip
+    [pool] = await inspectors_service.pools_of(uow, phase)
+    return org_id, _checked(pool)
+
+
+async def _team_part(
+    uow: UnitOfWork, batch: BatchPublished, earlier: Sequence[DrawSummary], org_id: UUID,
+    pool: pool_rules.InspectorPool,
+) -> _Part:  # fmt: skip
+    """B.11: the department's team draw over the batch's live subject draw, once completed."""
+    over = live_subject_draw(earlier)
+    if over is None or over.status is not DrawStatus.completed:
+        state = (
+            "no subject draw" if over is None else f"subject draw {over.draw_code} is {over.status}"
+        )
+        raise DrawRuleError(
+            "draw-subjects-not-completed",
+            f"a team draw goes over the batch's completed subject draw (B.11); {state}",
+            "subjects_draw_code",
+        )  # fmt: skip
+    subjects = await repo.draw_by_code(uow.session, over.draw_code)
+    assert subjects is not None
+    assert subjects.draw.result is not None
+    plan = mapping.team_draw(batch, access.plan_of(subjects), subjects.draw.result, org_id,
+                             await _department(uow, pool))  # fmt: skip
+    return _Part(plan, subjects_draw_code=over.draw_code)
 
 
 def _check_lag(lag: Lag) -> None:
@@ -286,5 +442,6 @@ async def commit_draw(
         ))  # fmt: skip
         event = draw_committed(draw, plan.inputs, deadline)
         uow.record(Outgoing(event, subject=str(draw.batch_id), actor=by.sub))
+        await draw_batches.follow_draws(uow, draw.batch_id, at)
         await uow.commit()
     return written
