@@ -48,6 +48,15 @@ _STATE_RULES = frozenset({
 })  # fmt: skip
 # How long the parties of a commit-reveal draw have to reveal unless the commit says.
 REVEAL_WINDOW = timedelta(hours=24)
+# How long after a drand round's time it may still be accepted unless BEACON_DEADLINE_SECONDS says.
+BEACON_GRACE = timedelta(hours=1)
+
+# A drand draw's randomness is its round, a commit-reveal's the parties' secrets: neither
+# takes the other's step.
+NOT_DRAND_REVEAL = DrawRuleError(
+    "draw-beacon-source", "a drand draw is revealed by its round (`…:round`), not a reveal",
+    "beacon",
+)  # fmt: skip
 
 WRITERS = (Role.department_admin,)
 # Who approves a void (R14, DOMAIN §5.2, §7): another admin of the lead department, or an

@@ -90,6 +90,8 @@ async def reveal_draw(
         assert batch.published is not None
         assert stored is not None
         check_if_match(if_match, stored.revision)
+        if stored.draw.beacon_source == "drand-quicknet":
+            raise access.rule_problem(access.NOT_DRAND_REVEAL)
         if ends.overdue(stored, at):
             assert stored.reveal_deadline is not None
             # The deadline passed with a reveal missing: the draw has failed (§5.2), whoever
@@ -116,26 +118,42 @@ async def reveal_draw(
                     await uow.commit()
                     return written
                 value = exchange.beacon_value()
-            draw = draw.reveal(value)
         except DrawRuleError as error:
             raise access.rule_problem(error) from None
-        events: list[Any]
-        try:
-            draw = draw.compute(access.plan_of(stored).inputs).complete()
-        except DrawRuleError as error:
-            failure = Failure(
-                FailReason.verification_rejected, detail=f"{error.rule}: {error.reason}"
-            )
-            draw = draw.fail(failure)
-            events = [draw_failed(draw, at)]
-            ended = replace(stored, draw=draw, revealed_at=at, ended_at=at)
-        else:
-            events = await _completion_events(uow, batch.published, draw, at)
-            ended = replace(stored, draw=draw, revealed_at=at, completed_at=at)
-        written = await repo.update(uow.session, ended)
-        for event in events:
-            uow.record(Outgoing(event, subject=str(draw.batch_id), actor=by.sub))
+        written = await settle(uow, stored, batch.published, value, at, by.sub)
         await uow.commit()
+    return written
+
+
+async def settle(
+    uow: UnitOfWork, stored: StoredDraw, batch: BatchPublished, value: BeaconValue,
+    at: datetime, actor: str,
+) -> StoredDraw:  # fmt: skip
+    """The randomness is in and checked (the last reveal, or a drand round accepted): the draw
+    locked by the caller is revealed, computed by the verifier's own code and completed, its
+    events recorded in the caller's transaction (`sampling.draw.completed.v1`, one
+    `sampling.team.assigned.v1` per subject), or it fails as `verification_rejected` if the
+    verifier refuses the bundle. Every path to a result goes through here."""
+    try:
+        draw = stored.draw.reveal(value)
+    except DrawRuleError as error:
+        raise access.rule_problem(error) from None
+    events: list[Any]
+    try:
+        draw = draw.compute(access.plan_of(stored).inputs).complete()
+    except DrawRuleError as error:
+        failure = Failure(
+            FailReason.verification_rejected, detail=f"{error.rule}: {error.reason}"
+        )
+        draw = draw.fail(failure)
+        events = [draw_failed(draw, at)]
+        ended = replace(stored, draw=draw, revealed_at=at, ended_at=at)
+    else:
+        events = await _completion_events(uow, batch, draw, at)
+        ended = replace(stored, draw=draw, revealed_at=at, completed_at=at)
+    written = await repo.update(uow.session, ended)
+    for event in events:
+        uow.record(Outgoing(event, subject=str(draw.batch_id), actor=actor))
     return written
 
 
