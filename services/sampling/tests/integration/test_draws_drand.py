@@ -30,7 +30,7 @@ from shuangsui.sampling.service import draws as draws_service
 from shuangsui.sampling.worker import SUBSCRIPTIONS, fetch_rounds
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "unit"))  # for `draw_testkit`
-from draw_testkit import vector  # noqa: E402
+from draw_testkit import vector
 
 DRAWS = "/api/v1/sampling/draws"
 COMMITTED = "sampling.draw.committed.v1"
@@ -357,7 +357,7 @@ class Relay:
         relay = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's name)
+            def do_GET(self):
                 relay.asked.append(self.path)
                 found = relay.rounds.get(self.path)
                 payload = json.dumps(found or {"error": "not found"}).encode()
@@ -383,8 +383,15 @@ def relays():
     path = f"/{QUICKNET_CHAIN_HASH}/public/{ROUND}"
     forged = flipped(GENUINE["signature"])
     genuine = Relay({path: GENUINE})
-    lying = Relay({path: {**GENUINE, "signature": forged,
-                          "randomness": hashlib.sha256(bytes.fromhex(forged)).hexdigest()}})
+    lying = Relay(
+        {
+            path: {
+                **GENUINE,
+                "signature": forged,
+                "randomness": hashlib.sha256(bytes.fromhex(forged)).hexdigest(),
+            }
+        }
+    )
     yield {"genuine": genuine, "lying": lying}  # fmt: skip
     genuine.close()
     lying.close()

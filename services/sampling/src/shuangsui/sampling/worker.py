@@ -215,6 +215,7 @@ async def _connect_when_up(url: str, stop: asyncio.Event) -> Client:
 async def worker_main(settings: Settings, stop: asyncio.Event) -> None:
     nats = await _connect_when_up(settings.nats_url, stop)
     database = Database.from_settings(settings)
+
     def new_uow() -> UnitOfWork:
         return new_unit_of_work(database, settings.province_token, SERVICE)
 

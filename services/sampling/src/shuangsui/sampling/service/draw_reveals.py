@@ -142,9 +142,7 @@ async def settle(
     try:
         draw = draw.compute(access.plan_of(stored).inputs).complete()
     except DrawRuleError as error:
-        failure = Failure(
-            FailReason.verification_rejected, detail=f"{error.rule}: {error.reason}"
-        )
+        failure = Failure(FailReason.verification_rejected, detail=f"{error.rule}: {error.reason}")
         draw = draw.fail(failure)
         events = [draw_failed(draw, at)]
         ended = replace(stored, draw=draw, revealed_at=at, ended_at=at)

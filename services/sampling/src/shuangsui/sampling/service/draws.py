@@ -18,8 +18,8 @@ from uuid import UUID, uuid4
 from shuangsui.contracts.events.planning_batches import BatchPublished
 from shuangsui.contracts.regions import scope_prefix
 from shuangsui.contracts.workdays import shanghai_date
-from shuangsui.drawspec.jsontext import JsonValue
 from shuangsui.drawspec.drand import QUICKNET_CHAIN_HASH
+from shuangsui.drawspec.jsontext import JsonValue
 from shuangsui.drawspec.model import Beacon, DrandBeacon, Ratio, StratumRule, TeamRule
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal
