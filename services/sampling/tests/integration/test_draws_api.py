@@ -14,8 +14,6 @@ import pytest
 from shuangsui.devstack.pytest_plugin import environment
 from shuangsui.drawspec import new_party_secret, verify_bytes
 from shuangsui.kernel.auth import OPTIONAL_BEARER
-from shuangsui.sampling.adapters import subjects as subjects_repo
-from shuangsui.sampling.domain.subjects import SUBJECTS
 from shuangsui.sampling.worker import SUBSCRIPTIONS
 
 DRAWS = "/api/v1/sampling/draws"
@@ -31,24 +29,6 @@ def prepare_path(batch_id):
 
 def commit_path(draw_id):
     return f"{DRAWS}/{draw_id}:commit"
-
-
-async def model_current_to(new_uow, at):
-    """The subjects read model as loaded, and current to `at` (what the worker records)."""
-    header = {"type": "header", "format": "shuangsui.registry.export.v1",
-              "snapshot": "10:12:11", "taken_at": at.isoformat(),
-              "covers": ["registry.subject."]}  # fmt: skip
-    async with new_uow() as uow:
-        await subjects_repo.save_loaded(uow.session, SUBJECTS, header, 0, at)
-        await subjects_repo.save_checked(uow.session, SUBJECTS, at, 0, at)
-        await uow.commit()
-
-
-@pytest.fixture
-async def current_model(new_uow, sampling_rows):
-    await model_current_to(new_uow, datetime.now(UTC))
-    yield
-    await sampling_rows("DELETE FROM read_models WHERE model = $1 RETURNING model", SUBJECTS)
 
 
 @pytest.fixture
@@ -176,9 +156,9 @@ async def test_a_cancelled_batch_is_not_drawn(sampling, world):
 
 
 async def test_a_lagging_subjects_read_model_is_refused_and_says_how_far(
-    sampling, world, new_uow, sampling_rows
+    sampling, world, model_current_to, sampling_rows
 ):
-    await model_current_to(new_uow, datetime.now(UTC) - timedelta(hours=1))
+    await model_current_to(datetime.now(UTC) - timedelta(hours=1))
 
     answer = await sampling.post(prepare_path(world["batch"].batch_id), headers=world["owner"])
 

@@ -18,13 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shuangsui.devstack.pytest_plugin import environment
 from shuangsui.drawspec import new_party_secret, verify_bytes
 from shuangsui.drawspec.drand import QUICKNET_CHAIN_HASH, round_time
 from shuangsui.kernel.auth import Principal, Role
-from shuangsui.messaging.platform import new_unit_of_work
-from shuangsui.sampling.adapters import subjects as subjects_repo
-from shuangsui.sampling.domain.subjects import SUBJECTS
 from shuangsui.sampling.service import draw_ends, draw_rounds
 from shuangsui.sampling.service import draws as draws_service
 from shuangsui.sampling.worker import SUBSCRIPTIONS, fetch_rounds
@@ -65,31 +61,6 @@ def flipped(hex_text, at=10):
     """The hex text with one digit changed."""
     digit = "0" if hex_text[at] != "0" else "1"
     return hex_text[:at] + digit + hex_text[at + 1 :]
-
-
-@pytest.fixture
-async def current_model(new_uow, sampling_rows):
-    at = datetime.now(UTC)
-    header = {"type": "header", "format": "shuangsui.registry.export.v1",
-              "snapshot": "10:12:11", "taken_at": at.isoformat(),
-              "covers": ["registry.subject."]}  # fmt: skip
-    async with new_uow() as uow:
-        await subjects_repo.save_loaded(uow.session, SUBJECTS, header, 0, at)
-        await subjects_repo.save_checked(uow.session, SUBJECTS, at, 0, at)
-        await uow.commit()
-    yield
-    await sampling_rows("DELETE FROM read_models WHERE model = $1 RETURNING model", SUBJECTS)
-
-
-@pytest.fixture
-async def sampling(service_client):
-    with environment({"DRAW_TEST_MODE": "true"}):
-        return await service_client("sampling")
-
-
-@pytest.fixture
-def messaging_uow(sampling_database):
-    return lambda: new_unit_of_work(sampling_database, "p33", "sampling")
 
 
 @pytest.fixture
@@ -282,9 +253,12 @@ async def test_a_round_is_only_for_a_drand_draw_and_a_reveal_not_for_one(
     sampling, world, messaging_uow
 ):
     fixed = await prepared(sampling, world)
-    await sampling.post(action(fixed["draw_id"], "commit"),
-                        json={"beacon": {"source": "fixed", "value": "ab" * 32}},
-                        headers=with_etag(world["owner"], 1))  # fmt: skip
+    # The API runs as in production; a fixed beacon is committed in test mode (§5.3).
+    choice = draws_service.BeaconChoice("fixed", value="ab" * 32)
+    await draws_service.commit_draw(
+        messaging_uow(), uuid.UUID(fixed["draw_id"]), choice, '"1"', world["owner_principal"],
+        test_mode=True,
+    )  # fmt: skip
     shared = await prepared(sampling, world)
     parties = [new_party_secret(name) for name in ("市场监管局", "公证处")]
     commitments = [{"party_id": s.party_id, "commitment": s.commitment} for s in parties]

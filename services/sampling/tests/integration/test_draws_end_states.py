@@ -12,9 +12,6 @@ import pytest
 
 from shuangsui.devstack.pytest_plugin import environment
 from shuangsui.drawspec import new_party_secret
-from shuangsui.messaging.platform import new_unit_of_work
-from shuangsui.sampling.adapters import subjects as subjects_repo
-from shuangsui.sampling.domain.subjects import SUBJECTS
 from shuangsui.sampling.service import batches as batches_service
 from shuangsui.sampling.service import draw_ends
 from shuangsui.sampling.worker import SUBSCRIPTIONS, check_reveals
@@ -42,30 +39,10 @@ def problem(answer, status, rule=None):
 
 
 @pytest.fixture
-async def current_model(new_uow, sampling_rows):
-    at = datetime.now(UTC)
-    header = {"type": "header", "format": "shuangsui.registry.export.v1",
-              "snapshot": "10:12:11", "taken_at": at.isoformat(),
-              "covers": ["registry.subject."]}  # fmt: skip
-    async with new_uow() as uow:
-        await subjects_repo.save_loaded(uow.session, SUBJECTS, header, 0, at)
-        await subjects_repo.save_checked(uow.session, SUBJECTS, at, 0, at)
-        await uow.commit()
-    yield
-    await sampling_rows("DELETE FROM read_models WHERE model = $1 RETURNING model", SUBJECTS)
-
-
-@pytest.fixture
 async def sampling(service_client):
     """Sampling in test mode (DRAW_TEST_MODE): a fixed beacon may be committed (§5.3)."""
     with environment({"DRAW_TEST_MODE": "true"}):
         return await service_client("sampling")
-
-
-@pytest.fixture
-def messaging_uow(sampling_database):
-    """Units of work that write sampling's outbox, as the worker's do."""
-    return lambda: new_unit_of_work(sampling_database, "p33", "sampling")
 
 
 @pytest.fixture

@@ -36,6 +36,11 @@ router = APIRouter(prefix="/api/v1/sampling", tags=["draws · 抽取"])
 writers = require(*access.WRITERS)
 approvers = require(*access.VOID_APPROVERS)
 pushers = require(*rounds.PUSHERS)
+# What a step of a draw (commit, reveal, round, void) may be refused with.
+STEP_RESPONSES = problem_responses(
+    access.DRAW_REFUSED, access.DRAW_STATE, p.FORBIDDEN, 404, p.PRECONDITION_FAILED,
+    p.PRECONDITION_REQUIRED,
+)  # fmt: skip
 BATCH_ID = Path(description="The batch (批次标识)")
 DRAW_ID = Path(description="The draw (抽取标识)")
 
@@ -168,14 +173,7 @@ async def reveal_draw(
     "(`draw-transition`, e.g. pushed twice), or past its deadline (`draw-beacon-late`: the draw "
     "fails as `beacon_unavailable`). Who: the batch's lead department's admin or a provincial "
     "admin of the draw's province (403 otherwise). Requires `If-Match` with the draw's ETag.",
-    responses=problem_responses(
-        access.DRAW_REFUSED,
-        access.DRAW_STATE,
-        p.FORBIDDEN,
-        404,
-        p.PRECONDITION_FAILED,
-        p.PRECONDITION_REQUIRED,
-    ),
+    responses=STEP_RESPONSES,
 )
 async def push_round(
     draw_id: Annotated[UUID, DRAW_ID],

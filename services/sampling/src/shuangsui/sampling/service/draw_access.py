@@ -4,6 +4,7 @@ session read back (DOMAIN §3.3, R14)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
@@ -12,6 +13,9 @@ from shuangsui.drawspec import DrawInputs, Rejected
 from shuangsui.drawspec.commitment import read_stratum_rule, read_team
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role
+from shuangsui.kernel.db import UnitOfWork
+from shuangsui.sampling.adapters import batches as batches_repo
+from shuangsui.sampling.adapters import draws as repo
 from shuangsui.sampling.adapters.draws import StoredDraw
 from shuangsui.sampling.domain import beacons
 from shuangsui.sampling.domain import draw_inputs as mapping
@@ -140,3 +144,22 @@ def visible(stored: StoredDraw, by: Principal | None) -> bool:
     if stored.draw.status is not DrawStatus.prepared:
         return True
     return by is not None and leads(by, stored.lead_org_id)
+
+
+async def locked(
+    uow: UnitOfWork, draw_id: UUID, by: Principal | None, may: Callable[[StoredDraw], bool],
+    forbidden: str,
+) -> tuple[BatchPublished, StoredDraw]:  # fmt: skip
+    """A committed draw's batch and the draw itself, locked in the order every draw write takes
+    (the batch first): 404 unless `by` sees it, 403 with `forbidden` unless `may` allows."""
+    seen = await repo.draw(uow.session, draw_id)
+    if seen is None or not visible(seen, by):
+        raise p.Problem(p.NOT_FOUND, f"no draw {draw_id}")
+    if not may(seen):
+        raise p.Problem(p.FORBIDDEN, forbidden)
+    batch = await batches_repo.batch_to_draw(uow.session, seen.draw.batch_id)
+    stored = await repo.draw(uow.session, draw_id, lock=True)
+    assert batch is not None
+    assert batch.published is not None
+    assert stored is not None
+    return batch.published, stored

@@ -83,6 +83,22 @@ async def fail(
     return written
 
 
+async def refuse_late(
+    uow: UnitOfWork, stored: StoredDraw, at: datetime, actor: str, *, rule: str, field: str
+) -> p.Problem:
+    """A reveal or round after the deadline: the draw has failed (§5.1, §5.2), whoever notices
+    first, and the failure is committed; the late step itself is refused with the answer this
+    returns for the caller to raise."""
+    assert stored.reveal_deadline is not None
+    failure = overdue_failure(stored)
+    await fail(uow, stored, failure, at, actor)
+    await uow.commit()
+    return p.Problem(
+        access.DRAW_STATE, f"the deadline {access.stamp(stored.reveal_deadline)} has passed; the "
+        f"draw failed ({failure.reason}) and is re-run as a new draw", rule=rule, field=field,
+    )  # fmt: skip
+
+
 async def fail_if_overdue(
     uow: UnitOfWork, draw_id: UUID, now: datetime | None = None
 ) -> StoredDraw | None:

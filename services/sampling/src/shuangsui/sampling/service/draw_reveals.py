@@ -10,12 +10,10 @@ from uuid import UUID
 
 from shuangsui.contracts.events.planning_batches import BatchPublished
 from shuangsui.drawspec.model import BeaconValue
-from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal
 from shuangsui.kernel.concurrency import check_if_match
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.messaging.envelope import Outgoing
-from shuangsui.sampling.adapters import batches as batches_repo
 from shuangsui.sampling.adapters import draws as repo
 from shuangsui.sampling.adapters import subjects as subjects_repo
 from shuangsui.sampling.adapters.draws import StoredDraw
@@ -77,32 +75,16 @@ async def reveal_draw(
     or fails as `verification_rejected` if the verifier refuses the bundle."""
     at = now or access.now()
     async with uow:
-        seen = await repo.draw(uow.session, draw_id)
-        if seen is None or not access.visible(seen, by):
-            raise p.Problem(p.NOT_FOUND, f"no draw {draw_id}")
-        if not access.leads(by, seen.lead_org_id):
-            raise p.Problem(
-                p.FORBIDDEN, "reveals are handed in by the batch's lead department's admin"
-            )
-        batch = await batches_repo.batch_to_draw(uow.session, seen.draw.batch_id)
-        stored = await repo.draw(uow.session, draw_id, lock=True)
-        assert batch is not None
-        assert batch.published is not None
-        assert stored is not None
+        batch, stored = await access.locked(
+            uow, draw_id, by, lambda seen: access.leads(by, seen.lead_org_id),
+            "reveals are handed in by the batch's lead department's admin",
+        )  # fmt: skip
         check_if_match(if_match, stored.revision)
         if stored.draw.beacon_source == "drand-quicknet":
             raise access.rule_problem(access.NOT_DRAND_REVEAL)
         if ends.overdue(stored, at):
-            assert stored.reveal_deadline is not None
-            # The deadline passed with a reveal missing: the draw has failed (§5.2), whoever
-            # notices first; the late reveal itself is refused.
-            await ends.fail(uow, stored, ends.missing_reveal(stored), at, by.sub)
-            await uow.commit()
-            raise p.Problem(
-                access.DRAW_STATE, f"the reveal deadline {access.stamp(stored.reveal_deadline)} has passed; "
-                "the draw failed (missing_reveal) and is re-run as a new draw",
-                rule="draw-reveal-late", field="secret",
-            )  # fmt: skip
+            raise await ends.refuse_late(uow, stored, at, by.sub, rule="draw-reveal-late",
+                                         field="secret")  # fmt: skip
         draw = stored.draw
         try:
             next_status(draw.status, DrawAction.reveal)
@@ -120,7 +102,7 @@ async def reveal_draw(
                 value = exchange.beacon_value()
         except DrawRuleError as error:
             raise access.rule_problem(error) from None
-        written = await settle(uow, stored, batch.published, value, at, by.sub)
+        written = await settle(uow, stored, batch, value, at, by.sub)
         await uow.commit()
     return written
 

@@ -19,7 +19,6 @@ from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role
 from shuangsui.kernel.concurrency import check_if_match
 from shuangsui.kernel.db import UnitOfWork
-from shuangsui.sampling.adapters import batches as batches_repo
 from shuangsui.sampling.adapters import draws as repo
 from shuangsui.sampling.adapters.drand_relays import RelayUnavailable, fetch_round
 from shuangsui.sampling.adapters.draws import StoredDraw
@@ -70,32 +69,18 @@ async def accept_round(
     at = now or access.now()
     actor = by.sub if by is not None else access.SYSTEM_ACTOR
     async with uow:
-        seen = await repo.draw(uow.session, draw_id)
-        if seen is None or not access.visible(seen, by):
-            raise p.Problem(p.NOT_FOUND, f"no draw {draw_id}")
-        if by is not None and not pushes_rounds(by, seen):
-            raise p.Problem(
-                p.FORBIDDEN, "a drand round is pushed by the batch's lead department's admin or "
-                "a provincial admin of the draw's province",
-            )  # fmt: skip
-        batch = await batches_repo.batch_to_draw(uow.session, seen.draw.batch_id)
-        stored = await repo.draw(uow.session, draw_id, lock=True)
-        assert batch is not None
-        assert batch.published is not None
-        assert stored is not None
+        batch, stored = await access.locked(
+            uow, draw_id, by, lambda seen: by is None or pushes_rounds(by, seen),
+            "a drand round is pushed by the batch's lead department's admin or a provincial "
+            "admin of the draw's province",
+        )  # fmt: skip
         if by is not None:
             check_if_match(if_match, stored.revision)
         if stored.draw.beacon_source != "drand-quicknet":
             raise access.rule_problem(NOT_DRAND)
         if ends.overdue(stored, at):
-            assert stored.reveal_deadline is not None
-            await ends.fail(uow, stored, ends.beacon_unavailable(stored), at, actor)
-            await uow.commit()
-            raise p.Problem(
-                access.DRAW_STATE, f"the round's deadline {access.stamp(stored.reveal_deadline)} "
-                "has passed; the draw failed (beacon_unavailable) and is re-run as a new draw",
-                rule="draw-beacon-late", field="round",
-            )  # fmt: skip
+            raise await ends.refuse_late(uow, stored, at, actor, rule="draw-beacon-late",
+                                         field="round")  # fmt: skip
         try:
             next_status(stored.draw.status, DrawAction.reveal)
             assert stored.draw.commitment is not None
@@ -104,7 +89,7 @@ async def accept_round(
             value = beacons.accept_offered(_drand_beacon(stored), offered, committed_at)
         except DrawRuleError as error:
             raise access.rule_problem(error) from None
-        written = await settle(uow, stored, batch.published, value, at, actor)
+        written = await settle(uow, stored, batch, value, at, actor)
         await uow.commit()
     return written
 
