@@ -20,7 +20,7 @@ import pytest
 
 from shuangsui.drawspec import new_party_secret, verify_bytes
 from shuangsui.drawspec.drand import QUICKNET_CHAIN_HASH, round_time
-from shuangsui.kernel.auth import Principal, Role
+from shuangsui.kernel.auth import OPTIONAL_BEARER, Principal, Role
 from shuangsui.sampling.service import draw_ends, draw_rounds
 from shuangsui.sampling.service import draws as draws_service
 from shuangsui.sampling.worker import SUBSCRIPTIONS, fetch_rounds
@@ -411,3 +411,18 @@ async def test_the_worker_fetches_a_due_round_and_uses_only_a_verified_one(
     )
     [event] = await events_of(ledger, COMPLETED, draw_id)
     assert event["beacon_value"] == TV6["beacon_value"]
+
+
+async def test_the_round_push_is_documented_and_needs_a_token(sampling):
+    document = (await sampling.get("/openapi.json")).json()
+    [operation] = [op for path in document["paths"].values() for op in path.values()
+                   if op["operationId"] == "sampling_draws_round"]  # fmt: skip
+
+    assert operation["summary"]
+    security = operation.get("security", document.get("security"))
+    assert security
+    assert not any(not r or OPTIONAL_BEARER in r for r in security)  # no anonymous push
+    assert {"403", "409", "412", "422", "428"} <= set(operation["responses"])
+    schema = document["components"]["schemas"]["RoundIn"]
+    assert set(schema["required"]) == {"round", "randomness", "signature"}
+    assert schema["examples"] == [GENUINE]
