@@ -98,7 +98,8 @@ async def prepare_draw(
     "10 minutes after the commit, `draw-beacon-round-too-soon`, and at most 7 days, "
     "`draw-beacon-round-too-late`; default the earliest; it must be accepted by "
     "BEACON_DEADLINE_SECONDS after its time, shown as `reveal_deadline`) or, in test and "
-    "development mode only (DRAW_TEST_MODE), `fixed`. A draw is committed once (`draw-transition`). Requires "
+    "development mode only (DRAW_TEST_MODE), `fixed`. A draw is committed once "
+    "(`draw-transition`). Requires "
     "`If-Match` with the draw's ETag.",
     responses=problem_responses(
         access.DRAW_REFUSED,
@@ -170,7 +171,7 @@ async def reveal_draw(
     "signature, a signature that does not verify) or `E_SCHEMA`, and nothing is stored. An "
     "accepted round reveals, computes and completes the draw as the last commit-reveal reveal "
     "does. Refused: a draw that is not drand (`draw-beacon-source`), not waiting for its round "
-    "(`draw-transition`, e.g. pushed twice), or past its deadline (`draw-beacon-late`: the draw "
+    "(`draw-completed-final` when pushed twice, `draw-transition`), or past its deadline (`draw-beacon-late`: the draw "
     "fails as `beacon_unavailable`). Who: the batch's lead department's admin or a provincial "
     "admin of the draw's province (403 otherwise). Requires `If-Match` with the draw's ETag.",
     responses=STEP_RESPONSES,

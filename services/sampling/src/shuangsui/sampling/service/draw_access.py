@@ -150,7 +150,7 @@ async def locked(
     uow: UnitOfWork, draw_id: UUID, by: Principal | None, may: Callable[[StoredDraw], bool],
     forbidden: str,
 ) -> tuple[BatchPublished, StoredDraw]:  # fmt: skip
-    """A committed draw's batch and the draw itself, locked in the order every draw write takes
+    """A draw's published batch and the draw itself, locked in the order every draw write takes
     (the batch first): 404 unless `by` sees it, 403 with `forbidden` unless `may` allows."""
     seen = await repo.draw(uow.session, draw_id)
     if seen is None or not visible(seen, by):

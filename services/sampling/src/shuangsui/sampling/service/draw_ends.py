@@ -103,8 +103,8 @@ async def fail_if_overdue(
     uow: UnitOfWork, draw_id: UUID, now: datetime | None = None
 ) -> StoredDraw | None:
     """Fail the draw if it is past its deadline with a reveal missing or, drand, no round
-    accepted; None if not (anymore). Under the batch's then the draw's lock, and decided on the locked row: two
-    workers, or a worker and a read, make one failure and one event."""
+    accepted; None if not (anymore). Under the batch's then the draw's lock, and decided on
+    the locked row: two workers, or a worker and a read, make one failure and one event."""
     at = now or access.now()
     async with uow:
         seen = await repo.draw(uow.session, draw_id)
