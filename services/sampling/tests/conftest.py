@@ -30,6 +30,9 @@ from shuangsui.kernel.db import Database, UnitOfWork
 from shuangsui.kernel.migrations import upgrade
 from shuangsui.kernel.settings import load_settings
 from shuangsui.messaging.envelope import Outgoing
+from shuangsui.messaging.platform import new_unit_of_work
+from shuangsui.sampling.adapters import subjects as subjects_repo
+from shuangsui.sampling.domain.subjects import SUBJECTS
 from shuangsui.sampling.settings import Settings
 
 
@@ -244,3 +247,34 @@ def directory_events() -> DirectoryEvents:
 @pytest.fixture
 def batch_events() -> BatchEvents:
     return BatchEvents()
+
+
+@pytest.fixture
+def messaging_uow(sampling_database):
+    """Units of work that write sampling's outbox, as the worker's and the API's do."""
+    return lambda: new_unit_of_work(sampling_database, "p33", "sampling")
+
+
+@pytest.fixture
+def model_current_to(new_uow):
+    """`await model_current_to(at)`: the subjects read model as loaded, and current to `at`
+    (what the worker records)."""
+
+    async def mark(at):
+        header = {"type": "header", "format": "shuangsui.registry.export.v1",
+                  "snapshot": "10:12:11", "taken_at": at.isoformat(),
+                  "covers": ["registry.subject."]}  # fmt: skip
+        async with new_uow() as uow:
+            await subjects_repo.save_loaded(uow.session, SUBJECTS, header, 0, at)
+            await subjects_repo.save_checked(uow.session, SUBJECTS, at, 0, at)
+            await uow.commit()
+
+    return mark
+
+
+@pytest.fixture
+async def current_model(model_current_to, sampling_rows):
+    """The subjects read model current to now, so a draw may be prepared."""
+    await model_current_to(datetime.now(UTC))
+    yield
+    await sampling_rows("DELETE FROM read_models WHERE model = $1 RETURNING model", SUBJECTS)

@@ -3,8 +3,6 @@ the subjects read model made current, and walking a draw through a fixed beacon
 (DRAW_TEST_MODE) to its completion."""
 
 from shuangsui.devstack.pytest_plugin import environment
-from shuangsui.sampling.adapters import subjects as subjects_repo
-from shuangsui.sampling.domain.subjects import SUBJECTS
 
 DRAWS = "/api/v1/sampling/draws"
 BATCHES = "/api/v1/sampling/batches"
@@ -47,18 +45,13 @@ async def completed_fixed(sampling, draw, headers):
     return revealed.json()
 
 
-async def model_current_to(new_uow, at):
-    """The subjects read model as loaded, and current to `at` (what the worker records)."""
-    header = {"type": "header", "format": "shuangsui.registry.export.v1",
-              "snapshot": "10:12:11", "taken_at": at.isoformat(),
-              "covers": ["registry.subject."]}  # fmt: skip
-    async with new_uow() as uow:
-        await subjects_repo.save_loaded(uow.session, SUBJECTS, header, 0, at)
-        await subjects_repo.save_checked(uow.session, SUBJECTS, at, 0, at)
-        await uow.commit()
-
-
 async def sampling_in_test_mode(service_client):
     """Sampling in test mode (DRAW_TEST_MODE): a fixed beacon may be committed (§5.3)."""
     with environment({"DRAW_TEST_MODE": "true"}):
         return await service_client("sampling")
+
+
+async def events_of(ledger, event_type, draw_code):
+    """The payloads of `event_type` sampling's outbox holds for the draw of that public code."""
+    return [e["data"] for e in await ledger("sampling").announced(event_type)
+            if e["data"]["draw_code"] == draw_code]  # fmt: skip

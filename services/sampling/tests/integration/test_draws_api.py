@@ -17,7 +17,6 @@ from draw_api_testkit import (
     FIXED,
     TEAM_ASSIGNED,
     commit_path,
-    model_current_to,
     prepare_path,
     problem,
     reveal_path,
@@ -145,9 +144,9 @@ async def test_a_cancelled_batch_is_not_drawn(sampling, world):
 
 
 async def test_a_lagging_subjects_read_model_is_refused_and_says_how_far(
-    sampling, world, new_uow, sampling_rows
+    sampling, world, model_current_to, sampling_rows
 ):
-    await model_current_to(new_uow, datetime.now(UTC) - timedelta(hours=1))
+    await model_current_to(datetime.now(UTC) - timedelta(hours=1))
 
     answer = await sampling.post(prepare_path(world["batch"].batch_id), headers=world["owner"])
 

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from draw_api_testkit import DRAWS, FIXED, prepare_path, problem, sampling_in_test_mode
+from draw_api_testkit import DRAWS, FIXED, events_of, prepare_path, problem, sampling_in_test_mode
 
 from shuangsui.drawspec import new_party_secret
 from shuangsui.sampling.service import batches as batches_service
@@ -128,11 +128,6 @@ async def deadline_passed(sampling_rows, draw_id):
         "WHERE draw_code = $1 RETURNING draw_id",
         draw_id, json.dumps(parties),
     )  # fmt: skip
-
-
-async def events_of(ledger, event_type, draw_id):
-    return [e["data"] for e in await ledger("sampling").announced(event_type)
-            if e["data"]["draw_code"] == draw_id]  # fmt: skip
 
 
 # ---- void ------------------------------------------------------------------------------------

@@ -20,8 +20,11 @@ from shuangsui.drawspec.model import DrandBeacon
 from shuangsui.sampling.domain.beacons import (
     BeaconRefused,
     CommitReveal,
+    OfferedRound,
+    accept_offered,
     accept_round,
     check_round_ahead,
+    check_round_horizon,
     drand_beacon,
     drand_overdue,
     fixed_beacon,
@@ -224,6 +227,24 @@ def test_the_committed_round_comes_at_least_ten_minutes_after_the_commitment() -
     due_at = datetime.fromtimestamp(due, UTC)
     assert not drand_overdue(beacon, due_at + grace, grace)
     assert drand_overdue(beacon, due_at + grace + timedelta(seconds=1), grace)
+
+
+def test_a_round_due_more_than_seven_days_after_the_commitment_is_refused() -> None:
+    at = datetime(2026, 3, 20, 2, 0, tzinfo=UTC)
+    last = round_at(at + timedelta(days=7)) - 1  # the last round due within seven days
+    check_round_horizon(DrandBeacon(QUICKNET_CHAIN_HASH, last), at)
+    with pytest.raises(BeaconRefused) as refused:
+        check_round_horizon(DrandBeacon(QUICKNET_CHAIN_HASH, last + 1), at)
+    assert refused.value.rule == "draw-beacon-round-too-late"
+
+
+def test_an_offered_round_must_be_the_committed_one() -> None:
+    genuine = OfferedRound(ROUND, VALUE["randomness"], VALUE["signature"])
+    assert accept_offered(tv6_beacon(), genuine, COMMITTED_AT).signature == VALUE["signature"]
+    # The genuine value of the committed round, named as another round, is still refused.
+    with pytest.raises(BeaconRefused) as refused:
+        accept_offered(DrandBeacon(QUICKNET_CHAIN_HASH, ROUND - 1), genuine, COMMITTED_AT)
+    assert (refused.value.rule, refused.value.field) == ("E_BEACON", "round")
 
 
 # ---- fixed -----------------------------------------------------------------------------------

@@ -29,9 +29,26 @@ class Settings(DatabaseSettings):
         description="DRAW_TEST_MODE — tests and development only: a draw may be committed "
         "with a `fixed` beacon (DRAW_SPEC §5.3); production leaves it off",
     )
+    beacon_deadline_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="BEACON_DEADLINE_SECONDS — how long after a drand round's time the round may "
+        "still be accepted (fetched or pushed); a draw whose round is not in by then fails as "
+        "`beacon_unavailable`",
+    )
+    drand_urls: str = Field(
+        default="",
+        description="DRAND_URLS — comma-separated drand HTTP relays the worker fetches due rounds "
+        "from, e.g. https://api.drand.sh,https://drand.cloudflare.com; empty (an offline "
+        "deployment): nothing is fetched and an operator pushes each round",
+    )
     bootstrap_batch_size: int = Field(
         default=5_000,
         ge=1,
         description="BOOTSTRAP_BATCH_SIZE — export lines written per statement batch when a "
         "fresh read model loads",
     )
+
+    @property
+    def drand_relays(self) -> list[str]:
+        return [url.strip().rstrip("/") for url in self.drand_urls.split(",") if url.strip()]

@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+import httpx
 import structlog
 from nats.aio.client import Client
 
@@ -26,7 +27,7 @@ from shuangsui.messaging.runtime import run_until_signalled
 from shuangsui.messaging.snapshots import SnapshotPoint
 from shuangsui.sampling import bootstrap
 from shuangsui.sampling.domain.subjects import Consumption
-from shuangsui.sampling.service import batches, draw_ends, inspectors, subjects
+from shuangsui.sampling.service import batches, draw_ends, draw_rounds, inspectors, subjects
 from shuangsui.sampling.settings import SERVICE, Settings
 
 log = structlog.get_logger("sampling.worker")
@@ -106,17 +107,36 @@ async def probe_lag(
 async def check_reveals(
     new_uow: Callable[[], UnitOfWork], every: float, stop: asyncio.Event
 ) -> None:
-    """Fail every commit-reveal draw past its reveal deadline without all reveals (§5.2), every
-    `every` seconds. Several workers may run it at once: each draw is decided under its lock,
+    """Fail every commit-reveal draw past its reveal deadline without all reveals (§5.2), and
+    every drand draw past its deadline without an accepted round (§5.1), every `every` seconds. Several workers may run it at once: each draw is decided under its lock,
     so it fails once with one `sampling.draw.failed.v1`."""
     while not stop.is_set():
         try:
             for failed in await draw_ends.fail_overdue_draws(new_uow):
-                log.info("draw failed", draw_code=failed.draw.draw_code, reason="missing_reveal")
+                reason = failed.draw.failure.reason if failed.draw.failure else None
+            log.info("draw failed", draw_code=failed.draw.draw_code, reason=reason)
         except Exception as exc:  # the database away: the next round catches up
             log.warning("reveal check failed", error=repr(exc))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)
+
+
+async def fetch_rounds(
+    new_uow: Callable[[], UnitOfWork], relays: list[str], every: float, stop: asyncio.Event
+) -> None:
+    """Fetch the due rounds of committed drand draws from the relays (DRAND_URLS) every `every`
+    seconds; each is accepted only through the push's own checks (§5.1). Not run on an offline
+    deployment (no relays): an operator pushes the rounds there."""
+    async with httpx.AsyncClient() as client:
+        while not stop.is_set():
+            try:
+                for done in await draw_rounds.fetch_due_rounds(new_uow, relays, client):
+                    log.info("drand round accepted", draw_code=done.draw.draw_code,
+                             status=done.draw.status)  # fmt: skip
+            except Exception as exc:  # the database away: the next round catches up
+                log.warning("drand fetch failed", error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
 
 
 async def consumer_for(
@@ -195,14 +215,18 @@ async def _connect_when_up(url: str, stop: asyncio.Event) -> Client:
 async def worker_main(settings: Settings, stop: asyncio.Event) -> None:
     nats = await _connect_when_up(settings.nats_url, stop)
     database = Database.from_settings(settings)
+
+    def new_uow() -> UnitOfWork:
+        return new_unit_of_work(database, settings.province_token, SERVICE)
+
+    relays = settings.drand_relays
+    every = settings.read_model_check_seconds
     try:
         log.info("worker started", service=SERVICE, consumers=[s.durable for s in SUBSCRIPTIONS])
         await asyncio.gather(
             *(follow(s, settings, database, nats, stop) for s in SUBSCRIPTIONS),
-            check_reveals(
-                lambda: new_unit_of_work(database, settings.province_token, SERVICE),
-                settings.read_model_check_seconds, stop,
-            ),
+            check_reveals(new_uow, every, stop),
+            *([fetch_rounds(new_uow, relays, every, stop)] if relays else []),
         )  # fmt: skip
     finally:
         await nats.drain()

@@ -295,12 +295,13 @@ def _stored(row: Any) -> StoredDraw:
 
 
 async def overdue(session: AsyncSession, now: datetime) -> list[UUID]:
-    """Committed commit-reveal draws past their reveal deadline: each has failed (§5.2) unless
-    its last reveal came in time, which the service decides under the draw's lock."""
+    """Committed commit-reveal and drand draws past their deadline: each has failed (§5.1,
+    §5.2) unless its last reveal or its round came in time, which the service decides under
+    the draw's lock."""
     c = draws.c
     query = sa.select(c.draw_id).where(
         c.status == DrawStatus.committed.value,
-        c.beacon_source == "commit-reveal",
+        c.beacon_source.in_(["commit-reveal", "drand-quicknet"]),
         c.reveal_deadline < now,
     )
     return list((await session.execute(query.order_by(c.reveal_deadline))).scalars())
@@ -312,3 +313,15 @@ async def live_of_batch(session: AsyncSession, batch_id: UUID) -> list[UUID]:
     ended = [DrawStatus.completed.value, DrawStatus.failed.value, DrawStatus.voided.value]
     query = sa.select(c.draw_id).where(c.batch_id == batch_id, c.status.not_in(ended))
     return list((await session.execute(query.order_by(c.sequence))).scalars())
+
+
+async def awaiting_rounds(session: AsyncSession, now: datetime) -> list[tuple[UUID, int]]:
+    """Committed drand draws within their deadline, with their rounds, earliest deadline first;
+    which rounds are due yet is the caller's to say (the round's time is drand's rule)."""
+    c = draws.c
+    query = sa.select(c.draw_id, c.beacon["round"].as_integer()).where(
+        c.status == DrawStatus.committed.value,
+        c.beacon_source == "drand-quicknet",
+        c.reveal_deadline >= now,
+    )
+    return [(r[0], r[1]) for r in await session.execute(query.order_by(c.reveal_deadline))]

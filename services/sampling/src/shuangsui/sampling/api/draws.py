@@ -5,6 +5,7 @@ commitment is served as the exact bytes its hash `C` is computed over."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -28,6 +29,7 @@ from shuangsui.sampling.api.draws_models import (
     PreparedOut,
     PrepareIn,
     RevealIn,
+    RoundIn,
     VoidIn,
 )
 from shuangsui.sampling.domain.draws import DrawStatus
@@ -35,12 +37,19 @@ from shuangsui.sampling.service import draw_access as access
 from shuangsui.sampling.service import draw_ends as ends
 from shuangsui.sampling.service import draw_reads as reads
 from shuangsui.sampling.service import draw_reveals as reveals
+from shuangsui.sampling.service import draw_rounds as rounds
 from shuangsui.sampling.service import draws as service
 
 router = APIRouter(prefix="/api/v1/sampling", tags=["draws · 抽取"])
 
 writers = require(*access.WRITERS)
 approvers = require(*access.VOID_APPROVERS)
+pushers = require(*rounds.PUSHERS)
+# What a step of a draw (commit, reveal, round, void) may be refused with.
+STEP_RESPONSES = problem_responses(
+    access.DRAW_REFUSED, access.DRAW_STATE, p.FORBIDDEN, 404, p.PRECONDITION_FAILED,
+    p.PRECONDITION_REQUIRED,
+)  # fmt: skip
 BATCH_ID = Path(description="The batch (批次标识)")
 
 
@@ -112,8 +121,12 @@ async def prepare_draw(
     description="Fixes every input before any randomness exists (DRAW_SPEC §4, §14.1): the "
     "commitment document is stored and `sampling.draw.committed.v1` recorded in the same "
     "transaction. The beacon is `commit-reveal` (the parties' commitments, at least two; the "
-    "secrets stay with the parties until the reveal) or, in test and development mode only "
-    "(DRAW_TEST_MODE), `fixed`. A draw is committed once (`draw-transition`). Requires "
+    "secrets stay with the parties until the reveal), `drand-quicknet` (a `round` due at least "
+    "10 minutes after the commit, `draw-beacon-round-too-soon`, and at most 7 days, "
+    "`draw-beacon-round-too-late`; default the earliest; it must be accepted by "
+    "BEACON_DEADLINE_SECONDS after its time, shown as `reveal_deadline`) or, in test and "
+    "development mode only (DRAW_TEST_MODE), `fixed`. A draw is committed once "
+    "(`draw-transition`). Requires "
     "`If-Match` with the draw's ETag.",
     responses=problem_responses(
         access.DRAW_REFUSED,
@@ -132,9 +145,10 @@ async def commit_draw(
     uow: UnitOfWork = Depends(unit_of_work),
     by: Principal = Depends(writers),
 ) -> JSONResponse:
-    test_mode = bool(request.app.state.settings.draw_test_mode)
+    settings = request.app.state.settings
+    grace = timedelta(seconds=settings.beacon_deadline_seconds)
     committed = await service.commit_draw(
-        uow, draw_id, body.choice(), if_match, by, test_mode=test_mode
+        uow, draw_id, body.choice(grace), if_match, by, test_mode=bool(settings.draw_test_mode)
     )
     return _answer(committed)
 
@@ -169,6 +183,35 @@ async def reveal_draw(
 ) -> JSONResponse:
     secret = body.secret_in() if body is not None else None
     return _answer(await reveals.reveal_draw(uow, draw_id, secret, if_match, by))
+
+
+@router.post(
+    "/draws/{draw_id}:round",
+    operation_id="sampling_draws_round",
+    response_model=DrawOut,
+    summary="提交 drand 轮次 · Push a drand draw's round",
+    description="For a deployment without access to drand's relays (DRAND_URLS empty): an "
+    "operator hands over the committed round as drand publishes it (`round`, `randomness`, "
+    "`signature`). It is accepted only if checks (a)–(d) of DRAW_SPEC §5.1 pass, the BLS "
+    "signature under the pinned quicknet key included (`drand-verify`); otherwise 422 "
+    "`draw-refused` with `rule = E_BEACON` (another round, randomness not SHA-256 of the "
+    "signature, a signature that does not verify) or `E_SCHEMA`, and nothing is stored. An "
+    "accepted round reveals, computes and completes the draw as the last commit-reveal reveal "
+    "does. Refused: a draw that is not drand (`draw-beacon-source`), not waiting for its round "
+    "(`draw-completed-final` when pushed twice, `draw-transition`), or past its deadline (`draw-beacon-late`: the draw "
+    "fails as `beacon_unavailable`). Who: the batch's lead department's admin or a provincial "
+    "admin of the draw's province (403 otherwise). Requires `If-Match` with the draw's ETag.",
+    responses=STEP_RESPONSES,
+)
+async def push_round(
+    draw_id: DrawKey,
+    body: RoundIn,
+    if_match: str | None = IF_MATCH,
+    uow: UnitOfWork = Depends(unit_of_work),
+    by: Principal = Depends(pushers),
+) -> JSONResponse:
+    accepted = await rounds.accept_round(uow, draw_id, body.offered(), by=by, if_match=if_match)
+    return _answer(accepted)
 
 
 @router.post(

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shuangsui.sampling.adapters.draws import StoredDraw
+from shuangsui.sampling.domain.beacons import OfferedRound
 from shuangsui.sampling.domain.draws import DrawKind, DrawStatus
 from shuangsui.sampling.service.draw_reveals import SecretIn
 from shuangsui.sampling.service.draws import BeaconChoice, DrawRequest, PartyIn
 
 HEX64 = r"^[0-9a-f]{64}$"
+ROUND_MAX = 2**53 - 1  # DRAW_SPEC §5.1: a round is an integer 1..2^53−1
 
 
 class StratumPopulationOut(BaseModel):
@@ -72,7 +74,10 @@ class DrawOut(BaseModel):
     )
     beacon: dict[str, Any] | None = Field(description="The committed `beacon` (随机源承诺)")
     parties: list[PartyOut] | None = Field(description="commit-reveal's parties (参与方)")
-    reveal_deadline: datetime | None = Field(description="揭示截止时间")
+    reveal_deadline: datetime | None = Field(
+        description="commit-reveal: reveals are due by then; drand: the round must be accepted "
+        "by then (BEACON_DEADLINE_SECONDS after its time), else the draw fails (揭示截止时间)"
+    )
     prepared_at: datetime = Field(description="准备时间")
     committed_at: datetime | None = Field(description="承诺时间")
     completed_at: datetime | None = Field(description="完成时间")
@@ -206,17 +211,31 @@ class CommitRevealIn(BaseModel):
     )
 
 
+class DrandBeaconIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: Literal["drand-quicknet"] = Field(description="drand quicknet 公共随机信标 (§5.1)")
+    round: int | None = Field(
+        None, ge=1, le=ROUND_MAX,
+        description="The round; due at least 10 minutes and at most 7 days after the commit. "
+        "Default: the earliest allowed (轮次)",
+    )  # fmt: skip
+
+
 class CommitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    beacon: Annotated[FixedBeaconIn | CommitRevealIn, Field(discriminator="source")] = Field(
-        description="Where the draw's randomness will come from (随机源)"
-    )
+    beacon: Annotated[
+        FixedBeaconIn | CommitRevealIn | DrandBeaconIn, Field(discriminator="source")
+    ] = Field(description="Where the draw's randomness will come from (随机源)")
 
-    def choice(self) -> BeaconChoice:
+    def choice(self, beacon_grace: timedelta) -> BeaconChoice:
+        """`beacon_grace`: how long after a drand round's time it may still be accepted."""
         beacon = self.beacon
         if isinstance(beacon, FixedBeaconIn):
             return BeaconChoice("fixed", value=beacon.value)
+        if isinstance(beacon, DrandBeaconIn):
+            return BeaconChoice("drand-quicknet", round=beacon.round, beacon_grace=beacon_grace)
         return BeaconChoice(
             "commit-reveal",
             parties=tuple(PartyIn(c.party_id, c.commitment) for c in beacon.commitments),
@@ -234,6 +253,33 @@ class RevealIn(BaseModel):
 
     def secret_in(self) -> SecretIn:
         return SecretIn(self.party_id, self.secret)
+
+
+class RoundIn(BaseModel):
+    """A drand quicknet round as drand publishes it (`/{chain_hash}/public/{round}`), pushed by
+    an operator where the deployment cannot reach drand's relays."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{
+            "round": 657413,
+            "randomness": "fc1873a13f3545aeade8401532ef5519920652eee6b0d2b19ca12643b87b3587",
+            "signature": "b713718a38ae728dfd477991af2822e08d2f305e47718cef9f7848ce4050e7be"
+            "41076862b98fad56e91a6b85b89cd97b",
+        }]},
+    )  # fmt: skip
+
+    round: int = Field(ge=1, le=ROUND_MAX, description="The committed round (轮次)")
+    randomness: str = Field(
+        max_length=64, description="SHA-256 of the signature, 64 lowercase hex digits (随机值)"
+    )
+    signature: str = Field(
+        max_length=1000,
+        description="The round's BLS signature, 96 lowercase hex digits (签名)",
+    )
+
+    def offered(self) -> OfferedRound:
+        return OfferedRound(self.round, self.randomness, self.signature)
 
 
 class VoidIn(BaseModel):

@@ -40,6 +40,9 @@ from shuangsui.sampling.domain.draws import DrawRuleError
 MIN_PARTIES = 2
 # §5.1: the round SHOULD come at least 10 minutes after the commitment is public.
 DRAND_LEAD = timedelta(minutes=10)
+# A round further ahead would leave the draw committed and waiting for no reason; it also keeps
+# a chosen round within what a date can hold.
+DRAND_HORIZON = timedelta(days=7)
 PARTY_ID_MAX = 100
 
 
@@ -109,6 +112,18 @@ def check_round_ahead(
         )
 
 
+def check_round_horizon(
+    beacon: DrandBeacon, committed_at: datetime, *, horizon: timedelta = DRAND_HORIZON
+) -> None:
+    """Refuse a round due more than `horizon` after the commitment."""
+    if round_time(beacon.round) > int((_instant(committed_at) + horizon).timestamp()):
+        raise BeaconRefused(
+            "draw-beacon-round-too-late",
+            f"round {beacon.round} is due more than {horizon.days} days after the commitment",
+            "beacon.round",
+        )
+
+
 def round_due(beacon: DrandBeacon) -> datetime:
     return datetime.fromtimestamp(round_time(beacon.round), UTC)
 
@@ -142,6 +157,30 @@ def accept_round(
     except VerifierUnavailable as exc:
         raise BeaconRefused("draw-beacon-unverifiable", str(exc), "beacon_value") from None
     return value
+
+
+@dataclass(frozen=True)
+class OfferedRound:
+    """A quicknet round as a relay or an operator hands it over, not checked yet."""
+
+    round: int
+    randomness: str
+    signature: str
+
+
+def accept_offered(
+    beacon: DrandBeacon, offered: OfferedRound, committed_at: str, *,
+    bls_verify: BlsVerify | None = None,
+) -> DrandValue:  # fmt: skip
+    """`accept_round` for a round handed over with its number, which must be the committed one
+    (a genuine signature of another round is still the wrong round: `E_BEACON`)."""
+    if offered.round != beacon.round:
+        raise BeaconRefused(
+            "E_BEACON", f"round {offered.round} is not the committed round {beacon.round}", "round"
+        )
+    return accept_round(
+        beacon, offered.randomness, offered.signature, committed_at, bls_verify=bls_verify
+    )
 
 
 def drand_overdue(beacon: DrandBeacon, now: datetime, grace: timedelta) -> bool:

@@ -4,6 +4,7 @@ session read back (DOMAIN §3.3, R14)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from shuangsui.drawspec.commitment import read_stratum_rule, read_team
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role
 from shuangsui.kernel.db import UnitOfWork
+from shuangsui.sampling.adapters import batches as batches_repo
 from shuangsui.sampling.adapters import draws as repo
 from shuangsui.sampling.adapters.draws import StoredDraw
 from shuangsui.sampling.domain import beacons
@@ -50,6 +52,15 @@ _STATE_RULES = frozenset({
 })  # fmt: skip
 # How long the parties of a commit-reveal draw have to reveal unless the commit says.
 REVEAL_WINDOW = timedelta(hours=24)
+# How long after a drand round's time it may still be accepted unless BEACON_DEADLINE_SECONDS says.
+BEACON_GRACE = timedelta(hours=1)
+
+# A drand draw's randomness is its round, a commit-reveal's the parties' secrets: neither
+# takes the other's step.
+NOT_DRAND_REVEAL = DrawRuleError(
+    "draw-beacon-source", "a drand draw is revealed by its round (`…:round`), not a reveal",
+    "beacon",
+)  # fmt: skip
 
 WRITERS = (Role.department_admin,)
 # Who approves a void (R14, DOMAIN §5.2, §7): another admin of the lead department, or an
@@ -147,3 +158,22 @@ async def draw_key(uow: UnitOfWork, draw_code: str) -> UUID:
     if found is None:
         raise p.Problem(p.NOT_FOUND, f"no draw {draw_code}")
     return found
+
+
+async def locked(
+    uow: UnitOfWork, draw_id: UUID, by: Principal | None, may: Callable[[StoredDraw], bool],
+    forbidden: str,
+) -> tuple[BatchPublished, StoredDraw]:  # fmt: skip
+    """A draw's published batch and the draw itself, locked in the order every draw write takes
+    (the batch first): 404 unless `by` sees it, 403 with `forbidden` unless `may` allows."""
+    seen = await repo.draw(uow.session, draw_id)
+    if seen is None or not visible(seen, by):
+        raise p.Problem(p.NOT_FOUND, f"no draw {draw_id}")
+    if not may(seen):
+        raise p.Problem(p.FORBIDDEN, forbidden)
+    batch = await batches_repo.batch_to_draw(uow.session, seen.draw.batch_id)
+    stored = await repo.draw(uow.session, draw_id, lock=True)
+    assert batch is not None
+    assert batch.published is not None
+    assert stored is not None
+    return batch.published, stored

@@ -37,12 +37,32 @@ from shuangsui.sampling.service import draw_batches
 
 
 def overdue(stored: StoredDraw, at: datetime) -> bool:
-    if (
-        stored.draw.status is not DrawStatus.committed
-        or stored.draw.beacon_source != "commit-reveal"
-    ):
+    """A committed draw past its deadline: a reveal missing (commit-reveal), or no round
+    accepted (drand)."""
+    if stored.draw.status is not DrawStatus.committed or stored.reveal_deadline is None:
         return False
-    return stored.reveal_deadline is not None and access.exchange_of(stored).overdue(at)
+    if stored.draw.beacon_source == "drand-quicknet":
+        return at > stored.reveal_deadline
+    return stored.draw.beacon_source == "commit-reveal" and access.exchange_of(stored).overdue(at)
+
+
+def overdue_failure(stored: StoredDraw) -> Failure:
+    if stored.draw.beacon_source == "drand-quicknet":
+        return beacon_unavailable(stored)
+    return missing_reveal(stored)
+
+
+def beacon_unavailable(stored: StoredDraw) -> Failure:
+    """§5.1: no verified round by the deadline; a new draw names a new round."""
+    assert stored.reveal_deadline is not None
+    assert stored.draw.commitment is not None
+    beacon = stored.draw.commitment["beacon"]
+    assert isinstance(beacon, dict)
+    return Failure(
+        FailReason.beacon_unavailable,
+        detail=f"drand round {beacon['round']} not accepted by "
+        f"{access.stamp(stored.reveal_deadline)}",
+    )
 
 
 def missing_reveal(stored: StoredDraw) -> Failure:
@@ -65,12 +85,28 @@ async def fail(
     return written
 
 
+async def refuse_late(
+    uow: UnitOfWork, stored: StoredDraw, at: datetime, actor: str, *, rule: str, field: str
+) -> p.Problem:
+    """A reveal or round after the deadline: the draw has failed (§5.1, §5.2), whoever notices
+    first, and the failure is committed; the late step itself is refused with the answer this
+    returns for the caller to raise."""
+    assert stored.reveal_deadline is not None
+    failure = overdue_failure(stored)
+    await fail(uow, stored, failure, at, actor)
+    await uow.commit()
+    return p.Problem(
+        access.DRAW_STATE, f"the deadline {access.stamp(stored.reveal_deadline)} has passed; the "
+        f"draw failed ({failure.reason}) and is re-run as a new draw", rule=rule, field=field,
+    )  # fmt: skip
+
+
 async def fail_if_overdue(
     uow: UnitOfWork, draw_id: UUID, now: datetime | None = None
 ) -> StoredDraw | None:
-    """Fail the draw if it is past its reveal deadline with a reveal missing; None if not
-    (anymore). Under the batch's then the draw's lock, and decided on the locked row: two
-    workers, or a worker and a read, make one failure and one event."""
+    """Fail the draw if it is past its deadline with a reveal missing or, drand, no round
+    accepted; None if not (anymore). Under the batch's then the draw's lock, and decided on
+    the locked row: two workers, or a worker and a read, make one failure and one event."""
     at = now or access.now()
     async with uow:
         seen = await repo.draw(uow.session, draw_id)
@@ -80,7 +116,7 @@ async def fail_if_overdue(
         stored = await repo.draw(uow.session, draw_id, lock=True)
         if stored is None or not overdue(stored, at):
             return None
-        written = await fail(uow, stored, missing_reveal(stored), at, access.SYSTEM_ACTOR)
+        written = await fail(uow, stored, overdue_failure(stored), at, access.SYSTEM_ACTOR)
         await uow.commit()
     return written
 
@@ -89,7 +125,8 @@ async def fail_overdue_draws(
     new_uow: Callable[[], UnitOfWork], now: datetime | None = None
 ) -> list[StoredDraw]:
     """The sampling worker's periodic check: every committed commit-reveal draw past its reveal
-    deadline without every reveal fails (`missing_reveal`, naming the parties), each in its own
+    deadline without every reveal fails (`missing_reveal`, naming the parties), every drand
+    draw past its deadline without an accepted round as `beacon_unavailable`, each in its own
     transaction."""
     at = now or access.now()
     async with new_uow() as uow:

@@ -10,12 +10,10 @@ from uuid import UUID
 
 from shuangsui.contracts.events.planning_batches import BatchPublished
 from shuangsui.drawspec.model import BeaconValue
-from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal
 from shuangsui.kernel.concurrency import check_if_match
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.messaging.envelope import Outgoing
-from shuangsui.sampling.adapters import batches as batches_repo
 from shuangsui.sampling.adapters import draws as repo
 from shuangsui.sampling.adapters import subjects as subjects_repo
 from shuangsui.sampling.adapters.draws import StoredDraw
@@ -78,30 +76,16 @@ async def reveal_draw(
     or fails as `verification_rejected` if the verifier refuses the bundle."""
     at = now or access.now()
     async with uow:
-        seen = await repo.draw(uow.session, draw_id)
-        if seen is None or not access.visible(seen, by):
-            raise p.Problem(p.NOT_FOUND, f"no draw {draw_id}")
-        if not access.leads(by, seen.lead_org_id):
-            raise p.Problem(
-                p.FORBIDDEN, "reveals are handed in by the batch's lead department's admin"
-            )
-        batch = await batches_repo.batch_to_draw(uow.session, seen.draw.batch_id)
-        stored = await repo.draw(uow.session, draw_id, lock=True)
-        assert batch is not None
-        assert batch.published is not None
-        assert stored is not None
+        batch, stored = await access.locked(
+            uow, draw_id, by, lambda seen: access.leads(by, seen.lead_org_id),
+            "reveals are handed in by the batch's lead department's admin",
+        )  # fmt: skip
         check_if_match(if_match, stored.revision)
+        if stored.draw.beacon_source == "drand-quicknet":
+            raise access.rule_problem(access.NOT_DRAND_REVEAL)
         if ends.overdue(stored, at):
-            assert stored.reveal_deadline is not None
-            # The deadline passed with a reveal missing: the draw has failed (§5.2), whoever
-            # notices first; the late reveal itself is refused.
-            await ends.fail(uow, stored, ends.missing_reveal(stored), at, by.sub)
-            await uow.commit()
-            raise p.Problem(
-                access.DRAW_STATE, f"the reveal deadline {access.stamp(stored.reveal_deadline)} has passed; "
-                "the draw failed (missing_reveal) and is re-run as a new draw",
-                rule="draw-reveal-late", field="secret",
-            )  # fmt: skip
+            raise await ends.refuse_late(uow, stored, at, by.sub, rule="draw-reveal-late",
+                                         field="secret")  # fmt: skip
         draw = stored.draw
         try:
             next_status(draw.status, DrawAction.reveal)
@@ -117,27 +101,41 @@ async def reveal_draw(
                     await uow.commit()
                     return written
                 value = exchange.beacon_value()
-            draw = draw.reveal(value)
         except DrawRuleError as error:
             raise access.rule_problem(error) from None
-        events: list[Any]
-        try:
-            draw = draw.compute(access.plan_of(stored).inputs).complete()
-        except DrawRuleError as error:
-            failure = Failure(
-                FailReason.verification_rejected, detail=f"{error.rule}: {error.reason}"
-            )
-            draw = draw.fail(failure)
-            events = [draw_failed(draw, at)]
-            ended = replace(stored, draw=draw, revealed_at=at, ended_at=at)
-        else:
-            events = await _completion_events(uow, batch.published, draw, at)
-            ended = replace(stored, draw=draw, revealed_at=at, completed_at=at)
-        written = await repo.update(uow.session, ended)
-        for event in events:
-            uow.record(Outgoing(event, subject=str(draw.batch_id), actor=by.sub))
-        await draw_batches.follow_draws(uow, draw.batch_id, at)
+        written = await settle(uow, stored, batch, value, at, by.sub)
         await uow.commit()
+    return written
+
+
+async def settle(
+    uow: UnitOfWork, stored: StoredDraw, batch: BatchPublished, value: BeaconValue,
+    at: datetime, actor: str,
+) -> StoredDraw:  # fmt: skip
+    """The randomness is in and checked (the last reveal, or a drand round accepted): the draw
+    locked by the caller is revealed, computed by the verifier's own code and completed, its
+    events recorded in the caller's transaction (`sampling.draw.completed.v1`, one
+    `sampling.team.assigned.v1` per subject), or it fails as `verification_rejected` if the
+    verifier refuses the bundle. Every path to a result goes through here."""
+    try:
+        draw = stored.draw.reveal(value)
+    except DrawRuleError as error:
+        raise access.rule_problem(error) from None
+    events: list[Any]
+    try:
+        draw = draw.compute(access.plan_of(stored).inputs).complete()
+    except DrawRuleError as error:
+        failure = Failure(FailReason.verification_rejected, detail=f"{error.rule}: {error.reason}")
+        draw = draw.fail(failure)
+        events = [draw_failed(draw, at)]
+        ended = replace(stored, draw=draw, revealed_at=at, ended_at=at)
+    else:
+        events = await _completion_events(uow, batch, draw, at)
+        ended = replace(stored, draw=draw, revealed_at=at, completed_at=at)
+    written = await repo.update(uow.session, ended)
+    for event in events:
+        uow.record(Outgoing(event, subject=str(draw.batch_id), actor=actor))
+    await draw_batches.follow_draws(uow, draw.batch_id, at)
     return written
 
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from shuangsui.contracts.events.planning_batches import BatchPublished
 from shuangsui.contracts.regions import scope_prefix
 from shuangsui.contracts.workdays import shanghai_date
+from shuangsui.drawspec.drand import QUICKNET_CHAIN_HASH
 from shuangsui.drawspec.jsontext import JsonValue
-from shuangsui.drawspec.model import Beacon, Ratio, StratumRule, TeamRule
+from shuangsui.drawspec.model import Beacon, DrandBeacon, Ratio, StratumRule, TeamRule
 from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal
 from shuangsui.kernel.concurrency import check_if_match
@@ -382,21 +383,40 @@ class PartyIn:
 
 @dataclass(frozen=True)
 class BeaconChoice:
-    """What the commit names as its randomness: `fixed` (test/dev only) with its value, or
-    `commit-reveal` with the parties' commitments and when their reveals are due."""
+    """What the commit names as its randomness: `fixed` (test/dev only) with its value,
+    `commit-reveal` with the parties' commitments and when their reveals are due, or
+    `drand-quicknet` with its round (default: the earliest allowed) and how long after the
+    round's time it may still be accepted (BEACON_DEADLINE_SECONDS)."""
 
-    source: Literal["fixed", "commit-reveal"]
+    source: Literal["fixed", "commit-reveal", "drand-quicknet"]
     value: str | None = None
     parties: tuple[PartyIn, ...] = ()
     reveal_deadline: datetime | None = None
+    round: int | None = None
+    beacon_grace: timedelta = access.BEACON_GRACE
+
+
+def _drand(choice: BeaconChoice, at: datetime) -> tuple[DrandBeacon, datetime]:
+    """The round, due at least 10 minutes after `at` (§5.1) and within the horizon, and the
+    deadline its value must be accepted by."""
+    if choice.round is None:
+        beacon = beacons.drand_beacon(at)
+    else:
+        beacon = DrandBeacon(QUICKNET_CHAIN_HASH, choice.round)
+    beacons.check_round_ahead(beacon, at)
+    beacons.check_round_horizon(beacon, at)
+    return beacon, beacons.round_due(beacon) + choice.beacon_grace
 
 
 def _beacon(
     choice: BeaconChoice, at: datetime, test_mode: bool
 ) -> tuple[Beacon, list[dict[str, Any]] | None, datetime | None]:
-    """The beacon, the parties as stored, and the reveal deadline."""
+    """The beacon, the parties as stored, and the reveal deadline (drand: the round's)."""
     if choice.source == "fixed":
         return beacons.fixed_beacon(choice.value or "", test_mode=test_mode), None, None
+    if choice.source == "drand-quicknet":
+        beacon, deadline = _drand(choice, at)
+        return beacon, None, deadline
     exchange = beacons.session((party.party_id, party.commitment) for party in choice.parties)
     deadline = choice.reveal_deadline or at + access.REVEAL_WINDOW
     if deadline <= at:
