@@ -2,6 +2,14 @@
 the subjects read model made current, and walking a draw through a fixed beacon
 (DRAW_TEST_MODE) to its completion."""
 
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
 from shuangsui.devstack.pytest_plugin import environment
 
 DRAWS = "/api/v1/sampling/draws"
@@ -55,3 +63,83 @@ async def events_of(ledger, event_type, draw_code):
     """The payloads of `event_type` sampling's outbox holds for the draw of that public code."""
     return [e["data"] for e in await ledger("sampling").announced(event_type)
             if e["data"]["draw_code"] == draw_code]  # fmt: skip
+
+
+def action(draw_id: object, name: str) -> str:
+    return f"{DRAWS}/{draw_id}:{name}"
+
+
+def with_etag(headers: dict[str, str], revision: int) -> dict[str, str]:
+    return {**headers, "If-Match": f'"{revision}"'}
+
+
+async def prepared_for(sampling: Any, world: dict[str, Any], batch: Any = None) -> dict[str, Any]:
+    batch_id = (batch or world["batch"]).batch_id
+    answer = await sampling.post(prepare_path(batch_id), headers=world["owner"])
+    assert answer.status_code == 201, answer.text
+    draw: dict[str, Any] = answer.json()
+    return draw
+
+
+async def committed_fixed(
+    sampling: Any, world: dict[str, Any], batch: Any = None
+) -> dict[str, Any]:
+    draw = await prepared_for(sampling, world, batch)
+    body = {"beacon": {"source": "fixed", "value": FIXED}}
+    answer = await sampling.post(action(draw["draw_id"], "commit"), json=body,
+                                 headers=with_etag(world["owner"], 1))  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    committed: dict[str, Any] = answer.json()
+    return committed
+
+
+async def completed(sampling: Any, world: dict[str, Any], batch: Any = None) -> dict[str, Any]:
+    draw = await committed_fixed(sampling, world, batch)
+    answer = await sampling.post(action(draw["draw_id"], "reveal"),
+                                 headers=with_etag(world["owner"], 2))  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "completed"
+    done: dict[str, Any] = answer.json()
+    return done
+
+
+@dataclass(frozen=True)
+class Bureau:
+    """A county bureau of the tests' own (fresh codes): its batches are of one item and take
+    their teams from its one station."""
+
+    org: UUID
+    org_code: str
+    station: str
+    item: UUID
+    tag: str
+
+    @classmethod
+    def fresh(cls, letter: str) -> Bureau:
+        tag = uuid.uuid4().hex[:6]
+        org_code = f"330106-{letter}{tag}"
+        return cls(uuid.uuid4(), org_code, f"{org_code}-01", uuid.uuid4(), tag)
+
+    def officers(self, directory_events: Any, count: int) -> list[Any]:
+        return [directory_events.inspector(uuid.uuid4(), org_code=self.org_code,
+                                           station_code=self.station) for _ in range(count)]  # fmt: skip
+
+    def batch(self, batch_events: Any, code: str, **changes: Any) -> Any:
+        """Planning's published batch of the bureau's item over its station, for the winter."""
+        sample = batch_events.published().payload
+        example = sample.items[0].model_dump(mode="json")
+        policy = {**sample.risk_ratio_policies[0].model_dump(mode="json"),
+                  "item_id": str(self.item)}  # fmt: skip
+        return batch_events.published(
+            org_id=self.org, org_code=self.org_code, batch_code=code, joint_kind="none",
+            participants=[], items=[{**example, "item_id": str(self.item)}],
+            risk_ratio_policies=[policy], station_group=[self.station],
+            window_start=date(2026, 12, 1), window_end=date(2027, 3, 31), **changes,
+        )  # fmt: skip
+
+
+async def fed(feed: Any, events: list[Any]) -> None:
+    """Each event through JetStream to sampling's consumers, applied."""
+    for event in events:
+        source = "planning" if event.actor == "system:planning" else "registry"
+        assert await feed.outcome(await feed.publish(event, source)) == "applied"

@@ -251,7 +251,7 @@ def _with_etag(
     """One step of the draw under its current ETag (commit and reveal need If-Match)."""
     path = f"{SAMPLING}/draws/{draw['draw_id']}"
     current = client.get(path, headers=headers)
-    _STEP.ensure(current, f"reading draw {draw['draw_code']} before its {action}")
+    _STEP.ensure(current, f"reading draw {draw['draw_id']} before its {action}")
     return client.post(
         f"{path}:{action}", json=body, headers={**headers, "If-Match": current.headers["etag"]}
     )

@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from shuangsui.sampling.api import batches, draws, read_models
+from shuangsui.sampling.api import batches, draws, read_models, recusals
 
-ROUTERS: list[APIRouter] = [batches.router, draws.router, read_models.router]
+ROUTERS: list[APIRouter] = [batches.router, draws.router, read_models.router, recusals.router]
