@@ -116,11 +116,16 @@ def test_a_county_draws_its_batch_and_a_citizen_verifies_it(
 
     first, second = parties
     wrong = act(gateway, lead, draw, "reveal",
-                {"party_id": second.party_id, "secret": first.secret})  # fmt: skip
+                {"party_id": first.party_id, "secret": second.secret})  # fmt: skip
     assert wrong.status_code == 422, wrong.text
     assert wrong.json()["rule"] == "E_BEACON", "a secret must open its own party's commitment"
+    # Each department hands in its own secret (R20): the lead may not reveal its superior's.
+    refused = act(gateway, lead, draw, "reveal",
+                  {"party_id": second.party_id, "secret": second.secret})  # fmt: skip
+    assert refused.status_code == 403, refused.text
+    revealers = {LEAD: lead, SUPERIOR: acting("department_admin", SUPERIOR)}
     for party in parties:
-        answer = act(gateway, lead, draw, "reveal",
+        answer = act(gateway, revealers[party.party_id], draw, "reveal",
                      {"party_id": party.party_id, "secret": party.secret})  # fmt: skip
         assert answer.status_code == 200, answer.text
     completed = answer.json()

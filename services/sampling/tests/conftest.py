@@ -17,6 +17,7 @@ from shuangsui.contracts.events.registry_inspectors import (
     InspectorConflictDeclared,
     InspectorUpserted,
 )
+from shuangsui.contracts.events.registry_orgs import OrgUpserted
 from shuangsui.contracts.events.registry_subjects import (
     RiskClassChanged,
     RiskClassChangedV2,
@@ -191,7 +192,7 @@ def subject_events():
 
 
 class DirectoryEvents:
-    """The registry's inspector events, as `Outgoing` for `consumer_feed`'s `publish`."""
+    """The registry's directory events (officers, conflicts, orgs), as `Outgoing` for `consumer_feed`'s `publish`."""
 
     @staticmethod
     def inspector(inspector_id, version=1, **changes):
@@ -206,6 +207,18 @@ class DirectoryEvents:
             }
         )  # fmt: skip
         return Outgoing(upserted, subject=str(inspector_id), actor="system:registry")
+
+    @staticmethod
+    def org(org_id, code, version=1, **changes):
+        upserted = OrgUpserted(
+            **{
+                "org_id": org_id, "code": code, "name": "测试市场监督管理局", "level": "county",
+                "region_code": "330106", "parent_org_id": None, "parent_code": None,
+                "department_type": "market_supervision", "is_hq": True, "status": "active",
+                "version": version, "changed_at": datetime.now(UTC), **changes,
+            }
+        )  # fmt: skip
+        return Outgoing(upserted, subject=str(org_id), actor="system:registry")
 
     @staticmethod
     def conflict(conflict_id, inspector_id, uscc, inspector_version, withdrawn=False):

@@ -17,9 +17,11 @@ from draw_api_testkit import (
     completed_fixed,
     prepare_path,
     problem,
+    reveal_path,
     sampling_in_test_mode,
 )
 
+from shuangsui.devstack.issuer import authorization, token_claims
 from shuangsui.drawspec import new_party_secret, verify_bytes
 from shuangsui.sampling.service import draw_access, draw_ends
 from shuangsui.sampling.worker import SUBSCRIPTIONS
@@ -271,7 +273,7 @@ async def joint(feed, batch_events, subject_events, directory_events, bearer, us
 
     return {
         "batch": published.payload, "single": single.payload, "crowded": crowded.payload,
-        "codes": codes,
+        "codes": codes, "lead_code": lead_code, "partner_code": partner_code,
         "lead": lead, "partner": partner, "lead_type": lead_type, "partner_type": partner_type,
         "officers": officers, "owner": admin("department_admin", lead, "a"),
         "partner_admin": admin("department_admin", partner, "p"),
@@ -385,3 +387,55 @@ async def test_a_joint_batch_whose_subject_draw_failed_is_published_again(
     again = await sampling.post(prepare_path(batch.batch_id), headers=owner)
     assert again.status_code == 201, again.text
     assert again.json()["draw_id"] == f"{batch.batch_code}-02"
+
+
+async def test_each_department_reveals_only_its_own_secret(
+    sampling, joint, issuer, feed, directory_events
+):
+    batch, owner = joint["batch"], joint["owner"]
+    superior = f"330100-S{uuid.uuid4().hex[:6]}"  # a department outside the batch
+    await feed(directory_events.org(uuid.uuid4(), superior, level="city", region_code="330100"))
+    [draw] = (await sampling.post(prepare_path(batch.batch_id), headers=owner)).json()["prepared"]
+    lead, partner, above, notary = (new_party_secret(name) for name in
+                                    (joint["lead_code"], joint["partner_code"], superior, "公证处"))  # fmt: skip
+    parties = (lead, partner, above, notary)
+    body = {"beacon": {"source": "commit-reveal", "commitments": [
+        {"party_id": s.party_id, "commitment": s.commitment} for s in parties]}}  # fmt: skip
+    committed = await sampling.post(commit_path(draw["draw_id"]), json=body,
+                                    headers={**owner, "If-Match": '"1"'})  # fmt: skip
+    assert committed.status_code == 200, committed.text
+
+    def acting(role, region, org_code):
+        claims = token_claims(roles=[role], region=region, org=str(joint["partner"]),
+                              sub=f"{role}-{region}-{org_code}")  # fmt: skip
+        return authorization(issuer.mint({**claims, "org_code": org_code}))
+
+    partner_admin = acting("partner_admin", "330106", joint["partner_code"])
+    foreign = acting("partner_admin", "440106", joint["partner_code"])
+
+    async def reveal(secret, headers):
+        path = f"{DRAWS}/{draw['draw_id']}"
+        etag = (await sampling.get(path)).headers["etag"]
+        return await sampling.post(reveal_path(draw["draw_id"]), headers={**headers, "If-Match": etag},
+                                   json={"party_id": secret.party_id, "secret": secret.secret})  # fmt: skip
+
+    # The lead holds every commitment but hands in no department's secret but its own, a
+    # partner's or one of the directory's outside the batch.
+    problem(await reveal(partner, owner), 403)
+    problem(await reveal(above, owner), 403)
+    # The partner reveals neither the lead's secret nor a witness's, and another province's
+    # admin of a department with the same code nothing.
+    problem(await reveal(lead, partner_admin), 403)
+    problem(await reveal(notary, partner_admin), 403)
+    problem(await reveal(partner, foreign), 403)
+    untouched = (await sampling.get(f"{DRAWS}/{draw['draw_id']}")).json()
+    assert untouched["status"] == "committed"
+    assert [p.get("revealed_at") for p in untouched["parties"]] == [None] * 4
+
+    assert (await reveal(partner, partner_admin)).status_code == 200
+    assert (await reveal(above, acting("department_admin", "330100", superior))).status_code == 200
+    assert (await reveal(lead, owner)).status_code == 200
+    done = await reveal(notary, owner)
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "completed"
+    await verified(sampling, done.json())

@@ -10,6 +10,7 @@ import pytest
 
 from shuangsui.contracts.uscc import check_character
 from shuangsui.drawspec.model import Conflict
+from shuangsui.sampling.adapters import inspectors as inspectors_repo
 from shuangsui.sampling.domain.inspectors import SelectionMode, TeamPhase
 from shuangsui.sampling.service import inspectors
 from shuangsui.sampling.worker import SUBSCRIPTIONS
@@ -37,6 +38,7 @@ async def publish_all(feed, events):
 ROWS = {
     "inspectors": "SELECT * FROM inspectors WHERE inspector_id = $1",
     "inspector_conflicts": "SELECT * FROM inspector_conflicts WHERE conflict_id = $1",
+    "orgs": "SELECT * FROM orgs WHERE org_id = $1",
 }
 
 
@@ -206,3 +208,20 @@ async def test_an_exported_officer_loads_like_its_events_and_later_events_follow
     [kept] = await rows("inspector_conflicts", withdrawn)
     assert kept["withdrawn"]
     assert not (await rows("inspector_conflicts", live))[0]["withdrawn"]
+
+
+async def test_an_org_is_stored_and_replaced_only_by_a_higher_version(
+    consumer_feed, directory_events, new_uow, rows
+):
+    feed = await consumer_feed("sampling", SUBSCRIPTIONS)
+    org, code = uuid.uuid4(), bureau()
+    newer = directory_events.org(org, code, version=3, level="city")
+    older = directory_events.org(org, code, version=2, status="closed")
+
+    await publish_all(feed, [newer, older])
+
+    [row] = await rows("orgs", org)
+    assert (row["code"], row["version"], row["level"], row["status"]) == (code, 3, "city", "active")
+    async with new_uow() as uow:
+        assert await inspectors_repo.is_department(uow.session, code)
+        assert not await inspectors_repo.is_department(uow.session, bureau())

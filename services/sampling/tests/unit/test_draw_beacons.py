@@ -28,6 +28,7 @@ from shuangsui.sampling.domain.beacons import (
     drand_beacon,
     drand_overdue,
     fixed_beacon,
+    hands_in,
     round_at,
     session,
 )
@@ -284,3 +285,23 @@ def test_the_exchange_is_sealed_only_against_a_document_naming_its_commitments()
     with pytest.raises(BeaconRefused) as refused:
         other.seal(DEADLINE, published)
     assert refused.value.rule == "draw-commitments-mismatch"
+
+
+DEPARTMENTS = frozenset({"330106-AMR", "330106-WJ"})
+
+
+@pytest.mark.parametrize(
+    ("party", "own", "leads", "may"),
+    [
+        ("330106-AMR", "330106-AMR", True, True),  # the lead's own secret
+        ("330106-WJ", "330106-AMR", True, False),  # the lead never for its partner
+        ("330106-WJ", "330106-WJ", False, True),  # the partner's own
+        ("330106-AMR", "330106-WJ", False, False),  # the partner never for the lead
+        ("公证处", "330106-AMR", True, True),  # a witness's, handed in by the lead
+        ("公证处", "330106-WJ", False, False),  # …never by a partner
+        ("330106-WJ", None, False, False),  # a token naming no org
+        ("330100-AMR", "330100-AMR", False, True),  # a department outside the batch, its own
+    ],
+)
+def test_a_department_hands_in_only_its_own_secret(party, own, leads, may):
+    assert hands_in(party, own_code=own, leads=leads, departments=DEPARTMENTS) is may

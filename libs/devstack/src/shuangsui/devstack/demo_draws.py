@@ -103,7 +103,11 @@ def make_demo_draws(
         headers = acting_for(issuer, "department_admin", lead, SUB)
         batches = _batches(client, headers, lead, plan, timeout)
         _wait_for_subjects(client, headers, timeout)
-        parties = (lead.code, partner.code)
+        # Each department hands in its own secret (R20): the partner through `partner_admin`.
+        parties = {
+            lead.code: headers,
+            partner.code: acting_for(issuer, "partner_admin", partner, SUB),
+        }
         codes, waiting, created = [], [], False
         for batch in batches:
             complete = partial(_completed, client, headers, parties=parties,
@@ -199,9 +203,10 @@ def _draws(
 
 def _completed(
     client: httpx.Client, headers: dict[str, str], draw: dict[str, Any], *,
-    parties: tuple[str, ...], new_secret: Callable[[str], PartySecret], keep: Path,
+    parties: dict[str, dict[str, str]], new_secret: Callable[[str], PartySecret], keep: Path,
 ) -> tuple[dict[str, Any], bool]:  # fmt: skip
-    """The draw taken to its completion, and whether this run took a step of it."""
+    """The draw taken to its completion, and whether this run took a step of it. `parties`:
+    each party's id and the headers of the department that reveals its secret."""
     if draw["status"] == "completed":
         return draw, False
     code = draw["draw_id"]
@@ -222,7 +227,7 @@ def _completed(
             )
         for party, secret in kept.items():
             answer = _with_etag(
-                client, headers, draw, "reveal", {"party_id": party, "secret": secret}
+                client, parties[party], draw, "reveal", {"party_id": party, "secret": secret}
             )
             if answer.status_code == 409 and "draw-reveal-repeated" in answer.text:
                 continue  # revealed before a restart; the draw does not show whose reveals

@@ -51,6 +51,9 @@ SUBSCRIPTIONS = [
             "planning.batch.cancelled.v1": batches.apply_batch_cancelled,
         },
     ),
+    Subscription(
+        SERVICE, "orgs", "registry", {"registry.org.upserted.v1": inspectors.apply_org_upserted}
+    ),
     # v2 of risk_class_changed only: it holds all of v1, and both would apply each change twice.
     Subscription(SERVICE, "subjects", "registry", subjects.HANDLERS),
 ]

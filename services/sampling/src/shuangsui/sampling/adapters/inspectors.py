@@ -1,5 +1,5 @@
-"""Sampling's inspector read model: the officers and their declared conflicts, as the registry's
-inspector events said. Fed only by the `sampling-inspectors` consumer.
+"""Sampling's directory read model: the officers and their declared conflicts, as the registry's
+inspector events said (consumer `sampling-inspectors`), and the orgs (consumer `sampling-orgs`).
 
 Every write is idempotent and independent of arrival order: a row is replaced only by a higher
 version of itself, so a copy, or an older event arriving late, changes nothing."""
@@ -57,31 +57,58 @@ inspector_conflicts = sa.Table(
     sa.Index("inspector_conflicts_subject", "subject_uscc"),
 )
 
+# One row per org (registry.org.upserted.v1), replaced by a higher `version`: the departments a
+# commit-reveal party may be named after (R20), whether or not they have officers here.
+orgs = sa.Table(
+    "orgs",
+    metadata,
+    sa.Column("org_id", PgUUID(as_uuid=True), primary_key=True),
+    sa.Column("code", sa.Text, nullable=False),
+    sa.Column("region_code", sa.String(6), nullable=False),
+    sa.Column("level", sa.Text, nullable=False),
+    sa.Column("department_type", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("orgs_code", "code"),
+)
+
+
+def _newer(table: sa.Table, key: str, version: str, row: dict[str, Any]) -> Any:
+    """The upsert that replaces `table`'s row only with a higher `version` of it."""
+    statement = insert(table).values(**row)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c[key]],
+        set_={c: statement.excluded[c] for c in row if c != key},
+        where=table.c[version] < statement.excluded[version],
+    ).returning(table.c[key])
+
 
 async def save_inspector(session: AsyncSession, row: dict[str, Any]) -> bool:
     """Store the officer unless a version at least as high is held; whether it was stored."""
-    statement = insert(inspectors).values(**row)
-    result = await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[inspectors.c.inspector_id],
-            set_={c: statement.excluded[c] for c in row if c != "inspector_id"},
-            where=inspectors.c.version < statement.excluded.version,
-        ).returning(inspectors.c.inspector_id)
-    )
+    result = await session.execute(_newer(inspectors, "inspector_id", "version", row))
     return result.first() is not None
 
 
 async def save_conflict(session: AsyncSession, row: dict[str, Any]) -> bool:
     """Store the declaration unless one at least as recent is held; whether it was stored."""
-    statement = insert(inspector_conflicts).values(**row)
     result = await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[inspector_conflicts.c.conflict_id],
-            set_={c: statement.excluded[c] for c in row if c != "conflict_id"},
-            where=inspector_conflicts.c.inspector_version < statement.excluded.inspector_version,
-        ).returning(inspector_conflicts.c.conflict_id)
+        _newer(inspector_conflicts, "conflict_id", "inspector_version", row)
     )
     return result.first() is not None
+
+
+async def save_org(session: AsyncSession, row: dict[str, Any]) -> bool:
+    """Store the department unless a version at least as high is held; whether it was stored."""
+    result = await session.execute(_newer(orgs, "org_id", "version", row))
+    return result.first() is not None
+
+
+async def is_department(session: AsyncSession, code: str) -> bool:
+    """Whether the registry's directory names an org by this unit code (R20: its party in a
+    commit-reveal draw is its own)."""
+    query = sa.select(sa.literal(True)).where(orgs.c.code == code).limit(1)
+    return (await session.execute(query)).scalar_one_or_none() is not None
 
 
 async def inspector(session: AsyncSession, inspector_id: UUID) -> PoolInspector | None:

@@ -45,6 +45,7 @@ router = APIRouter(prefix="/api/v1/sampling", tags=["draws · 抽取"])
 writers = require(*access.WRITERS)
 approvers = require(*access.VOID_APPROVERS)
 pushers = require(*rounds.PUSHERS)
+revealers = require(*reveals.REVEALERS)
 # What a step of a draw (commit, reveal, round, void) may be refused with.
 STEP_RESPONSES = problem_responses(
     access.DRAW_REFUSED, access.DRAW_STATE, p.FORBIDDEN, 404, p.PRECONDITION_FAILED,
@@ -161,7 +162,10 @@ async def commit_draw(
     description="After the commit (§14.1). A `fixed` beacon (test mode) is revealed at once, "
     "without a body. A `commit-reveal` party hands in its secret (`party_id`, `secret`) before "
     "the reveal deadline; each must open its own commitment (`E_BEACON`), once "
-    "(`draw-reveal-repeated`). With the last reveal the draw is computed by the verifier's own "
+    "(`draw-reveal-repeated`). A party named by a department's unit code (the lead's, a "
+    "partner's) is that department's own secret: only its admin (`department_admin` or "
+    "`partner_admin` of that org) hands it in, the lead never for it (403); a witness's party "
+    "is handed in by the lead's admin. With the last reveal the draw is computed by the verifier's own "
     "code (`shuangsui.drawspec.verify_tree`) and completed: `sampling.draw.completed.v1` and "
     "one `sampling.team.assigned.v1` per subject; if the verifier refuses the bundle the draw "
     "fails (`verification_rejected`, published). Requires `If-Match` with the draw's ETag.",
@@ -179,7 +183,7 @@ async def reveal_draw(
     body: RevealIn | None = Body(None),
     if_match: str | None = IF_MATCH,
     uow: UnitOfWork = Depends(unit_of_work),
-    by: Principal = Depends(writers),
+    by: Principal = Depends(revealers),
 ) -> JSONResponse:
     secret = body.secret_in() if body is not None else None
     return _answer(await reveals.reveal_draw(uow, draw_id, secret, if_match, by))

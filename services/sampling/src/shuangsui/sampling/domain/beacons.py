@@ -5,7 +5,9 @@
   party-secret` prints `{party_id, secret, commitment}`) before the commitment is published, and
   reveals the secret after. A reveal must open its own commitment; a party that did not commit
   cannot reveal; nobody reveals twice, before the document is published or after the deadline.
-  A party that does not reveal makes the draw fail (published, never partly used).
+  A party that does not reveal makes the draw fail (published, never partly used). A party
+  named by a department's unit code is that department's own secret: only its admin hands the
+  reveal in (`hands_in`); any other party (a witness) is handed in by the lead's admin.
 - `drand-quicknet` (§5.1): a future round, chosen at commit with a margin; a round is accepted
   only when checks (a)–(d) pass, the BLS signature included, whether a fetcher got it or an
   operator pushed it on an offline deployment. The checks are `shuangsui.drawspec.drand`'s
@@ -19,7 +21,7 @@ Pure: values and instants in, the session after each step out. Refusals carry th
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -352,3 +354,16 @@ def session(commitments: Iterable[tuple[str, str]]) -> CommitReveal:
     for party_id, commitment in commitments:
         out = out.commit(party_id, commitment)
     return out
+
+
+def hands_in(
+    party_id: str, *, own_code: str | None, leads: bool, departments: Collection[str]
+) -> bool:
+    """Whether a caller may hand in `party_id`'s reveal (R20: a partner reveals only its own
+    secret). A department reveals the party named by its unit code (`own_code`); a party named
+    by the code of one of `departments` is bound to that department, and not even the lead
+    reveals it for it. Any other party (a notary, a witness) has no account here: the lead's
+    admin hands its reveal in."""
+    if party_id == own_code:
+        return True
+    return leads and party_id not in departments

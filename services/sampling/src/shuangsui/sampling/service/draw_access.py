@@ -168,7 +168,7 @@ async def locked(
     (the batch first): 404 unless `by` sees it, 403 with `forbidden` unless `may` allows."""
     seen = await repo.draw(uow.session, draw_id)
     if seen is None or not visible(seen, by):
-        raise p.Problem(p.NOT_FOUND, f"no draw {draw_id}")
+        raise p.Problem(p.NOT_FOUND, "no such draw")
     if not may(seen):
         raise p.Problem(p.FORBIDDEN, forbidden)
     batch = await batches_repo.batch_to_draw(uow.session, seen.draw.batch_id)

@@ -10,13 +10,16 @@ from uuid import UUID
 
 from shuangsui.contracts.events.planning_batches import BatchPublished
 from shuangsui.drawspec.model import BeaconValue
-from shuangsui.kernel.auth import Principal
+from shuangsui.kernel import problems as p
+from shuangsui.kernel.auth import Principal, Role
 from shuangsui.kernel.concurrency import check_if_match
 from shuangsui.kernel.db import UnitOfWork
 from shuangsui.messaging.envelope import Outgoing
 from shuangsui.sampling.adapters import draws as repo
+from shuangsui.sampling.adapters import inspectors as inspectors_repo
 from shuangsui.sampling.adapters import subjects as subjects_repo
 from shuangsui.sampling.adapters.draws import StoredDraw
+from shuangsui.sampling.domain import beacons
 from shuangsui.sampling.domain import draw_inputs as mapping
 from shuangsui.sampling.domain.draw_events import (
     draw_completed,
@@ -38,6 +41,10 @@ from shuangsui.sampling.service import draw_batches
 from shuangsui.sampling.service import draw_ends as ends
 
 # ---- reveal, compute, complete ----------------------------------------------------------------
+
+# Who hands in a commit-reveal party's secret: the lead's admin, or the party's own department's
+# (a partner acts through `partner_admin`, R20).
+REVEALERS = (Role.department_admin, Role.partner_admin)
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,39 @@ def _fixed_value(draw: Draw) -> str:
     return value
 
 
+def _may_reveal(by: Principal, seen: StoredDraw, secret: SecretIn | None) -> bool:
+    """The gate before the draw is locked: the lead's admin, or an admin of the department a
+    party is named after, in the draw's province (who of them reveals what: `_check_hands_in`)."""
+    if access.leads(by, seen.lead_org_id):
+        return True
+    return (
+        secret is not None
+        and by.has_any_role(*REVEALERS)
+        and by.org_code == secret.party_id
+        and by.province == seen.region_code[:2]
+    )
+
+
+async def _check_hands_in(
+    uow: UnitOfWork, batch: BatchPublished, stored: StoredDraw, secret: SecretIn, by: Principal
+) -> None:
+    """R20: a department's party is revealed by that department only, never for it; a witness's
+    by the lead. The departments: the batch's lead and participants, and any org
+    in the registry's directory (a party may be a department outside the batch)."""
+    departments = {batch.org_code, *(p.org_code for p in batch.participants)}
+    if await inspectors_repo.is_department(uow.session, secret.party_id):
+        departments.add(secret.party_id)
+    leads = access.leads(by, stored.lead_org_id)
+    own = batch.org_code if leads else by.org_code  # a lead's token may name its org by id only
+    if not beacons.hands_in(secret.party_id, own_code=own, leads=leads, departments=departments):
+        owner = (
+            f"department {secret.party_id}'s own admin"
+            if secret.party_id in departments
+            else "the lead department's admin"
+        )
+        raise p.Problem(p.FORBIDDEN, f"party {secret.party_id}'s secret is revealed by {owner}")
+
+
 async def reveal_draw(
     uow: UnitOfWork, draw_id: UUID, secret: SecretIn | None, if_match: str | None,
     by: Principal, *, now: datetime | None = None,
@@ -77,8 +117,9 @@ async def reveal_draw(
     at = now or access.now()
     async with uow:
         batch, stored = await access.locked(
-            uow, draw_id, by, lambda seen: access.leads(by, seen.lead_org_id),
-            "reveals are handed in by the batch's lead department's admin",
+            uow, draw_id, by, lambda seen: _may_reveal(by, seen, secret),
+            "reveals are handed in by the batch's lead department's admin, or a party's by "
+            "its own department's",
         )  # fmt: skip
         check_if_match(if_match, stored.revision)
         if stored.draw.beacon_source == "drand-quicknet":
@@ -94,6 +135,7 @@ async def reveal_draw(
             else:
                 if secret is None:
                     raise DrawRuleError("E_SCHEMA", "a reveal names its party and secret", "secret")
+                await _check_hands_in(uow, batch, stored, secret, by)
                 exchange = access.exchange_of(stored).reveal(secret.party_id, secret.secret, at)
                 stored = replace(stored, parties=_with_reveal(stored.parties or [], secret, at))
                 if not exchange.complete:

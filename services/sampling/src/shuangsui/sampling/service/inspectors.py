@@ -17,6 +17,7 @@ from shuangsui.contracts.events.registry_inspectors import (
     InspectorConflictDeclared,
     InspectorUpserted,
 )
+from shuangsui.contracts.events.registry_orgs import OrgUpserted
 from shuangsui.contracts.regions import scope_prefix
 from shuangsui.drawspec.model import Conflict
 from shuangsui.kernel.db import UnitOfWork
@@ -31,6 +32,9 @@ P = TypeVar("P", bound=EventPayload)
 INSPECTOR_FIELDS = (
     "inspector_id", "org_code", "region_code", "station_code", "department_type",
     "qualifications", "specialties", "cert_valid_until", "status", "version", "changed_at",
+)  # fmt: skip
+ORG_FIELDS = (
+    "org_id", "code", "region_code", "level", "department_type", "status", "version", "changed_at",
 )  # fmt: skip
 CONFLICT_FIELDS = (
     "conflict_id", "inspector_id", "subject_uscc", "since", "source", "withdrawn",
@@ -50,6 +54,14 @@ async def apply_inspector_upserted(event: Envelope, uow: UnitOfWork) -> None:
     data = _payload(event, InspectorUpserted).model_dump()
     async with uow:
         await repo.save_inspector(uow.session, {name: data[name] for name in INSPECTOR_FIELDS})
+        await uow.commit()
+
+
+async def apply_org_upserted(event: Envelope, uow: UnitOfWork) -> None:
+    """Replace the org only with a higher version (consumer `sampling-orgs`)."""
+    data = _payload(event, OrgUpserted).model_dump()
+    async with uow:
+        await repo.save_org(uow.session, {name: data[name] for name in ORG_FIELDS})
         await uow.commit()
 
 
