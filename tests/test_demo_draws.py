@@ -58,16 +58,32 @@ def completed_draws(public) -> list[dict[str, Any]]:
     return items
 
 
-def test_the_demo_s_drawable_batch_has_a_completed_commit_reveal_draw(public, demo_batches):
+def test_the_joint_batch_draws_its_subjects_once_then_each_department_its_teams(
+    public, demo_batches
+):
     draws = completed_draws(public)
     [joint] = [b for b in demo_batches if b["published"]["joint_kind"] == "cross_department"]
-    [draw] = [d for d in draws if d["batch_id"] == joint["batch_id"]]
-    assert draw["draw_id"] == f"{joint['batch_code']}-01"
-    assert draw["kind"] == "subjects", "a cross-department batch draws its subjects once (B.11)"
-    assert draw["beacon_source"] == "commit-reveal"
-    assert len(draw["parties"]) == 2, "two departments hold the randomness (§5.2)"
-    assert sum(s["population"] for s in draw["population"]) > 0, "drawn from the demo subjects"
-    assert draw["result_sha256"] is not None
+    subjects, *teams = sorted(
+        (d for d in draws if d["batch_id"] == joint["batch_id"]), key=lambda d: d["draw_id"]
+    )
+    assert subjects["draw_id"] == f"{joint['batch_code']}-01"
+    assert subjects["kind"] == "subjects", "a joint batch draws its subjects once (B.11)"
+    assert subjects["beacon_source"] == "commit-reveal"
+    assert len(subjects["parties"]) == 2, "two departments hold the randomness (§5.2)"
+    assert sum(s["population"] for s in subjects["population"]) > 0, "from the demo subjects"
+    assert subjects["result_sha256"] is not None
+    departments = [joint["published"]["org_id"],
+                   *(p["org_id"] for p in joint["published"]["participants"])]  # fmt: skip
+    assert [(t["kind"], t["org_id"]) for t in teams] == [("teams", org) for org in departments]
+    assert {t["subjects_draw_id"] for t in teams} == {subjects["draw_id"]}
+    assert {b["status"] for b in demo_batches if b["batch_id"] == joint["batch_id"]} == {"drawn"}
+
+
+def test_every_demo_batch_is_drawn(public, demo_batches):
+    """The city bureau's own batches too, one draw per county (B.10): the demo city has
+    officers in every county."""
+    drawn = {d["batch_id"] for d in completed_draws(public)}
+    assert {b["batch_code"] for b in demo_batches if b["batch_id"] not in drawn} == set()
 
 
 def fetch(public, draw_id: str, document: str) -> bytes:

@@ -1,7 +1,9 @@
-"""A batch's life follows sampling's draw events (consumer `planning-draws`), fed through
-JetStream: committed → drawing, completed → drawn, failed or voided → drawable again; a copy of an
-event, a team draw of a joint batch, an event for a batch planning does not hold change nothing;
-a drawn batch is then cancelled from `drawn` by an adjustment."""
+"""A batch's life follows where sampling's draw events say its draws leave it (`batch_status`,
+consumer `planning-draws`), fed through JetStream: committed → drawing, the completion that
+draws it → drawn, failed or voided → drawable again; one county's draw voided while the others
+stand → drawing again. A copy of an event, a team draw that leaves the batch drawing, an event
+for a batch planning does not hold change nothing; a drawn batch is then cancelled from `drawn`
+by an adjustment."""
 
 import uuid
 
@@ -53,18 +55,53 @@ async def test_a_batch_is_drawing_from_its_commitment_and_drawn_at_its_completio
 ):
     _, batch = published_batch
     feed = await consumer_feed("planning", SUBSCRIPTIONS)
-    committed = draw_event(DrawCommitted, batch, kind="combined")
+    committed = draw_event(DrawCommitted, batch, kind="combined", batch_status="drawing")
 
     assert await status_after(api, feed, committed, batch) == "drawing"
     # The same event again under another message id: nothing moves.
-    assert await status_after(api, feed, draw_event(DrawCommitted, batch, kind="combined"),
-                              batch) == "drawing"  # fmt: skip
-    not_yet = draw_event(DrawCompleted, batch, kind="combined", completes_batch=False)
+    again = draw_event(DrawCommitted, batch, kind="combined", batch_status="drawing")
+    assert await status_after(api, feed, again, batch) == "drawing"
+    not_yet = draw_event(DrawCompleted, batch, kind="combined", completes_batch=False,
+                         batch_status="drawing")  # fmt: skip
     assert await status_after(api, feed, not_yet, batch) == "drawing"
-    done = draw_event(DrawCompleted, batch, kind="combined", completes_batch=True)
+    done = draw_event(DrawCompleted, batch, kind="combined", completes_batch=True,
+                      batch_status="drawn")  # fmt: skip
     assert await status_after(api, feed, done, batch) == "drawn"
-    voided = draw_event(DrawVoided, batch, kind="combined")
+    voided = draw_event(DrawVoided, batch, kind="combined", batch_status="published")
     assert await status_after(api, feed, voided, batch) == "published"
+
+
+async def test_a_batch_drawn_per_county_follows_its_counties_draws(
+    api, consumer_feed, published_batch
+):
+    """B.10: the batch is drawn with its last county; one county failing or voided while
+    another's draw stands leaves it drawing, not drawable from scratch."""
+    _, batch = published_batch
+    feed = await consumer_feed("planning", SUBSCRIPTIONS)
+    code = batch["batch_code"]
+
+    def county(model, n, county_code, batch_status, **changes):
+        return draw_event(model, batch, kind="combined", draw_code=f"{code}-0{n}",
+                          county_code=county_code, batch_status=batch_status, **changes)  # fmt: skip
+
+    assert await status_after(api, feed, county(DrawCommitted, 1, "330102", "drawing"),
+                              batch) == "drawing"  # fmt: skip
+    assert await status_after(api, feed, county(DrawCommitted, 2, "330106", "drawing"),
+                              batch) == "drawing"  # fmt: skip
+    first = county(DrawCompleted, 1, "330102", "drawing", completes_batch=False)
+    assert await status_after(api, feed, first, batch) == "drawing"
+    # The second county's draw fails: the first stands, so the batch stays drawing.
+    failed = county(DrawFailed, 2, "330106", "drawing")
+    assert await status_after(api, feed, failed, batch) == "drawing"
+    assert await status_after(api, feed, county(DrawCommitted, 3, "330106", "drawing"),
+                              batch) == "drawing"  # fmt: skip
+    last = county(DrawCompleted, 3, "330106", "drawn", completes_batch=True)
+    assert await status_after(api, feed, last, batch) == "drawn"
+    # One county voided: it is drawn again alone, the batch drawing meanwhile.
+    voided = county(DrawVoided, 1, "330102", "drawing")
+    assert await status_after(api, feed, voided, batch) == "drawing"
+    gone = county(DrawVoided, 3, "330106", "published")
+    assert await status_after(api, feed, gone, batch) == "published"
 
 
 async def test_a_failed_draw_makes_the_batch_drawable_again_and_a_team_draw_moves_nothing(
@@ -72,12 +109,13 @@ async def test_a_failed_draw_makes_the_batch_drawable_again_and_a_team_draw_move
 ):
     _, batch = published_batch
     feed = await consumer_feed("planning", SUBSCRIPTIONS)
-    await status_after(api, feed, draw_event(DrawCommitted, batch, kind="subjects"), batch)
+    await status_after(api, feed, draw_event(DrawCommitted, batch, kind="subjects",
+                                             batch_status="drawing"), batch)  # fmt: skip
 
-    team_failed = draw_event(DrawFailed, batch, kind="teams",
+    team_failed = draw_event(DrawFailed, batch, kind="teams", batch_status="drawing",
                              subjects_draw_code=f"{batch['batch_code']}-01")  # fmt: skip
     assert await status_after(api, feed, team_failed, batch) == "drawing"
-    failed = draw_event(DrawFailed, batch, kind="subjects")
+    failed = draw_event(DrawFailed, batch, kind="subjects", batch_status="published")
     assert await status_after(api, feed, failed, batch) == "published"
 
 
@@ -85,7 +123,8 @@ async def test_an_event_about_a_batch_planning_does_not_hold_changes_nothing(api
     feed = await consumer_feed("planning", SUBSCRIPTIONS)
     stranger = {"batch_id": str(uuid.uuid4()), "batch_code": "330106209401010001"}
 
-    envelope = await feed.publish(draw_event(DrawCommitted, stranger, kind="combined"), "sampling")
+    event = draw_event(DrawCommitted, stranger, kind="combined", batch_status="drawing")
+    envelope = await feed.publish(event, "sampling")
 
     assert await feed.outcome(envelope) == "applied"
     assert (await api.get(f"{BATCHES}/{stranger['batch_id']}")).status_code == 404
@@ -96,9 +135,10 @@ async def test_a_drawn_batch_is_cancelled_from_drawn_by_an_adjustment(
 ):
     plan, batch = published_batch
     feed = await consumer_feed("planning", SUBSCRIPTIONS)
-    await status_after(api, feed, draw_event(DrawCommitted, batch, kind="combined"), batch)
+    await status_after(api, feed, draw_event(DrawCommitted, batch, kind="combined",
+                                             batch_status="drawing"), batch)  # fmt: skip
     await status_after(api, feed, draw_event(DrawCompleted, batch, kind="combined",
-                                             completes_batch=True), batch)  # fmt: skip
+                                             completes_batch=True, batch_status="drawn"), batch)  # fmt: skip
     owner = batch_world["owner"]
     current = await api.get(f"{PLANS}/{plan['plan_id']}", params={"version": 1}, headers=owner)
     v2 = await api.post(f"{PLANS}/{plan['plan_id']}/versions/1:adjust",

@@ -17,6 +17,7 @@ from shuangsui.planning.domain.batch_lifecycle import (
     allowed_actions,
     batch_code,
     can_edit,
+    follow_draws,
     next_status,
     parse_batch_code,
 )
@@ -28,6 +29,8 @@ LEGAL = {
     (S.drawing, A.complete_draw): S.drawn,
     (S.drawing, A.fail_draw): S.published,
     (S.drawn, A.void_draw): S.published,
+    (S.drawing, A.void_draw): S.published,
+    (S.drawn, A.reopen_draw): S.drawing,
     (S.drawn, A.start): S.in_progress,
     (S.in_progress, A.complete): S.completed,
     (S.published, A.cancel): S.cancelled,
@@ -67,7 +70,7 @@ def test_only_a_draft_is_edited():
 
 
 def test_a_drawing_batch_is_not_cancelled_until_its_draw_ends():
-    assert allowed_actions(S.drawing) == {A.complete_draw, A.fail_draw}
+    assert allowed_actions(S.drawing) == {A.complete_draw, A.fail_draw, A.void_draw}
 
 
 def test_completed_and_cancelled_batches_are_final():
@@ -116,3 +119,21 @@ def test_a_code_reads_back_as_what_made_it(region, day, sequence):
 
     assert len(code) == 18
     assert parse_batch_code(code) == BatchCode(region, day, sequence)
+
+
+@pytest.mark.parametrize(
+    ("status", "drawn_as", "action"),
+    [
+        (S.published, S.drawing, A.commit_draw),
+        (S.drawing, S.drawn, A.complete_draw),
+        (S.drawing, S.published, A.fail_draw),
+        (S.drawn, S.published, A.void_draw),
+        (S.drawn, S.drawing, A.reopen_draw),  # one county of several voided (B.10)
+        (S.drawing, S.drawing, None),  # a copy, or a team draw that draws nothing yet
+        (S.cancelled, S.drawn, None),  # moved on: a late event changes nothing
+        (S.in_progress, S.published, None),
+        (S.draft, S.drawing, None),
+    ],
+)
+def test_a_batch_follows_where_its_draws_leave_it(status, drawn_as, action):
+    assert follow_draws(status, drawn_as) is action

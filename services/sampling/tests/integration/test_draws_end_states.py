@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import structlog.testing
 from draw_api_testkit import DRAWS, FIXED, events_of, prepare_path, problem, sampling_in_test_mode
 
 from shuangsui.drawspec import new_party_secret
@@ -290,22 +291,27 @@ async def test_the_worker_checks_reveal_deadlines_periodically(
     draw, _ = await committed_with_parties(sampling, world)
     await deadline_passed(sampling_rows, draw["draw_id"])
     stop = asyncio.Event()
-    checking = asyncio.create_task(check_reveals(messaging_uow, 0.1, stop))
-    try:
-        for _ in range(100):
-            [row] = await sampling_rows(
-                "SELECT status FROM draws WHERE draw_code = $1", draw["draw_id"]
-            )
-            if row["status"] == "failed":
-                break
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(0.3)  # more rounds: none fails it again
-    finally:
-        stop.set()
-        await checking
+    with structlog.testing.capture_logs() as logged:
+        checking = asyncio.create_task(check_reveals(messaging_uow, 0.1, stop))
+        try:
+            for _ in range(100):
+                [row] = await sampling_rows(
+                    "SELECT status FROM draws WHERE draw_code = $1", draw["draw_id"]
+                )
+                if row["status"] == "failed":
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.3)  # more rounds: none fails it again
+        finally:
+            stop.set()
+            await checking
 
     assert row["status"] == "failed"
     assert len(await events_of(ledger, FAILED, draw["draw_id"])) == 1
+    # Each round reports what it failed, once, and a round failing nothing is no error.
+    reported = [e.get("draw_code") for e in logged if e["event"] == "draw failed"]
+    assert reported.count(draw["draw_id"]) == 1
+    assert [e for e in logged if e["event"] == "reveal check failed"] == []
 
 
 # ---- batch cancelled ---------------------------------------------------------------------------

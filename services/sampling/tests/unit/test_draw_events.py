@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from draw_testkit import Officer, Row, batch
 
 from shuangsui.drawspec import FixedBeacon, Recusal
+from shuangsui.sampling.domain.batches import BatchStatus
 from shuangsui.sampling.domain.draw_events import (
     Approval,
     draw_committed,
@@ -48,7 +49,7 @@ def committed() -> Draw:
 
 def test_the_commitment_event_quotes_the_document_and_counts_the_strata() -> None:
     draw = committed()
-    event = draw_committed(draw, plan().inputs, AT + timedelta(hours=4))
+    event = draw_committed(draw, plan().inputs, AT + timedelta(hours=4), BatchStatus.drawing)
     assert event.commitment == draw.commitment
     assert event.commitment_sha256 == draw.commitment_sha256
     assert event.manifest_sha256 == plan().inputs.hashes()["manifest"]
@@ -56,12 +57,13 @@ def test_the_commitment_event_quotes_the_document_and_counts_the_strata() -> Non
         ("A", "3/100", 2), ("B", "1/10", 2), ("C", "3/10", 2), ("D", "20", 2),
     ]  # fmt: skip
     assert (event.kind, event.batch_code, event.committed_at) == ("combined", B.batch_code, AT)
+    assert (event.batch_status, event.county_code) == ("drawing", None)
     assert type(event).model_validate_json(event.model_dump_json()) == event
 
 
 def test_the_completion_lists_the_selection_with_registry_ids_and_ranks() -> None:
     draw = committed().reveal(BEACON).compute(plan().inputs).complete()
-    event = draw_completed(draw, SUBJECT_IDS, completes_batch=True, at=AT)
+    event = draw_completed(draw, SUBJECT_IDS, batch_status=BatchStatus.drawn, at=AT)
     assert event.result_sha256 == draw.result["result_sha256"]
     for published, computed in zip(event.strata, draw.result["strata"], strict=True):
         assert [s.uscc for s in published.selected] == computed["selected"]
@@ -69,7 +71,10 @@ def test_the_completion_lists_the_selection_with_registry_ids_and_ranks() -> Non
         assert all(s.subject_id == SUBJECT_IDS[s.uscc] for s in published.selected)
     assert event.infeasible == 0
     assert event.beacon_value == BEACON
-    assert event.completes_batch
+    assert (event.completes_batch, event.batch_status) == (True, "drawn")
+    # One county of several drawn: the batch is still drawing, and this completes nothing.
+    partial = draw_completed(draw, SUBJECT_IDS, batch_status=BatchStatus.drawing, at=AT)
+    assert (partial.completes_batch, partial.batch_status) == (False, "drawing")
 
 
 def test_teams_are_published_as_drawn_and_replacements_in_recusal_order() -> None:
@@ -91,13 +96,13 @@ def test_teams_are_published_as_drawn_and_replacements_in_recusal_order() -> Non
 
 def test_failures_and_voids_are_published_with_their_reasons() -> None:
     failed = committed().fail(Failure(FailReason.batch_cancelled, detail="计划调整"))
-    event = draw_failed(failed, AT)
+    event = draw_failed(failed, AT, BatchStatus.published)
     assert (event.reason, event.missing_parties, event.detail) == (
         "batch_cancelled",
         [],
         "计划调整",
     )
     done = committed().reveal(BEACON).compute(plan().inputs).complete()
-    voided = draw_voided(done.void("名单遗漏", "u-1", "u-2"), AT)
+    voided = draw_voided(done.void("名单遗漏", "u-1", "u-2"), AT, BatchStatus.drawing)
     assert (voided.reason, voided.requested_by, voided.approved_by) == ("名单遗漏", "u-1", "u-2")
-    assert voided.draw_code == CODE
+    assert (voided.draw_code, voided.batch_status) == (CODE, "drawing")

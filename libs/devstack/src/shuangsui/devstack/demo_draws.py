@@ -4,11 +4,12 @@ them, so `make run` leaves public draws anyone can verify offline (`shuangsui dr
 Each batch of the demo plan is prepared by the city bureau's department admin, committed with a
 `commit-reveal` beacon between two demo departments — the city bureau and its partner
 department, each with a secret made the way `shuangsui draw party-secret` makes one — and
-completed by revealing both secrets. What sampling draws today is the cross-department batch's
-subject draw (B.11; the demo does not make its team draws yet); the city bureau's `bureau_wide`
-batches are one draw per county pool (B.10), which sampling refuses while a subject of the batch
-lies in a county without the department's officers (`draw-county-no-pool`, nothing stored): they
-are named as waiting, and a later run draws them once sampling can.
+completed by revealing both secrets, each by its own department (R20). The cross-department
+batch is drawn as one subject draw, then each department's team draw (B.11); the city bureau's
+`bureau_wide` batches are one draw per county pool (B.10). Sampling refuses a per-county draw
+while a subject of the batch lies in a county without the department's officers
+(`draw-county-no-pool`, nothing stored): such a batch is named as waiting, and a later run draws
+it once sampling can.
 
 Sampling learns of the batches and the subjects by events, so the draws wait (with a timeout)
 until its read models hold them. The parties' secrets are kept in the data directory between
@@ -19,6 +20,7 @@ the completed draws and changes nothing.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -35,7 +37,9 @@ from shuangsui.devstack.issuer import DevIssuer, authorization
 
 SAMPLING = "/api/v1/sampling"
 SUB = "demo-drawer"
-READ_MODEL_TIMEOUT = 120.0  # seconds for sampling's consumers to catch up with the demo
+READ_MODEL_TIMEOUT = (
+    120.0  # seconds sampling's consumers may apply nothing before the demo gives up
+)
 LIVE = {"prepared", "committed", "revealed", "computed", "completed"}
 DRAWABLE = ["published", "drawing", "drawn"]  # the batch statuses of a demo batch in sampling
 # Sampling's refusals of a city bureau's `bureau_wide` batch (B.10): per-county team draws are
@@ -157,25 +161,31 @@ def _batches(
 
 def _wait_for_subjects(client: httpx.Client, headers: dict[str, str], timeout: float) -> None:
     """Until the subjects read model is loaded, has applied every event it saw pending and is
-    within the bound a draw is prepared within: a draw's population is that copy (ADR 0003)."""
+    within the bound a draw is prepared within: a draw's population is that copy (ADR 0003).
+    A large demo takes its consumer minutes on a small machine: the wait gives up only when
+    nothing was applied for `timeout` seconds, not while the count of pending events falls."""
     last: dict[str, Any] = {}
+    stalled_since = time.monotonic()
 
     def current() -> bool | None:
+        nonlocal stalled_since
         answer = client.get(f"{SAMPLING}/read-models", headers=headers)
         _STEP.ensure(answer, "reading how far behind sampling's read models are")
         [model] = [m for m in answer.json()["items"] if m["model"] == "subjects"]
+        if model["pending"] < last.get("pending", model["pending"] + 1):
+            stalled_since = time.monotonic()
         last.update(model)
         ready = model["loaded"] and model["within_bound"] and not model["pending"]
         return True if ready else None
 
-    try:
-        _STEP.wait(current, timeout, "")
-    except DemoDrawsNotMade:
-        raise DemoDrawsNotMade(
-            f"sampling's subjects read model is not current after {timeout:.0f}s (loaded "
-            f"{last.get('loaded')}, {last.get('lag_seconds')} s behind, {last.get('pending')} "
-            "events pending): is the sampling worker running? see its log under .data/logs"
-        ) from None
+    while current() is None:
+        if time.monotonic() - stalled_since > timeout:
+            raise DemoDrawsNotMade(
+                f"sampling's subjects read model applied nothing for {timeout:.0f}s (loaded "
+                f"{last.get('loaded')}, {last.get('lag_seconds')} s behind, {last.get('pending')} "
+                "events pending): is the sampling worker running? see its log under .data/logs"
+            )
+        time.sleep(0.5)
 
 
 # ---- one batch's draw -----------------------------------------------------------------------
@@ -187,18 +197,39 @@ def _draws(
     batch: dict[str, Any],
     complete: Callable[[dict[str, Any]], tuple[dict[str, Any], bool]],
 ) -> tuple[list[dict[str, Any]], bool]:
-    """The batch's draws, each taken to its completion by `complete` (one, or one per county of
-    a B.10 batch; none when sampling cannot draw it yet), and whether this run took a step of
-    them."""
-    draws = _live_draws(client, headers, batch)
-    if not draws:
-        answer = client.post(f"{SAMPLING}/batches/{batch['batch_id']}/draws", headers=headers)
-        if answer.status_code == 422 and answer.json().get("rule") in COUNTY_POOLS:
-            return [], False
-        _STEP.ensure(answer, f"preparing the draw of batch {batch['batch_code']}")
-        draws = answer.json()["prepared"]
+    """The batch's draws, each taken to its completion by `complete` — one, one per county of a
+    B.10 batch, or a joint batch's subject draw and then each department's team draw (B.11);
+    none when sampling cannot draw it yet — and whether this run took a step of them."""
+    draws = _live_draws(client, headers, batch) or _prepared(client, headers, batch, None)
     done = [complete(draw) for draw in draws]
+    if any(draw["kind"] == "subjects" for draw, _ in done):
+        teams = {draw["org_id"] for draw, _ in done if draw["kind"] == "teams"}
+        for org_id in _departments(batch):
+            if org_id not in teams:
+                body = {"kind": "teams", "org_id": org_id}
+                done += [complete(d) for d in _prepared(client, headers, batch, body)]
     return [draw for draw, _ in done], any(made for _, made in done)
+
+
+def _prepared(
+    client: httpx.Client, headers: dict[str, str], batch: dict[str, Any],
+    body: dict[str, Any] | None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The draws one prepare made, or none while sampling cannot draw the batch per county."""
+    path = f"{SAMPLING}/batches/{batch['batch_id']}/draws"
+    answer = client.post(path, headers=headers, json=body)
+    if answer.status_code == 422 and answer.json().get("rule") in COUNTY_POOLS:
+        return []
+    what = f"the {body['kind']} draw of {body['org_id']}" if body else "the draw"
+    _STEP.ensure(answer, f"preparing {what} of batch {batch['batch_code']}")
+    prepared: list[dict[str, Any]] = answer.json()["prepared"]
+    return prepared
+
+
+def _departments(batch: dict[str, Any]) -> list[str]:
+    """A joint batch's departments, the lead first: each draws its own teams (B.11)."""
+    published = batch["published"]
+    return [published["org_id"], *(p["org_id"] for p in published["participants"])]
 
 
 def _completed(

@@ -111,13 +111,14 @@ async def check_reveals(
     new_uow: Callable[[], UnitOfWork], every: float, stop: asyncio.Event
 ) -> None:
     """Fail every commit-reveal draw past its reveal deadline without all reveals (§5.2), and
-    every drand draw past its deadline without an accepted round (§5.1), every `every` seconds. Several workers may run it at once: each draw is decided under its lock,
+    every drand draw past its deadline without an accepted round (§5.1), every `every` seconds.
+    Several workers may run it at once: each draw is decided under its lock,
     so it fails once with one `sampling.draw.failed.v1`."""
     while not stop.is_set():
         try:
             for failed in await draw_ends.fail_overdue_draws(new_uow):
                 reason = failed.draw.failure.reason if failed.draw.failure else None
-            log.info("draw failed", draw_code=failed.draw.draw_code, reason=reason)
+                log.info("draw failed", draw_code=failed.draw.draw_code, reason=reason)
         except Exception as exc:  # the database away: the next round catches up
             log.warning("reveal check failed", error=repr(exc))
         with contextlib.suppress(TimeoutError):

@@ -72,6 +72,16 @@ class _Draw(_Part):
         description="For a teams draw, the subject draw whose selection it is over; else null "
         "(对象抽取编号).",
     )
+    county_code: str | None = Field(
+        pattern=r"^[0-9]{6}$",
+        description="The county of a per-county draw of a city bureau's batch (B.10); else null "
+        "(县级区划代码).",
+    )
+    batch_status: Literal["published", "drawing", "drawn"] = Field(
+        description="The batch after this change, from every draw of it: drawing (a draw is "
+        "live, or a county or department is still to be drawn), drawn, or published (no draw "
+        "of it stands; it may be drawn again) (批次抽取状态)."
+    )
 
 
 class StratumSize(_Part):
@@ -104,9 +114,11 @@ _IDS = {
     "org_id": "2b8d4f60-1a3c-4e5f-8a9b-0c1d2e3f4a5b",
     "department_type": "market_supervision",
     "subjects_draw_code": None,
+    "county_code": None,
 }
 _COMMITTED_EXAMPLE: dict[str, Any] = {
     **_IDS,
+    "batch_status": "drawing",
     "spec": "IDS-1",
     "commitment": {
         "spec": "IDS-1",
@@ -185,6 +197,7 @@ class StratumOutcome(_Part):
 
 _COMPLETED_EXAMPLE: dict[str, Any] = {
     **_IDS,
+    "batch_status": "drawn",
     "commitment_sha256": "298fcaadb9ec2084a2c35cd028edf0756b108198d14e116467f7d9fbecedc427",
     "beacon_value": [
         {
@@ -261,6 +274,7 @@ class DrawFailed(EventPayload, _Draw):
             "examples": [
                 {
                     **_IDS,
+                    "batch_status": "published",
                     "reason": "missing_reveal",
                     "missing_parties": ["330106-GZ"],
                     "detail": "reveal deadline 2026-03-20T06:00:00Z passed",
@@ -295,6 +309,7 @@ class DrawVoided(EventPayload, _Draw):
             "examples": [
                 {
                     **_IDS,
+                    "batch_status": "published",
                     "reason": "对象名单快照遗漏一个所的对象，经批准重新抽取",
                     "requested_by": "u-5d1e",
                     "approved_by": "u-77c2",

@@ -36,6 +36,7 @@ class BatchAction(StrEnum):
     complete_draw = "complete_draw"  # the draw completed and teams were assigned
     fail_draw = "fail_draw"  # missing reveal, beacon not available in time
     void_draw = "void_draw"  # voided with reason and approval (R14)
+    reopen_draw = "reopen_draw"  # one of several draws voided while the others stand
     start = "start"  # the first task was started
     complete = "complete"  # every task is terminal
     cancel = "cancel"  # a plan adjustment cancels it (R7)
@@ -51,12 +52,30 @@ TRANSITIONS: Mapping[tuple[BatchStatus, BatchAction], BatchStatus] = {
     # A failed draw leaves the batch drawable again; a new draw needs a new commitment.
     (BatchStatus.drawing, BatchAction.fail_draw): BatchStatus.published,
     (BatchStatus.drawn, BatchAction.void_draw): BatchStatus.published,
+    # A batch drawn by several draws (one per county, B.10; per department, B.11): a void of one
+    # while others stand leaves it drawing until that one is drawn again; of the last, published.
+    (BatchStatus.drawing, BatchAction.void_draw): BatchStatus.published,
+    (BatchStatus.drawn, BatchAction.reopen_draw): BatchStatus.drawing,
     (BatchStatus.drawn, BatchAction.start): BatchStatus.in_progress,
     (BatchStatus.in_progress, BatchAction.complete): BatchStatus.completed,
     (BatchStatus.published, BatchAction.cancel): BatchStatus.cancelled,
     (BatchStatus.drawn, BatchAction.cancel): BatchStatus.cancelled,
     (BatchStatus.in_progress, BatchAction.cancel): BatchStatus.cancelled,
 }
+
+
+DRAW_ACTIONS = (
+    BatchAction.commit_draw, BatchAction.complete_draw, BatchAction.fail_draw,
+    BatchAction.void_draw, BatchAction.reopen_draw,
+)  # fmt: skip
+
+
+def follow_draws(status: BatchStatus, drawn_as: BatchStatus) -> BatchAction | None:
+    """The draw step that takes the batch where sampling says its draws leave it (the
+    `batch_status` of every draw event: sampling holds all of a batch's draws). None when the
+    batch is there already (a copy of the event) or no draw step leads there (it moved on:
+    cancelled, in progress), and the event changes nothing."""
+    return next((a for a in DRAW_ACTIONS if TRANSITIONS.get((status, a)) is drawn_as), None)
 
 
 class BatchRuleError(ValueError):

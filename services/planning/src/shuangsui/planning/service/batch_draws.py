@@ -1,15 +1,12 @@
-"""A batch's draw as sampling announces it (consumer `planning-draws`): committed → `drawing`,
-completed for the whole batch → `drawn`, failed → `published` again, voided → `published` again
-(DOMAIN §5.2). A joint batch is drawing from its subject draw's commitment until the draw that
-completes it; its team draws move nothing on their own. Planning learns of draws only from these events, never by asking sampling.
-
-Each event moves the batch only along the life of a batch (`batch_lifecycle`); one that does not
-fit where the batch stands — delivered twice, or about a team draw of a batch already drawing —
-changes nothing."""
+"""A batch's draws as sampling announces them (consumer `planning-draws`). Sampling holds every
+draw of a batch — one, one per county (B.10), a joint batch's subject draw and each department's
+team draw (B.11) — and every draw event says where they leave the batch (`batch_status`):
+`drawing`, `drawn`, or `published` again (DOMAIN §5.2). Planning follows it along the draw steps
+of its batch's life (`batch_lifecycle.follow_draws`), learning of draws only from these events,
+never by asking sampling. An event that finds the batch where it says (a copy), or moved on
+(cancelled, in progress), changes nothing."""
 
 from __future__ import annotations
-
-from uuid import UUID
 
 import structlog
 
@@ -23,59 +20,39 @@ from shuangsui.kernel.db import UnitOfWork
 from shuangsui.messaging.consumer import Handler
 from shuangsui.messaging.envelope import Envelope
 from shuangsui.planning.adapters import batches as repo
-from shuangsui.planning.domain.batch_lifecycle import BatchAction, BatchRuleError, next_status
+from shuangsui.planning.domain.batch_lifecycle import BatchStatus, follow_draws, next_status
 from shuangsui.planning.domain.batch_records import moved
 
 log = structlog.get_logger()
 
-
-async def _move(uow: UnitOfWork, batch_id: UUID, action: BatchAction, event: Envelope) -> None:
-    async with uow:
-        batch = await repo.get(uow.session, batch_id, lock=True)
-        if batch is None:
-            log.warning("draw event for a batch planning does not hold", batch_id=str(batch_id))
-            return
-        try:
-            status = next_status(batch.status, action)
-        except BatchRuleError:
-            log.info("draw event changes nothing", batch_id=str(batch_id),
-                     status=batch.status.value, action=action.value)  # fmt: skip
-            return
-        await repo.save(uow.session, moved(batch, status), event.actor)
-        await uow.commit()
+DrawEvent = DrawCommitted | DrawCompleted | DrawFailed | DrawVoided
 
 
-async def apply_draw_committed(event: Envelope, uow: UnitOfWork) -> None:
-    committed = event.payload(DrawCommitted)
-    assert isinstance(committed, DrawCommitted)
-    if committed.kind != "teams":  # a joint batch's team draws follow its subject draw
-        await _move(uow, committed.batch_id, BatchAction.commit_draw, event)
+def _follower(model: type[DrawEvent]) -> Handler:
+    async def follow(event: Envelope, uow: UnitOfWork) -> None:
+        draw = event.payload(model)
+        assert isinstance(draw, model)
+        drawn_as = BatchStatus(draw.batch_status)
+        async with uow:
+            batch = await repo.get(uow.session, draw.batch_id, lock=True)
+            if batch is None:
+                log.warning("draw event for a batch planning does not hold",
+                            batch_id=str(draw.batch_id))  # fmt: skip
+                return
+            action = follow_draws(batch.status, drawn_as)
+            if action is None:
+                log.info("draw event changes nothing", batch_id=str(draw.batch_id),
+                         status=batch.status.value, drawn_as=drawn_as.value)  # fmt: skip
+                return
+            await repo.save(
+                uow.session, moved(batch, next_status(batch.status, action)), event.actor
+            )
+            await uow.commit()
 
-
-async def apply_draw_completed(event: Envelope, uow: UnitOfWork) -> None:
-    completed = event.payload(DrawCompleted)
-    assert isinstance(completed, DrawCompleted)
-    if completed.completes_batch:
-        await _move(uow, completed.batch_id, BatchAction.complete_draw, event)
-
-
-async def apply_draw_failed(event: Envelope, uow: UnitOfWork) -> None:
-    failed = event.payload(DrawFailed)
-    assert isinstance(failed, DrawFailed)
-    if failed.kind != "teams":  # a failed team draw leaves the batch drawing: it is drawn again
-        await _move(uow, failed.batch_id, BatchAction.fail_draw, event)
-
-
-async def apply_draw_voided(event: Envelope, uow: UnitOfWork) -> None:
-    voided = event.payload(DrawVoided)
-    assert isinstance(voided, DrawVoided)
-    if voided.kind != "teams":
-        await _move(uow, voided.batch_id, BatchAction.void_draw, event)
+    return follow
 
 
 HANDLERS: dict[str, Handler] = {
-    DrawCommitted.event_type: apply_draw_committed,
-    DrawCompleted.event_type: apply_draw_completed,
-    DrawFailed.event_type: apply_draw_failed,
-    DrawVoided.event_type: apply_draw_voided,
+    model.event_type: _follower(model)
+    for model in (DrawCommitted, DrawCompleted, DrawFailed, DrawVoided)
 }

@@ -3,7 +3,8 @@
 The payloads quote the commitment, the bundle and the result exactly as stored, so what
 inspection, planning and the public read is what the verifier computed. Only what the draw does
 not hold comes in: the registry ids of the selected subjects (the draw knows them by USCC, B.1),
-the time, the batch's selection mode and whether the batch is now drawn.
+the time, the batch's selection mode and where the batch stands after the change (its status
+from every draw of it, `batch_status`).
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from shuangsui.contracts.events.sampling_draws import (
 )
 from shuangsui.drawspec import DrawInputs
 from shuangsui.drawspec.beacon import beacon_value_json
+from shuangsui.sampling.domain.batches import BatchStatus
 from shuangsui.sampling.domain.draws import Draw, DrawStatus, parse_draw_code
 
 _LISTS = ("manifest", "exclusions", "inspectors", "conflicts")
 
 
-def _ids(draw: Draw) -> dict[str, Any]:
+def _ids(draw: Draw, batch_status: BatchStatus) -> dict[str, Any]:
     return {
         "draw_id": draw.draw_id,
         "draw_code": draw.draw_code,
@@ -39,6 +41,8 @@ def _ids(draw: Draw) -> dict[str, Any]:
         "org_id": draw.org_id,
         "department_type": draw.department_type,
         "subjects_draw_code": draw.subjects_draw_code,
+        "county_code": draw.county_code,
+        "batch_status": batch_status.value,
     }
 
 
@@ -52,7 +56,7 @@ def _rule(entry: Mapping[str, Any]) -> str:
 
 
 def draw_committed(
-    draw: Draw, inputs: DrawInputs, reveal_deadline: datetime | None
+    draw: Draw, inputs: DrawInputs, reveal_deadline: datetime | None, batch_status: BatchStatus
 ) -> DrawCommitted:
     """The public commitment (§14.1), recorded in the commit's own transaction."""
     assert draw.status is DrawStatus.committed
@@ -65,7 +69,7 @@ def draw_committed(
     assert isinstance(strata, list)
     return DrawCommitted.model_validate(
         dict(
-            **_ids(draw),
+            **_ids(draw, batch_status),
             spec="IDS-1",
             commitment=doc,
             commitment_sha256=draw.commitment_sha256,
@@ -87,7 +91,7 @@ def draw_committed(
 
 
 def draw_completed(
-    draw: Draw, subject_ids: Mapping[str, UUID], *, completes_batch: bool, at: datetime
+    draw: Draw, subject_ids: Mapping[str, UUID], *, batch_status: BatchStatus, at: datetime
 ) -> DrawCompleted:
     """The result, stratum by stratum in selection order; `subject_ids` maps USCC → registry id
     for every selected subject (a missing one raises `KeyError`: a task needs its subject)."""
@@ -116,7 +120,7 @@ def draw_completed(
         )
     return DrawCompleted.model_validate(
         dict(
-            **_ids(draw),
+            **_ids(draw, batch_status),
             commitment_sha256=result["commitment_sha256"],
             beacon_value=beacon_value_json(draw.beacon_value),
             seed=result["seed"],
@@ -124,19 +128,19 @@ def draw_completed(
             seed_b=result["seed_b"],
             strata=outcome,
             infeasible=sum(1 for a in assignments if isinstance(a, dict) and "infeasible" in a),
-            completes_batch=completes_batch,
+            completes_batch=batch_status is BatchStatus.drawn,
             completed_at=at,
         )
     )
 
 
-def draw_failed(draw: Draw, at: datetime) -> DrawFailed:
+def draw_failed(draw: Draw, at: datetime, batch_status: BatchStatus) -> DrawFailed:
     assert draw.status is DrawStatus.failed
     assert draw.failure is not None
     failure = draw.failure
     return DrawFailed.model_validate(
         dict(
-            **_ids(draw),
+            **_ids(draw, batch_status),
             reason=failure.reason.value,
             missing_parties=list(failure.missing_parties),
             detail=failure.detail,
@@ -145,12 +149,12 @@ def draw_failed(draw: Draw, at: datetime) -> DrawFailed:
     )
 
 
-def draw_voided(draw: Draw, at: datetime) -> DrawVoided:
+def draw_voided(draw: Draw, at: datetime, batch_status: BatchStatus) -> DrawVoided:
     assert draw.status is DrawStatus.voided
     assert draw.voided is not None
     return DrawVoided.model_validate(
         dict(
-            **_ids(draw),
+            **_ids(draw, batch_status),
             reason=draw.voided.reason,
             requested_by=draw.voided.requested_by,
             approved_by=draw.voided.approved_by,

@@ -15,12 +15,13 @@ from shuangsui.sampling.domain import draw_inputs as mapping
 from shuangsui.sampling.domain.batches import BatchStatus, status_after_draws
 
 
-async def follow_draws(uow: UnitOfWork, batch_id: UUID, at: datetime) -> BatchStatus | None:
-    """Store the batch's status after its draws' latest change; None for a batch sampling holds
-    no publication of. A drawn batch keeps the `drawn_at` it was first drawn at."""
+async def follow_draws(uow: UnitOfWork, batch_id: UUID, at: datetime) -> BatchStatus:
+    """Store the batch's status after its draws' latest change (the draw's row written first)
+    and answer it: every draw event carries it (`batch_status`). A drawn batch keeps the
+    `drawn_at` it was first drawn at."""
     batch = await batches_repo.batch(uow.session, batch_id)
-    if batch is None or batch.published is None:
-        return None
+    assert batch is not None
+    assert batch.published is not None, "a draw's batch is published"
     published = batch.published
     departments = [org for org, _ in mapping.departments(published)]
     draws = await repo.summaries(uow.session, batch_id)

@@ -80,8 +80,8 @@ async def fail(
     transaction, so a failure is published exactly when it is stored."""
     draw = stored.draw.fail(failure)
     written = await repo.update(uow.session, replace(stored, draw=draw, ended_at=at))
-    uow.record(Outgoing(draw_failed(draw, at), subject=str(draw.batch_id), actor=actor))
-    await draw_batches.follow_draws(uow, draw.batch_id, at)
+    status = await draw_batches.follow_draws(uow, draw.batch_id, at)
+    uow.record(Outgoing(draw_failed(draw, at, status), subject=str(draw.batch_id), actor=actor))
     return written
 
 
@@ -224,7 +224,8 @@ async def void_draw(
         written = await repo.update(
             uow.session, replace(stored, draw=draw, void_request=None, ended_at=at)
         )
-        uow.record(Outgoing(draw_voided(draw, at), subject=str(draw.batch_id), actor=by.sub))
-        await draw_batches.follow_draws(uow, draw.batch_id, at)
+        status = await draw_batches.follow_draws(uow, draw.batch_id, at)
+        voided = draw_voided(draw, at, status)
+        uow.record(Outgoing(voided, subject=str(draw.batch_id), actor=by.sub))
         await uow.commit()
     return written

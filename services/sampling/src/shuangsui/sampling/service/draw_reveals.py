@@ -20,7 +20,7 @@ from shuangsui.sampling.adapters import inspectors as inspectors_repo
 from shuangsui.sampling.adapters import subjects as subjects_repo
 from shuangsui.sampling.adapters.draws import StoredDraw
 from shuangsui.sampling.domain import beacons
-from shuangsui.sampling.domain import draw_inputs as mapping
+from shuangsui.sampling.domain.batches import BatchStatus
 from shuangsui.sampling.domain.draw_events import (
     draw_completed,
     draw_failed,
@@ -31,9 +31,9 @@ from shuangsui.sampling.domain.draws import (
     DrawAction,
     DrawKind,
     DrawRuleError,
+    DrawStatus,
     FailReason,
     Failure,
-    batch_drawn,
     next_status,
 )
 from shuangsui.sampling.service import draw_access as access
@@ -163,39 +163,35 @@ async def settle(
         draw = stored.draw.reveal(value)
     except DrawRuleError as error:
         raise access.rule_problem(error) from None
-    events: list[Any]
     try:
         draw = draw.compute(access.plan_of(stored).inputs).complete()
     except DrawRuleError as error:
         failure = Failure(FailReason.verification_rejected, detail=f"{error.rule}: {error.reason}")
         draw = draw.fail(failure)
-        events = [draw_failed(draw, at)]
         ended = replace(stored, draw=draw, revealed_at=at, ended_at=at)
     else:
-        events = await _completion_events(uow, batch, draw, at)
         ended = replace(stored, draw=draw, revealed_at=at, completed_at=at)
     written = await repo.update(uow.session, ended)
+    status = await draw_batches.follow_draws(uow, draw.batch_id, at)
+    events: list[Any] = (
+        await _completion_events(uow, batch, draw, at, status)
+        if draw.status is DrawStatus.completed
+        else [draw_failed(draw, at, status)]
+    )
     for event in events:
         uow.record(Outgoing(event, subject=str(draw.batch_id), actor=actor))
-    await draw_batches.follow_draws(uow, draw.batch_id, at)
     return written
 
 
 async def _completion_events(
-    uow: UnitOfWork, batch: BatchPublished, draw: Draw, at: datetime
+    uow: UnitOfWork, batch: BatchPublished, draw: Draw, at: datetime, status: BatchStatus
 ) -> list[Any]:
     assert draw.result is not None
     strata = draw.result["strata"]
     assert isinstance(strata, list)
     selected = [str(u) for s in strata if isinstance(s, dict) for u in _items(s["selected"])]
     ids = await subjects_repo.subject_ids(uow.session, selected)
-    earlier = [d for d in await repo.summaries(uow.session, draw.batch_id)
-               if d.draw_code != draw.draw_code]  # fmt: skip
-    drawn = batch_drawn(
-        mapping.is_joint(batch), [org for org, _ in mapping.departments(batch)],
-        [*earlier, draw.summary()],
-    )  # fmt: skip
-    events: list[Any] = [draw_completed(draw, ids, completes_batch=drawn, at=at)]
+    events: list[Any] = [draw_completed(draw, ids, batch_status=status, at=at)]
     if draw.kind is not DrawKind.subjects:
         events += teams_assigned(draw, ids, batch.selection_mode)
     return events

@@ -460,8 +460,8 @@ async def commit_draw(
             stored, draw=draw, parties=parties, reveal_deadline=deadline, committed_by=by.sub,
             committed_at=at,
         ))  # fmt: skip
-        event = draw_committed(draw, plan.inputs, deadline)
+        status = await draw_batches.follow_draws(uow, draw.batch_id, at)
+        event = draw_committed(draw, plan.inputs, deadline, status)
         uow.record(Outgoing(event, subject=str(draw.batch_id), actor=by.sub))
-        await draw_batches.follow_draws(uow, draw.batch_id, at)
         await uow.commit()
     return written
