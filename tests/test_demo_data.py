@@ -163,17 +163,18 @@ def test_every_unit_and_station_the_demo_names_is_a_demo_org():
         if unit["department_type"] != "market_supervision":  # the joint batch's partner (R20)
             assert unit["code"] == partner_code(CITY)
             continue
-        assert unit["level"] == "county"
+        assert unit["level"] == "county" or unit["code"] == f"{CITY}-AMR", unit["code"]
         if officer["station_code"]:
             assert orgs[officer["station_code"]]["parent_code"] == officer["unit_code"]
 
 
 def test_every_county_of_the_demo_city_and_its_partner_can_field_a_qualified_team():
-    """The demo plan draws per county (B.10) and per department (B.11): each pool holds at least
-    the largest demo team (3) of officers who may lead its food and equipment batches."""
+    """The demo plan draws per county (B.10) and per department (B.11, the city bureau's head
+    office and its partner): each pool holds at least the largest demo team (3) of officers who
+    may lead its food and equipment batches."""
     officers = list(DemoProvince(subjects=10, inspectors=0).inspector_rows())
     units = [f"{r.code}-AMR" for r in regions_within(CITY) if r.name != "市辖区"]
-    for unit in [*units, partner_code(CITY)]:
+    for unit in [*units, f"{CITY}-AMR", partner_code(CITY)]:
         staff = [o for o in officers if o["unit_code"] == unit]
         for qualification in ("food_safety", "special_equipment"):
             able = [o for o in staff if qualification in o["qualifications"].split(";")]

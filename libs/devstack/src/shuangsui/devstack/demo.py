@@ -140,14 +140,17 @@ class DemoProvince:
 
     def _planning_city_officers(self, fake: Faker, first: int) -> Iterator[dict[str, str]]:
         """The demo plan's city draws a team per subject in every county (B.10) and one per
-        department of its joint batch (B.11): each of its counties gets a staffed bureau and
-        the partner department officers of its own, so every demo batch can be drawn."""
+        department of its joint batch (B.11): each of its counties gets a staffed bureau, the city
+        bureau's head office and the partner department officers of their own, so every demo
+        batch can be drawn."""
         if self.planning_city is None:
             return
         city, _ = self.planning_city
         counties = [r for r in regions_within(city) if r.name != "市辖区"]
         staff = [(f"{c.code}-AMR", c.code, f"{c.code}-{n % 5 + 1:02d}" if n else "")
                  for c in counties for n in range(PLANNING_CITY_STAFF)]  # fmt: skip
+        # The city bureau's own head office draws the joint batch's lead teams (B.11).
+        staff += [(f"{city}-AMR", city, "")] * PLANNING_CITY_STAFF
         staff += [(partner_code(city), city, "")] * PARTNER_STAFF
         for number, (unit, region, station) in enumerate(staff, start=first):
             yield {
