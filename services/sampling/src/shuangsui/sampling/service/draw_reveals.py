@@ -37,7 +37,7 @@ from shuangsui.sampling.domain.draws import (
     next_status,
 )
 from shuangsui.sampling.service import draw_access as access
-from shuangsui.sampling.service import draw_batches
+from shuangsui.sampling.service import draw_batches, overlaps
 from shuangsui.sampling.service import draw_ends as ends
 
 # ---- reveal, compute, complete ----------------------------------------------------------------
@@ -174,6 +174,7 @@ async def settle(
     else:
         events = await _completion_events(uow, batch, draw, at)
         ended = replace(stored, draw=draw, revealed_at=at, completed_at=at)
+        await overlaps.record_completed(uow, batch, draw, stored.region_code, at)  # R22
     written = await repo.update(uow.session, ended)
     for event in events:
         uow.record(Outgoing(event, subject=str(draw.batch_id), actor=actor))
