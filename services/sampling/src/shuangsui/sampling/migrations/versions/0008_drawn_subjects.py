@@ -12,7 +12,9 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 revision = "0008_drawn_subjects"
-down_revision = "0007_recusals"
+# After main's `0008_orgs` (merged while this was written), so the chain keeps one head; the
+# revision keeps the name it was given.
+down_revision = "0008_orgs"
 
 BACKFILL = """
 INSERT INTO drawn_subjects (
