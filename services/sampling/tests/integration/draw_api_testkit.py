@@ -125,16 +125,17 @@ class Bureau:
                                            station_code=self.station) for _ in range(count)]  # fmt: skip
 
     def batch(self, batch_events: Any, code: str, **changes: Any) -> Any:
-        """Planning's published batch of the bureau's item over its station, for the winter."""
+        """Planning's published batch of the bureau's item over its station, for the winter
+        unless `changes` give another window."""
         sample = batch_events.published().payload
         example = sample.items[0].model_dump(mode="json")
         policy = {**sample.risk_ratio_policies[0].model_dump(mode="json"),
                   "item_id": str(self.item)}  # fmt: skip
+        window = {"window_start": date(2026, 12, 1), "window_end": date(2027, 3, 31)}
         return batch_events.published(
             org_id=self.org, org_code=self.org_code, batch_code=code, joint_kind="none",
             participants=[], items=[{**example, "item_id": str(self.item)}],
-            risk_ratio_policies=[policy], station_group=[self.station],
-            window_start=date(2026, 12, 1), window_end=date(2027, 3, 31), **changes,
+            risk_ratio_policies=[policy], station_group=[self.station], **{**window, **changes},
         )  # fmt: skip
 
 

@@ -37,7 +37,7 @@ from shuangsui.sampling.domain.draws import (
     next_status,
 )
 from shuangsui.sampling.service import draw_access as access
-from shuangsui.sampling.service import draw_batches
+from shuangsui.sampling.service import draw_batches, overlaps
 from shuangsui.sampling.service import draw_ends as ends
 
 # ---- reveal, compute, complete ----------------------------------------------------------------
@@ -171,6 +171,7 @@ async def settle(
         ended = replace(stored, draw=draw, revealed_at=at, ended_at=at)
     else:
         ended = replace(stored, draw=draw, revealed_at=at, completed_at=at)
+        await overlaps.record_completed(uow, batch, draw, stored.region_code, at)  # R22
     written = await repo.update(uow.session, ended)
     status = await draw_batches.follow_draws(uow, draw.batch_id, at)
     events: list[Any] = (
