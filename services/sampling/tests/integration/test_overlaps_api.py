@@ -19,7 +19,7 @@ from shuangsui.sampling.worker import SUBSCRIPTIONS
 
 OVERLAPS = "/api/v1/sampling/overlaps"
 ALL_B = [{"stratum": "B", "ratio": "1/1", "count": None}]  # every (unclassified) subject drawn
-MIGRATION = "shuangsui.sampling.migrations.versions.0008_drawn_subjects"
+MIGRATION = "shuangsui.sampling.migrations.versions.0009_drawn_subjects"
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Sampling's `drawn_subjects` table (migration 0008): one row per subject a completed subject
+"""Sampling's `drawn_subjects` table (migration 0009): one row per subject a completed subject
 draw selected, with its batch's window, departments and items as the draw took them — what the
 overlap list (名单比对, R22) compares. Written only in the transaction that completes the draw
 (`service/draw_reveals.settle`), and once: a row is keyed by (draw, subject), a second write

@@ -11,9 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
-revision = "0008_drawn_subjects"
-# After main's `0008_orgs` (merged while this was written), so the chain keeps one head; the
-# revision keeps the name it was given.
+revision = "0009_drawn_subjects"
 down_revision = "0008_orgs"
 
 BACKFILL = """
