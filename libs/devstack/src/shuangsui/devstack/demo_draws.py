@@ -172,8 +172,9 @@ def _wait_for_subjects(client: httpx.Client, headers: dict[str, str], timeout: f
         answer = client.get(f"{SAMPLING}/read-models", headers=headers)
         _STEP.ensure(answer, "reading how far behind sampling's read models are")
         [model] = [m for m in answer.json()["items"] if m["model"] == "subjects"]
-        if model["pending"] < last.get("pending", model["pending"] + 1):
-            stalled_since = time.monotonic()
+        pending, before = model["pending"], last.get("pending")
+        if pending is not None and (before is None or pending < before):
+            stalled_since = time.monotonic()  # applying: not stalled (None: not probed yet)
         last.update(model)
         ready = model["loaded"] and model["within_bound"] and not model["pending"]
         return True if ready else None
