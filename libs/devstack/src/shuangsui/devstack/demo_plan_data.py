@@ -76,7 +76,10 @@ def batch_drafts(
         batch(
             "特种设备使用单位跨部门联合检查", JOINT_ITEM,
             {"A": "3%", "B": "5%", "C": "20%", "D": "50%"}, window(day, 9, 3),
+            # Each department sends its own city officers (B.11): its head office and stations,
+            # not per county, as the partner department has no county bureaus.
             joint_kind="cross_department", participant_org_ids=[partner_org_id], team_size=3,
+            selection_mode="hq_and_stations",
         ),
     ]  # fmt: skip
 
