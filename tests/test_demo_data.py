@@ -160,6 +160,8 @@ def test_every_unit_and_station_the_demo_names_is_a_demo_org():
         assert orgs[subject["unit_code"]]["level"] == "station"
     for officer in demo.inspector_rows():
         unit = orgs[officer["unit_code"]]
+        # An officer serves in their unit's department: pools are drawn per department (R20).
+        assert officer["department_type"] == unit["department_type"], officer["unit_code"]
         if unit["department_type"] != "market_supervision":  # the joint batch's partner (R20)
             assert unit["code"] == partner_code(CITY)
             continue

@@ -128,6 +128,7 @@ class DemoProvince:
                 "unit_code": f"{county.code}-AMR",
                 "region_code": county.code,
                 "station_code": f"{county.code}-{rng.randint(1, 5):02d}" if at_station else "",
+                "department_type": MARKET_SUPERVISION,
                 "position": rng.choice(POSITIONS),
                 "cert_no": f"{self.province}{number:08d}",
                 "cert_valid_until": (
@@ -147,17 +148,20 @@ class DemoProvince:
             return
         city, _ = self.planning_city
         counties = [r for r in regions_within(city) if r.name != "市辖区"]
-        staff = [(f"{c.code}-AMR", c.code, f"{c.code}-{n % 5 + 1:02d}" if n else "")
+        ms = MARKET_SUPERVISION
+        staff = [(f"{c.code}-AMR", c.code, f"{c.code}-{n % 5 + 1:02d}" if n else "", ms)
                  for c in counties for n in range(PLANNING_CITY_STAFF)]  # fmt: skip
-        # The city bureau's own head office draws the joint batch's lead teams (B.11).
-        staff += [(f"{city}-AMR", city, "")] * PLANNING_CITY_STAFF
-        staff += [(partner_code(city), city, "")] * PARTNER_STAFF
-        for number, (unit, region, station) in enumerate(staff, start=first):
+        # The city bureau's own head office draws the joint batch's lead teams (B.11), the
+        # partner department its own (officers of its department type, R20).
+        staff += [(f"{city}-AMR", city, "", ms)] * PLANNING_CITY_STAFF
+        staff += [(partner_code(city), city, "", PARTNER_DEPARTMENT)] * PARTNER_STAFF
+        for number, (unit, region, station, department) in enumerate(staff, start=first):
             yield {
                 "name": fake.name(),
                 "unit_code": unit,
                 "region_code": region,
                 "station_code": station,
+                "department_type": department,
                 "position": POSITIONS[number % len(POSITIONS)],
                 "cert_no": f"{self.province}{number:08d}",
                 "cert_valid_until": STAFF_CERTS_UNTIL,
