@@ -25,9 +25,12 @@ from draw_api_testkit import (
     with_etag,
 )
 
+from shuangsui.devstack.pytest_plugin import environment
 from shuangsui.drawspec import verify_bytes
+from shuangsui.kernel import faults
 from shuangsui.messaging.relay import RELAY_ACKED
 from shuangsui.messaging.testing import on_stream, wait_until
+from shuangsui.sampling.main import create_app
 from shuangsui.sampling.service.draw_reveals import COMPLETED_POINT, COMPUTED_POINT
 from shuangsui.sampling.service.draws import COMMITTED_POINT
 from shuangsui.sampling.worker import SUBSCRIPTIONS
@@ -126,7 +129,9 @@ async def test_a_relay_killed_after_jetstream_acked_the_commitment_publishes_it_
                 assert await killed_at_its_crash_point(relay)
             # On the stream already, but the outbox does not know: a restart publishes it again.
             assert len(await on_the_stream(processes, COMMITTED, draw)) == 1
-            assert await outbox_of(sampling_rows, draw) == [{"event_type": COMMITTED, "sent": False}]
+            assert await outbox_of(sampling_rows, draw) == [
+                {"event_type": COMMITTED, "sent": False}
+            ]
             with processes.relay():
                 await all_sent(sampling_rows, draw, COMMITTED)
                 assert (await reveal(http, world, draw)).json()["status"] == "completed"
@@ -180,3 +185,15 @@ async def test_an_api_killed_at_each_seam_in_turn_still_finishes_the_draw_exactl
                 assert seen.json()["status"] == "completed"
                 await all_sent(sampling_rows, draw, COMMITTED, COMPLETED)
                 await assert_finished_exactly_once(http, processes, world, draw)
+
+
+def test_outside_test_mode_sampling_arms_no_crash_point(service_env):
+    points = [COMMITTED_POINT, COMPUTED_POINT, COMPLETED_POINT, RELAY_ACKED]
+    production = {**service_env("sampling"), "DRAW_TEST_MODE": "false",
+                  faults.FAULTS_VARIABLE: ",".join(points)}  # fmt: skip
+    try:
+        with environment(production):
+            create_app()
+        assert faults.armed() == frozenset()
+    finally:
+        faults.arm(test_mode=False, environ={})

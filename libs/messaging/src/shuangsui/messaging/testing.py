@@ -91,7 +91,9 @@ async def scalar(dsn: str, query: str) -> int:
         await conn.close()
 
 
-async def on_stream(nats_url: str, event_type: str, province: str = PROVINCE) -> list[dict[str, Any]]:
+async def on_stream(
+    nats_url: str, event_type: str, province: str = PROVINCE
+) -> list[dict[str, Any]]:
     """Every envelope of `event_type` on its context's JetStream stream, in stream order: what
     the consumers will read, whatever the outbox says (a re-publish JetStream dropped as a
     duplicate is not there; one it kept is there twice); none if there is no stream yet."""
@@ -107,8 +109,9 @@ async def on_stream(nats_url: str, event_type: str, province: str = PROVINCE) ->
                 message = await js.get_msg(stream, seq=seq, subject=subject, next=True)
             except NotFoundError:
                 return found
-            found.append(json.loads(message.data))
+            assert message.data is not None
             assert message.seq is not None
+            found.append(json.loads(message.data))
             seq = message.seq + 1
     finally:
         await client.close()

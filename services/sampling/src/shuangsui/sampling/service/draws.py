@@ -22,10 +22,10 @@ from shuangsui.drawspec.drand import QUICKNET_CHAIN_HASH
 from shuangsui.drawspec.jsontext import JsonValue
 from shuangsui.drawspec.model import Beacon, DrandBeacon, Ratio, StratumRule, TeamRule
 from shuangsui.kernel import problems as p
-from shuangsui.kernel.faults import crash_point
 from shuangsui.kernel.auth import Principal
 from shuangsui.kernel.concurrency import check_if_match
 from shuangsui.kernel.db import UnitOfWork
+from shuangsui.kernel.faults import crash_point
 from shuangsui.messaging.envelope import Outgoing
 from shuangsui.sampling.adapters import batches as batches_repo
 from shuangsui.sampling.adapters import draws as repo
