@@ -5,6 +5,7 @@ completion, then restarted without it. Whatever the seam, the draw finishes exac
 `sampling.draw.committed.v1` and one `sampling.draw.completed.v1` on the JetStream stream (read
 there, not in the outbox), a result that verifies, and no second run."""
 
+import contextlib
 import json
 import uuid
 
@@ -139,45 +140,50 @@ async def test_a_relay_killed_after_jetstream_acked_the_commitment_publishes_it_
             await assert_finished_exactly_once(http, processes, world, draw)
 
 
+@contextlib.asynccontextmanager
+async def armed_at(processes, point):
+    """A client of an API armed at `point`; the block's last request kills it there."""
+    with processes.api(point) as api:
+        async with processes.client() as http:
+            yield http
+        assert await killed_at_its_crash_point(api), f"the API did not die at {point}"
+
+
+async def unanswered(request):
+    with pytest.raises(httpx.TransportError):
+        await request
+
+
 async def test_an_api_killed_at_each_seam_in_turn_still_finishes_the_draw_exactly_once(
     processes, world, sampling_rows
 ):
     """Each restarted API is armed at the next seam, as if the machine kept failing."""
     with processes.relay():
         # Killed right after the commitment and its event are committed, before it answers.
-        with processes.api(COMMITTED_POINT) as api:
-            async with processes.client() as http:
-                draw = await prepared_for(http, world)
-                with pytest.raises(httpx.TransportError):
-                    await commit(http, world, draw)
-            assert await killed_at_its_crash_point(api)
+        async with armed_at(processes, COMMITTED_POINT) as http:
+            draw = await prepared_for(http, world)
+            await unanswered(commit(http, world, draw))
 
         # Killed when the draw is computed and written but its transaction not yet committed.
-        with processes.api(COMPUTED_POINT) as api:
-            async with processes.client() as http:
-                seen = await http.get(f"{DRAWS}/{draw['draw_id']}")
-                assert seen.json()["status"] == "committed"
-                # The client's retry finds it committed: nobody changes a committed draw.
-                problem(await commit(http, world, draw), 412)
-                again = await http.post(action(draw["draw_id"], "commit"), json=FIXED_BEACON,
-                                        headers=with_etag(world["owner"], 2))  # fmt: skip
-                problem(again, 409, "draw-transition")
-                await all_sent(sampling_rows, draw, COMMITTED)
-                with pytest.raises(httpx.TransportError):
-                    await reveal(http, world, draw)
-            assert await killed_at_its_crash_point(api)
+        async with armed_at(processes, COMPUTED_POINT) as http:
+            seen = await http.get(f"{DRAWS}/{draw['draw_id']}")
+            assert seen.json()["status"] == "committed"
+            # The client's retry finds it committed: nobody changes a committed draw.
+            problem(await commit(http, world, draw), 412)
+            again = await http.post(action(draw["draw_id"], "commit"), json=FIXED_BEACON,
+                                    headers=with_etag(world["owner"], 2))  # fmt: skip
+            problem(again, 409, "draw-transition")
+            await all_sent(sampling_rows, draw, COMMITTED)
+            await unanswered(reveal(http, world, draw))
 
         # Killed right after the completion is committed, before it answers.
-        with processes.api(COMPLETED_POINT) as api:
-            async with processes.client() as http:
-                seen = await http.get(f"{DRAWS}/{draw['draw_id']}")
-                # Nothing of the computation was stored: the draw is as committed, revealable.
-                assert (seen.json()["status"], seen.headers["ETag"]) == ("committed", '"2"')
-                events = [r["event_type"] for r in await outbox_of(sampling_rows, draw)]
-                assert events == [COMMITTED]
-                with pytest.raises(httpx.TransportError):
-                    await reveal(http, world, draw)
-            assert await killed_at_its_crash_point(api)
+        async with armed_at(processes, COMPLETED_POINT) as http:
+            seen = await http.get(f"{DRAWS}/{draw['draw_id']}")
+            # Nothing of the computation was stored: the draw is as committed, revealable.
+            assert (seen.json()["status"], seen.headers["ETag"]) == ("committed", '"2"')
+            events = [r["event_type"] for r in await outbox_of(sampling_rows, draw)]
+            assert events == [COMMITTED]
+            await unanswered(reveal(http, world, draw))
 
         with processes.api():
             async with processes.client() as http:
