@@ -4,13 +4,26 @@ the subjects read model made current, and walking a draw through a fixed beacon
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
 
+import httpx
+
+from shuangsui.devstack.ports import free_port
+from shuangsui.devstack.processes import stop_process
 from shuangsui.devstack.pytest_plugin import environment
+from shuangsui.devstack.supervisor import ChildSpec
+from shuangsui.kernel.faults import FAULTS_VARIABLE
 
 DRAWS = "/api/v1/sampling/draws"
 BATCHES = "/api/v1/sampling/batches"
@@ -144,3 +157,77 @@ async def fed(feed: Any, events: list[Any]) -> None:
     for event in events:
         source = "planning" if event.actor == "system:planning" else "registry"
         assert await feed.outcome(await feed.publish(event, source)) == "applied"
+
+
+@dataclass
+class SamplingProcesses:
+    """Sampling's API and outbox relay as real processes, started as the dev stack starts them
+    (its commands and environment), on the test's NATS server and in test mode, each with the
+    crash points (`shuangsui.kernel.faults`) it is told to arm. Started processes boot side by
+    side; `client()` waits for the API to be ready."""
+
+    stack: Any
+    nats_url: str
+    port: int = field(default_factory=free_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def api(self, *faults: str) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+        spec = self._spec("sampling")
+        argv = list(spec.argv)
+        argv[argv.index("--port") + 1] = str(self.port)
+        env = {"DRAW_TEST_MODE": "true", FAULTS_VARIABLE: ",".join(faults)}
+        return _running(ChildSpec(spec.name, argv, spec.env, spec.log_file), env)
+
+    def relay(
+        self, *faults: str, batch_size: int = 1000
+    ) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+        env = {"RELAY_TEST_MODE": "true", FAULTS_VARIABLE: ",".join(faults),
+               "RELAY_BATCH_SIZE": str(batch_size)}  # fmt: skip
+        return _running(self._spec("sampling-relay"), env)
+
+    @contextlib.asynccontextmanager
+    async def client(self, timeout: float = 60.0) -> AsyncIterator[httpx.AsyncClient]:
+        """An HTTP client of the API, once its /readyz answers 200."""
+        async with httpx.AsyncClient(base_url=self.url, timeout=30) as http:
+            deadline = time.monotonic() + timeout
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get("/readyz")).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"sampling not ready in {timeout:.0f} s (its log: "
+                                       f"{self._spec('sampling').log_file})")  # fmt: skip
+                await asyncio.sleep(0.1)
+            yield http
+
+    def _spec(self, name: str) -> ChildSpec:
+        spec = {s.name: s for s in self.stack.process_specs()}[name]
+        return ChildSpec(spec.name, spec.argv, {**spec.env, "NATS_URL": self.nats_url},
+                         spec.log_file)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _running(spec: ChildSpec, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """`spec` running until the block ends (or it dies before)."""
+    spec.log_file.parent.mkdir(parents=True, exist_ok=True)
+    with spec.log_file.open("ab") as log:
+        process = subprocess.Popen(spec.argv, env={**os.environ, **spec.env, **env}, stdout=log,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)  # fmt: skip
+    try:
+        yield process
+    finally:
+        stop_process(process)
+
+
+async def killed_at_its_crash_point(
+    process: subprocess.Popen[bytes], timeout: float = 30.0
+) -> bool:
+    """Whether the process died of SIGKILL (what `crash_point` sends itself) within `timeout`."""
+    try:
+        code = await asyncio.to_thread(process.wait, timeout)
+    except subprocess.TimeoutExpired:
+        return False
+    return code == -signal.SIGKILL

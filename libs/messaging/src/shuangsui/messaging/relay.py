@@ -20,6 +20,7 @@ import asyncpg
 import structlog
 from nats.aio.client import Client
 
+from shuangsui.kernel.faults import crash_point
 from shuangsui.messaging.outbox import NOTIFY_CHANNEL
 from shuangsui.messaging.snapshots import SEQ_HEADER, TXID_HEADER
 
@@ -33,6 +34,8 @@ ORDER BY seq
 LIMIT $1
 FOR UPDATE SKIP LOCKED
 """
+# A crash point (`shuangsui.kernel.faults`): JetStream acked the batch, the outbox not yet marked.
+RELAY_ACKED = "relay.acked"
 _MARK_SENT = "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])"
 
 
@@ -138,6 +141,8 @@ class OutboxRelay:
     ) -> int:
         try:
             acks = await asyncio.wait_for(asyncio.gather(*pending), self.ack_timeout)
+            # The crash tests' seam: on the stream, not yet marked sent, so a restart re-publishes.
+            crash_point(RELAY_ACKED)
             await conn.execute(_MARK_SENT, [row["seq"] for row in rows])
             await transaction.commit()
         except BaseException:

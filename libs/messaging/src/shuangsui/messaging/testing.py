@@ -10,13 +10,16 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
+import nats
 import sqlalchemy as sa
+from nats.js.errors import NotFoundError
 
 from shuangsui.contracts.events.registry import ProbeSent
 from shuangsui.kernel.db import Database, UnitOfWork
-from shuangsui.messaging.envelope import Envelope, Outgoing
+from shuangsui.messaging.envelope import Envelope, Outgoing, nats_subject, stream_name
 from shuangsui.messaging.outbox import outbox_rows, outbox_writer
 
 PROVINCE = "p33"
@@ -86,3 +89,29 @@ async def scalar(dsn: str, query: str) -> int:
         return int(await conn.fetchval(query))
     finally:
         await conn.close()
+
+
+async def on_stream(
+    nats_url: str, event_type: str, province: str = PROVINCE
+) -> list[dict[str, Any]]:
+    """Every envelope of `event_type` on its context's JetStream stream, in stream order: what
+    the consumers will read, whatever the outbox says (a re-publish JetStream dropped as a
+    duplicate is not there; one it kept is there twice); none if there is no stream yet."""
+    subject = nats_subject(province, event_type)
+    stream = stream_name(event_type.split(".", 1)[0])
+    client = await nats.connect(nats_url)
+    try:
+        js = client.jetstream()
+        found: list[dict[str, Any]] = []
+        seq = 1
+        while True:
+            try:
+                message = await js.get_msg(stream, seq=seq, subject=subject, next=True)
+            except NotFoundError:
+                return found
+            assert message.data is not None
+            assert message.seq is not None
+            found.append(json.loads(message.data))
+            seq = message.seq + 1
+    finally:
+        await client.close()

@@ -16,6 +16,7 @@ import httpx
 import structlog
 from nats.aio.client import Client
 
+from shuangsui.kernel import faults
 from shuangsui.kernel.db import Database, UnitOfWork
 from shuangsui.kernel.observability import configure_logging
 from shuangsui.kernel.settings import load_settings
@@ -240,6 +241,7 @@ async def worker_main(settings: Settings, stop: asyncio.Event) -> None:
 def main() -> None:
     settings = load_settings(Settings, SERVICE)
     configure_logging(settings.log_level, settings.log_format)
+    faults.arm(test_mode=settings.draw_test_mode)
     run_until_signalled(lambda stop: worker_main(settings, stop))
 
 

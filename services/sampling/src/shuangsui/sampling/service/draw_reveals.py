@@ -14,6 +14,7 @@ from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role
 from shuangsui.kernel.concurrency import check_if_match
 from shuangsui.kernel.db import UnitOfWork
+from shuangsui.kernel.faults import crash_point
 from shuangsui.messaging.envelope import Outgoing
 from shuangsui.sampling.adapters import draws as repo
 from shuangsui.sampling.adapters import inspectors as inspectors_repo
@@ -45,6 +46,11 @@ from shuangsui.sampling.service import draw_ends as ends
 # Who hands in a commit-reveal party's secret: the lead's admin, or the party's own department's
 # (a partner acts through `partner_admin`, R20).
 REVEALERS = (Role.department_admin, Role.partner_admin)
+
+# Crash points (`shuangsui.kernel.faults`): the draw computed and written, its transaction not yet
+# committed (everything rolls back); the completion committed, nothing answered.
+COMPUTED_POINT = "sampling.draw.computed"
+COMPLETED_POINT = "sampling.draw.completed"
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,7 @@ async def reveal_draw(
             raise access.rule_problem(error) from None
         written = await settle(uow, stored, batch, value, at, by.sub)
         await uow.commit()
+    crash_point(COMPLETED_POINT)
     return written
 
 
@@ -181,7 +188,13 @@ async def settle(
     )
     for event in events:
         uow.record(Outgoing(event, subject=str(draw.batch_id), actor=actor))
+    uow.add_commit_hook(_computed)
     return written
+
+
+async def _computed(_session: object, _events: list[Any]) -> None:
+    """Run by the commit once the outbox rows are written: all the transaction lacks is COMMIT."""
+    crash_point(COMPUTED_POINT)
 
 
 async def _completion_events(

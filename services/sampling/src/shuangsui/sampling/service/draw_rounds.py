@@ -19,6 +19,7 @@ from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal, Role
 from shuangsui.kernel.concurrency import check_if_match
 from shuangsui.kernel.db import UnitOfWork
+from shuangsui.kernel.faults import crash_point
 from shuangsui.sampling.adapters import draws as repo
 from shuangsui.sampling.adapters.drand_relays import RelayUnavailable, fetch_round
 from shuangsui.sampling.adapters.draws import StoredDraw
@@ -27,7 +28,7 @@ from shuangsui.sampling.domain.beacons import OfferedRound
 from shuangsui.sampling.domain.draws import DrawAction, DrawRuleError, next_status
 from shuangsui.sampling.service import draw_access as access
 from shuangsui.sampling.service import draw_ends as ends
-from shuangsui.sampling.service.draw_reveals import settle
+from shuangsui.sampling.service.draw_reveals import COMPLETED_POINT, settle
 
 log = structlog.get_logger("sampling.drand")
 
@@ -91,6 +92,7 @@ async def accept_round(
             raise access.rule_problem(error) from None
         written = await settle(uow, stored, batch, value, at, actor)
         await uow.commit()
+    crash_point(COMPLETED_POINT)
     return written
 
 

@@ -25,6 +25,7 @@ from shuangsui.kernel import problems as p
 from shuangsui.kernel.auth import Principal
 from shuangsui.kernel.concurrency import check_if_match
 from shuangsui.kernel.db import UnitOfWork
+from shuangsui.kernel.faults import crash_point
 from shuangsui.messaging.envelope import Outgoing
 from shuangsui.sampling.adapters import batches as batches_repo
 from shuangsui.sampling.adapters import draws as repo
@@ -374,6 +375,9 @@ def _check_lag(lag: Lag) -> None:
 
 # ---- commit -----------------------------------------------------------------------------------
 
+# A crash point (`shuangsui.kernel.faults`): the commitment and its event stored, nothing answered.
+COMMITTED_POINT = "sampling.draw.committed"
+
 
 @dataclass(frozen=True)
 class PartyIn:
@@ -464,4 +468,5 @@ async def commit_draw(
         event = draw_committed(draw, plan.inputs, deadline, status)
         uow.record(Outgoing(event, subject=str(draw.batch_id), actor=by.sub))
         await uow.commit()
+    crash_point(COMMITTED_POINT)
     return written
