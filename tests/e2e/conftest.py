@@ -52,13 +52,13 @@ def org(gateway, admin):
 @pytest.fixture(scope="module")
 def acting(platform, org):
     """`acting("department_admin", code)`: the headers of that role acting for that org; planning
-    and sampling key departments by the org's id."""
+    and sampling key departments by the org's id, a commit-reveal party by its code."""
 
     def headers(role: str, code: str) -> dict[str, str]:
         unit = org(code)
         return bearer(
             platform.token(
-                roles=[role], region=unit["region_code"], org=unit["org_id"],
+                roles=[role], region=unit["region_code"], org=unit["org_id"], org_code=code,
                 department_type=unit["department_type"], sub=f"e2e-{role}-{code}",
             )
         )  # fmt: skip

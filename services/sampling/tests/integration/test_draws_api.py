@@ -20,17 +20,11 @@ from draw_api_testkit import (
     prepare_path,
     problem,
     reveal_path,
-    sampling_in_test_mode,
 )
 
 from shuangsui.drawspec import new_party_secret, verify_bytes
 from shuangsui.kernel.auth import OPTIONAL_BEARER
 from shuangsui.sampling.worker import SUBSCRIPTIONS
-
-
-@pytest.fixture
-async def sampling(service_client):
-    return await sampling_in_test_mode(service_client)
 
 
 @pytest.fixture

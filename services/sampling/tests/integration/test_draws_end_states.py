@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import structlog.testing
-from draw_api_testkit import DRAWS, FIXED, events_of, prepare_path, problem, sampling_in_test_mode
+from draw_api_testkit import DRAWS, FIXED, events_of, prepare_path, problem
 
 from shuangsui.drawspec import new_party_secret
 from shuangsui.sampling.service import batches as batches_service
@@ -23,11 +23,6 @@ VOIDED = "sampling.draw.voided.v1"
 
 def action(draw_id, name):
     return f"{DRAWS}/{draw_id}:{name}"
-
-
-@pytest.fixture
-async def sampling(service_client):
-    return await sampling_in_test_mode(service_client)
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from draw_api_testkit import (
     prepare_path,
     problem,
     reveal_path,
-    sampling_in_test_mode,
 )
 
 from shuangsui.devstack.issuer import authorization, token_claims
@@ -28,11 +27,6 @@ from shuangsui.sampling.worker import SUBSCRIPTIONS
 
 COUNTIES = ("330102", "330106")
 ALL_B = [{"stratum": "B", "ratio": "1/1", "count": None}]  # every (unclassified) subject drawn
-
-
-@pytest.fixture
-async def sampling(service_client):
-    return await sampling_in_test_mode(service_client)
 
 
 @pytest.fixture
@@ -407,8 +401,8 @@ async def test_each_department_reveals_only_its_own_secret(
 
     def acting(role, region, org_code):
         claims = token_claims(roles=[role], region=region, org=str(joint["partner"]),
-                              sub=f"{role}-{region}-{org_code}")  # fmt: skip
-        return authorization(issuer.mint({**claims, "org_code": org_code}))
+                              org_code=org_code, sub=f"{role}-{region}-{org_code}")  # fmt: skip
+        return authorization(issuer.mint(claims))
 
     partner_admin = acting("partner_admin", "330106", joint["partner_code"])
     foreign = acting("partner_admin", "440106", joint["partner_code"])

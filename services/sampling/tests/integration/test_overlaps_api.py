@@ -10,7 +10,7 @@ import uuid
 from datetime import date
 
 import pytest
-from draw_api_testkit import Bureau, action, completed, fed, problem, sampling_in_test_mode
+from draw_api_testkit import Bureau, action, completed, fed, problem
 
 from shuangsui.sampling.adapters import batches as batches_repo
 from shuangsui.sampling.adapters import draws as draws_repo
@@ -20,11 +20,6 @@ from shuangsui.sampling.worker import SUBSCRIPTIONS
 OVERLAPS = "/api/v1/sampling/overlaps"
 ALL_B = [{"stratum": "B", "ratio": "1/1", "count": None}]  # every (unclassified) subject drawn
 MIGRATION = "shuangsui.sampling.migrations.versions.0009_drawn_subjects"
-
-
-@pytest.fixture
-async def sampling(service_client):
-    return await sampling_in_test_mode(service_client)
 
 
 @pytest.fixture

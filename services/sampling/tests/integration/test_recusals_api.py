@@ -18,7 +18,6 @@ from draw_api_testkit import (
     events_of,
     fed,
     problem,
-    sampling_in_test_mode,
     with_etag,
 )
 
@@ -26,11 +25,6 @@ from shuangsui.drawspec import verify_bytes, verify_tree
 from shuangsui.sampling.worker import SUBSCRIPTIONS
 
 REPLACED = "sampling.replacement.made.v1"
-
-
-@pytest.fixture
-async def sampling(service_client):
-    return await sampling_in_test_mode(service_client)
 
 
 @pytest.fixture

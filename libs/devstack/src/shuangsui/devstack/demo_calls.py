@@ -67,6 +67,6 @@ def acting_for(issuer: DevIssuer, role: str, org: DemoOrg, sub: str) -> dict[str
     id, inspectors name their bureau by its code."""
     claims = token_claims(
         roles=[role], region=org.region_code, sub=f"{sub}-{org.code}", org=org.org_id,
-        department_type=org.department_type,
+        org_code=org.code, department_type=org.department_type,
     )  # fmt: skip
-    return authorization(issuer.mint({**claims, "org_code": org.code}))
+    return authorization(issuer.mint(claims))

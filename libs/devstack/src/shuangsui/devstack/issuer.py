@@ -109,19 +109,22 @@ def token_claims(
     region: str,
     sub: str | None = None,
     org: str | None = None,
+    org_code: str | None = None,
     department_type: str | None = None,
     station: str | None = None,
     uscc: str | None = None,
     scopes: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The platform claims of ARCHITECTURE.md §5, leaving out the ones not given."""
+    """The platform claims of ARCHITECTURE.md §5, leaving out the ones not given. `org` is the
+    org's id; its public unit code is `org_code` (the id again when not given, for tests that
+    name an org by one value)."""
     claims: dict[str, Any] = {
         "sub": sub or f"dev-{'-'.join(roles)}-{region}",
         "roles": roles,
         "region_code": region,
         "department_type": department_type or "market_supervision",
     }
-    optional = {"org_code": org, "org_id": org, "station_code": station, "uscc": uscc}
+    optional = {"org_code": org_code or org, "org_id": org, "station_code": station, "uscc": uscc}
     claims.update({k: v for k, v in optional.items() if v})
     if scopes:
         claims["scopes"] = scopes
