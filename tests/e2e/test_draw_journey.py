@@ -146,7 +146,7 @@ def test_a_county_draws_its_batch_and_a_citizen_verifies_it(
     assert verify_offline(tmp_path).returncode != 0, "a result with a subject dropped fails"
 
     event = announced(platform.settings.nats_port, "sampling.draw.completed.v1", batch_id)
-    assert event["data"]["draw_id"] == draw["draw_id"]
+    assert event["data"]["draw_code"] == draw["draw_id"]
 
     def drawn_in_planning() -> str | None:
         status = batch_of(gateway, lead, batch_id).json()["status"]
