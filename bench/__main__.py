@@ -14,6 +14,7 @@ from bench import (
     registry_count,
     registry_export,
     registry_push,
+    sampling_draw,
 )
 from bench.results import Figure, report
 
@@ -24,6 +25,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Figure]]] = {
     "registry_count": lambda quick: registry_count.run(quick=quick),
     "registry_export": lambda quick: registry_export.run(quick=quick),
     "planning_batch_preview": lambda quick: planning_batch_preview.run(quick=quick),
+    "sampling_draw": lambda quick: sampling_draw.run(quick=quick),
 }
 
 

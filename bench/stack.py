@@ -45,24 +45,34 @@ def throwaway_stack(prefix: str) -> Iterator[Stack]:
 def registry_api(stack: Stack, workers: int = 1) -> Iterator[str]:
     """The registry as production runs it (uvicorn, one process unless told otherwise); yields
     its base URL."""
+    with service_api(stack, "registry", workers) as url:
+        yield url
+
+
+@contextmanager
+def service_api(
+    stack: Stack, service: str, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """A service's API as production runs it (uvicorn), with `env` added to the service's own
+    environment; yields its base URL."""
     port = free_port()
-    env = {**os.environ, **stack.service_env("registry"), "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, **stack.service_env(service), "LOG_LEVEL": "WARNING", **(env or {})}
     argv = [
-        sys.executable, "-m", "uvicorn", "--factory", "shuangsui.registry.main:create_app",
+        sys.executable, "-m", "uvicorn", "--factory", f"shuangsui.{service}.main:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
         "--workers", str(workers),
     ]  # fmt: skip
     api = subprocess.Popen(argv, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_up(url)
+        _wait_up(url, service)
         yield url
     finally:
         api.terminate()
         api.wait()
 
 
-def _wait_up(url: str) -> None:
+def _wait_up(url: str, service: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -71,4 +81,4 @@ def _wait_up(url: str) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise RuntimeError("the registry did not start")
+    raise RuntimeError(f"the {service} did not start")
