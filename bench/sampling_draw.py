@@ -155,8 +155,11 @@ async def _load_rate(nats_url: str, dsn: str, count: int) -> list[Figure]:
         js = feed.nats.jetstream()
         await ensure_stream(js, feed.province_token, "registry")
         pending = [
-            await js.publish_async(nats_subject(e.province, e.type), e.model_dump_json().encode(),
-                                   headers={"Nats-Msg-Id": str(e.id)})  # fmt: skip
+            await js.publish_async(
+                nats_subject(e.province, e.type),
+                e.model_dump_json().encode(),
+                headers={"Nats-Msg-Id": str(e.id)},
+            )
             for e in envelopes
         ]
         await asyncio.gather(*pending)
@@ -215,7 +218,7 @@ def _inspector(bureau: Bureau) -> Outgoing:
 
 
 def _batch(bureau: Bureau, number: int) -> Outgoing:
-    example = BatchPublished.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
+    example: Any = BatchPublished.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
     today = date.today()
     batch = BatchPublished.model_validate({
         **example, "batch_id": uuid.uuid4(), "org_id": bureau.org, "org_code": bureau.org_code,
@@ -292,7 +295,9 @@ _POPULATION = f"""SELECT s.uscc, rc.risk_class FROM subjects s
   JOIN subject_risk_classes rc ON rc.uscc = s.uscc AND rc.domain = 'general'
   WHERE s.status = 'active' AND s.region_code LIKE '{REGION}%'
     AND sc.item_ids && ARRAY[CAST($1 AS uuid)]"""
-_BASELINE = f"SELECT uscc FROM ({_POPULATION}) AS p WHERE risk_class = $2 ORDER BY random() LIMIT $3"
+_BASELINE = (
+    f"SELECT uscc FROM ({_POPULATION}) AS p WHERE risk_class = $2 ORDER BY random() LIMIT $3"
+)
 
 
 async def _baseline_ms(conn: asyncpg.Connection, bureau: Bureau, sizes: dict[str, int]) -> float:
@@ -332,9 +337,7 @@ async def _service_draw(
         body: dict[str, Any] = answer.json()
         return body
 
-    code = ok(await client.post(f"{API}/batches/{batch_id}/draws", headers=headers), 201)[
-        "draw_id"
-    ]
+    code = ok(await client.post(f"{API}/batches/{batch_id}/draws", headers=headers), 201)["draw_id"]
     ok(await client.post(f"{API}/draws/{code}:commit", headers={**headers, "If-Match": '"1"'},
                          json={"beacon": {"source": "fixed", "value": FIXED}}))  # fmt: skip
     revealed = ok(
@@ -383,10 +386,10 @@ def _check(what: str, bundle: bytes, sizes: dict[str, int]) -> None:
     """The last bundle verifies (the library's verifier, as the CLI runs it) and selects 3% of
     each stratum, every selected subject with a full team."""
     started = time.perf_counter()
-    result = verify_bytes(bundle)
-    drawn = {s["stratum"]: len(s["selected"]) for s in result["strata"]}  # type: ignore[index, union-attr]
+    result: Any = verify_bytes(bundle)
+    drawn = {s["stratum"]: len(s["selected"]) for s in result["strata"]}
     expected = {s: sample_size(sizes[s], RATIO) for s in STRATA}
-    teams = [a for a in result["assignments"] if "lead" in a]  # type: ignore[union-attr, operator]
+    teams = [a for a in result["assignments"] if "lead" in a]
     elapsed = time.perf_counter() - started
     if drawn != expected or len(teams) != sum(expected.values()):
         console.print(f"[bold red]ERROR: {what}: drew {drawn} with {len(teams)} teams, "
