@@ -2,6 +2,8 @@
 
 from fastapi import APIRouter
 
-from shuangsui.sampling.api import batches, draws, read_models, recusals
+from shuangsui.sampling.api import batches, draw_verifications, draws, read_models, recusals
 
-ROUTERS: list[APIRouter] = [batches.router, draws.router, read_models.router, recusals.router]
+ROUTERS: list[APIRouter] = [
+    batches.router, draws.router, draw_verifications.router, read_models.router, recusals.router,
+]  # fmt: skip
