@@ -133,8 +133,8 @@ class Bureau:
         return batch_events.published(
             org_id=self.org, org_code=self.org_code, batch_code=code, joint_kind="none",
             participants=[], items=[{**example, "item_id": str(self.item)}],
-            risk_ratio_policies=[policy], station_group=[self.station],
-            window_start=date(2026, 12, 1), window_end=date(2027, 3, 31), **changes,
+            risk_ratio_policies=[policy], window_start=date(2026, 12, 1),
+            window_end=date(2027, 3, 31), **{"station_group": [self.station], **changes},
         )  # fmt: skip
 
 
@@ -143,3 +143,27 @@ async def fed(feed: Any, events: list[Any]) -> None:
     for event in events:
         source = "planning" if event.actor == "system:planning" else "registry"
         assert await feed.outcome(await feed.publish(event, source)) == "applied"
+
+
+def prepare_answer(sampling: Any, batch_id: Any, headers: dict[str, str], body: Any = None) -> Any:
+    """The raw answer of a prepare, with an optional body (exclusions, kind)."""
+    if body is None:
+        return sampling.post(prepare_path(batch_id), headers=headers)
+    return sampling.post(prepare_path(batch_id), json=body, headers=headers)
+
+
+async def accepted_recusal(
+    sampling: Any, draw_id: str, subject: str, inspector: str, declarer: dict[str, str],
+    approver: dict[str, str], reason: str = "recusal",
+) -> dict[str, Any]:  # fmt: skip
+    """A recusal declared by `declarer` and accepted by `approver`: the decided recusal."""
+    path = f"{DRAWS}/{draw_id}/recusals"
+    body = {"subject_id": subject, "inspector_id": inspector, "reason": reason}
+    declared = await sampling.post(path, json=body, headers=declarer)
+    assert declared.status_code == 201, declared.text
+    decided = await sampling.post(f"{path}/{declared.json()['recusal_id']}:decide",
+                                  json={"accept": True, "reason": "经核实，同意"},
+                                  headers=approver)  # fmt: skip
+    assert decided.status_code == 200, decided.text
+    result: dict[str, Any] = decided.json()
+    return result

@@ -30,11 +30,13 @@ from shuangsui.sampling.api.draws_models import (
     PrepareIn,
     RevealIn,
     RoundIn,
+    TeamShortfallOut,
     VoidIn,
 )
 from shuangsui.sampling.domain.draws import DrawStatus
 from shuangsui.sampling.service import draw_access as access
 from shuangsui.sampling.service import draw_ends as ends
+from shuangsui.sampling.service import draw_feasibility as feasibility
 from shuangsui.sampling.service import draw_reads as reads
 from shuangsui.sampling.service import draw_reveals as reveals
 from shuangsui.sampling.service import draw_rounds as rounds
@@ -51,6 +53,7 @@ STEP_RESPONSES = problem_responses(
     p.PRECONDITION_REQUIRED,
 )  # fmt: skip
 BATCH_ID = Path(description="The batch (批次标识)")
+SHORTFALLS_SHOWN = 1000
 
 
 def _answer(stored: StoredDraw, status: int = 200) -> JSONResponse:
@@ -82,8 +85,9 @@ def _answer(stored: StoredDraw, status: int = 200) -> JSONResponse:
     "(each with ETag \"1\"; send it as `If-Match` to commit). Only the batch's lead "
     "department's admin; refused while the batch is not drawable, has a live or completed "
     "draw of the decision, or the subjects read model is behind the registry by more than "
-    "READ_MODEL_MAX_LAG_SECONDS (`draw-read-model-behind`). Nothing of a prepared draw is "
-    "public.",
+    "READ_MODEL_MAX_LAG_SECONDS (`draw-read-model-behind`). `team_shortfalls` lists the "
+    "drawable subjects that cannot be given a full eligible team (R18), whose commit would be "
+    "refused (`draw-team-infeasible`). Nothing of a prepared draw is public.",
     responses=problem_responses(
         access.DRAW_REFUSED,
         access.DRAW_STATE,
@@ -107,8 +111,10 @@ async def prepare_draw(
     bound = request.app.state.settings.read_model_max_lag_seconds
     asked = (body or PrepareIn()).request()
     prepared = await service.prepare_draws(uow, batch_id, asked, by, bound)
+    short = [TeamShortfallOut(draw_id=d.draw.draw_code, **s.to_json())
+             for d in prepared for s in feasibility.shortfalls_of(d)][:SHORTFALLS_SHOWN]  # fmt: skip
     return JSONResponse(
-        PreparedOut.of_all(prepared).model_dump(mode="json"), status_code=201,
+        PreparedOut.of_all(prepared, short).model_dump(mode="json"), status_code=201,
         headers={"ETag": etag_of(prepared[0].revision)},
     )  # fmt: skip
 
@@ -126,10 +132,12 @@ async def prepare_draw(
     "`draw-beacon-round-too-late`; default the earliest; it must be accepted by "
     "BEACON_DEADLINE_SECONDS after its time, shown as `reveal_deadline`) or, in test and "
     "development mode only (DRAW_TEST_MODE), `fixed`. A draw is committed once "
-    "(`draw-transition`). Requires "
+    "(`draw-transition`). Refused with `draw-team-infeasible` (R18) while a subject the draw "
+    "may select cannot be given a full eligible team (its `team_shortfalls`). Requires "
     "`If-Match` with the draw's ETag.",
     responses=problem_responses(
         access.DRAW_REFUSED,
+        feasibility.DRAW_TEAM_INFEASIBLE,
         access.DRAW_STATE,
         p.FORBIDDEN,
         404,

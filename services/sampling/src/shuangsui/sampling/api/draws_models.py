@@ -166,6 +166,30 @@ class PrepareIn(BaseModel):
         return DrawRequest(self.kind, self.org_id)
 
 
+class TeamShortfallOut(BaseModel):
+    """A drawable subject whose pool cannot give a full eligible team (R18): its commit would be
+    refused (`draw-team-infeasible`)."""
+
+    draw_id: str = Field(description="The prepared draw, by its public code (抽取编号)")
+    subject_id: str = Field(description="The subject's USCC (统一社会信用代码)")
+    unit: str = Field(description='Its station with jurisdiction, "" if none (管辖所)')
+    reason: str = Field(
+        description="insufficient_candidates 可选人员不足 · no_qualified_lead 无具备资格的组长 "
+        "(DRAW_SPEC §8.6) (原因)"
+    )
+    eligible: int = Field(
+        description="Officers eligible for it: certificate valid through the window end, no "
+        "declared conflict, of its station in single_station mode (符合条件人数)"
+    )
+    needed: int = Field(description="The team size (检查组人数)")
+    qualified: int = Field(
+        description="Of the eligible, how many hold the lead's qualification (具备组长资格人数)"
+    )
+    missing_qualification: str | None = Field(
+        description="The qualification nobody eligible holds (no_qualified_lead) (缺少的执法资格)"
+    )
+
+
 class PreparedOut(DrawOut):
     """The first draw prepared (the only one for most batches), and every draw the call
     prepared: one per county for a multi-county `bureau_wide` batch (B.10)."""
@@ -174,11 +198,18 @@ class PreparedOut(DrawOut):
         description='Every draw this call prepared, in code order; each has ETag "1" '
         "(本次准备的全部抽取)"
     )
+    team_shortfalls: list[TeamShortfallOut] = Field(
+        [], description="The drawable subjects that cannot be given a full eligible team, of "
+        "every prepared draw (at most 1000); a draw with any is refused at its commit "
+        "(`draw-team-infeasible`, R18). Empty: every team is feasible (检查组缺口)",
+    )  # fmt: skip
 
     @classmethod
-    def of_all(cls, stored: list[StoredDraw]) -> PreparedOut:
+    def of_all(
+        cls, stored: list[StoredDraw], shortfalls: list[TeamShortfallOut] | None = None
+    ) -> PreparedOut:
         drawn = [DrawOut.of(s) for s in stored]
-        return cls(**drawn[0].model_dump(), prepared=drawn)
+        return cls(**drawn[0].model_dump(), prepared=drawn, team_shortfalls=shortfalls or [])
 
 
 class FixedBeaconIn(BaseModel):

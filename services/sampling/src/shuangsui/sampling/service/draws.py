@@ -52,6 +52,7 @@ from shuangsui.sampling.domain.draws import (
 from shuangsui.sampling.domain.subjects import Lag
 from shuangsui.sampling.service import draw_access as access
 from shuangsui.sampling.service import draw_batches
+from shuangsui.sampling.service import draw_feasibility as feasibility
 from shuangsui.sampling.service import inspectors as inspectors_service
 from shuangsui.sampling.service.subjects import subjects_lag
 
@@ -452,6 +453,7 @@ async def commit_draw(
             access.drawable(batch, shanghai_date(at))
             beacon, parties, deadline = _beacon(choice, at, test_mode)
             plan = access.plan_of(stored)
+            feasibility.check_feasible(plan)  # R18: before anything is committed
             document = plan.commitment(stored.draw.draw_code, beacon, access.stamp(at))
             draw = stored.draw.commit(document, test_mode=test_mode)
         except DrawRuleError as error:
