@@ -33,15 +33,20 @@ def test_load_cap_is_a_ceiling_and_survives_an_empty_list() -> None:
     assert load_cap(2, 0, 4) == 0
 
 
-def test_candidates_follow_certificate_conflict_and_unit_rules() -> None:
-    subject = Subject("S", "A", unit="U1")
-    inspectors = [
+def _rule_inspectors() -> list[Inspector]:
+    """One inspector per rule of §8.3 a candidate may break (or just keep)."""
+    return [
         _inspector("expired", "U1", cert="2025-04-14"),
         _inspector("last-day", "U1", cert="2025-04-15"),
         _inspector("conflicted", "U1"),
         _inspector("other-unit", "U2"),
         _inspector("no-unit", ""),
     ]
+
+
+def test_candidates_follow_certificate_conflict_and_unit_rules() -> None:
+    subject = Subject("S", "A", unit="U1")
+    inspectors = _rule_inspectors()
     same_unit = TeamRule(2, None, "same-unit", "2025-04-15")
     ranking = ranked_candidates(SEED_B, subject, inspectors, same_unit, frozenset({"conflicted"}))
     assert ranking == ["last-day"]
@@ -144,18 +149,13 @@ def test_candidates_are_the_unranked_list_the_ranking_orders() -> None:
     from shuangsui.drawspec.phase_b import candidates
 
     subject = Subject("S", "A", unit="U1")
-    inspectors = [
-        _inspector("expired", "U1", cert="2025-04-14"),
-        _inspector("last-day", "U1", cert="2025-04-15"),
-        _inspector("conflicted", "U1"),
-        _inspector("other-unit", "U2"),
-    ]
+    inspectors = _rule_inspectors()
     same_unit = TeamRule(2, None, "same-unit", "2025-04-15")
     found = candidates(subject, inspectors, same_unit, {"conflicted"})
     assert [i.inspector_id for i in found] == ["last-day"]
     everyone = TeamRule(2, None, "all", "2025-04-15")
     found = candidates(subject, inspectors, everyone, ())
-    assert [i.inspector_id for i in found] == ["last-day", "conflicted", "other-unit"]
+    assert [i.inspector_id for i in found] == ["last-day", "conflicted", "other-unit", "no-unit"]
     ranked = ranked_candidates(SEED_B, subject, inspectors, everyone, frozenset())
     assert sorted(ranked) == sorted(i.inspector_id for i in found)
 

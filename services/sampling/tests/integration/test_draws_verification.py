@@ -188,3 +188,15 @@ async def test_a_draw_not_yet_public_or_not_computed_has_no_verification(samplin
     assert committed.status_code == 200, committed.text
     assert (await sampling.get(path)).status_code == 404  # public, but nothing computed yet
     assert (await sampling.get(verification_path("330106202603159999-01"))).status_code == 404
+
+
+async def test_both_operations_are_documented_as_public(sampling):
+    document = (await sampling.get("/openapi.json")).json()
+    found = {op["operationId"]: op for path in document["paths"].values() for op in path.values()}
+    for name in ("sampling_draws_verify", "sampling_verifications_check"):
+        operation = found[name]
+        assert {} in operation.get("security", [{}]), name  # no token needed
+        assert " · " in operation["summary"]
+    body = found["sampling_verifications_check"]["requestBody"]["content"]["application/json"]
+    assert set(body["schema"]["required"]) == {"bundle", "result"}
+    assert "422" in found["sampling_verifications_check"]["responses"]

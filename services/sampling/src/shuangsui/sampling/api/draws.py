@@ -81,7 +81,12 @@ def _answer(stored: StoredDraw, status: int = 200) -> JSONResponse:
     "failed or was voided. With `kind: teams` and `org_id`: one department's team draw of a "
     "cross-department batch over its completed subject draw (B.11, R20): the selected "
     "subjects, every stratum 1/1, that department's own pool, conflicts and lead "
-    "qualification. Answers the first draw prepared with every prepared draw in `prepared` "
+    "qualification. `exclusions` (subject draws only): subjects of the population left out "
+    "of the manifest and listed with their B.7 reason in the committed exclusions (§3.2); each "
+    "once and with a reason of the batch's exclusion policy, else 422 `draw-refused` "
+    "(`draw-exclusion-outside`, `draw-exclusion-duplicate`, `draw-exclusion-reason`, every "
+    "entry in `errors`); the policy's REGISTERED_RECENTLY excludes by itself. Answers the "
+    "first draw prepared with every prepared draw in `prepared` "
     "(each with ETag \"1\"; send it as `If-Match` to commit). Only the batch's lead "
     "department's admin; refused while the batch is not drawable, has a live or completed "
     "draw of the decision, or the subjects read model is behind the registry by more than "
@@ -97,6 +102,10 @@ def _answer(stored: StoredDraw, status: int = 200) -> JSONResponse:
     ),
     openapi_extra={"requestBody": {"content": {"application/json": {"examples": {
         "subjects": {"summary": "The batch's subject draw(s)", "value": {"kind": "subjects"}},
+        "exclusions": {"summary": "The subject draw, two subjects excluded (B.7)", "value": {
+            "kind": "subjects", "exclusions": [
+                {"uscc": "91330106MA2B7C8D9E", "reason": "UNDER_INVESTIGATION"},
+                {"uscc": "92330106MA2C3D4E5F", "reason": "OTHER_WITH_NOTE", "note": "停业装修"}]}},
         "teams": {"summary": "A department's team draw (B.11)", "value": {
             "kind": "teams", "org_id": "3c9e5a71-2b4d-4f6a-9b0c-1d2e3f4a5b6c"}},
     }}}}},

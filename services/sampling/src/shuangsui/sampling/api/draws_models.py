@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shuangsui.sampling.adapters.draws import StoredDraw
 from shuangsui.sampling.domain.beacons import OfferedRound
+from shuangsui.sampling.domain.draw_inputs import ExclusionRow
 from shuangsui.sampling.domain.draws import DrawKind, DrawStatus
 from shuangsui.sampling.service.draw_reveals import SecretIn
 from shuangsui.sampling.service.draws import BeaconChoice, DrawRequest, PartyIn
@@ -147,6 +148,29 @@ def _list(value: object) -> list[object]:
     return value
 
 
+class ExclusionIn(BaseModel):
+    """A subject the department excludes before the manifest is built (DRAW_SPEC §3.2, B.7)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uscc: str = Field(
+        min_length=1, max_length=64, description="The subject's USCC, of the batch's population "
+        "(统一社会信用代码)", examples=["91330106MA2B7C8D9E"],
+    )  # fmt: skip
+    reason: str = Field(
+        min_length=1, max_length=100,
+        description="A B.7 code the batch's exclusion policy lists: INSPECTED_RECENTLY 近期已检查 "
+        "· REGISTERED_RECENTLY 新设立 · UNDER_INVESTIGATION 正在立案调查 · DEREGISTERED 已注销吊销 "
+        "· KEY_SUPERVISION_SEPARATE 已纳入重点监管 · OTHER_WITH_NOTE 其他（附说明）(排除原因)",
+        examples=["UNDER_INVESTIGATION"],
+    )  # fmt: skip
+    note: str | None = Field(
+        None, max_length=100,
+        description="OTHER_WITH_NOTE only: one of the policy's notes, committed as "
+        "`OTHER_WITH_NOTE:<note>`; default the policy's only note (说明)",
+    )  # fmt: skip
+
+
 class PrepareIn(BaseModel):
     """What to prepare; no body: the batch's subject draw(s)."""
 
@@ -162,8 +186,17 @@ class PrepareIn(BaseModel):
         None, description="A team draw's department: the lead or a participant (抽取检查组的部门)"
     )
 
+    exclusions: list[ExclusionIn] = Field(
+        [], max_length=10_000,
+        description="Subjects of the population excluded from the subject draw, each once, with "
+        "a reason of the batch's exclusion policy (B.7); listed in the committed exclusions. "
+        "The policy's REGISTERED_RECENTLY excludes by itself. Refused: `draw-exclusion-outside`, "
+        "`draw-exclusion-duplicate`, `draw-exclusion-reason`; not for kind teams (排除对象)",
+    )  # fmt: skip
+
     def request(self) -> DrawRequest:
-        return DrawRequest(self.kind, self.org_id)
+        named = tuple(ExclusionRow(e.uscc, e.reason, e.note) for e in self.exclusions)
+        return DrawRequest(self.kind, self.org_id, named)
 
 
 class TeamShortfallOut(BaseModel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
@@ -52,6 +52,7 @@ from shuangsui.sampling.domain.draws import (
 from shuangsui.sampling.domain.subjects import Lag
 from shuangsui.sampling.service import draw_access as access
 from shuangsui.sampling.service import draw_batches
+from shuangsui.sampling.service import draw_exclusions as excluding
 from shuangsui.sampling.service import draw_feasibility as feasibility
 from shuangsui.sampling.service import inspectors as inspectors_service
 from shuangsui.sampling.service.subjects import subjects_lag
@@ -171,6 +172,8 @@ class DrawRequest:
 
     kind: Literal["subjects", "teams"] = "subjects"
     org_id: UUID | None = None
+    # The subjects the department excludes, with their B.7 codes (`service.draw_exclusions`).
+    exclusions: tuple[mapping.ExclusionRow, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,7 @@ async def prepare_draws(
     team = None
     pools: list[pool_rules.InspectorPool] = []
     if request.kind == "teams":
+        excluding.no_exclusions_for_teams(request.exclusions)
         team = await _team_pool(uow, batch, request.org_id)
     else:
         # A team draw's subjects are fixed by the subject draw; only a population is read.
@@ -218,7 +222,8 @@ async def prepare_draws(
             if team is not None:
                 parts = [await _team_part(uow, batch, earlier, *team)]
             else:
-                parts = await _subject_parts(uow, batch, pools)
+                parts = await _subject_parts(uow, batch, pools, request.exclusions,
+                                             shanghai_date(at))  # fmt: skip
             coded = _coded(batch, earlier, parts)
         except DrawRuleError as error:
             raise access.rule_problem(error) from None
@@ -248,19 +253,22 @@ async def prepare_draws(
 
 
 async def _subject_parts(
-    uow: UnitOfWork, batch: BatchPublished, pools: Sequence[pool_rules.InspectorPool]
-) -> list[_Part]:
+    uow: UnitOfWork, batch: BatchPublished, pools: Sequence[pool_rules.InspectorPool],
+    named: Sequence[mapping.ExclusionRow], today: date,
+) -> list[_Part]:  # fmt: skip
     """The subject draw's plans: none of a pool for a cross-department batch, the one pool's,
-    or one per county of a B.10 batch over that county's subjects and officers."""
+    or one per county of a B.10 batch over that county's subjects and officers. The exclusions
+    are checked against the whole population; each county's draw lists its own subjects'."""
     rows = in_risk_classes(batch, await subjects_repo.population(uow.session,
                                                                  population_query(batch)))  # fmt: skip
+    out = excluding.exclusions_of(batch, rows, named, today)
     if mapping.is_joint(batch):
-        return [_Part(mapping.subject_draw(batch, rows))]
+        return [_Part(mapping.subject_draw(batch, rows, out))]
     if len(pools) == 1 and pools[0].county is None:
         pool = _checked(pools[0])
-        return [_Part(mapping.subject_draw(batch, rows, (), await _department(uow, pool)))]
+        return [_Part(mapping.subject_draw(batch, rows, out, await _department(uow, pool)))]
     return [
-        _Part(mapping.subject_draw(batch, part, (), await _department(uow, pool)), pool.county)
+        _Part(mapping.subject_draw(batch, part, out, await _department(uow, pool)), pool.county)
         for pool, part in _county_parts(pools, rows)
     ]
 
