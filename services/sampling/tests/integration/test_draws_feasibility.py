@@ -63,7 +63,13 @@ async def setting(consumer_feed, batch_events, subject_events, directory_events,
             return bearer("department_admin", region="330106", org=str(bureau.org),
                           sub=f"admin-{name}-{bureau.tag}")  # fmt: skip
 
+        async def hire(station_code, qualifications):
+            await fed(feed, [directory_events.inspector(
+                uuid.uuid4(), org_code=bureau.org_code, station_code=station(station_code),
+                qualifications=list(qualifications))])  # fmt: skip
+
         return {"batch": published.payload, "codes": codes, "officers": [str(i) for i in ids],
+                "hire": hire,
                 "owner": admin("a"), "colleague": admin("b"), "station": bureau.station}  # fmt: skip
 
     return make
@@ -167,3 +173,28 @@ async def test_a_team_left_without_candidates_after_the_draw_is_not_shrunk_but_l
     }]  # fmt: skip
     verdict = (await sampling.get(f"{DRAWS}/{draw['draw_id']}/verification")).json()
     assert verdict["ok"] is True
+
+
+async def test_a_prepared_draw_refused_for_its_teams_is_rebuilt_in_place_once_fixed(
+    sampling, setting
+):
+    """The planner sees the shortfall, hires a third officer, prepares again with `refresh`:
+    the same draw (same code, next ETag) now has every team and commits; without `refresh`
+    a second prepare still waits for the live draw."""
+    world = await setting([STATION] * 3, [(STATION, FOOD)] * 2, conflicts=[(0, 1)])
+    draw = await prepared(sampling, world)
+    problem(await commit(sampling, world, draw), 422, "draw-team-infeasible")
+    await world["hire"](STATION, FOOD)
+    batch_id = world["batch"].batch_id
+    problem(await prepare_answer(sampling, batch_id, world["owner"]), 409, "draw-in-progress")
+
+    again = await prepare_answer(sampling, batch_id, world["owner"], {"refresh": True})
+    assert again.status_code == 201, again.text
+    assert (again.json()["draw_id"], again.headers["ETag"]) == (draw["draw_id"], '"2"')
+    assert (again.json()["inspectors"], again.json()["team_shortfalls"]) == (3, [])
+    body = {"beacon": {"source": "fixed", "value": FIXED}}
+    committed = await sampling.post(action(draw["draw_id"], "commit"), json=body,
+                                    headers=with_etag(world["owner"], 2))  # fmt: skip
+    assert committed.status_code == 200, committed.text
+    refused = await prepare_answer(sampling, batch_id, world["owner"], {"refresh": True})
+    problem(refused, 409, "draw-in-progress")  # a committed draw is never rebuilt

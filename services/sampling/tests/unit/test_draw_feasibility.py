@@ -106,3 +106,20 @@ def test_the_shortfalls_are_the_subjects_the_draw_records_as_infeasible():
                              plan.inputs.conflicts, plan.team)  # fmt: skip
         infeasible = [(a.subject, a.infeasible) for a in state.assignments if a.infeasible]
         assert [(s.subject_id, s.reason) for s in team_shortfalls(plan)] == infeasible, seed
+
+
+def test_only_a_prepared_draw_of_the_same_decision_is_rebuilt_in_place():
+    from uuid import uuid4
+
+    from shuangsui.sampling.domain.draws import DrawKind, DrawStatus, DrawSummary, prepared_draw
+
+    org = uuid4()
+    first = DrawSummary("330106202603150001-01", DrawKind.combined, DrawStatus.prepared, org,
+                        None, "330102")  # fmt: skip
+    other = DrawSummary("330106202603150001-02", DrawKind.combined, DrawStatus.committed, org,
+                        None, "330103")  # fmt: skip
+    earlier = [first, other]
+    assert prepared_draw(earlier, DrawKind.combined, county_code="330102") == first
+    assert prepared_draw(earlier, DrawKind.combined, county_code="330103") is None  # committed
+    assert prepared_draw(earlier, DrawKind.combined, county_code="330104") is None
+    assert prepared_draw(earlier, DrawKind.teams, org_id=org, county_code="330102") is None

@@ -92,7 +92,9 @@ def _answer(stored: StoredDraw, status: int = 200) -> JSONResponse:
     "draw of the decision, or the subjects read model is behind the registry by more than "
     "READ_MODEL_MAX_LAG_SECONDS (`draw-read-model-behind`). `team_shortfalls` lists the "
     "drawable subjects that cannot be given a full eligible team (R18), whose commit would be "
-    "refused (`draw-team-infeasible`). Nothing of a prepared draw is public.",
+    "refused (`draw-team-infeasible`); once fixed, `refresh: true` rebuilds the decision's "
+    "prepared draw in place (same code, next ETag) instead of `draw-in-progress`. Nothing of "
+    "a prepared draw is public.",
     responses=problem_responses(
         access.DRAW_REFUSED,
         access.DRAW_STATE,

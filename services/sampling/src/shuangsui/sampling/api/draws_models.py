@@ -194,9 +194,16 @@ class PrepareIn(BaseModel):
         "`draw-exclusion-duplicate`, `draw-exclusion-reason`; not for kind teams (排除对象)",
     )  # fmt: skip
 
+    refresh: bool = Field(
+        False, description="true: a decision whose draw is prepared and not yet committed gets "
+        "that draw rebuilt from the current read models in place (same code, next ETag), e.g. "
+        "after fixing what `team_shortfalls` named; false: such a draw is `draw-in-progress` "
+        "(重新准备)",
+    )  # fmt: skip
+
     def request(self) -> DrawRequest:
         named = tuple(ExclusionRow(e.uscc, e.reason, e.note) for e in self.exclusions)
-        return DrawRequest(self.kind, self.org_id, named)
+        return DrawRequest(self.kind, self.org_id, named, self.refresh)
 
 
 class TeamShortfallOut(BaseModel):

@@ -48,6 +48,8 @@ from shuangsui.sampling.domain.draws import (
     live_subject_draw,
     next_draw_code,
     next_status,
+    parse_draw_code,
+    prepared_draw,
 )
 from shuangsui.sampling.domain.subjects import Lag
 from shuangsui.sampling.service import draw_access as access
@@ -174,6 +176,8 @@ class DrawRequest:
     org_id: UUID | None = None
     # The subjects the department excludes, with their B.7 codes (`service.draw_exclusions`).
     exclusions: tuple[mapping.ExclusionRow, ...] = ()
+    # Rebuild the decision's prepared (never committed) draw in place instead of refusing.
+    refresh: bool = False
 
 
 @dataclass(frozen=True)
@@ -224,10 +228,18 @@ async def prepare_draws(
             else:
                 parts = await _subject_parts(uow, batch, pools, request.exclusions,
                                              shanghai_date(at))  # fmt: skip
-            coded = _coded(batch, earlier, parts)
+            refreshed: list[StoredDraw] = []
+            if request.refresh:
+                refreshed, parts = await _refreshed(uow, earlier, parts, by, at)
+            try:
+                coded = _coded(batch, earlier, parts) if parts else []
+            except DrawRuleError:
+                if not refreshed:  # a B.10 re-run whose other counties are all live
+                    raise
+                coded = []
         except DrawRuleError as error:
             raise access.rule_problem(error) from None
-        prepared = []
+        prepared = list(refreshed)
         for code, part in coded:
             plan = part.plan
             draw = Draw(
@@ -249,7 +261,32 @@ async def prepare_draws(
                 ) from None  # fmt: skip
             prepared.append(stored)
         await uow.commit()
-    return prepared
+    return sorted(prepared, key=lambda d: parse_draw_code(d.draw.draw_code).sequence)
+
+
+async def _refreshed(
+    uow: UnitOfWork, earlier: Sequence[DrawSummary], parts: Sequence[_Part], by: Principal,
+    at: datetime,
+) -> tuple[list[StoredDraw], list[_Part]]:  # fmt: skip
+    """Each part whose decision has a prepared draw rebuilt in place (its next revision), and
+    the parts left to prepare anew. The batch's row lock is held, so no commit runs between."""
+    done: list[StoredDraw] = []
+    rest: list[_Part] = []
+    for part in parts:
+        plan = part.plan
+        found = prepared_draw(earlier, plan.kind, org_id=plan.org_id,
+                              subjects_draw_code=part.subjects_draw_code,
+                              county_code=part.county_code)  # fmt: skip
+        if found is None:
+            rest.append(part)
+            continue
+        stored = await repo.draw_by_code(uow.session, found.draw_code)
+        assert stored is not None
+        done.append(await repo.update(uow.session, replace(
+            stored, inputs=_inputs_json(plan), population=_population(plan),
+            prepared_by=by.sub, prepared_at=at,
+        )))  # fmt: skip
+    return done, rest
 
 
 async def _subject_parts(
