@@ -33,15 +33,20 @@ def test_load_cap_is_a_ceiling_and_survives_an_empty_list() -> None:
     assert load_cap(2, 0, 4) == 0
 
 
-def test_candidates_follow_certificate_conflict_and_unit_rules() -> None:
-    subject = Subject("S", "A", unit="U1")
-    inspectors = [
+def _rule_inspectors() -> list[Inspector]:
+    """One inspector per rule of §8.3 a candidate may break (or just keep)."""
+    return [
         _inspector("expired", "U1", cert="2025-04-14"),
         _inspector("last-day", "U1", cert="2025-04-15"),
         _inspector("conflicted", "U1"),
         _inspector("other-unit", "U2"),
         _inspector("no-unit", ""),
     ]
+
+
+def test_candidates_follow_certificate_conflict_and_unit_rules() -> None:
+    subject = Subject("S", "A", unit="U1")
+    inspectors = _rule_inspectors()
     same_unit = TeamRule(2, None, "same-unit", "2025-04-15")
     ranking = ranked_candidates(SEED_B, subject, inspectors, same_unit, frozenset({"conflicted"}))
     assert ranking == ["last-day"]
@@ -138,3 +143,43 @@ def test_conflicts_remove_the_pair_only() -> None:
     state = assign_teams(SEED_B, subjects, inspectors, [Conflict("s1", "a")], TEAM)
     assert "a" not in state.candidates["s1"]
     assert "a" in state.candidates["s2"]
+
+
+def test_candidates_are_the_unranked_list_the_ranking_orders() -> None:
+    from shuangsui.drawspec.phase_b import candidates
+
+    subject = Subject("S", "A", unit="U1")
+    inspectors = _rule_inspectors()
+    same_unit = TeamRule(2, None, "same-unit", "2025-04-15")
+    found = candidates(subject, inspectors, same_unit, {"conflicted"})
+    assert [i.inspector_id for i in found] == ["last-day"]
+    everyone = TeamRule(2, None, "all", "2025-04-15")
+    found = candidates(subject, inspectors, everyone, ())
+    assert [i.inspector_id for i in found] == ["last-day", "conflicted", "other-unit", "no-unit"]
+    ranked = ranked_candidates(SEED_B, subject, inspectors, everyone, frozenset())
+    assert sorted(ranked) == sorted(i.inspector_id for i in found)
+
+
+def test_infeasibility_follows_steps_1_and_2_in_order() -> None:
+    from shuangsui.drawspec.phase_b import INSUFFICIENT, NO_QUALIFIED_LEAD, infeasibility
+
+    assert infeasibility(["a"], {"a"}, 2) == INSUFFICIENT  # step 1 before step 2
+    assert infeasibility([], set(), 1) == INSUFFICIENT
+    assert infeasibility(["a", "b"], {"c"}, 2) == NO_QUALIFIED_LEAD
+    assert infeasibility(["a", "b"], {"b"}, 2) is None
+
+
+def test_assign_teams_records_the_infeasibility_the_helpers_predict() -> None:
+    from shuangsui.drawspec.phase_b import candidates, infeasibility
+
+    inspectors = [_inspector("I-1", tags=("food",)), _inspector("I-2"), _inspector("I-3")]
+    subjects = [Subject("S-1", "A"), Subject("S-2", "A"), Subject("S-3", "A")]
+    conflicts = [Conflict("S-2", "I-2"), Conflict("S-2", "I-3"), Conflict("S-3", "I-1")]
+    state = assign_teams(SEED_B, subjects, inspectors, conflicts, TEAM)
+    qualified = {"I-1"}
+    for subject, record in zip(subjects, state.assignments, strict=True):
+        conflicted = {c.inspector_id for c in conflicts if c.subject_id == subject.subject_id}
+        ids = [i.inspector_id for i in candidates(subject, inspectors, TEAM, conflicted)]
+        assert record.infeasible == infeasibility(ids, qualified, TEAM.size), subject
+    assert [a.infeasible for a in state.assignments] == [None, "insufficient_candidates",
+                                                         "no_qualified_lead"]  # fmt: skip

@@ -148,7 +148,8 @@ class Bureau:
         return batch_events.published(
             org_id=self.org, org_code=self.org_code, batch_code=code, joint_kind="none",
             participants=[], items=[{**example, "item_id": str(self.item)}],
-            risk_ratio_policies=[policy], station_group=[self.station], **{**window, **changes},
+            risk_ratio_policies=[policy],
+            **{"station_group": [self.station], **window, **changes},
         )  # fmt: skip
 
 
@@ -231,3 +232,27 @@ async def killed_at_its_crash_point(
     except subprocess.TimeoutExpired:
         return False
     return code == -signal.SIGKILL
+
+
+def prepare_answer(sampling: Any, batch_id: Any, headers: dict[str, str], body: Any = None) -> Any:
+    """The raw answer of a prepare, with an optional body (exclusions, kind)."""
+    if body is None:
+        return sampling.post(prepare_path(batch_id), headers=headers)
+    return sampling.post(prepare_path(batch_id), json=body, headers=headers)
+
+
+async def accepted_recusal(
+    sampling: Any, draw_id: str, subject: str, inspector: str, declarer: dict[str, str],
+    approver: dict[str, str], reason: str = "recusal",
+) -> dict[str, Any]:  # fmt: skip
+    """A recusal declared by `declarer` and accepted by `approver`: the decided recusal."""
+    path = f"{DRAWS}/{draw_id}/recusals"
+    body = {"subject_id": subject, "inspector_id": inspector, "reason": reason}
+    declared = await sampling.post(path, json=body, headers=declarer)
+    assert declared.status_code == 201, declared.text
+    decided = await sampling.post(f"{path}/{declared.json()['recusal_id']}:decide",
+                                  json={"accept": True, "reason": "经核实，同意"},
+                                  headers=approver)  # fmt: skip
+    assert decided.status_code == 200, decided.text
+    result: dict[str, Any] = decided.json()
+    return result

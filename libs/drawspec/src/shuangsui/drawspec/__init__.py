@@ -10,7 +10,7 @@ Verify a published bundle::
 
 Modules follow DRAW_SPEC's sections: `encoding` (§2), `jsontext` (§2.9–2.11, §4.2), `lists`
 (§3), `commitment` (§4), `beacon` and `drand` (§5), `seed` (§6), `phase_a` (§7), `phase_b`
-(§8), `recusal` (§9), `result` (§10), `ordering` and `verification` (§11), `sql`
+(§8), `recusal` (§9), `result` (§10), `ordering`, `verification` and `verdict` (§11), `sql`
 (Appendix A). `builder` helps operators produce commitments and bundles; `cli` is the
 `ids1` command.
 """
@@ -33,10 +33,12 @@ from .model import (
     Subject,
     TeamRule,
 )
+from .verdict import Check, Verdict, verdict_of
 from .verification import outcome, read_bundle, verify_bundle, verify_bytes, verify_tree
 
 __all__ = [
     "Bundle",
+    "Check",
     "CommitRevealBeacon",
     "Conflict",
     "DrandBeacon",
@@ -54,12 +56,14 @@ __all__ = [
     "StratumRule",
     "Subject",
     "TeamRule",
+    "Verdict",
     "VerifierUnavailable",
     "build_bundle",
     "build_commitment",
     "new_party_secret",
     "outcome",
     "read_bundle",
+    "verdict_of",
     "verify_bundle",
     "verify_bytes",
     "verify_tree",

@@ -31,6 +31,7 @@ from .cli_io import (
 from .errors import ErrorCode, Rejected, VerifierUnavailable
 from .jsontext import BomPrefixed, JsonValue, NotJson, dumps, parse_json
 from .result import first_difference, is_rejection_object, is_result_object, value_at
+from .verdict import Verdict
 from .verification import outcome
 
 
@@ -165,16 +166,7 @@ def _verify(args: argparse.Namespace, io: Io) -> int:
         raise Unreadable("the published result is neither a result nor a rejection object")
     _warn_fixed(bundle, args, io)
     computed = _outcome(bundle)
-    field = first_difference(published, computed)
-    verdict: dict[str, JsonValue] = {
-        "match": field is None,
-        "outcome": computed.get("error", "result"),
-        "field": field,
-    }
-    if field is not None:
-        verdict["published"] = value_at(published, field)
-        verdict["computed"] = value_at(computed, field)
-    io.emit(verdict, pretty=not args.compact)
+    io.emit(Verdict.of(published, computed).to_json(), pretty=not args.compact)
     return _compare(published, computed, io, label="published")
 
 

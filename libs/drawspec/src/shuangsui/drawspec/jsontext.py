@@ -9,9 +9,8 @@ validated as a bundle.
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 from collections.abc import Iterator
 from typing import TypeAlias
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .encoding import lp, tag_prefix, utf8
@@ -59,6 +59,40 @@ def is_qualified(inspector: Inspector, lead_expertise: str | None) -> bool:
     return lead_expertise is None or lead_expertise in inspector.expertise
 
 
+def candidates(
+    subject: Subject,
+    inspectors: Iterable[Inspector],
+    team: TeamRule,
+    conflicted: Collection[str],
+) -> list[Inspector]:
+    """The candidates of §8.3 for a subject, unranked, in the order given: certificate valid on
+    `task_date`, not in conflict with the subject (`conflicted`: the inspector ids its conflict
+    entries name), and of the subject's unit under `same-unit`. No seed and no load takes part,
+    so whether a subject can have a team at all (§8.6 steps 1–2) is known before the draw."""
+    same_unit = team.scope == "same-unit"
+    # Dates are validated YYYY-MM-DD with 4-digit years, so string order is date order.
+    return [
+        i
+        for i in inspectors
+        if i.cert_valid_until >= team.task_date
+        and i.inspector_id not in conflicted
+        and (not same_unit or i.unit == subject.unit)
+    ]
+
+
+def infeasibility(
+    candidate_ids: Collection[str], qualified: Collection[str], size: int
+) -> str | None:
+    """§8.6 steps 1–2: why a subject with these candidates gets no team (`insufficient_candidates`,
+    then `no_qualified_lead`), or None when step 3 will form one. `qualified`: the ids qualified
+    to lead (`is_qualified`)."""
+    if len(candidate_ids) < size:
+        return INSUFFICIENT
+    if not any(i in qualified for i in candidate_ids):
+        return NO_QUALIFIED_LEAD
+    return None
+
+
 def ranked_candidates(
     seed_b: bytes,
     subject: Subject,
@@ -69,14 +103,7 @@ def ranked_candidates(
     """Candidates of §8.3 ranked by `(H("inspector", seed_B, s, i), utf8(i))`."""
     base = hashlib.sha256(tag_prefix("inspector") + lp(seed_b) + lp(utf8(subject.subject_id)))
     keyed: list[tuple[bytes, bytes, str]] = []
-    for inspector in inspectors:
-        # Dates are validated YYYY-MM-DD with 4-digit years, so string order is date order.
-        if inspector.cert_valid_until < team.task_date:
-            continue
-        if inspector.inspector_id in conflicted:
-            continue
-        if team.scope == "same-unit" and inspector.unit != subject.unit:
-            continue
+    for inspector in candidates(subject, inspectors, team, conflicted):
         id_bytes = utf8(inspector.inspector_id)
         h = base.copy()
         h.update(lp(id_bytes))
@@ -141,10 +168,9 @@ def assign_teams(
 
 
 def _assign_one(state: PhaseB, subject_id: str, ranking: list[str]) -> Assignment:
-    if len(ranking) < state.size:
-        return Assignment(subject_id, infeasible=INSUFFICIENT)
-    if not any(i in state.qualified for i in ranking):
-        return Assignment(subject_id, infeasible=NO_QUALIFIED_LEAD)
+    infeasible = infeasibility(ranking, state.qualified, state.size)
+    if infeasible is not None:
+        return Assignment(subject_id, infeasible=infeasible)
     c = smallest_filling_cap(ranking, state.loads, state.qualified, state.size, state.cap)
     team = form_team(ranking, state.loads, state.qualified, state.size, c)
     assert team is not None, "the closed-form cap always fills the team"

@@ -42,6 +42,12 @@ class Settings(DatabaseSettings):
         "from, e.g. https://api.drand.sh,https://drand.cloudflare.com; empty (an offline "
         "deployment): nothing is fetched and an operator pushes each round",
     )
+    verification_max_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        description="VERIFICATION_MAX_BYTES — the largest `{bundle, result}` upload the public "
+        "verification accepts (413 above); a larger draw is verified with `shuangsui draw verify`",
+    )
     bootstrap_batch_size: int = Field(
         default=5_000,
         ge=1,

@@ -13,7 +13,7 @@ import contextlib
 import operator
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -267,13 +267,14 @@ class PopulationSubject:
     unit_code: str | None
     risk_classes: Mapping[str, str]
     region_code: str = ""  # the subject's county: which B.10 county pool draws it
+    registered_on: date | None = None  # B.7 REGISTERED_RECENTLY
 
 
 async def population(session: AsyncSession, query: PopulationQuery) -> list[PopulationSubject]:
     s, sc, rc = subjects.c, subject_scopes.c, subject_risk_classes.c
     classes = sa.and_(rc.uscc == s.uscc, rc.domain == query.risk_domain)
     statement = (
-        sa.select(s.uscc, s.subject_id, s.unit_code, rc.risk_class, s.region_code)
+        sa.select(s.uscc, s.subject_id, s.unit_code, rc.risk_class, s.region_code, s.registered_on)
         .select_from(
             subjects.join(subject_scopes, sc.uscc == s.uscc).outerjoin(
                 subject_risk_classes, classes
@@ -302,6 +303,7 @@ async def population(session: AsyncSession, query: PopulationQuery) -> list[Popu
             r.unit_code,
             {query.risk_domain: r.risk_class} if r.risk_class else {},
             r.region_code,
+            r.registered_on,
         )
         for r in await session.execute(statement)
     ]

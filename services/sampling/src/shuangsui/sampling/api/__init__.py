@@ -2,8 +2,16 @@
 
 from fastapi import APIRouter
 
-from shuangsui.sampling.api import batches, draws, overlaps, read_models, recusals
+from shuangsui.sampling.api import (
+    batches,
+    draw_verifications,
+    draws,
+    overlaps,
+    read_models,
+    recusals,
+)  # fmt: skip
 
 ROUTERS: list[APIRouter] = [
-    batches.router, draws.router, read_models.router, recusals.router, overlaps.router,
+    batches.router, draws.router, draw_verifications.router, read_models.router, recusals.router,
+    overlaps.router,
 ]  # fmt: skip

@@ -30,11 +30,13 @@ from shuangsui.sampling.api.draws_models import (
     PrepareIn,
     RevealIn,
     RoundIn,
+    TeamShortfallOut,
     VoidIn,
 )
 from shuangsui.sampling.domain.draws import DrawStatus
 from shuangsui.sampling.service import draw_access as access
 from shuangsui.sampling.service import draw_ends as ends
+from shuangsui.sampling.service import draw_feasibility as feasibility
 from shuangsui.sampling.service import draw_reads as reads
 from shuangsui.sampling.service import draw_reveals as reveals
 from shuangsui.sampling.service import draw_rounds as rounds
@@ -52,6 +54,7 @@ STEP_RESPONSES = problem_responses(
     p.PRECONDITION_REQUIRED,
 )  # fmt: skip
 BATCH_ID = Path(description="The batch (批次标识)")
+SHORTFALLS_SHOWN = 1000
 
 
 def _answer(stored: StoredDraw, status: int = 200) -> JSONResponse:
@@ -79,12 +82,20 @@ def _answer(stored: StoredDraw, status: int = 200) -> JSONResponse:
     "failed or was voided. With `kind: teams` and `org_id`: one department's team draw of a "
     "cross-department batch over its completed subject draw (B.11, R20): the selected "
     "subjects, every stratum 1/1, that department's own pool, conflicts and lead "
-    "qualification. Answers the first draw prepared with every prepared draw in `prepared` "
+    "qualification. `exclusions` (subject draws only): subjects of the population left out "
+    "of the manifest and listed with their B.7 reason in the committed exclusions (§3.2); each "
+    "once and with a reason of the batch's exclusion policy, else 422 `draw-refused` "
+    "(`draw-exclusion-outside`, `draw-exclusion-duplicate`, `draw-exclusion-reason`, every "
+    "entry in `errors`); the policy's REGISTERED_RECENTLY excludes by itself. Answers the "
+    "first draw prepared with every prepared draw in `prepared` "
     "(each with ETag \"1\"; send it as `If-Match` to commit). Only the batch's lead "
     "department's admin; refused while the batch is not drawable, has a live or completed "
     "draw of the decision, or the subjects read model is behind the registry by more than "
-    "READ_MODEL_MAX_LAG_SECONDS (`draw-read-model-behind`). Nothing of a prepared draw is "
-    "public.",
+    "READ_MODEL_MAX_LAG_SECONDS (`draw-read-model-behind`). `team_shortfalls` lists the "
+    "drawable subjects that cannot be given a full eligible team (R18), whose commit would be "
+    "refused (`draw-team-infeasible`); once fixed, `refresh: true` rebuilds the decision's "
+    "prepared draw in place (same code, next ETag) instead of `draw-in-progress`. Nothing of "
+    "a prepared draw is public.",
     responses=problem_responses(
         access.DRAW_REFUSED,
         access.DRAW_STATE,
@@ -94,6 +105,10 @@ def _answer(stored: StoredDraw, status: int = 200) -> JSONResponse:
     ),
     openapi_extra={"requestBody": {"content": {"application/json": {"examples": {
         "subjects": {"summary": "The batch's subject draw(s)", "value": {"kind": "subjects"}},
+        "exclusions": {"summary": "The subject draw, two subjects excluded (B.7)", "value": {
+            "kind": "subjects", "exclusions": [
+                {"uscc": "91330106MA2B7C8D9E", "reason": "UNDER_INVESTIGATION"},
+                {"uscc": "92330106MA2C3D4E5F", "reason": "OTHER_WITH_NOTE", "note": "停业装修"}]}},
         "teams": {"summary": "A department's team draw (B.11)", "value": {
             "kind": "teams", "org_id": "3c9e5a71-2b4d-4f6a-9b0c-1d2e3f4a5b6c"}},
     }}}}},
@@ -108,8 +123,10 @@ async def prepare_draw(
     bound = request.app.state.settings.read_model_max_lag_seconds
     asked = (body or PrepareIn()).request()
     prepared = await service.prepare_draws(uow, batch_id, asked, by, bound)
+    short = [TeamShortfallOut(draw_id=d.draw.draw_code, **s.to_json())
+             for d in prepared for s in feasibility.shortfalls_of(d)][:SHORTFALLS_SHOWN]  # fmt: skip
     return JSONResponse(
-        PreparedOut.of_all(prepared).model_dump(mode="json"), status_code=201,
+        PreparedOut.of_all(prepared, short).model_dump(mode="json"), status_code=201,
         headers={"ETag": etag_of(prepared[0].revision)},
     )  # fmt: skip
 
@@ -127,10 +144,12 @@ async def prepare_draw(
     "`draw-beacon-round-too-late`; default the earliest; it must be accepted by "
     "BEACON_DEADLINE_SECONDS after its time, shown as `reveal_deadline`) or, in test and "
     "development mode only (DRAW_TEST_MODE), `fixed`. A draw is committed once "
-    "(`draw-transition`). Requires "
+    "(`draw-transition`). Refused with `draw-team-infeasible` (R18) while a subject the draw "
+    "may select cannot be given a full eligible team (its `team_shortfalls`). Requires "
     "`If-Match` with the draw's ETag.",
     responses=problem_responses(
         access.DRAW_REFUSED,
+        feasibility.DRAW_TEAM_INFEASIBLE,
         access.DRAW_STATE,
         p.FORBIDDEN,
         404,

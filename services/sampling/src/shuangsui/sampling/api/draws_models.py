@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shuangsui.sampling.adapters.draws import StoredDraw
 from shuangsui.sampling.domain.beacons import OfferedRound
+from shuangsui.sampling.domain.draw_inputs import ExclusionRow
 from shuangsui.sampling.domain.draws import DrawKind, DrawStatus
 from shuangsui.sampling.service.draw_reveals import SecretIn
 from shuangsui.sampling.service.draws import BeaconChoice, DrawRequest, PartyIn
@@ -147,6 +148,29 @@ def _list(value: object) -> list[object]:
     return value
 
 
+class ExclusionIn(BaseModel):
+    """A subject the department excludes before the manifest is built (DRAW_SPEC §3.2, B.7)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uscc: str = Field(
+        min_length=1, max_length=64, description="The subject's USCC, of the batch's population "
+        "(统一社会信用代码)", examples=["91330106MA2B7C8D9E"],
+    )  # fmt: skip
+    reason: str = Field(
+        min_length=1, max_length=100,
+        description="A B.7 code the batch's exclusion policy lists: INSPECTED_RECENTLY 近期已检查 "
+        "· REGISTERED_RECENTLY 新设立 · UNDER_INVESTIGATION 正在立案调查 · DEREGISTERED 已注销吊销 "
+        "· KEY_SUPERVISION_SEPARATE 已纳入重点监管 · OTHER_WITH_NOTE 其他（附说明）(排除原因)",
+        examples=["UNDER_INVESTIGATION"],
+    )  # fmt: skip
+    note: str | None = Field(
+        None, max_length=100,
+        description="OTHER_WITH_NOTE only: one of the policy's notes, committed as "
+        "`OTHER_WITH_NOTE:<note>`; default the policy's only note (说明)",
+    )  # fmt: skip
+
+
 class PrepareIn(BaseModel):
     """What to prepare; no body: the batch's subject draw(s)."""
 
@@ -162,8 +186,48 @@ class PrepareIn(BaseModel):
         None, description="A team draw's department: the lead or a participant (抽取检查组的部门)"
     )
 
+    exclusions: list[ExclusionIn] = Field(
+        [], max_length=10_000,
+        description="Subjects of the population excluded from the subject draw, each once, with "
+        "a reason of the batch's exclusion policy (B.7); listed in the committed exclusions. "
+        "The policy's REGISTERED_RECENTLY excludes by itself. Refused: `draw-exclusion-outside`, "
+        "`draw-exclusion-duplicate`, `draw-exclusion-reason`; not for kind teams (排除对象)",
+    )  # fmt: skip
+
+    refresh: bool = Field(
+        False, description="true: a decision whose draw is prepared and not yet committed gets "
+        "that draw rebuilt from the current read models in place (same code, next ETag), e.g. "
+        "after fixing what `team_shortfalls` named; false: such a draw is `draw-in-progress` "
+        "(重新准备)",
+    )  # fmt: skip
+
     def request(self) -> DrawRequest:
-        return DrawRequest(self.kind, self.org_id)
+        named = tuple(ExclusionRow(e.uscc, e.reason, e.note) for e in self.exclusions)
+        return DrawRequest(self.kind, self.org_id, named, self.refresh)
+
+
+class TeamShortfallOut(BaseModel):
+    """A drawable subject whose pool cannot give a full eligible team (R18): its commit would be
+    refused (`draw-team-infeasible`)."""
+
+    draw_id: str = Field(description="The prepared draw, by its public code (抽取编号)")
+    subject_id: str = Field(description="The subject's USCC (统一社会信用代码)")
+    unit: str = Field(description='Its station with jurisdiction, "" if none (管辖所)')
+    reason: str = Field(
+        description="insufficient_candidates 可选人员不足 · no_qualified_lead 无具备资格的组长 "
+        "(DRAW_SPEC §8.6) (原因)"
+    )
+    eligible: int = Field(
+        description="Officers eligible for it: certificate valid through the window end, no "
+        "declared conflict, of its station in single_station mode (符合条件人数)"
+    )
+    needed: int = Field(description="The team size (检查组人数)")
+    qualified: int = Field(
+        description="Of the eligible, how many hold the lead's qualification (具备组长资格人数)"
+    )
+    missing_qualification: str | None = Field(
+        description="The qualification nobody eligible holds (no_qualified_lead) (缺少的执法资格)"
+    )
 
 
 class PreparedOut(DrawOut):
@@ -174,11 +238,18 @@ class PreparedOut(DrawOut):
         description='Every draw this call prepared, in code order; each has ETag "1" '
         "(本次准备的全部抽取)"
     )
+    team_shortfalls: list[TeamShortfallOut] = Field(
+        [], description="The drawable subjects that cannot be given a full eligible team, of "
+        "every prepared draw (at most 1000); a draw with any is refused at its commit "
+        "(`draw-team-infeasible`, R18). Empty: every team is feasible (检查组缺口)",
+    )  # fmt: skip
 
     @classmethod
-    def of_all(cls, stored: list[StoredDraw]) -> PreparedOut:
+    def of_all(
+        cls, stored: list[StoredDraw], shortfalls: list[TeamShortfallOut] | None = None
+    ) -> PreparedOut:
         drawn = [DrawOut.of(s) for s in stored]
-        return cls(**drawn[0].model_dump(), prepared=drawn)
+        return cls(**drawn[0].model_dump(), prepared=drawn, team_shortfalls=shortfalls or [])
 
 
 class FixedBeaconIn(BaseModel):

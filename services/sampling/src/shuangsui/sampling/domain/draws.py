@@ -200,6 +200,24 @@ def _same_decision(
     return a.kind in (DrawKind.combined, DrawKind.subjects) and a.county_code == county
 
 
+def prepared_draw(
+    earlier: Sequence[DrawSummary],
+    kind: DrawKind,
+    *,
+    org_id: UUID | None = None,
+    subjects_draw_code: str | None = None,
+    county_code: str | None = None,
+) -> DrawSummary | None:
+    """The decision's live draw when it is only prepared: nothing of it is committed or public,
+    so a prepare asked to `refresh` rebuilds its inputs in place (same code) — e.g. once the
+    planner has fixed what its `team_shortfalls` named (R18)."""
+    return next(
+        (d for d in earlier if d.status is DrawStatus.prepared
+         and _same_decision(d, kind, org_id, subjects_draw_code, county_code)),
+        None,
+    )  # fmt: skip
+
+
 def next_draw_code(
     batch_code: str,
     kind: DrawKind,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
@@ -49,10 +49,14 @@ from shuangsui.sampling.domain.draws import (
     live_subject_draw,
     next_draw_code,
     next_status,
+    parse_draw_code,
+    prepared_draw,
 )
 from shuangsui.sampling.domain.subjects import Lag
 from shuangsui.sampling.service import draw_access as access
 from shuangsui.sampling.service import draw_batches
+from shuangsui.sampling.service import draw_exclusions as excluding
+from shuangsui.sampling.service import draw_feasibility as feasibility
 from shuangsui.sampling.service import inspectors as inspectors_service
 from shuangsui.sampling.service.subjects import subjects_lag
 
@@ -171,6 +175,10 @@ class DrawRequest:
 
     kind: Literal["subjects", "teams"] = "subjects"
     org_id: UUID | None = None
+    # The subjects the department excludes, with their B.7 codes (`service.draw_exclusions`).
+    exclusions: tuple[mapping.ExclusionRow, ...] = ()
+    # Rebuild the decision's prepared (never committed) draw in place instead of refusing.
+    refresh: bool = False
 
 
 @dataclass(frozen=True)
@@ -203,6 +211,7 @@ async def prepare_draws(
     team = None
     pools: list[pool_rules.InspectorPool] = []
     if request.kind == "teams":
+        excluding.no_exclusions_for_teams(request.exclusions)
         team = await _team_pool(uow, batch, request.org_id)
     else:
         # A team draw's subjects are fixed by the subject draw; only a population is read.
@@ -218,11 +227,20 @@ async def prepare_draws(
             if team is not None:
                 parts = [await _team_part(uow, batch, earlier, *team)]
             else:
-                parts = await _subject_parts(uow, batch, pools)
-            coded = _coded(batch, earlier, parts)
+                parts = await _subject_parts(uow, batch, pools, request.exclusions,
+                                             shanghai_date(at))  # fmt: skip
+            refreshed: list[StoredDraw] = []
+            if request.refresh:
+                refreshed, parts = await _refreshed(uow, earlier, parts, by, at)
+            try:
+                coded = _coded(batch, earlier, parts) if parts else []
+            except DrawRuleError:
+                if not refreshed:  # a B.10 re-run whose other counties are all live
+                    raise
+                coded = []
         except DrawRuleError as error:
             raise access.rule_problem(error) from None
-        prepared = []
+        prepared = list(refreshed)
         for code, part in coded:
             plan = part.plan
             draw = Draw(
@@ -244,23 +262,51 @@ async def prepare_draws(
                 ) from None  # fmt: skip
             prepared.append(stored)
         await uow.commit()
-    return prepared
+    return sorted(prepared, key=lambda d: parse_draw_code(d.draw.draw_code).sequence)
+
+
+async def _refreshed(
+    uow: UnitOfWork, earlier: Sequence[DrawSummary], parts: Sequence[_Part], by: Principal,
+    at: datetime,
+) -> tuple[list[StoredDraw], list[_Part]]:  # fmt: skip
+    """Each part whose decision has a prepared draw rebuilt in place (its next revision), and
+    the parts left to prepare anew. The batch's row lock is held, so no commit runs between."""
+    done: list[StoredDraw] = []
+    rest: list[_Part] = []
+    for part in parts:
+        plan = part.plan
+        found = prepared_draw(earlier, plan.kind, org_id=plan.org_id,
+                              subjects_draw_code=part.subjects_draw_code,
+                              county_code=part.county_code)  # fmt: skip
+        if found is None:
+            rest.append(part)
+            continue
+        stored = await repo.draw_by_code(uow.session, found.draw_code)
+        assert stored is not None
+        done.append(await repo.update(uow.session, replace(
+            stored, inputs=_inputs_json(plan), population=_population(plan),
+            prepared_by=by.sub, prepared_at=at,
+        )))  # fmt: skip
+    return done, rest
 
 
 async def _subject_parts(
-    uow: UnitOfWork, batch: BatchPublished, pools: Sequence[pool_rules.InspectorPool]
-) -> list[_Part]:
+    uow: UnitOfWork, batch: BatchPublished, pools: Sequence[pool_rules.InspectorPool],
+    named: Sequence[mapping.ExclusionRow], today: date,
+) -> list[_Part]:  # fmt: skip
     """The subject draw's plans: none of a pool for a cross-department batch, the one pool's,
-    or one per county of a B.10 batch over that county's subjects and officers."""
+    or one per county of a B.10 batch over that county's subjects and officers. The exclusions
+    are checked against the whole population; each county's draw lists its own subjects'."""
     rows = in_risk_classes(batch, await subjects_repo.population(uow.session,
                                                                  population_query(batch)))  # fmt: skip
+    out = excluding.exclusions_of(batch, rows, named, today)
     if mapping.is_joint(batch):
-        return [_Part(mapping.subject_draw(batch, rows))]
+        return [_Part(mapping.subject_draw(batch, rows, out))]
     if len(pools) == 1 and pools[0].county is None:
         pool = _checked(pools[0])
-        return [_Part(mapping.subject_draw(batch, rows, (), await _department(uow, pool)))]
+        return [_Part(mapping.subject_draw(batch, rows, out, await _department(uow, pool)))]
     return [
-        _Part(mapping.subject_draw(batch, part, (), await _department(uow, pool)), pool.county)
+        _Part(mapping.subject_draw(batch, part, out, await _department(uow, pool)), pool.county)
         for pool, part in _county_parts(pools, rows)
     ]
 
@@ -456,6 +502,7 @@ async def commit_draw(
             access.drawable(batch, shanghai_date(at))
             beacon, parties, deadline = _beacon(choice, at, test_mode)
             plan = access.plan_of(stored)
+            feasibility.check_feasible(plan)  # R18: before anything is committed
             document = plan.commitment(stored.draw.draw_code, beacon, access.stamp(at))
             draw = stored.draw.commit(document, test_mode=test_mode)
         except DrawRuleError as error:
