@@ -30,6 +30,7 @@ BATCHES = "/api/v1/sampling/batches"
 FIXED = "ab" * 32
 COMMITTED = "sampling.draw.committed.v1"
 COMPLETED = "sampling.draw.completed.v1"
+SELECTION = "sampling.draw.selection.v1"
 TEAM_ASSIGNED = "sampling.team.assigned.v1"
 
 

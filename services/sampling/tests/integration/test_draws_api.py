@@ -15,6 +15,7 @@ from draw_api_testkit import (
     COMPLETED,
     DRAWS,
     FIXED,
+    SELECTION,
     TEAM_ASSIGNED,
     commit_path,
     prepare_path,
@@ -363,7 +364,10 @@ async def test_a_fixed_draw_is_revealed_computed_and_completed_as_the_verifier_c
                if e["data"]["draw_code"] == draw["draw_id"]]  # fmt: skip
     assert event["result_sha256"] == completed["result_sha256"]
     assert event["completes_batch"] is True
-    assert [s["uscc"] for st in event["strata"] for s in st["selected"]] == selected
+    assert event["selection_parts"] == 1
+    [part] = [e["data"] for e in await ledger("sampling").announced(SELECTION)
+              if e["data"]["draw_code"] == draw["draw_id"]]  # fmt: skip
+    assert [s["uscc"] for s in part["subjects"]] == selected
     teams = [e["data"] for e in await ledger("sampling").announced(TEAM_ASSIGNED)
              if e["data"]["draw_code"] == draw["draw_id"]]  # fmt: skip
     assert sorted(t["uscc"] for t in teams) == sorted(selected)

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from draw_testkit import Officer, Row, batch
 
+from shuangsui.contracts.events.sampling_draws import SELECTION_PART_SIZE
 from shuangsui.drawspec import FixedBeacon, Recusal
 from shuangsui.sampling.domain.batches import BatchStatus
 from shuangsui.sampling.domain.draw_events import (
@@ -16,8 +17,10 @@ from shuangsui.sampling.domain.draw_events import (
     draw_committed,
     draw_completed,
     draw_failed,
+    draw_selection,
     draw_voided,
     replacement_made,
+    selected_subjects,
     teams_assigned,
 )
 from shuangsui.sampling.domain.draw_inputs import DepartmentPool, subject_draw
@@ -61,20 +64,46 @@ def test_the_commitment_event_quotes_the_document_and_counts_the_strata() -> Non
     assert type(event).model_validate_json(event.model_dump_json()) == event
 
 
-def test_the_completion_lists_the_selection_with_registry_ids_and_ranks() -> None:
+def test_the_completion_sums_up_and_the_selection_follows_with_registry_ids_and_ranks() -> None:
     draw = committed().reveal(BEACON).compute(plan().inputs).complete()
-    event = draw_completed(draw, SUBJECT_IDS, batch_status=BatchStatus.drawn, at=AT)
+    selection = selected_subjects(draw, SUBJECT_IDS)
+    event = draw_completed(draw, selected=len(selection), batch_status=BatchStatus.drawn, at=AT)
     assert event.result_sha256 == draw.result["result_sha256"]
-    for published, computed in zip(event.strata, draw.result["strata"], strict=True):
-        assert [s.uscc for s in published.selected] == computed["selected"]
-        assert [s.rank for s in published.selected] == list(range(1, computed["sample_size"] + 1))
-        assert all(s.subject_id == SUBJECT_IDS[s.uscc] for s in published.selected)
+    assert [(s.stratum, s.sample_size) for s in event.strata] == [
+        (s["stratum"], s["sample_size"]) for s in draw.result["strata"]
+    ]
+    [part] = draw_selection(draw, selection)
+    assert (event.selection_parts, part.part, part.parts) == (1, 1, 1)
+    computed = [(s["stratum"], u) for s in draw.result["strata"] for u in s["selected"]]
+    assert [(s.stratum, s.uscc) for s in part.subjects] == computed
+    for stratum in draw.result["strata"]:
+        ranks = [s.rank for s in part.subjects if s.stratum == stratum["stratum"]]
+        assert ranks == list(range(1, stratum["sample_size"] + 1))
+    assert all(s.subject_id == SUBJECT_IDS[s.uscc] for s in part.subjects)
     assert event.infeasible == 0
     assert event.beacon_value == BEACON
     assert (event.completes_batch, event.batch_status) == (True, "drawn")
     # One county of several drawn: the batch is still drawing, and this completes nothing.
-    partial = draw_completed(draw, SUBJECT_IDS, batch_status=BatchStatus.drawing, at=AT)
+    partial = draw_completed(draw, selected=len(selection), batch_status=BatchStatus.drawing,
+                             at=AT)  # fmt: skip
     assert (partial.completes_batch, partial.batch_status) == (False, "drawing")
+
+
+def test_a_large_selection_is_announced_in_parts_below_the_broker_limit() -> None:
+    """30,000 selected (a province at 3 % of a million) would be one 2.8 MB message: each part
+    holds at most SELECTION_PART_SIZE, in the result's order, and fits a NATS message."""
+    draw = committed().reveal(BEACON).compute(plan().inputs).complete()
+    one = selected_subjects(draw, SUBJECT_IDS)[0]
+    many = [{**one, "rank": n} for n in range(1, 2 * SELECTION_PART_SIZE + 2)]
+    parts = draw_selection(draw, many)
+    assert [(p.part, p.parts, len(p.subjects)) for p in parts] == [
+        (1, 3, SELECTION_PART_SIZE), (2, 3, SELECTION_PART_SIZE), (3, 3, 1),
+    ]  # fmt: skip
+    assert [s.rank for p in parts for s in p.subjects] == [s["rank"] for s in many]
+    assert max(len(p.model_dump_json()) for p in parts) < 900_000
+    event = draw_completed(draw, selected=len(many), batch_status=BatchStatus.drawn, at=AT)
+    assert event.selection_parts == 3
+    assert draw_selection(draw, []) == []
 
 
 def test_teams_are_published_as_drawn_and_replacements_in_recusal_order() -> None:

@@ -180,17 +180,22 @@ class DrawCommitted(EventPayload, _Draw):
     committed_at: AwareDatetime = Field(description="The document's committed_at (承诺时间).")
 
 
+# Subjects per `sampling.draw.selection.v1` event: about 130 bytes each, so a part stays far
+# below the broker's message limit whatever the draw's size (30,000 selected are 15 parts).
+SELECTION_PART_SIZE = 2000
+
+
 class SelectedSubject(_Part):
+    stratum: str = Field(min_length=1, description="Its stratum (分层).")
+    rank: int = Field(ge=1, description="Position in the stratum's selection order (抽中顺序).")
     subject_id: UUID = Field(description="The registry's subject (检查对象标识).")
     uscc: str = Field(description="Its USCC, the draw's subject_id (B.1) (统一社会信用代码).")
-    rank: int = Field(ge=1, description="Position in the stratum's selection order (抽中顺序).")
 
 
 class StratumOutcome(_Part):
     stratum: str = Field(min_length=1, description="分层")
     population: int = Field(ge=0, description="N_s (总数).")
     sample_size: int = Field(ge=0, description="n_s (抽取数).")
-    selected: list[SelectedSubject] = Field(description="In selection order (抽中对象).")
     cutoff_key: str | None = Field(pattern=HEX64, description="Key of the n_s-th (截止键).")
     next_key: str | None = Field(pattern=HEX64, description="Key of the next one (后继键).")
 
@@ -217,18 +222,12 @@ _COMPLETED_EXAMPLE: dict[str, Any] = {
             "stratum": "A",
             "population": 1200,
             "sample_size": 36,
-            "selected": [
-                {
-                    "subject_id": "0b6f3c1e-8a52-4d59-9a51-3f0f5a0e2c11",
-                    "uscc": "91330106MA2B3C4D5E",
-                    "rank": 1,
-                }
-            ],
             "cutoff_key": "a8ebcd5cbc3babf2cc4b6abeff456f6cb328fb4384fa9d268b131839a1d8afe3",
             "next_key": "b37a5f7b881fffd15ab01c3e77a0a14358be1f10e304eb5f4f815170eeabcdb2",
         }
     ],
     "infeasible": 0,
+    "selection_parts": 1,
     "completes_batch": True,
     "completed_at": "2026-03-20T06:05:00Z",
 }
@@ -236,9 +235,12 @@ _COMPLETED_EXAMPLE: dict[str, Any] = {
 
 class DrawCompleted(EventPayload, _Draw):
     """A draw's result is computed by the verifier's code and public (抽取完成): anyone can
-    recompute it from the bundle (DRAW_SPEC §10). Inspection creates one task per selected
-    subject (R21); a teams draw adds teams only. `completes_batch` says the batch is now drawn
-    (its combined draw, or a joint batch's subject draw and every department's team draw)."""
+    recompute it from the bundle (DRAW_SPEC §10). The selected subjects follow in
+    `selection_parts` events `sampling.draw.selection.v1` of the same transaction, so a draw of
+    any size is announced (a province draws tens of thousands). Inspection creates one task per
+    selected subject (R21); a teams draw adds teams only. `completes_batch` says the batch is now
+    drawn (its combined draw, or a joint batch's subject draw and every department's team
+    draw)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [_COMPLETED_EXAMPLE]})
 
@@ -256,6 +258,11 @@ class DrawCompleted(EventPayload, _Draw):
         pattern=HEX64, description="Phase-B seed; null without teams (检查组种子)."
     )
     strata: list[StratumOutcome] = Field(description="In document order (分层结果).")
+    selection_parts: int = Field(
+        ge=0,
+        description="How many `sampling.draw.selection.v1` events carry the selected subjects, "
+        "recorded with this one; 0 when none is selected (抽中名单分批数).",
+    )
     infeasible: int = Field(
         ge=0,
         description="Subjects left without a full team, for the manual procedure (R18) "
@@ -263,6 +270,43 @@ class DrawCompleted(EventPayload, _Draw):
     )
     completes_batch: bool = Field(description="The batch is drawn with this (批次抽取完成).")
     completed_at: AwareDatetime = Field(description="完成时间")
+
+
+class DrawSelection(EventPayload):
+    """A part of a completed draw's selected subjects (抽中名单), in the result's order: stratum
+    by stratum in document order, each in selection order. Parts 1…`parts` are recorded in the
+    completion's transaction, at most `SELECTION_PART_SIZE` subjects each; a consumer that needs
+    the whole selection waits for every part (the public result holds it too, §10.2)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "draw_id": _IDS["draw_id"], "draw_code": _IDS["draw_code"],
+                    "batch_id": _IDS["batch_id"], "batch_code": _IDS["batch_code"],
+                    "part": 1, "parts": 1,
+                    "subjects": [{
+                        "stratum": "A", "rank": 1,
+                        "subject_id": "0b6f3c1e-8a52-4d59-9a51-3f0f5a0e2c11",
+                        "uscc": "91330106MA2B3C4D5E",
+                    }],
+                }
+            ]
+        }
+    )  # fmt: skip
+
+    event_type: ClassVar[str] = "sampling.draw.selection.v1"
+    released: ClassVar[bool] = False
+
+    draw_id: UUID = Field(description="The draw (抽取标识).")
+    draw_code: str = Field(pattern=DRAW_CODE_PATTERN, description="Its public code (抽取编号).")
+    batch_id: UUID = Field(description="The batch drawn (批次标识).")
+    batch_code: str = Field(pattern=BATCH_CODE_PATTERN, description="批次编号")
+    part: int = Field(ge=1, description="This part's number, from 1 (分批序号).")
+    parts: int = Field(ge=1, description="How many parts the selection has (分批总数).")
+    subjects: list[SelectedSubject] = Field(
+        min_length=1, max_length=SELECTION_PART_SIZE, description="抽中对象"
+    )
 
 
 class DrawFailed(EventPayload, _Draw):

@@ -9,6 +9,7 @@ from every draw of it, `batch_status`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,9 +17,11 @@ from typing import Any
 from uuid import UUID
 
 from shuangsui.contracts.events.sampling_draws import (
+    SELECTION_PART_SIZE,
     DrawCommitted,
     DrawCompleted,
     DrawFailed,
+    DrawSelection,
     DrawVoided,
     ReplacementMade,
     TeamAssigned,
@@ -91,10 +94,9 @@ def draw_committed(
 
 
 def draw_completed(
-    draw: Draw, subject_ids: Mapping[str, UUID], *, batch_status: BatchStatus, at: datetime
+    draw: Draw, *, selected: int, batch_status: BatchStatus, at: datetime
 ) -> DrawCompleted:
-    """The result, stratum by stratum in selection order; `subject_ids` maps USCC → registry id
-    for every selected subject (a missing one raises `KeyError`: a task needs its subject)."""
+    """The result's summary; `selected` subjects follow in `draw_selection` parts."""
     assert draw.status is DrawStatus.completed
     assert draw.result is not None
     result = draw.result
@@ -103,21 +105,7 @@ def draw_completed(
     assignments = result["assignments"]
     assert isinstance(strata, list)
     assert isinstance(assignments, list)
-    outcome = []
-    for stratum in strata:
-        assert isinstance(stratum, dict)
-        assert isinstance(stratum["selected"], list)
-        outcome.append(
-            {
-                **{k: stratum[k] for k in ("stratum", "population", "sample_size")},
-                "selected": [
-                    {"subject_id": subject_ids[str(uscc)], "uscc": uscc, "rank": rank}
-                    for rank, uscc in enumerate(stratum["selected"], start=1)
-                ],
-                "cutoff_key": stratum["cutoff_key"],
-                "next_key": stratum["next_key"],
-            }
-        )
+    keys = ("stratum", "population", "sample_size", "cutoff_key", "next_key")
     return DrawCompleted.model_validate(
         dict(
             **_ids(draw, batch_status),
@@ -126,12 +114,42 @@ def draw_completed(
             seed=result["seed"],
             result_sha256=result["result_sha256"],
             seed_b=result["seed_b"],
-            strata=outcome,
+            strata=[{k: s[k] for k in keys} for s in strata if isinstance(s, dict)],
+            selection_parts=math.ceil(selected / SELECTION_PART_SIZE),
             infeasible=sum(1 for a in assignments if isinstance(a, dict) and "infeasible" in a),
             completes_batch=batch_status is BatchStatus.drawn,
             completed_at=at,
         )
     )
+
+
+def selected_subjects(draw: Draw, subject_ids: Mapping[str, UUID]) -> list[dict[str, Any]]:
+    """The result's selection in its order (stratum by stratum, each in selection order) with
+    the registry ids; `subject_ids` maps USCC → registry id for every selected subject (a
+    missing one raises `KeyError`: a task needs its subject)."""
+    assert draw.result is not None
+    strata = draw.result["strata"]
+    assert isinstance(strata, list)
+    out = []
+    for stratum in strata:
+        assert isinstance(stratum, dict)
+        assert isinstance(stratum["selected"], list)
+        for rank, uscc in enumerate(stratum["selected"], start=1):
+            out.append({"stratum": stratum["stratum"], "rank": rank,
+                        "subject_id": subject_ids[str(uscc)], "uscc": uscc})  # fmt: skip
+    return out
+
+
+def draw_selection(draw: Draw, selected: list[dict[str, Any]]) -> list[DrawSelection]:
+    """`selected` (from `selected_subjects`) in parts of at most `SELECTION_PART_SIZE`."""
+    chunks = [selected[i : i + SELECTION_PART_SIZE]
+              for i in range(0, len(selected), SELECTION_PART_SIZE)]  # fmt: skip
+    ids = {k: v for k, v in _ids(draw, BatchStatus.drawn).items()
+           if k in ("draw_id", "draw_code", "batch_id", "batch_code")}  # fmt: skip
+    return [
+        DrawSelection.model_validate({**ids, "part": n, "parts": len(chunks), "subjects": chunk})
+        for n, chunk in enumerate(chunks, start=1)
+    ]
 
 
 def draw_failed(draw: Draw, at: datetime, batch_status: BatchStatus) -> DrawFailed:

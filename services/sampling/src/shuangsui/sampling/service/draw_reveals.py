@@ -25,6 +25,8 @@ from shuangsui.sampling.domain.batches import BatchStatus
 from shuangsui.sampling.domain.draw_events import (
     draw_completed,
     draw_failed,
+    draw_selection,
+    selected_subjects,
     teams_assigned,
 )
 from shuangsui.sampling.domain.draws import (
@@ -205,7 +207,11 @@ async def _completion_events(
     assert isinstance(strata, list)
     selected = [str(u) for s in strata if isinstance(s, dict) for u in _items(s["selected"])]
     ids = await subjects_repo.subject_ids(uow.session, selected)
-    events: list[Any] = [draw_completed(draw, ids, batch_status=status, at=at)]
+    selection = selected_subjects(draw, ids)
+    events: list[Any] = [
+        draw_completed(draw, selected=len(selection), batch_status=status, at=at),
+        *draw_selection(draw, selection),
+    ]
     if draw.kind is not DrawKind.subjects:
         events += teams_assigned(draw, ids, batch.selection_mode)
     return events
