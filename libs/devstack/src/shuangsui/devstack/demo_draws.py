@@ -74,9 +74,17 @@ class DemoDraws:
     created: bool
 
     def summary(self) -> str:
+        """One line: the completed draws per batch, as `<batch_code>-01…-11` (B.6 codes)."""
         made = "drawn now" if self.created else "already there"
-        codes = ", ".join(self.draw_codes) or "none"
-        line = f"demo draws completed ({made}): {codes}"
+        batches: dict[str, list[str]] = {}
+        for code in self.draw_codes:
+            batch, _, sequence = code.rpartition("-")
+            batches.setdefault(batch, []).append(sequence)
+        codes = ", ".join(
+            f"{batch}-{seq[0]}" if len(seq) == 1 else f"{batch}-{seq[0]}…-{seq[-1]} ({len(seq)})"
+            for batch, seq in batches.items()
+        )
+        line = f"demo draws completed ({made}): {len(self.draw_codes)} — {codes or 'none'}"
         if self.waiting:
             line += f"; waiting for per-county draws (B.10): {', '.join(self.waiting)}"
         return line
