@@ -6,7 +6,7 @@ recognised and skipped: JetStream's duplicate window is minutes, the inbox is fo
 After `max_deliveries` failed attempts a message goes to the dead-letter table with its payload
 and last error, and the messages behind it keep flowing.
 
-A subscription whose handlers may share a transaction opts in to `batched` (ADR 0024): the
+A subscription whose handlers may share a transaction opts in to `batched` (docs/events.md): the
 batch's inbox rows are inserted together first (the ones already there are the duplicates), the
 new events' handlers run in order on the one session without savepoints (a run of events of a
 type with a `batch_handlers` entry in one call), one commit, then every ack. On any error the
