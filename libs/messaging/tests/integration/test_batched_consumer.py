@@ -10,7 +10,9 @@ before the consumer starts, so that its fetches return them in batches.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 
 import asyncpg
 import sqlalchemy as sa
@@ -65,13 +67,20 @@ async def publish_copy(nc, envelope: Envelope, msg_id: str) -> None:
     await nc.jetstream().publish(envelope.nats_subject, body, headers={"Nats-Msg-Id": msg_id})
 
 
-async def consumed(consumer: EventConsumer, expected: int, stop: asyncio.Event) -> None:
+@contextlib.asynccontextmanager
+async def running(consumer: EventConsumer) -> AsyncIterator[None]:
+    stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))
     try:
-        await wait_until(lambda: _handled(consumer, expected), what=f"{expected} handled")
+        yield
     finally:
         stop.set()
         await task
+
+
+async def consumed(consumer: EventConsumer, expected: int) -> None:
+    async with running(consumer):
+        await wait_until(lambda: _handled(consumer, expected), what=f"{expected} handled")
 
 
 async def assert_each_applied_once(dsn: str, expected: int) -> None:
@@ -86,7 +95,7 @@ async def test_a_fetched_batch_is_applied_once_in_one_transaction(
     try:
         await publish(nc, [f"event-{i}" for i in range(600)])
         consumer = batched_consumer(nc, database)
-        await consumed(consumer, 600, asyncio.Event())
+        await consumed(consumer, 600)
     finally:
         await nc.close()
     await assert_each_applied_once(messaging_db, 600)
@@ -107,18 +116,13 @@ async def test_copies_inside_a_batch_and_across_batches_are_skipped(
         await publish_copy(nc, envelopes[3], "copy-in-the-batch")
         await publish_copy(nc, envelopes[3], "another-copy-in-the-batch")
         consumer = batched_consumer(nc, database)
-        stop = asyncio.Event()
-        task = asyncio.create_task(consumer.run(stop))
-        try:
+        async with running(consumer):
             await wait_until(lambda: _handled(consumer, 22), what="the first batch")
             assert consumer.stats.duplicates == 2
             # Later, in a batch of their own: copies of events an earlier batch applied.
             await publish_copy(nc, envelopes[3], "copy-in-a-later-batch")
             await publish_copy(nc, envelopes[19], "copy-of-the-last")
             await wait_until(lambda: _handled(consumer, 24), what="the later copies")
-        finally:
-            stop.set()
-            await task
     finally:
         await nc.close()
     await assert_each_applied_once(messaging_db, 20)
@@ -142,13 +146,8 @@ async def test_a_poison_message_in_a_batch_is_dead_lettered_and_the_others_appli
         await publish(nc, [f"event-{i}" for i in range(50)])
         consumer = batched_consumer(nc, database, handler=refuse_poison,
                                     retry_delay=lambda _n: 0.05)  # fmt: skip
-        stop = asyncio.Event()
-        task = asyncio.create_task(consumer.run(stop))
-        try:
+        async with running(consumer):
             await wait_until(lambda: _dead_lettered(consumer), what="dead letter")
-        finally:
-            stop.set()
-            await task
     finally:
         await nc.close()
     await assert_each_applied_once(messaging_db, 49)
@@ -177,12 +176,12 @@ async def test_a_redelivery_after_a_commit_whose_acks_were_lost_applies_nothing_
         await publish(nc, [f"event-{i}" for i in range(300)])
         monkeypatch.setattr(Msg, "ack", lost)
         crashed = batched_consumer(nc, database, ack_wait=2.0)
-        await consumed(crashed, 300, asyncio.Event())
+        await consumed(crashed, 300)
         assert await scalar(messaging_db, APPLIED) == 300
         monkeypatch.undo()
         # The restarted worker: JetStream redelivers every unacknowledged message.
         restarted = batched_consumer(nc, database, ack_wait=2.0)
-        await consumed(restarted, 300, asyncio.Event())
+        await consumed(restarted, 300)
         info = await nc.jetstream().consumer_info("EVT_REGISTRY", "planning-probes")
     finally:
         await nc.close()
@@ -206,7 +205,7 @@ async def test_a_batch_keeps_the_order_of_the_stream(messaging_db, database, nat
     try:
         await publish(nc, notes)
         consumer = batched_consumer(nc, database, handler=in_order)
-        await consumed(consumer, 400, asyncio.Event())
+        await consumed(consumer, 400)
     finally:
         await nc.close()
     assert seen == notes
@@ -233,7 +232,7 @@ async def test_a_batch_handler_gets_runs_in_the_order_of_the_stream(
     try:
         await publish(nc, notes)
         consumer = batched_consumer(nc, database, batch_handlers={PROBE: a_run})
-        await consumed(consumer, 400, asyncio.Event())
+        await consumed(consumer, 400)
     finally:
         await nc.close()
     assert [note for run in runs for note in run] == notes
@@ -260,7 +259,7 @@ async def test_a_handler_leaving_without_commit_is_undone_as_one_by_one(
     try:
         await publish(nc, [f"event-{i}" for i in range(10)])
         consumer = batched_consumer(nc, database, handler=half_done)
-        await consumed(consumer, 10, asyncio.Event())
+        await consumed(consumer, 10)
     finally:
         await nc.close()
     assert await scalar(messaging_db, "SELECT count(*) FROM applied_events WHERE probe_note = 'undone'") == 0  # fmt: skip
