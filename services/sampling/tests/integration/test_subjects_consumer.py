@@ -128,3 +128,82 @@ async def test_risk_classes_keep_the_latest_as_of_per_domain_and_v1_is_not_appli
     assert await held_classes(sampling_rows, code) == {"general": "C", "food": "B"}, (
         "general C (the later as_of), food B (v1 carries no change sampling applies)"
     )
+
+
+def subjects_consumer(feed):
+    return next(c for c in feed.consumers if c.subscription.durable == CONSUMER)
+
+
+async def test_a_fetched_batch_in_one_transaction_ends_as_one_by_one_would(
+    consumer_feed, subject_events, sampling_rows, uscc, ledger
+):
+    """The registry's changes waiting when the consumer starts: fetched together, applied in
+    one transaction (`batched`, runs of one type by `BATCH_HANDLERS`), in the stream's order."""
+    before = await consumer_feed("sampling", [])
+    code, other = fresh_uscc(uscc), fresh_uscc(uscc)
+    item_old, item_new = uuid.uuid4(), uuid.uuid4()
+    first = before.envelope_of(subject_events.upserted(code, version=1), "registry")
+    events = [
+        first,
+        *(before.envelope_of(e, "registry") for e in [
+            subject_events.upserted(code, version=3, status="cancelled"),
+            subject_events.upserted(other, version=1),
+            subject_events.upserted(code, version=2),  # older, after a newer: changes nothing
+            subject_events.tags_changed(8, (code, {"format": ["网络餐饮"]}, [item_new])),
+            subject_events.upserted(code, version=4, classification=7, item_ids=[item_old]),
+            subject_events.risk_class(code, "C", T0 + timedelta(days=30)),
+            subject_events.risk_class(code, "A", T0),
+            subject_events.upserted(other, version=2, status="cancelled"),
+        ]),
+    ]  # fmt: skip
+    for envelope in events:
+        await before.publish(envelope)
+    await before.publish_raw(first.nats_subject, first.model_dump_json().encode())  # a copy
+
+    feed = await consumer_feed("sampling", SUBSCRIPTIONS)
+    await applied(feed, *events)
+    await feed.settled()
+
+    held = await held_subject(sampling_rows, code)
+    assert (held["version"], held["status"]) == (4, "active")
+    assert (held["classification"], held["item_ids"]) == (8, [item_new])
+    assert (await held_subject(sampling_rows, other))["status"] == "cancelled"
+    assert await held_classes(sampling_rows, code) == {"general": "C"}
+    assert await ledger("sampling").inbox_count(first.id, CONSUMER) == 1
+    consumer = subjects_consumer(feed)
+    assert (consumer.stats.applied, consumer.stats.duplicates) == (len(events), 1)
+    assert consumer.stats.fallbacks == 0
+    transactions = await sampling_rows(
+        "SELECT count(DISTINCT xmin::text) AS n FROM inbox "
+        "WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
+        CONSUMER, [e.id for e in events],
+    )  # fmt: skip
+    # The first fetch of an idle consumer takes one message; the next, the rest together.
+    assert transactions[0]["n"] <= 2 < len(events)
+
+
+async def test_a_poison_event_in_a_batch_is_dead_lettered_and_the_others_applied_once(
+    consumer_feed, subject_events, sampling_rows, uscc, ledger
+):
+    before = await consumer_feed("sampling", [])
+    codes = [fresh_uscc(uscc) for _ in range(6)]
+    events = [before.envelope_of(subject_events.upserted(c), "registry") for c in codes]
+    poison = events[3].model_copy(update={"data": {"uscc": codes[3]}})  # not a subject
+    events[3] = poison
+    for envelope in events:
+        await before.publish(envelope)
+
+    feed = await consumer_feed("sampling", SUBSCRIPTIONS, max_deliveries=2)
+    assert await feed.outcome(poison) == "dead_lettered"
+    await applied(feed, *events[:3], *events[4:])
+
+    for code in codes[:3] + codes[4:]:
+        assert (await held_subject(sampling_rows, code))["version"] == 1
+    assert await held_subject(sampling_rows, codes[3]) is None
+    consumer = subjects_consumer(feed)
+    assert consumer.stats.applied == 5
+    assert consumer.stats.fallbacks >= 1
+    letters = await ledger("sampling").dead_letters(poison.id)
+    assert len(letters) == 1
+    for envelope in events[:3] + events[4:]:
+        assert await ledger("sampling").inbox_count(envelope.id, CONSUMER) == 1

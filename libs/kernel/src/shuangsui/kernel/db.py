@@ -97,6 +97,11 @@ class UnitOfWork:
     `nested_in(session)` gives the same unit of work as a savepoint of a larger transaction: an
     event consumer applies a whole fetched batch in one transaction, one savepoint per event, so
     one failing event rolls back alone and the batch pays for one commit instead of many.
+
+    `shared_in(session)` gives it as a plain part of a larger transaction, without a savepoint:
+    `commit()` writes the events and runs the hooks but commits nothing (the owner of the
+    transaction does, or rolls the whole back). A block left without `commit()` cannot undo
+    what it wrote, so it marks the unit of work `abandoned`, and the owner must roll back.
     """
 
     def __init__(
@@ -106,19 +111,31 @@ class UnitOfWork:
         *,
         event_writer: EventWriter | None = None,
         within: AsyncSession | None = None,
+        shared: bool = False,
     ) -> None:
         self._database = database
         self._commit_hooks = list(commit_hooks or [])
         self._event_writer = event_writer
         self._within = within
+        self._shared = shared
         self._savepoint: AsyncSessionTransaction | None = None
         self._events: list[Any] = []
         self._session: AsyncSession | None = None
         self.committed = False
+        self.abandoned = False
 
     def nested_in(self, session: AsyncSession) -> UnitOfWork:
         return UnitOfWork(
             self._database, self._commit_hooks, event_writer=self._event_writer, within=session
+        )
+
+    def shared_in(self, session: AsyncSession) -> UnitOfWork:
+        return UnitOfWork(
+            self._database,
+            self._commit_hooks,
+            event_writer=self._event_writer,
+            within=session,
+            shared=True,
         )
 
     @property
@@ -138,6 +155,8 @@ class UnitOfWork:
         self.committed = False
         if self._within is not None:
             self._session = self._within
+            if self._shared:
+                return self
             self._savepoint = await self._within.begin_nested()
             return self
         self._session = self._database.sessions()
@@ -146,6 +165,11 @@ class UnitOfWork:
 
     async def __aexit__(self, *exc_info: object) -> None:
         assert self._session is not None
+        if self._shared:
+            if not self.committed:
+                self.abandoned = True
+            self._session = None
+            return
         if self._savepoint is not None:
             if not self.committed and self._savepoint.is_active:
                 await self._savepoint.rollback()
@@ -169,7 +193,9 @@ class UnitOfWork:
         await self.flush_events()
         for hook in self._commit_hooks:
             await hook(self.session, self._events)
-        if self._savepoint is not None:
+        if self._shared:
+            pass  # the enclosing transaction's owner commits it
+        elif self._savepoint is not None:
             await self._savepoint.commit()  # released; the enclosing transaction commits it
         else:
             await self.session.commit()

@@ -5,6 +5,13 @@ row (consumer, event id) is written in each event's savepoint, so a redelivered 
 recognised and skipped: JetStream's duplicate window is minutes, the inbox is forever.
 After `max_deliveries` failed attempts a message goes to the dead-letter table with its payload
 and last error, and the messages behind it keep flowing.
+
+A subscription whose handlers may share a transaction opts in to `batched` (docs/events.md): the
+batch's inbox rows are inserted together first (the ones already there are the duplicates), the
+new events' handlers run in order on the one session without savepoints (a run of events of a
+type with a `batch_handlers` entry in one call), one commit, then every ack. On any error the
+whole transaction rolls back and the batch is applied one by one as above, so a poison message
+gets its retries and dead letter and the others are applied once.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ from shuangsui.messaging.tables import dead_letters, inbox
 log = structlog.get_logger("consumer")
 
 Handler = Callable[[Envelope, UnitOfWork], Awaitable[None]]
+# A run of consecutive events of one type, in order, applied as `Handler` would one after another.
+BatchHandler = Callable[[list[Envelope], UnitOfWork], Awaitable[None]]
 # (event type, writing transaction) -> the event's change is already applied, e.g. by loading an
 # export whose snapshot covers it (`SnapshotPoint.skips`, ADR 0012).
 Skip = Callable[[str, int | None], bool]
@@ -52,6 +61,11 @@ class Subscription:
     purpose: str
     source_context: str
     handlers: dict[str, Handler]
+    # Opt in: a fetched batch in one transaction without a savepoint per event (the handlers
+    # must not catch database errors and go on, and must commit whatever they write).
+    batched: bool = False
+    # With `batched`: event type -> a handler for a run of consecutive events of that type.
+    batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
 
     @property
     def durable(self) -> str:
@@ -66,6 +80,8 @@ class ConsumerStats:
     dead_lettered: int = 0
     resubscribed: int = 0
     covered: int = 0  # skipped: already applied by other means (`skip`)
+    batches: int = 0  # batches applied in one transaction (`Subscription.batched`)
+    fallbacks: int = 0  # batches that failed so and were applied one by one
 
 
 def retry_delay(deliveries: int) -> float:
@@ -175,6 +191,81 @@ class EventConsumer:
             log.warning("re-creating consumer failed", error=repr(exc))
 
     async def _process_batch(self, messages: list[Msg]) -> None:
+        if self.subscription.batched and await self._apply_together(messages):
+            return
+        await self._process_one_by_one(messages)
+
+    async def _apply_together(self, messages: list[Msg]) -> bool:
+        """The batch in one transaction, its handlers in order on one session; acked after the
+        commit. False if anything failed: then nothing of it was applied."""
+        envelopes: list[Envelope] = []
+        for message in messages:
+            try:
+                envelopes.append(Envelope.model_validate_json(message.data))
+            except ValidationError:
+                return False  # one by one, it goes straight to dead letters
+        counts = ConsumerStats()
+        try:
+            async with self.database.sessions() as session, session.begin():
+                await self._apply_all(session, messages, envelopes, counts)
+        except Exception as exc:
+            self.stats.fallbacks += 1
+            log.info("batch failed; applying it one by one", consumer=self.subscription.durable,
+                     size=len(messages), error=repr(exc)[:500])  # fmt: skip
+            return False
+        self.stats.applied += counts.applied
+        self.stats.duplicates += counts.duplicates
+        self.stats.covered += counts.covered
+        self.stats.batches += 1
+        for message in messages:
+            await message.ack()
+        return True
+
+    async def _apply_all(
+        self,
+        session: AsyncSession,
+        messages: list[Msg],
+        envelopes: list[Envelope],
+        counts: ConsumerStats,
+    ) -> None:
+        handled = [
+            (m, e) for m, e in zip(messages, envelopes, strict=True)
+            if e.type in self.subscription.handlers
+        ]  # fmt: skip
+        fresh = await self._remember_all(session, [e for _, e in handled])
+        due: list[Envelope] = []
+        for message, envelope in handled:
+            if self.skip is not None and self.skip(envelope.type, txid_of(message.headers)):
+                counts.covered += 1  # its inbox row is in: seen, like an applied event
+            elif envelope.id in fresh:
+                fresh.discard(envelope.id)  # a second copy in this batch is a duplicate
+                due.append(envelope)
+            else:
+                counts.duplicates += 1
+        for run in _runs(due):
+            batch_handler = self.subscription.batch_handlers.get(run[0].type)
+            if batch_handler is not None:
+                uow = self.uow_factory().shared_in(session)
+                await batch_handler(run, uow)
+                _check_committed(uow)
+            else:
+                for envelope in run:
+                    uow = self.uow_factory().shared_in(session)
+                    await self.subscription.handlers[envelope.type](envelope, uow)
+                    _check_committed(uow)
+            counts.applied += len(run)
+
+    async def _remember_all(self, session: AsyncSession, events: list[Envelope]) -> set[Any]:
+        """Every event's inbox row in one statement; the ids that were not there yet."""
+        if not events:
+            return set()
+        rows = [{"consumer": self.subscription.durable, "event_id": e.id, "event_type": e.type}
+                for e in events]  # fmt: skip
+        statement = pg_insert(inbox).values(rows).on_conflict_do_nothing()
+        inserted = await session.execute(statement.returning(inbox.c.event_id))
+        return set(inserted.scalars())
+
+    async def _process_one_by_one(self, messages: list[Msg]) -> None:
         """Apply a fetched batch in one transaction, one savepoint per event; ack after commit."""
         outcomes: list[tuple[Msg, Envelope | None, int, Exception | None]] = []
         try:
@@ -307,3 +398,24 @@ class EventConsumer:
             deliveries=deliveries,
             error=repr(error)[:500],
         )
+
+
+def _runs(events: list[Envelope]) -> list[list[Envelope]]:
+    """Consecutive events of one type together, in order."""
+    runs: list[list[Envelope]] = []
+    for event in events:
+        if runs and runs[-1][0].type == event.type:
+            runs[-1].append(event)
+        else:
+            runs.append([event])
+    return runs
+
+
+class Abandoned(Exception):
+    """A handler left its unit of work without committing: in a shared transaction its writes
+    cannot be undone alone, so the batch is applied one by one (savepoints) instead."""
+
+
+def _check_committed(uow: UnitOfWork) -> None:
+    if uow.abandoned:
+        raise Abandoned("a handler left its unit of work without committing")

@@ -42,6 +42,7 @@ SUBSCRIPTIONS = [
             "registry.inspector.upserted.v1": inspectors.apply_inspector_upserted,
             "registry.inspector.conflict_declared.v1": inspectors.apply_conflict_declared,
         },
+        batched=True,
     ),
     Subscription(
         SERVICE,
@@ -56,7 +57,15 @@ SUBSCRIPTIONS = [
         SERVICE, "orgs", "registry", {"registry.org.upserted.v1": inspectors.apply_org_upserted}
     ),
     # v2 of risk_class_changed only: it holds all of v1, and both would apply each change twice.
-    Subscription(SERVICE, "subjects", "registry", subjects.HANDLERS),
+    # A fetched batch in one transaction: the registry's bulk changes arrive by the thousand.
+    Subscription(
+        SERVICE,
+        "subjects",
+        "registry",
+        subjects.HANDLERS,
+        batched=True,
+        batch_handlers=subjects.BATCH_HANDLERS,
+    ),
 ]
 
 StartingPoint = Callable[

@@ -25,7 +25,7 @@ from shuangsui.contracts.events.registry_subjects import (
     TagsChanged,
 )
 from shuangsui.kernel.db import UnitOfWork
-from shuangsui.messaging.consumer import Handler
+from shuangsui.messaging.consumer import BatchHandler, Handler
 from shuangsui.messaging.envelope import Envelope
 from shuangsui.messaging.snapshots import NotASnapshot, SnapshotPoint
 from shuangsui.sampling.adapters import subjects as repo
@@ -62,43 +62,68 @@ def _upserted_rows(
     return rules.subject_row(data), scope
 
 
-async def apply_subject_upserted(event: Envelope, uow: UnitOfWork) -> None:
-    """The content by version, the tags and items by classification: each only when newer."""
-    subject_row, scope = _upserted_rows(_payload(event, SubjectUpserted), event.time)
+async def apply_upserted_subjects(events: list[Envelope], uow: UnitOfWork) -> None:
+    """The content by version, the tags and items by classification: each only when newer.
+    Several events at once (`BATCH_HANDLERS`) as one after another: the rows go in their order."""
+    rows = [_upserted_rows(_payload(e, SubjectUpserted), e.time) for e in events]
     async with uow:
-        await repo.save_subjects(uow.session, [subject_row])
-        await repo.save_scopes(uow.session, [scope])
+        await repo.save_subjects(uow.session, [subject_row for subject_row, _ in rows])
+        await repo.save_scopes(uow.session, [scope for _, scope in rows])
         await uow.commit()
 
 
-async def apply_risk_class_changed(event: Envelope, uow: UnitOfWork) -> None:
+async def apply_changed_risk_classes(events: list[Envelope], uow: UnitOfWork) -> None:
     """v2 only (it holds all of v1; both would apply each change twice). Kept even before the
     subject's own event arrives: the class belongs to the USCC."""
-    change = _payload(event, RiskClassChangedV2)
-    row = {"uscc": change.uscc, "domain": change.domain, "risk_class": change.new_class,
-           "as_of": change.as_of, "changed_at": event.time}  # fmt: skip
+    rows = []
+    for event in events:
+        change = _payload(event, RiskClassChangedV2)
+        rows.append({"uscc": change.uscc, "domain": change.domain, "risk_class": change.new_class,
+                     "as_of": change.as_of, "changed_at": event.time})  # fmt: skip
     async with uow:
-        await repo.save_classes(uow.session, [row])
+        await repo.save_classes(uow.session, rows)
         await uow.commit()
 
 
-async def apply_tags_changed(event: Envelope, uow: UnitOfWork) -> None:
+async def apply_changed_tags(events: list[Envelope], uow: UnitOfWork) -> None:
     """A re-classification's batch: each listed subject's tags and items, unless a later
     classification (or a later event of the same one) is held."""
-    changed = _payload(event, TagsChanged)
-    rows = [
-        rules.scope_row(c.uscc, c.tags, c.applicable_item_ids, changed.classification, event.time)
-        for c in changed.changes
-    ]
+    rows = []
+    for event in events:
+        changed = _payload(event, TagsChanged)
+        rows += [
+            rules.scope_row(c.uscc, c.tags, c.applicable_item_ids, changed.classification,
+                            event.time)
+            for c in changed.changes
+        ]  # fmt: skip
     async with uow:
         await repo.save_scopes(uow.session, rows)
         await uow.commit()
+
+
+async def apply_subject_upserted(event: Envelope, uow: UnitOfWork) -> None:
+    await apply_upserted_subjects([event], uow)
+
+
+async def apply_risk_class_changed(event: Envelope, uow: UnitOfWork) -> None:
+    await apply_changed_risk_classes([event], uow)
+
+
+async def apply_tags_changed(event: Envelope, uow: UnitOfWork) -> None:
+    await apply_changed_tags([event], uow)
 
 
 HANDLERS: dict[str, Handler] = {
     SubjectUpserted.event_type: apply_subject_upserted,
     RiskClassChangedV2.event_type: apply_risk_class_changed,
     TagsChanged.event_type: apply_tags_changed,
+}
+# A fetched batch in one transaction (`Subscription.batched`), a run of events of one type
+# in one call: the same rows in the same order as the handlers above, one statement per table.
+BATCH_HANDLERS: dict[str, BatchHandler] = {
+    SubjectUpserted.event_type: apply_upserted_subjects,
+    RiskClassChangedV2.event_type: apply_changed_risk_classes,
+    TagsChanged.event_type: apply_changed_tags,
 }
 
 
