@@ -49,10 +49,10 @@ class DrawInputs:
     ) -> DrawInputs:
         """Read JSON arrays (None means an empty list); raises `Rejected` like step 1–2."""
         inputs = cls(
-            manifest=schema.items(manifest, "manifest", lists.read_subject),
+            manifest=lists.read_subjects(manifest, "manifest"),
             exclusions=schema.items(exclusions or [], "exclusions", lists.read_exclusion),
             inspectors=schema.items(inspectors or [], "inspectors", lists.read_inspector),
-            conflicts=schema.items(conflicts or [], "conflicts", lists.read_conflict),
+            conflicts=lists.read_conflicts(conflicts or [], "conflicts"),
         )
         check_list_order(inputs.manifest, inputs.exclusions, inputs.inspectors, inputs.conflicts)
         check_exclusions(inputs.manifest, inputs.exclusions)
