@@ -125,16 +125,14 @@ def read_conflicts(value: JsonValue, path: str) -> tuple[Conflict, ...]:
 def manifest_hash(entries: Iterable[Subject]) -> str:
     """`manifest_sha256`: id, stratum, effective unit, dec(effective weight)."""
     h = StreamHash("manifest")
-    for s in entries:
-        h.add_text(s.subject_id, s.stratum, s.unit, dec(s.weight))
+    h.add_text_rows((s.subject_id, s.stratum, s.unit, dec(s.weight)) for s in entries)
     return h.hexdigest()
 
 
 def exclusions_hash(entries: Iterable[Exclusion]) -> str:
     """`exclusions_sha256`: id, reason."""
     h = StreamHash("exclusions")
-    for e in entries:
-        h.add_text(e.subject_id, e.reason)
+    h.add_text_rows((e.subject_id, e.reason) for e in entries)
     return h.hexdigest()
 
 
@@ -149,8 +147,7 @@ def inspectors_hash(entries: Iterable[Inspector]) -> str:
 def conflicts_hash(entries: Iterable[Conflict]) -> str:
     """`conflicts_sha256`: subject_id, inspector_id."""
     h = StreamHash("conflicts")
-    for c in entries:
-        h.add_text(c.subject_id, c.inspector_id)
+    h.add_text_rows((c.subject_id, c.inspector_id) for c in entries)
     return h.hexdigest()
 
 
