@@ -45,12 +45,10 @@ def lp(field: bytes) -> bytes:
 
 def lp_texts(fields: Iterable[str]) -> bytes:
     """`LP(utf8(f1)) || LP(utf8(f2)) || …` as one bytes join (the list hashes' loop)."""
-    parts: list[bytes] = []
-    append = parts.append
-    for field in fields:
-        data = field.encode("utf-8")
-        append(len(data).to_bytes(4, "big"))
-        append(data)
+    encoded = [field.encode("utf-8") for field in fields]
+    parts: list[bytes] = [b""] * (2 * len(encoded))
+    parts[0::2] = [len(data).to_bytes(4, "big") for data in encoded]
+    parts[1::2] = encoded
     return b"".join(parts)
 
 
