@@ -156,10 +156,14 @@ async def insert(session: AsyncSession, stored: StoredDraw) -> None:
         raise LiveDrawExists(stored.draw.draw_code) from None
 
 
-async def update(session: AsyncSession, stored: StoredDraw) -> StoredDraw:
-    """Store the draw's new state with the next revision (its ETag)."""
+async def update(session: AsyncSession, stored: StoredDraw, *, inputs: bool = False) -> StoredDraw:
+    """Store the draw's new state with the next revision (its ETag). The frozen `inputs` and
+    `population` are written only with `inputs=True` (a prepared draw rebuilt in place): no
+    later step changes them, and re-encoding a large manifest was much of a commit's time."""
     written = replace(stored, revision=stored.revision + 1)
     row = _row(written)
+    if not inputs:
+        del row["inputs"], row["population"]
     await session.execute(
         sa.update(draws).where(draws.c.draw_id == stored.draw.draw_id).values(**row)
     )
@@ -185,8 +189,21 @@ async def summaries(session: AsyncSession, batch_id: UUID) -> list[DrawSummary]:
     ]
 
 
-async def draw(session: AsyncSession, draw_id: UUID, *, lock: bool = False) -> StoredDraw | None:
-    query = sa.select(draws).where(draws.c.draw_id == draw_id)
+# Every column, the stored inputs without their manifest (JSONB `-`, in the database).
+_WITHOUT_MANIFEST = (
+    *(c for c in draws.c if c.name != "inputs"),
+    (draws.c.inputs - "manifest").label("inputs"),
+)
+
+
+async def draw(
+    session: AsyncSession, draw_id: UUID, *, lock: bool = False, manifest: bool = True
+) -> StoredDraw | None:
+    """The draw; with `manifest=False` its `inputs` lack the manifest (the other lists stay):
+    for the checks before a lock and for reads that never use it, so that 100,000s of entries
+    are not decoded for nothing. Writing such a draw back keeps its inputs (`update`)."""
+    query = sa.select(*_WITHOUT_MANIFEST) if not manifest else sa.select(draws)
+    query = query.where(draws.c.draw_id == draw_id)
     if lock:
         query = query.with_for_update()
     row = (await session.execute(query)).one_or_none()

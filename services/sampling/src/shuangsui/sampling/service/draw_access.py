@@ -166,7 +166,7 @@ async def locked(
 ) -> tuple[BatchPublished, StoredDraw]:  # fmt: skip
     """A draw's published batch and the draw itself, locked in the order every draw write takes
     (the batch first): 404 unless `by` sees it, 403 with `forbidden` unless `may` allows."""
-    seen = await repo.draw(uow.session, draw_id)
+    seen = await repo.draw(uow.session, draw_id, manifest=False)
     if seen is None or not visible(seen, by):
         raise p.Problem(p.NOT_FOUND, "no such draw")
     if not may(seen):

@@ -286,7 +286,7 @@ async def _refreshed(
         done.append(await repo.update(uow.session, replace(
             stored, inputs=_inputs_json(plan), population=_population(plan),
             prepared_by=by.sub, prepared_at=at,
-        )))  # fmt: skip
+        ), inputs=True))  # fmt: skip
     return done, rest
 
 
@@ -484,7 +484,7 @@ async def commit_draw(
     transaction, before any party reveals or any round is due (§14.1)."""
     at = now or access.now()
     async with uow:
-        seen = await repo.draw(uow.session, draw_id)
+        seen = await repo.draw(uow.session, draw_id, manifest=False)
         if seen is None or not access.visible(seen, by):
             raise p.Problem(p.NOT_FOUND, f"no draw {draw_id}")
         if not access.leads(by, seen.lead_org_id):
