@@ -6,7 +6,7 @@ itself refuses a second live draw of one decision (partial unique indexes, migra
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -104,6 +104,13 @@ class StoredDraw:
     # A void asked for and not yet approved: {reason, requested_by, requested_at} (R14). Once
     # approved it is the domain's `draw.voided`, kept in the same `voiding` column.
     void_request: dict[str, Any] | None = None
+    # The prepare's own plan (`domain.draw_inputs.DrawPlan`) beside the very `inputs` object
+    # written from it, while this process holds both: `service.draw_access.plan_of` takes it
+    # only if `inputs` is still that object, so a copy with other inputs never uses it. Never
+    # stored; a draw read from the table has none.
+    prepared_plan: tuple[dict[str, JsonValue], Any] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def batch_code(self) -> str:

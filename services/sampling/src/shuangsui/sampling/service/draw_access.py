@@ -115,8 +115,13 @@ def drawable(batch: StoredBatch, today: date) -> BatchPublished:
 
 
 def plan_of(stored: StoredDraw) -> mapping.DrawPlan:
-    """The plan a prepared draw stored, read back through drawspec's own readers."""
+    """The plan a prepared draw stored, read back through drawspec's own readers (or the plan
+    it was written from, if this process just prepared it: the same lists, already read)."""
     data = stored.inputs
+    known = stored.prepared_plan
+    if known is not None and known[0] is data:
+        plan: mapping.DrawPlan = known[1]
+        return plan
     strata = data["strata"]
     assert isinstance(strata, list)
     try:

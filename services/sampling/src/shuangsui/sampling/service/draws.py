@@ -248,10 +248,11 @@ async def prepare_draws(
                 org_id=plan.org_id, department_type=plan.department_type,
                 subjects_draw_code=part.subjects_draw_code, county_code=part.county_code,
             )  # fmt: skip
+            inputs = _inputs_json(plan)
             stored = StoredDraw(
                 draw=draw, lead_org_id=batch.org_id, region_code=batch.org_region_code,
-                inputs=_inputs_json(plan), population=_population(plan), revision=1,
-                prepared_by=by.sub, prepared_at=at,
+                inputs=inputs, population=_population(plan), revision=1,
+                prepared_by=by.sub, prepared_at=at, prepared_plan=(inputs, plan),
             )  # fmt: skip
             try:
                 await repo.insert(uow.session, stored)
