@@ -49,10 +49,10 @@ class DrawInputs:
     ) -> DrawInputs:
         """Read JSON arrays (None means an empty list); raises `Rejected` like step 1–2."""
         inputs = cls(
-            manifest=schema.items(manifest, "manifest", lists.read_subject),
+            manifest=lists.read_subjects(manifest, "manifest"),
             exclusions=schema.items(exclusions or [], "exclusions", lists.read_exclusion),
             inspectors=schema.items(inspectors or [], "inspectors", lists.read_inspector),
-            conflicts=schema.items(conflicts or [], "conflicts", lists.read_conflict),
+            conflicts=lists.read_conflicts(conflicts or [], "conflicts"),
         )
         check_list_order(inputs.manifest, inputs.exclusions, inputs.inspectors, inputs.conflicts)
         check_exclusions(inputs.manifest, inputs.exclusions)
@@ -114,6 +114,19 @@ def build_bundle(
 
     Later checks (hashes, beacon) are the verifier's job: run `verify_tree` on the result.
     """
+    bundle = bundle_tree(commitment, beacon_value, inputs, recusals)
+    read_bundle(bundle)
+    return bundle
+
+
+def bundle_tree(
+    commitment: dict[str, JsonValue],
+    beacon_value: BeaconValue,
+    inputs: DrawInputs,
+    recusals: Sequence[Recusal] = (),
+) -> dict[str, JsonValue]:
+    """The bundle of §10.1 as `build_bundle` writes it, unchecked: for a caller that runs
+    `verify_tree` on it next, whose step 1 is the same check (the same `Rejected`)."""
     bundle: dict[str, JsonValue] = {
         "commitment": commitment,
         "beacon_value": beacon_value_json(beacon_value),
@@ -121,7 +134,6 @@ def build_bundle(
     }
     if recusals:
         bundle["recusals"] = [lists.recusal_json(r) for r in recusals]
-    read_bundle(bundle)
     return bundle
 
 

@@ -6,6 +6,7 @@ import calendar
 import datetime as _dt
 import hashlib
 import re
+from collections.abc import Iterable, Sequence
 
 _PREFIX = b"IDS-1/"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -16,6 +17,8 @@ _TIMESTAMP = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})
 # CPython refuses int(str) above 4300 digits by default; ratio digits are unbounded (§4.1),
 # so long digit strings are converted piecewise instead of lifting the global limit.
 _CHUNK_DIGITS = 2000
+# Fields joined per hash update by `StreamHash.add_text_rows` (bounds the memory of a long list).
+_ROW_CHUNK = 1 << 16
 
 
 def utf8(text: str) -> bytes:
@@ -38,6 +41,15 @@ def u32be(n: int) -> bytes:
 def lp(field: bytes) -> bytes:
     """`LP(x) = u32be(len(x)) || x` (§2.4)."""
     return u32be(len(field)) + field
+
+
+def lp_texts(fields: Iterable[str]) -> bytes:
+    """`LP(utf8(f1)) || LP(utf8(f2)) || …` as one bytes join (the list hashes' loop)."""
+    encoded = [field.encode("utf-8") for field in fields]
+    parts: list[bytes] = [b""] * (2 * len(encoded))
+    parts[0::2] = [len(data).to_bytes(4, "big") for data in encoded]
+    parts[1::2] = encoded
+    return b"".join(parts)
 
 
 def tag_prefix(tag: str) -> bytes:
@@ -68,6 +80,20 @@ class StreamHash:
         """Append string fields, each as `LP(utf8(s))`."""
         for field in fields:
             self._h.update(lp(utf8(field)))
+
+    def add_encoded(self, data: bytes) -> None:
+        """Append fields already length-prefixed (`lp_texts`)."""
+        self._h.update(data)
+
+    def add_text_rows(self, rows: Iterable[Sequence[str]]) -> None:
+        """`add_text(*row)` for every row, joined in chunks instead of hashed field by field."""
+        texts: list[str] = []
+        for row in rows:
+            texts += row
+            if len(texts) >= _ROW_CHUNK:
+                self._h.update(lp_texts(texts))
+                texts = []
+        self._h.update(lp_texts(texts))
 
     def digest(self) -> bytes:
         """32 raw bytes."""

@@ -125,12 +125,26 @@ def has_unpaired_surrogate(text: str) -> bool:
 
 def first_defect(value: JsonValue) -> tuple[str, str] | None:
     """The path and reason of the first value §2.1/§2.9 forbids, or None."""
+    if _surely_clean(value):
+        return None
     for path, node in _walk(value, ""):
         if isinstance(node, Defect):
             return path, node.reason
         if isinstance(node, str) and has_unpaired_surrogate(node):
             return path, "string with an unpaired surrogate"
     return None
+
+
+def _surely_clean(value: JsonValue) -> bool:
+    """True only if the tree holds no `Defect` and no lone surrogate, proved in C: `json.dumps`
+    refuses a `Defect` (not serializable) and writes every string and key as it is, so one
+    search of its text finds any surrogate. Anything else (a refusal, a surrogate, a cycle) is
+    left to the walk, which names the first defect's path; the answer never differs from it."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return _SURROGATE.search(text) is None
 
 
 def _walk(root: JsonValue, root_path: str) -> Iterator[tuple[str, JsonValue]]:

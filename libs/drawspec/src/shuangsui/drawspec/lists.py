@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from . import schema
 from .encoding import StreamHash, dec
-from .jsontext import JsonValue
+from .jsontext import JsonValue, has_unpaired_surrogate
 from .model import Conflict, Exclusion, Inspector, Recusal, Subject
 
 MAX_WEIGHT = 1000
@@ -68,22 +68,71 @@ def read_recusal(value: JsonValue, path: str) -> Recusal:
     )
 
 
+# --- whole lists (step 1), the common case proved at once -------------------------------
+
+_SUBJECT_KEYS = frozenset(("subject_id", "stratum", "unit", "weight"))
+_CONFLICT_KEYS = frozenset(("subject_id", "inspector_id"))
+
+
+def read_subjects(value: JsonValue, path: str) -> tuple[Subject, ...]:
+    """`schema.items(value, path, read_subject)`: the manifest. Entries written explicitly
+    (all four keys, plain `str` and `int` values in range, as `subject_json` writes them) are
+    read in one pass and their strings searched for lone surrogates at once; on anything else
+    the list is read entry by entry, so the result and the first error are exactly
+    `read_subject`'s."""
+    entries = schema.array(value, path)
+    out: list[Subject] = []
+    texts: list[str] = []
+    for entry in entries:
+        if type(entry) is not dict or entry.keys() != _SUBJECT_KEYS:
+            return schema.items(entries, path, read_subject)
+        subject_id, stratum, unit, weight = (
+            entry["subject_id"], entry["stratum"], entry["unit"], entry["weight"]
+        )  # fmt: skip
+        if not (
+            type(subject_id) is str and subject_id and type(stratum) is str and stratum
+            and type(unit) is str and type(weight) is int and 1 <= weight <= MAX_WEIGHT
+        ):  # fmt: skip
+            return schema.items(entries, path, read_subject)
+        texts += (subject_id, stratum, unit)
+        out.append(Subject(subject_id, stratum, unit, weight))
+    if has_unpaired_surrogate("".join(texts)):
+        return schema.items(entries, path, read_subject)
+    return tuple(out)
+
+
+def read_conflicts(value: JsonValue, path: str) -> tuple[Conflict, ...]:
+    """`schema.items(value, path, read_conflict)`, proved at once like `read_subjects`."""
+    entries = schema.array(value, path)
+    out: list[Conflict] = []
+    texts: list[str] = []
+    for entry in entries:
+        if type(entry) is not dict or entry.keys() != _CONFLICT_KEYS:
+            return schema.items(entries, path, read_conflict)
+        subject_id, inspector_id = entry["subject_id"], entry["inspector_id"]
+        if type(subject_id) is not str or type(inspector_id) is not str:
+            return schema.items(entries, path, read_conflict)
+        texts += (subject_id, inspector_id)
+        out.append(Conflict(subject_id, inspector_id))
+    if has_unpaired_surrogate("".join(texts)):
+        return schema.items(entries, path, read_conflict)
+    return tuple(out)
+
+
 # --- list hashes (step 3) --------------------------------------------------------------
 
 
 def manifest_hash(entries: Iterable[Subject]) -> str:
     """`manifest_sha256`: id, stratum, effective unit, dec(effective weight)."""
     h = StreamHash("manifest")
-    for s in entries:
-        h.add_text(s.subject_id, s.stratum, s.unit, dec(s.weight))
+    h.add_text_rows((s.subject_id, s.stratum, s.unit, dec(s.weight)) for s in entries)
     return h.hexdigest()
 
 
 def exclusions_hash(entries: Iterable[Exclusion]) -> str:
     """`exclusions_sha256`: id, reason."""
     h = StreamHash("exclusions")
-    for e in entries:
-        h.add_text(e.subject_id, e.reason)
+    h.add_text_rows((e.subject_id, e.reason) for e in entries)
     return h.hexdigest()
 
 
@@ -98,8 +147,7 @@ def inspectors_hash(entries: Iterable[Inspector]) -> str:
 def conflicts_hash(entries: Iterable[Conflict]) -> str:
     """`conflicts_sha256`: subject_id, inspector_id."""
     h = StreamHash("conflicts")
-    for c in entries:
-        h.add_text(c.subject_id, c.inspector_id)
+    h.add_text_rows((c.subject_id, c.inspector_id) for c in entries)
     return h.hexdigest()
 
 

@@ -18,6 +18,10 @@ K = TypeVar("K", bytes, tuple[bytes, bytes])
 
 def check_ascending(keys: Iterable[K], where: str, show: Sequence[str] | None = None) -> None:
     """Scan adjacent pairs from the start; the first non-ascending pair decides the code."""
+    keys = list(keys)
+    # Proved in C for the common case (sorted, no repeats); else the scan names the first pair.
+    if keys == sorted(keys) and len(set(keys)) == len(keys):
+        return
     previous: K | None = None
     for index, key in enumerate(keys):
         if previous is not None and key <= previous:
@@ -61,7 +65,7 @@ def check_list_order(
 ) -> None:
     """The four committed lists and the inspectors' expertise, in the order of step 2."""
     ids = [s.subject_id for s in manifest]
-    check_ascending([utf8(i) for i in ids], "manifest", ids)
+    check_ascending([i.encode("utf-8") for i in ids], "manifest", ids)  # utf8(), inlined
     ids = [e.subject_id for e in exclusions]
     check_ascending([utf8(i) for i in ids], "exclusions", ids)
     ids = [i.inspector_id for i in inspectors]

@@ -140,7 +140,7 @@ def select_subjects(
     seed: bytes, strata: Sequence[StratumRule], manifest: Sequence[Subject]
 ) -> tuple[StratumSelection, ...]:
     """Phase A over every stratum of the document, in document order."""
-    by_stratum: dict[str, list[Subject]] = {rule.stratum: [] for rule in strata}
+    by_stratum: dict[str, list[tuple[str, int]]] = {rule.stratum: [] for rule in strata}
     for subject in manifest:
         members = by_stratum.get(subject.stratum)
         if members is None:
@@ -149,13 +149,13 @@ def select_subjects(
                 f"manifest: subject {subject.subject_id!r} has stratum {subject.stratum!r}, "
                 "which the commitment does not name",
             )
-        members.append(subject)
-    return tuple(select_stratum(seed, rule, by_stratum[rule.stratum]) for rule in strata)
+        members.append((subject.subject_id, subject.weight))
+    # `select_entries` is `select_stratum` without the full sort (the tests check they agree).
+    return tuple(select_entries(seed, rule, by_stratum[rule.stratum]) for rule in strata)
 
 
 def result_hash(selections: Iterable[StratumSelection]) -> bytes:
     """`result_sha256` (§7.4): per stratum its name, `dec(n_s)` and the selected ids."""
     h = StreamHash("result")
-    for selection in selections:
-        h.add_text(selection.stratum, dec(selection.sample_size), *selection.selected)
+    h.add_text_rows((s.stratum, dec(s.sample_size), *s.selected) for s in selections)
     return h.digest()

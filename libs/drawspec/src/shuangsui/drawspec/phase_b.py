@@ -158,13 +158,42 @@ def assign_teams(
         candidates={},
         loads={i.inspector_id: 0 for i in inspectors},
     )
+    rank = _Ranker(seed_b, inspectors, team)
     for subject in subjects:
-        ranking = ranked_candidates(
-            seed_b, subject, inspectors, team, frozenset(conflicted.get(subject.subject_id, ()))
-        )
+        ranking = rank(subject, conflicted.get(subject.subject_id, ()))
         state.candidates[subject.subject_id] = ranking
         state.assignments.append(_assign_one(state, subject.subject_id, ranking))
     return state
+
+
+class _Ranker:
+    """`ranked_candidates` for many subjects of one draw: the inspectors whose certificate is
+    valid on `task_date` (the one test that does not depend on the subject) and each one's
+    `LP(utf8(i))` found once, the `"inspector"` prefix with `LP(seed_B)` hashed once."""
+
+    def __init__(self, seed_b: bytes, inspectors: Iterable[Inspector], team: TeamRule) -> None:
+        self._base = hashlib.sha256(tag_prefix("inspector") + lp(seed_b))
+        self._same_unit = team.scope == "same-unit"
+        self._dated = [
+            (i.inspector_id, i.unit, lp(utf8(i.inspector_id)), utf8(i.inspector_id))
+            for i in inspectors
+            if i.cert_valid_until >= team.task_date
+        ]
+
+    def __call__(self, subject: Subject, conflicted: Collection[str]) -> list[str]:
+        base = self._base.copy()
+        base.update(lp(utf8(subject.subject_id)))
+        copy = base.copy
+        same_unit, unit = self._same_unit, subject.unit
+        keyed: list[tuple[bytes, bytes, str]] = []
+        for inspector_id, inspector_unit, prefixed, id_bytes in self._dated:
+            if inspector_id in conflicted or (same_unit and inspector_unit != unit):
+                continue
+            h = copy()
+            h.update(prefixed)
+            keyed.append((h.digest(), id_bytes, inspector_id))
+        keyed.sort()
+        return [inspector_id for _, _, inspector_id in keyed]
 
 
 def _assign_one(state: PhaseB, subject_id: str, ranking: list[str]) -> Assignment:

@@ -31,10 +31,10 @@ def read_bundle(tree: JsonValue) -> Bundle:
     return Bundle(
         commitment=commitment,
         beacon_value=read_beacon_value(commitment.beacon, top["beacon_value"], "beacon_value"),
-        manifest=schema.items(top["manifest"], "manifest", lists.read_subject),
+        manifest=lists.read_subjects(top["manifest"], "manifest"),
         exclusions=schema.items(top["exclusions"], "exclusions", lists.read_exclusion),
         inspectors=schema.items(top["inspectors"], "inspectors", lists.read_inspector),
-        conflicts=schema.items(top["conflicts"], "conflicts", lists.read_conflict),
+        conflicts=lists.read_conflicts(top["conflicts"], "conflicts"),
         recusals=schema.items(top.get("recusals", []), "recusals", lists.read_recusal),
     )
 

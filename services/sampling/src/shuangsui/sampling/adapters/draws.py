@@ -6,7 +6,7 @@ itself refuses a second live draw of one decision (partial unique indexes, migra
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -104,6 +104,13 @@ class StoredDraw:
     # A void asked for and not yet approved: {reason, requested_by, requested_at} (R14). Once
     # approved it is the domain's `draw.voided`, kept in the same `voiding` column.
     void_request: dict[str, Any] | None = None
+    # The prepare's own plan (`domain.draw_inputs.DrawPlan`) beside the very `inputs` object
+    # written from it, while this process holds both: `service.draw_access.plan_of` takes it
+    # only if `inputs` is still that object, so a copy with other inputs never uses it. Never
+    # stored; a draw read from the table has none.
+    prepared_plan: tuple[dict[str, JsonValue], Any] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def batch_code(self) -> str:
@@ -156,10 +163,14 @@ async def insert(session: AsyncSession, stored: StoredDraw) -> None:
         raise LiveDrawExists(stored.draw.draw_code) from None
 
 
-async def update(session: AsyncSession, stored: StoredDraw) -> StoredDraw:
-    """Store the draw's new state with the next revision (its ETag)."""
+async def update(session: AsyncSession, stored: StoredDraw, *, inputs: bool = False) -> StoredDraw:
+    """Store the draw's new state with the next revision (its ETag). The frozen `inputs` and
+    `population` are written only with `inputs=True` (a prepared draw rebuilt in place): no
+    later step changes them, and re-encoding a large manifest was much of a commit's time."""
     written = replace(stored, revision=stored.revision + 1)
     row = _row(written)
+    if not inputs:
+        del row["inputs"], row["population"]
     await session.execute(
         sa.update(draws).where(draws.c.draw_id == stored.draw.draw_id).values(**row)
     )
@@ -185,8 +196,21 @@ async def summaries(session: AsyncSession, batch_id: UUID) -> list[DrawSummary]:
     ]
 
 
-async def draw(session: AsyncSession, draw_id: UUID, *, lock: bool = False) -> StoredDraw | None:
-    query = sa.select(draws).where(draws.c.draw_id == draw_id)
+# Every column, the stored inputs without their manifest (JSONB `-`, in the database).
+_WITHOUT_MANIFEST = (
+    *(c for c in draws.c if c.name != "inputs"),
+    (draws.c.inputs - "manifest").label("inputs"),
+)
+
+
+async def draw(
+    session: AsyncSession, draw_id: UUID, *, lock: bool = False, manifest: bool = True
+) -> StoredDraw | None:
+    """The draw; with `manifest=False` its `inputs` lack the manifest (the other lists stay):
+    for the checks before a lock and for reads that never use it, so that 100,000s of entries
+    are not decoded for nothing. Writing such a draw back keeps its inputs (`update`)."""
+    query = sa.select(*_WITHOUT_MANIFEST) if not manifest else sa.select(draws)
+    query = query.where(draws.c.draw_id == draw_id)
     if lock:
         query = query.with_for_update()
     row = (await session.execute(query)).one_or_none()

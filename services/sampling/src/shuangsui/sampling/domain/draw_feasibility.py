@@ -72,27 +72,28 @@ def team_shortfalls(plan: DrawPlan) -> tuple[TeamShortfall, ...]:
     conflicted: dict[str, set[str]] = {}
     for conflict in plan.inputs.conflicts:
         conflicted.setdefault(conflict.subject_id, set()).add(conflict.inspector_id)
-    by_unit: dict[str, list[Inspector]] = {}
+    # Per unit: its candidates, their ids and the verdict for a subject without conflicts.
+    by_unit: dict[str, tuple[list[Inspector], list[str], str | None]] = {}
     found: list[TeamShortfall] = []
     for subject in drawable(plan):
-        pool = by_unit.get(subject.unit)
-        if pool is None:
-            pool = by_unit[subject.unit] = candidates(subject, officers, team, ())
+        unit = by_unit.get(subject.unit)
+        if unit is None:
+            pool = candidates(subject, officers, team, ())
+            ids = [i.inspector_id for i in pool]
+            unit = by_unit[subject.unit] = (pool, ids, infeasibility(ids, qualified, team.size))
+        pool, ids, reason = unit
         own = conflicted.get(subject.subject_id)
         if own:
-            pool = candidates(subject, pool, team, own)
-        short = _shortfall(subject, [i.inspector_id for i in pool], qualified, team)
-        if short is not None:
-            found.append(short)
+            ids = [i.inspector_id for i in candidates(subject, pool, team, own)]
+            reason = infeasibility(ids, qualified, team.size)
+        if reason is not None:
+            found.append(_shortfall(subject, ids, qualified, team, reason))
     return tuple(found)
 
 
 def _shortfall(
-    subject: Subject, ids: Sequence[str], qualified: frozenset[str], team: TeamRule
-) -> TeamShortfall | None:
-    reason = infeasibility(ids, qualified, team.size)
-    if reason is None:
-        return None
+    subject: Subject, ids: Sequence[str], qualified: frozenset[str], team: TeamRule, reason: str
+) -> TeamShortfall:
     return TeamShortfall(
         subject_id=subject.subject_id, unit=subject.unit, reason=reason, eligible=len(ids),
         needed=team.size, qualified=sum(1 for i in ids if i in qualified),

@@ -169,12 +169,13 @@ def manifest(batch: BatchPublished, population: Iterable[PopulationRow]) -> tupl
     named = {q.stratum for q in batch.strata}
     entries: dict[str, Subject] = {}
     outside: list[str] = []
+    domain, unclassified = batch.risk_domain, batch.unclassified_drawn_as
     for row in population:
         if row.uscc in entries:
             raise DrawRuleError(
                 "E_DUPLICATE", f"subject {row.uscc} is twice in the population", "population"
             )
-        stratum = stratum_of(row, batch)
+        stratum = row.risk_classes.get(domain) or unclassified  # stratum_of, once per row
         if stratum not in named:
             outside.append(row.uscc)
         entries[row.uscc] = Subject(row.uscc, stratum, row.unit_code or "")
@@ -185,7 +186,7 @@ def manifest(batch: BatchPublished, population: Iterable[PopulationRow]) -> tupl
             f"(first: {outside[0]})",
             "population",
         )
-    return tuple(entries[k] for k in sorted(entries, key=_bytes))
+    return tuple(entries[k] for k in sorted(entries, key=str.encode))  # _bytes, as a C method
 
 
 def exclusion_reason(row: ExclusionRow, batch: BatchPublished) -> str:

@@ -26,10 +26,10 @@ from shuangsui.drawspec import (
     Recusal,
     Rejected,
     VerifierUnavailable,
-    build_bundle,
     verify_tree,
 )
 from shuangsui.drawspec.beacon import beacon_value_json, read_beacon_value
+from shuangsui.drawspec.builder import bundle_tree
 from shuangsui.drawspec.commitment import commitment_hash, read_commitment
 from shuangsui.drawspec.jsontext import JsonValue
 from shuangsui.drawspec.model import BeaconValue
@@ -419,7 +419,8 @@ class Draw:
         assert self.commitment is not None
         assert self.beacon_value is not None
         try:
-            bundle = build_bundle(self.commitment, self.beacon_value, inputs, recusals)
+            # Unchecked: verify_tree's step 1 is build_bundle's check, so it runs once.
+            bundle = bundle_tree(self.commitment, self.beacon_value, inputs, recusals)
             result = verify_tree(bundle)
         except Rejected as rejection:
             raise DrawRuleError(rejection.code.value, rejection.message, "bundle") from None

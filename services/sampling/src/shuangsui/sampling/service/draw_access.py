@@ -115,8 +115,13 @@ def drawable(batch: StoredBatch, today: date) -> BatchPublished:
 
 
 def plan_of(stored: StoredDraw) -> mapping.DrawPlan:
-    """The plan a prepared draw stored, read back through drawspec's own readers."""
+    """The plan a prepared draw stored, read back through drawspec's own readers (or the plan
+    it was written from, if this process just prepared it: the same lists, already read)."""
     data = stored.inputs
+    known = stored.prepared_plan
+    if known is not None and known[0] is data:
+        plan: mapping.DrawPlan = known[1]
+        return plan
     strata = data["strata"]
     assert isinstance(strata, list)
     try:
@@ -166,7 +171,7 @@ async def locked(
 ) -> tuple[BatchPublished, StoredDraw]:  # fmt: skip
     """A draw's published batch and the draw itself, locked in the order every draw write takes
     (the batch first): 404 unless `by` sees it, 403 with `forbidden` unless `may` allows."""
-    seen = await repo.draw(uow.session, draw_id)
+    seen = await repo.draw(uow.session, draw_id, manifest=False)
     if seen is None or not visible(seen, by):
         raise p.Problem(p.NOT_FOUND, "no such draw")
     if not may(seen):

@@ -248,10 +248,11 @@ async def prepare_draws(
                 org_id=plan.org_id, department_type=plan.department_type,
                 subjects_draw_code=part.subjects_draw_code, county_code=part.county_code,
             )  # fmt: skip
+            inputs = _inputs_json(plan)
             stored = StoredDraw(
                 draw=draw, lead_org_id=batch.org_id, region_code=batch.org_region_code,
-                inputs=_inputs_json(plan), population=_population(plan), revision=1,
-                prepared_by=by.sub, prepared_at=at,
+                inputs=inputs, population=_population(plan), revision=1,
+                prepared_by=by.sub, prepared_at=at, prepared_plan=(inputs, plan),
             )  # fmt: skip
             try:
                 await repo.insert(uow.session, stored)
@@ -286,7 +287,7 @@ async def _refreshed(
         done.append(await repo.update(uow.session, replace(
             stored, inputs=_inputs_json(plan), population=_population(plan),
             prepared_by=by.sub, prepared_at=at,
-        )))  # fmt: skip
+        ), inputs=True))  # fmt: skip
     return done, rest
 
 
@@ -484,7 +485,7 @@ async def commit_draw(
     transaction, before any party reveals or any round is due (§14.1)."""
     at = now or access.now()
     async with uow:
-        seen = await repo.draw(uow.session, draw_id)
+        seen = await repo.draw(uow.session, draw_id, manifest=False)
         if seen is None or not access.visible(seen, by):
             raise p.Problem(p.NOT_FOUND, f"no draw {draw_id}")
         if not access.leads(by, seen.lead_org_id):
