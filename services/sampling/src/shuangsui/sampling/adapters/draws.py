@@ -199,7 +199,7 @@ async def summaries(session: AsyncSession, batch_id: UUID) -> list[DrawSummary]:
 # Every column, the stored inputs without their manifest (JSONB `-`, in the database).
 _WITHOUT_MANIFEST = (
     *(c for c in draws.c if c.name != "inputs"),
-    (draws.c.inputs - "manifest").label("inputs"),
+    draws.c.inputs.op("-", return_type=JSONB)("manifest").label("inputs"),
 )
 
 

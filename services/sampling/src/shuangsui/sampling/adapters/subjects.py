@@ -297,7 +297,7 @@ async def population(session: AsyncSession, query: PopulationQuery) -> list[Popu
             sc.tags[dimension].has_any(sa.literal(list(values), ARRAY(sa.Text)))
         )
     domain = query.risk_domain
-    # Plain tuples, unpacked: 100,000s of rows, where a Row's attribute lookups were most of it.
+    # Rows unpacked as tuples: 100,000s of rows, where a Row's attribute lookups were most of it.
     return [
         PopulationSubject(
             uscc, subject_id, unit_code, {domain: risk_class} if risk_class else {}, region,
@@ -305,7 +305,7 @@ async def population(session: AsyncSession, query: PopulationQuery) -> list[Popu
         )
         for uscc, subject_id, unit_code, risk_class, region, registered_on in (
             await session.execute(statement)
-        ).tuples()
+        )
     ]  # fmt: skip
 
 
