@@ -33,67 +33,34 @@ batch of up to 256 events in one transaction, docs/events.md) from its start unt
 model holds all M, beside a raw pull consumer `fetch(256)` + ack of the same messages on the
 same stream. (Before `batched`: a savepoint per event with its inbox row, 442–614 events/s.)
 
-Printed by the quick run (`COLUMNS=200 python -m bench --quick --only sampling_draw`, the 2-core
-development machine, idle otherwise):
+Printed on 2026-12-06 by a 400k run on the final code of that day
+(`SAMPLING_BENCH_SUBJECTS=400000 SAMPLING_BENCH_EVENTS=2000 python -m bench --quick --only
+sampling_draw`, the 2-core development machine, otherwise idle): 12,001 subjects are selected,
+more than the one completion event could carry before ADR 0023, and the draw completes. The
+earlier figures (30.6× at 100k, the 1M refusal) and the speed-ups since are in
+docs/sampling.md.
 
-    publishing 10,000 registry.subject.upserted.v1 events to JetStream …
-      raw pull + ack: 24,776 events/s; sampling-subjects consumer …
-      sampling-subjects: 562 events/s (10,000 in 17.8 s)
+      raw pull + ack: 24,181 events/s; sampling-subjects consumer …
+      sampling-subjects: 2,050 events/s (2,000 in 1.0 s)
     publishing 100 officers and 3 batches …
-    writing 100,000 subjects into sampling's read model …
-      100,000 / 100,000
-      written in 1.1 s
-    sampling draw 100k, 3% of 4 strata, teams of 2 from 100: ORDER BY random() …
-      ORDER BY random() LIMIT n ×4: 248 ms; the service over HTTP …
-        prepare 1,862 ms
-        commit 1,078 ms
-        reveal + compute 4,303 ms
-        bundle 351 ms
-        prepare 1,539 ms
-        commit 1,059 ms
-        reveal + compute 4,213 ms
-        bundle 353 ms
-        prepare 1,609 ms
-        commit 1,084 ms
-        reveal + compute 4,614 ms
-        bundle 444 ms
-      the bundle verifies (2.3 s, not timed): 3,003 subjects, each with its team
-      prepare+commit+compute+bundle 7,594 ms = 30.6× ORDER BY random(): misses the ≤ 3× target
-
-                                                              Shuangsui benchmarks (each beside its baseline, same run)
-    ┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━┓
-    ┃ benchmark                                                                                     ┃          value ┃                     baseline ┃    baseline value ┃ ratio ┃
-    ┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━┩
-    │ sampling read model: 10,000 subject events applied by sampling-subjects                       │ 561.9 events/s │     raw JetStream pull + ack │ 24,775.8 events/s │  0.02 │
-    │ sampling draw 100k, 3% of 4 strata, teams of 2 from 100: prepare+commit+compute+bundle (HTTP) │     7,593.9 ms │ ORDER BY random() LIMIT n ×4 │          248.0 ms │ 30.62 │
-    │ sampling draw 100k, 3% of 4 strata, teams of 2 from 100: prepare                              │     1,608.7 ms │                            — │                 — │     — │
-    │ sampling draw 100k, 3% of 4 strata, teams of 2 from 100: commit                               │     1,078.0 ms │                            — │                 — │     — │
-    │ sampling draw 100k, 3% of 4 strata, teams of 2 from 100: reveal + compute                     │     4,302.8 ms │                            — │                 — │     — │
-    │ sampling draw 100k, 3% of 4 strata, teams of 2 from 100: bundle                               │       352.7 ms │                            — │                 — │     — │
-    └───────────────────────────────────────────────────────────────────────────────────────────────┴────────────────┴──────────────────────────────┴───────────────────┴───────┘
-
-And by the 1M run (`SAMPLING_BENCH_EVENTS=2000 python -m bench --only sampling_draw`): the
-service computes the draw and then refuses to record `sampling.draw.completed.v1` (its log:
-"EventTooLarge: sampling.draw.completed.v1 event of 2,817,864 bytes is over 900,000: split
-it"), so there is no total and no ≤ 3× verdict; docs/sampling.md has the analysis:
-
-    sampling draw 1M, 3% of 4 strata, teams of 2 from 100: ORDER BY random() …
-      ORDER BY random() LIMIT n ×4: 3,415 ms; the service over HTTP …
-        prepare 17,781 ms
-        commit 10,551 ms
-      the service refused the draw at reveal + compute after 49,830 ms: 500 {"type":"/problems/internal-error","title":"Internal error ·
-    内部错误","status":500,"instance":"/api/v1/sampling/draws/330106202612069000-01:reveal","request_id":"81b9143abfa690f3"} (its log says why)
-      no total: the ≤ 3× target is not measured
-
-                                                                    Shuangsui benchmarks (each beside its baseline, same run)
-    ┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━┓
-    ┃ benchmark                                                                                                  ┃          value ┃                     baseline ┃    baseline value ┃ ratio ┃
-    ┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━┩
-    │ sampling read model: 2,000 subject events applied by sampling-subjects                                     │ 573.4 events/s │     raw JetStream pull + ack │ 22,788.4 events/s │  0.03 │
-    │ sampling draw 1M, 3% of 4 strata, teams of 2 from 100: prepare + commit only (refused at reveal + compute) │    28,331.9 ms │ ORDER BY random() LIMIT n ×4 │        3,415.1 ms │  8.30 │
-    │ sampling draw 1M, 3% of 4 strata, teams of 2 from 100: prepare (1 run)                                     │    17,781.2 ms │                            — │                 — │     — │
-    │ sampling draw 1M, 3% of 4 strata, teams of 2 from 100: commit (1 run)                                      │    10,550.8 ms │                            — │                 — │     — │
-    └────────────────────────────────────────────────────────────────────────────────────────────────────────────┴────────────────┴──────────────────────────────┴───────────────────┴───────┘
+    writing 400,000 subjects into sampling's read model …
+      written in 5.1 s
+    sampling draw 400k, 3% of 4 strata, teams of 2 from 100: ORDER BY random() …
+      ORDER BY random() LIMIT n ×4: 1,110 ms; the service over HTTP …
+        prepare 5,764 ms
+        commit 1,847 ms
+        reveal + compute 8,203 ms
+        bundle 1,329 ms
+        prepare 5,133 ms
+        commit 1,967 ms
+        reveal + compute 7,855 ms
+        bundle 1,022 ms
+        prepare 5,727 ms
+        commit 1,891 ms
+        reveal + compute 8,023 ms
+        bundle 1,120 ms
+      the bundle verifies (4.7 s, not timed): 12,001 subjects, each with its team
+      prepare+commit+compute+bundle 16,761 ms = 15.1× ORDER BY random(): misses the ≤ 3× target
 """
 
 from __future__ import annotations
