@@ -165,15 +165,22 @@ async def draw_key(uow: UnitOfWork, draw_code: str) -> UUID:
     return found
 
 
+async def seen_by(uow: UnitOfWork, draw_id: UUID, by: Principal | None) -> StoredDraw:
+    """The draw as stored, unlocked and without its manifest (checks need neither); 404 unless
+    `by` sees it (`visible`)."""
+    seen = await repo.draw(uow.session, draw_id, manifest=False)
+    if seen is None or not visible(seen, by):
+        raise p.Problem(p.NOT_FOUND, "no such draw")
+    return seen
+
+
 async def locked(
     uow: UnitOfWork, draw_id: UUID, by: Principal | None, may: Callable[[StoredDraw], bool],
     forbidden: str,
 ) -> tuple[BatchPublished, StoredDraw]:  # fmt: skip
     """A draw's published batch and the draw itself, locked in the order every draw write takes
     (the batch first): 404 unless `by` sees it, 403 with `forbidden` unless `may` allows."""
-    seen = await repo.draw(uow.session, draw_id, manifest=False)
-    if seen is None or not visible(seen, by):
-        raise p.Problem(p.NOT_FOUND, "no such draw")
+    seen = await seen_by(uow, draw_id, by)
     if not may(seen):
         raise p.Problem(p.FORBIDDEN, forbidden)
     batch = await batches_repo.batch_to_draw(uow.session, seen.draw.batch_id)

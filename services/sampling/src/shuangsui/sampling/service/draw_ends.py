@@ -185,9 +185,7 @@ async def void_draw(
     the batch's next draw is a new prepare and commit under the next code (B.6)."""
     at = now or access.now()
     async with uow:
-        seen = await repo.draw(uow.session, draw_id)
-        if seen is None or not access.visible(seen, by):
-            raise p.Problem(p.NOT_FOUND, f"no draw {draw_id}")
+        seen = await access.seen_by(uow, draw_id, by)
         allowed = _approves(by, seen) if approve else access.leads(by, seen.lead_org_id)
         if not allowed:
             raise p.Problem(

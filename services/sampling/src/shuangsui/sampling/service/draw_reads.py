@@ -25,9 +25,7 @@ async def get_draw(uow: UnitOfWork, draw_id: UUID, by: Principal | None) -> Stor
     """The draw; one found past its reveal deadline is failed first (`missing_reveal`), so no
     read ever shows an overdue draw as still waiting."""
     async with uow:
-        stored = await repo.draw(uow.session, draw_id, manifest=False)  # answers never show it
-    if stored is None or not access.visible(stored, by):
-        raise p.Problem(p.NOT_FOUND, f"no draw {draw_id}")
+        stored = await access.seen_by(uow, draw_id, by)  # answers never show the manifest
     if ends.overdue(stored, access.now()):
         return await _current(uow, stored)
     return stored

@@ -485,9 +485,7 @@ async def commit_draw(
     transaction, before any party reveals or any round is due (§14.1)."""
     at = now or access.now()
     async with uow:
-        seen = await repo.draw(uow.session, draw_id, manifest=False)
-        if seen is None or not access.visible(seen, by):
-            raise p.Problem(p.NOT_FOUND, f"no draw {draw_id}")
+        seen = await access.seen_by(uow, draw_id, by)
         if not access.leads(by, seen.lead_org_id):
             raise p.Problem(
                 p.FORBIDDEN, "a draw is committed by its batch's lead department's admin (R14)"

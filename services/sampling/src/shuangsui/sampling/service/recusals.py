@@ -96,13 +96,6 @@ class DeclarationIn:
     note: str | None = None
 
 
-async def _visible_draw(uow: UnitOfWork, draw_id: UUID, by: Principal | None) -> StoredDraw:
-    stored = await repo.draw(uow.session, draw_id)
-    if stored is None or not access.visible(stored, by):
-        raise p.Problem(p.NOT_FOUND, "no such draw")
-    return stored
-
-
 async def declare_recusal(
     uow: UnitOfWork, draw_id: UUID, declared: DeclarationIn, by: Principal,
     *, now: datetime | None = None,
@@ -110,7 +103,7 @@ async def declare_recusal(
     """Store a declaration for the subject's current team; it changes nothing until decided."""
     at = now or _now()
     async with uow:
-        stored = await _visible_draw(uow, draw_id, by)
+        stored = await access.seen_by(uow, draw_id, by)
         declared_as = _declared_as(by, stored, declared)
         if declared_as is None:
             raise p.Problem(
@@ -145,17 +138,15 @@ async def decide_recusal(
     in one transaction, so a refusal stores nothing."""
     at = now or _now()
     async with uow:
-        seen = await _visible_draw(uow, draw_id, by)
-        if not decides(by, seen):
-            raise p.Problem(
-                p.FORBIDDEN, "a recusal is decided by an admin of the draw's department or an "
-                "auditor of its province",
-            )  # fmt: skip
-        stored = await repo.draw(uow.session, draw_id, lock=True)
+        # Locked as every draw write locks (the batch first), so a void cannot interleave.
+        _, stored = await access.locked(
+            uow, draw_id, by, lambda seen: decides(by, seen),
+            "a recusal is decided by an admin of the draw's department or an auditor of its "
+            "province",
+        )  # fmt: skip
         recusal = await recusals_repo.recusal(uow.session, recusal_id, lock=True)
-        assert stored is not None
         if recusal is None or recusal.draw_id != draw_id:
-            raise p.Problem(p.NOT_FOUND, f"no recusal {recusal_id} of draw {seen.draw.draw_code}")
+            raise p.Problem(p.NOT_FOUND, f"no recusal {recusal_id} of draw {stored.draw.draw_code}")
         try:
             decided = recusal.decide(accept, reason, by.sub, at)
             if decided.status is RecusalStatus.accepted:
@@ -194,7 +185,7 @@ async def list_recusals(uow: UnitOfWork, draw_id: UUID, by: Principal | None) ->
     """The draw's recusals: to anyone the accepted ones (opaque inspector ids, as the bundle);
     to its department and the province's auditors every one, with notes and who declared."""
     async with uow:
-        stored = await _visible_draw(uow, draw_id, by)
+        stored = await access.seen_by(uow, draw_id, by)
         found = await recusals_repo.of_draw(uow.session, draw_id)
     full = decides(by, stored)
     if not full:
